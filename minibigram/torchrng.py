@@ -1,0 +1,369 @@
+"""torch's CPU random generator, in NumPy: the notebook's exact numbers without torch.
+
+Everything this package knows about torch lives in this module. ``TorchGenerator(seed)`` behaves
+like ``torch.Generator().manual_seed(seed)`` on the CPU for the calls the makemore notebook makes:
+``torch.randn``, ``torch.rand`` and ``torch.multinomial``. Torch changed how ``multinomial`` draws
+one sample twice, so the draw is chosen by *era*; each era is also a plain function
+``draw_*(p_row, generator) -> int`` to read beside torch's source:
+
+============  =================  ==================================================
+era           torch versions     one sample from ``p``
+============  =================  ==================================================
+"torch-cdf"   1.x                inverse CDF: first ``i`` with ``cumsum(p)[i] >= u``
+"torch-mkl"   2.0 to 2.6         ``argmax(p / q)``, ``q ~ Exp(1)`` from MKL's MCG31m1
+"torch"       2.7 and newer      ``argmax(p / q)``, ``q ~ Exp(1)`` from the Mersenne Twister
+============  =================  ==================================================
+
+In every era, more than one sample with replacement goes through the inverse CDF.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import DataError, SettingsError
+
+ERAS = ("torch", "torch-mkl", "torch-cdf")
+DEFAULT_SEED = 67280421310721  # torch's default CPU seed (c10::default_rng_seed_val)
+
+_MCG31_A = 1132489760  # MKL's VSL_BRNG_MCG31 multiplier
+_MCG31_M = 2**31 - 1  # and modulus
+
+
+def _mcg31_uniforms(seed: int, n: int) -> np.ndarray:
+    """Return the first ``n`` uniforms of MKL's MCG31m1 stream seeded with ``seed``.
+
+    Parameters
+    ----------
+    seed : int
+        The 32-bit seed MKL's ``vslNewStream(VSL_BRNG_MCG31, seed)`` receives.
+    n : int
+        How many uniforms.
+
+    Returns
+    -------
+    u : ndarray of float64, shape (n,)
+
+    Notes
+    -----
+    The stream is :math:`x_0 = s \\bmod m` (1 if that is 0), :math:`x_{k+1} = a x_k \\bmod m` with
+    :math:`a = 1132489760`, :math:`m = 2^{31} - 1`, and :math:`u_k = x_k / m`. Instead of a loop of
+    ``n`` steps, the block ``x_0 .. x_{2k-1}`` is ``x_0 .. x_{k-1}`` followed by the same block
+    times :math:`a^k \\bmod m` (products stay below :math:`2^{62}`, exact in uint64).
+    """
+    x = np.array([seed % _MCG31_M or 1], dtype=np.uint64)
+    ak = _MCG31_A
+    while len(x) < n:
+        x = np.concatenate([x, x * np.uint64(ak) % np.uint64(_MCG31_M)])
+        ak = ak * ak % _MCG31_M
+    return x[:n].astype(np.float64) / _MCG31_M
+
+
+def _box_muller_16(d: np.ndarray) -> np.ndarray:
+    """Turn blocks of 16 float32 uniforms into 16 normals, as torch's ``normal_fill_16``.
+
+    Parameters
+    ----------
+    d : ndarray of float32 or float64, shape (k, 16)
+        Uniforms in [0, 1).
+
+    Returns
+    -------
+    z : ndarray, shape (k, 16), same dtype
+        For j in 0..7: :math:`u_1 = 1 - d_j`, :math:`u_2 = d_{j+8}`,
+        :math:`r = \\sqrt{-2 \\ln u_1}`, :math:`\\theta = 2\\pi u_2`,
+        :math:`z_j = r\\cos\\theta`, :math:`z_{j+8} = r\\sin\\theta`.
+
+    Notes
+    -----
+    Every step runs in ``d``'s dtype, as torch's AVX2 kernel does for float32 (2π itself rounded
+    to float32). Torch's vectorized ``log``, ``cos``, ``sin`` round differently from NumPy's, so
+    float32 results agree within a few units in the last place, not bit for bit.
+    """
+    t = d.dtype.type
+    u1 = t(1) - d[:, :8]  # [0, 1) -> (0, 1] for the log
+    u2 = d[:, 8:]
+    r = np.sqrt(t(-2) * np.log(u1))
+    theta = t(2 * np.pi) * u2
+    return np.concatenate([r * np.cos(theta), r * np.sin(theta)], axis=1)
+
+
+def _shape(shape: tuple) -> tuple[int, ...]:
+    """Accept ``f(2, 3)`` and ``f((2, 3))`` like torch; return the shape as a tuple of ints."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    if not all(isinstance(s, (int, np.integer)) and s >= 0 for s in shape):
+        raise SettingsError(f"shape {shape!r} must be non-negative integers; pass e.g. (27, 27).")
+    return tuple(int(s) for s in shape)
+
+
+def _float_dtype(dtype) -> np.dtype:
+    dt = np.dtype(dtype)
+    if dt not in (np.float32, np.float64):
+        raise SettingsError(f"dtype {dt} is not supported; use float32 or float64.")
+    return dt
+
+
+def draw_torch(p_row: np.ndarray, generator: TorchGenerator) -> int:
+    """One ``torch.multinomial(p, 1)`` draw as torch 2.7 and newer do it (checked on 2.13).
+
+    Parameters
+    ----------
+    p_row : ndarray, shape (V,)
+        Non-negative weights (need not sum to 1), float32 or float64.
+    generator : TorchGenerator
+
+    Returns
+    -------
+    int
+        The sampled index.
+
+    Notes
+    -----
+    The Gumbel-max trick with exponentials: :math:`\\arg\\max_i p_i / q_i` with
+    :math:`q_i \\sim \\mathrm{Exp}(1)` picks ``i`` with probability :math:`p_i / \\sum p`.
+    Torch's ``exponential_`` draws one float64 uniform :math:`u_i` per entry, in order, and
+    returns :math:`q_i = -\\log(1 - u_i)` rounded to ``p``'s dtype; the ratio is computed in that
+    dtype and ``argmax`` returns the first maximum.
+    """
+    q = (-np.log1p(-generator.uniform64(len(p_row)))).astype(p_row.dtype)
+    return int(np.argmax(p_row / q))
+
+
+def draw_torch_mkl(p_row: np.ndarray, generator: TorchGenerator) -> int:
+    """One ``torch.multinomial(p, 1)`` draw as torch 2.0 to 2.6 did it with MKL (the notebook's).
+
+    Parameters
+    ----------
+    p_row : ndarray, shape (V,)
+        Non-negative weights, float32 or float64.
+    generator : TorchGenerator
+
+    Returns
+    -------
+    int
+        The sampled index.
+
+    Notes
+    -----
+    Same :math:`\\arg\\max_i p_i / q_i` as :func:`draw_torch`, but ``exponential_`` came from MKL:
+    one word ``s = generator.random()`` (``random64()`` for float64) seeds an MCG31m1 stream
+    :math:`u_0, u_1, \\dots` (see :func:`_mcg31_uniforms`, starting with :math:`x_0` itself) and
+    :math:`q_i = -\\ln u_i` (inverse CDF). Only that one word of torch's stream is consumed.
+    """
+    s = generator.random64() if p_row.dtype == np.float64 else generator.random()
+    q = (-np.log(_mcg31_uniforms(s, len(p_row)))).astype(p_row.dtype)
+    return int(np.argmax(p_row / q))
+
+
+def _cdf_draw(p_row: np.ndarray, generator: TorchGenerator, num_samples: int) -> np.ndarray:
+    """``num_samples`` inverse-CDF draws from one row, as torch's CPU kernel with replacement."""
+    c = np.cumsum(p_row, dtype=p_row.dtype)  # sequential sum, in p's dtype, as torch
+    c = c / c[-1] if c[-1] > 0 else c
+    c[-1] = 1  # the last bucket always catches u
+    u = generator.uniform64(num_samples)
+    return np.searchsorted(c.astype(np.float64), u, side="left")  # smallest i with c[i] >= u
+
+
+def draw_torch_cdf(p_row: np.ndarray, generator: TorchGenerator) -> int:
+    """One ``torch.multinomial(p, 1)`` draw as torch 1.x did it: the inverse CDF.
+
+    Parameters
+    ----------
+    p_row : ndarray, shape (V,)
+        Non-negative weights, float32 or float64.
+    generator : TorchGenerator
+
+    Returns
+    -------
+    int
+        The sampled index.
+
+    Notes
+    -----
+    :math:`c = \\mathrm{cumsum}(p) / \\sum p` in ``p``'s dtype, last entry set to exactly 1; draw
+    one float64 uniform :math:`u` and return the smallest ``i`` with :math:`c_i \\ge u` (torch's
+    binary search). Every era still draws this way for ``num_samples > 1`` with replacement.
+    """
+    return int(_cdf_draw(p_row, generator, 1)[0])
+
+
+_DRAWS = {"torch": draw_torch, "torch-mkl": draw_torch_mkl, "torch-cdf": draw_torch_cdf}
+
+
+class TorchGenerator:
+    """``torch.Generator().manual_seed(seed)`` on the CPU, in NumPy alone.
+
+    Parameters
+    ----------
+    seed : int, optional
+        Any integer torch accepts; it is taken modulo :math:`2^{64}` and its low 32 bits seed the
+        engine, as in torch. Defaults to torch's default seed.
+
+    Attributes
+    ----------
+    seed : int
+        The seed modulo :math:`2^{64}` (what ``torch.Generator.initial_seed()`` reports).
+    position : int
+        How many 32-bit words of the Mersenne Twister stream have been used so far.
+
+    Notes
+    -----
+    **Engine.** Torch's CPU generator is the 32-bit Mersenne Twister MT19937 seeded by the classic
+    ``init_genrand``; NumPy's legacy ``RandomState(seed)`` is the same engine, and
+    ``randint(0, 2**32, dtype=uint32)`` hands out its raw words one by one, in blocks here.
+    ``random()`` is the next word; ``random64()`` is ``(first << 32) | second`` of the next two.
+
+    **Uniforms.** float32: :math:`(w \\mathbin{\\&} (2^{24}-1)) \\cdot 2^{-24}` from one word;
+    float64: :math:`(w_{64} \\mathbin{\\&} (2^{53}-1)) \\cdot 2^{-53}` from ``random64()``.
+
+    **State.** Exactly torch's: the stream position and the cached second Box-Muller normal of
+    ``randn`` calls of fewer than 16 values.
+    """
+
+    def __init__(self, seed: int = DEFAULT_SEED) -> None:
+        self.manual_seed(seed)
+
+    def manual_seed(self, seed: int) -> TorchGenerator:
+        """Restart the stream from ``seed``, clear the normal cache, return ``self`` (as torch)."""
+        if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
+            raise SettingsError(f"seed {seed!r} must be an integer, e.g. 2147483647.")
+        self.seed = int(seed) % 2**64
+        self._mt = np.random.RandomState(self.seed & 0xFFFFFFFF)
+        self.position = 0
+        self._next_normal: float | None = None  # torch's next_double_normal_sample
+        return self
+
+    # -- raw words and uniforms -------------------------------------------------------------
+    def words(self, n: int) -> np.ndarray:
+        """Return the next ``n`` raw 32-bit words of the stream, shape (n,), uint32."""
+        self.position += n
+        return self._mt.randint(0, 2**32, size=n, dtype=np.uint32)
+
+    def random(self) -> int:
+        """Return the next 32-bit word, as ``CPUGeneratorImpl::random()``."""
+        return int(self.words(1)[0])
+
+    def random64(self) -> int:
+        """Return ``(first << 32) | second`` of the next two words, as ``random64()``."""
+        hi, lo = self.words(2)
+        return (int(hi) << 32) | int(lo)
+
+    def uniform32(self, n: int) -> np.ndarray:
+        """Return ``n`` float32 uniforms in [0, 1), one word each (24 random bits, exact)."""
+        return (self.words(n) & np.uint32(2**24 - 1)).astype(np.float32) * np.float32(2**-24)
+
+    def uniform64(self, n: int) -> np.ndarray:
+        """Return ``n`` float64 uniforms in [0, 1), two words each (53 random bits, exact)."""
+        w = self.words(2 * n).astype(np.uint64).reshape(n, 2)
+        w64 = (w[:, 0] << np.uint64(32)) | w[:, 1]
+        return (w64 & np.uint64(2**53 - 1)).astype(np.float64) * 2.0**-53
+
+    # -- torch.rand, torch.randn ------------------------------------------------------------
+    def rand(self, *shape, dtype="float32") -> np.ndarray:
+        """``torch.rand(*shape, generator=g)``: uniforms in [0, 1), float32 by default (exact)."""
+        shape, dt = _shape(shape), _float_dtype(dtype)
+        n = int(np.prod(shape))
+        u = self.uniform32(n) if dt == np.float32 else self.uniform64(n)
+        return u.reshape(shape)
+
+    def randn(self, *shape, dtype="float32") -> np.ndarray:
+        """``torch.randn(*shape, generator=g)``: standard normals, float32 by default.
+
+        Parameters
+        ----------
+        *shape : int or tuple of int
+            The output shape, e.g. ``randn(27, 27)``.
+        dtype : {"float32", "float64"}
+
+        Returns
+        -------
+        z : ndarray of dtype, shape `shape`
+
+        Notes
+        -----
+        Torch has two algorithms, chosen by the number of values ``n``:
+
+        * ``n >= 16``: fill all ``n`` places with uniforms of ``dtype`` in order, then apply
+          Box-Muller to each full block of 16 (:func:`_box_muller_16`: places ``j`` and ``j + 8``
+          become one pair). If 16 does not divide ``n``, draw 16 fresh uniforms into the last 16
+          places and transform that block too. The normal cache is neither used nor cleared.
+        * ``n < 16``: one value at a time, Box-Muller in float64 with a cache: draw two float64
+          uniforms :math:`u_1, u_2`, :math:`r = \\sqrt{-2\\,\\mathrm{log1p}(-u_2)}`,
+          :math:`\\theta = 2\\pi u_1`; return :math:`r\\cos\\theta` and keep :math:`r\\sin\\theta`
+          as the next value, even across later calls.
+        """
+        shape, dt = _shape(shape), _float_dtype(dtype)
+        n = int(np.prod(shape))
+        if n >= 16:
+            d = self.uniform32(n) if dt == np.float32 else self.uniform64(n)
+            full = n // 16 * 16
+            d[:full] = _box_muller_16(d[:full].reshape(-1, 16)).ravel()
+            if n % 16:
+                fresh = self.uniform32(16) if dt == np.float32 else self.uniform64(16)
+                d[n - 16 :] = _box_muller_16(fresh.reshape(1, 16)).ravel()
+            return d.reshape(shape)
+        z = np.empty(n, dtype=np.float64)
+        start = 0
+        if n and self._next_normal is not None:
+            z[0], self._next_normal, start = self._next_normal, None, 1
+        m = n - start  # values still to make, two per (u1, u2) pair
+        if m:
+            u = self.uniform64(2 * ((m + 1) // 2)).reshape(-1, 2)  # (pairs, [u1, u2])
+            r = np.sqrt(-2.0 * np.log1p(-u[:, 1]))
+            theta = 2.0 * np.pi * u[:, 0]
+            pairs = np.stack([r * np.cos(theta), r * np.sin(theta)], axis=1).ravel()
+            z[start:] = pairs[:m]
+            if m % 2:
+                self._next_normal = float(pairs[-1])
+        return z.astype(dt).reshape(shape)
+
+    # -- torch.multinomial ------------------------------------------------------------------
+    def multinomial(
+        self, p, num_samples: int, replacement: bool = True, era: str = "torch"
+    ) -> np.ndarray:
+        """``torch.multinomial(p, num_samples, replacement=True, generator=g)`` of a given era.
+
+        Parameters
+        ----------
+        p : array_like, shape (V,) or (R, V)
+            Non-negative weights per row (need not sum to 1), float32 or float64.
+        num_samples : int
+            Samples per row, >= 1.
+        replacement : bool
+            Only ``True`` is supported (the notebook's setting).
+        era : {"torch", "torch-mkl", "torch-cdf"}
+            Which torch's algorithm to replay; see the module docstring.
+
+        Returns
+        -------
+        ndarray of int64, shape (num_samples,) or (R, num_samples)
+
+        Notes
+        -----
+        One sample per row uses the era's ``draw_*`` function, rows in order (for
+        ``"torch-mkl"`` with several rows torch seeded one MCG31 stream for the whole tensor; only
+        one row at a time is replayed here). More than one sample goes through the inverse CDF
+        (:func:`draw_torch_cdf`), ``num_samples`` float64 uniforms per row, in every era.
+        """
+        if era not in _DRAWS:
+            raise SettingsError(f"era {era!r} is unknown; use one of {', '.join(ERAS)}.")
+        if not replacement:
+            raise SettingsError("replacement=False is not supported; pass replacement=True.")
+        if not isinstance(num_samples, (int, np.integer)) or num_samples < 1:
+            raise SettingsError(f"num_samples {num_samples!r} must be an integer >= 1.")
+        P = np.asarray(p)
+        if P.dtype not in (np.float32, np.float64):
+            P = P.astype(np.float64)
+        if P.ndim not in (1, 2) or P.shape[-1] == 0:
+            raise DataError(f"p has shape {P.shape}; pass one row (V,) or rows (R, V) of weights.")
+        if not np.all(np.isfinite(P)) or np.any(P < 0) or np.any(P.sum(axis=-1) <= 0):
+            raise DataError("p must be finite, non-negative, with a positive sum in each row.")
+        if P.ndim == 2 and P.shape[0] > 1 and era == "torch-mkl" and num_samples == 1:
+            raise SettingsError('era "torch-mkl" replays one row at a time; pass p of shape (V,).')
+        rows = np.atleast_2d(P)
+        if num_samples == 1:
+            out = np.array([[_DRAWS[era](row, self)] for row in rows], dtype=np.int64)
+        else:
+            out = np.stack([_cdf_draw(row, self, num_samples) for row in rows]).astype(np.int64)
+        return out if P.ndim == 2 else out[0]

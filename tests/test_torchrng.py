@@ -1,0 +1,232 @@
+"""TorchGenerator against torch 2.13 (when installed) and against the lecture's names (always)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from minibigram.errors import DataError, SettingsError
+from minibigram.torchrng import (
+    ERAS,
+    TorchGenerator,
+    _mcg31_uniforms,
+    draw_torch,
+    draw_torch_cdf,
+    draw_torch_mkl,
+)
+
+SEEDS = [0, 1, 7, 42, 1234, 2147483647, 2**32 - 1, 987654321]
+SIZES = [1, 2, 3, 5, 8, 15, 16, 17, 31, 32, 33, 48, 100, 729, 1000]
+NAMES = Path(__file__).resolve().parents[1] / "minibigram" / "datasets" / "names.txt"
+
+
+def ulps(a: np.ndarray, b: np.ndarray) -> float:
+    """Largest distance between a and b in units in the last place of the larger (float32)."""
+    a, b = a.astype(np.float32), b.astype(np.float32)
+    unit = np.spacing(np.maximum(np.abs(a), np.abs(b)))
+    return float(np.max(np.abs(a.astype(np.float64) - b) / unit, initial=0.0))
+
+
+# -- torch-free ------------------------------------------------------------------------------
+
+
+def test_lecture_count_model_names_torch_cdf():
+    """The lecture video (torch 1.x) sampled P = (N + 1) row-normalized as these five names."""
+    words = NAMES.read_text().split()
+    stoi = {c: i + 1 for i, c in enumerate("abcdefghijklmnopqrstuvwxyz")} | {".": 0}
+    pairs = np.array([(stoi[a], stoi[b]) for w in words for a, b in zip("." + w, w + ".")])
+    N = np.zeros((27, 27), dtype=np.int64)
+    np.add.at(N, (pairs[:, 0], pairs[:, 1]), 1)
+    P = (N + 1).astype(np.float32)
+    P /= P.sum(axis=1, keepdims=True)
+    itos = ".abcdefghijklmnopqrstuvwxyz"
+    g = TorchGenerator(2147483647)
+    names = []
+    for _ in range(5):
+        ix, name = 0, ""
+        while True:
+            ix = int(g.multinomial(P[ix], 1, era="torch-cdf")[0])
+            name += itos[ix]
+            if ix == 0:
+                break
+        names.append(name)
+    assert names == ["mor.", "axx.", "minaymoryles.", "kondlaisah.", "anchshizarie."]
+
+
+def test_word_accounting():
+    g = TorchGenerator(5)
+    words = np.random.RandomState(5).randint(0, 2**32, size=5, dtype=np.uint32)
+    assert g.random() == words[0]
+    assert g.random64() == (int(words[1]) << 32) | int(words[2])
+    assert g.position == 3
+    g.uniform64(1)
+    assert g.position == 5
+    draw_torch(np.ones(4, dtype=np.float32), g)  # 4 float64 uniforms
+    assert g.position == 13
+    draw_torch_mkl(np.ones(27, dtype=np.float32), g)  # one word seeds MKL's stream
+    assert g.position == 14
+    draw_torch_cdf(np.ones(27, dtype=np.float32), g)  # one float64 uniform
+    assert g.position == 16
+
+
+def test_mcg31_block_doubling_equals_recurrence():
+    for seed, n in [(0, 1), (2**31 - 1, 5), (123456789, 27), (4294967295, 100)]:
+        x = seed % (2**31 - 1) or 1
+        expect = []
+        for _ in range(n):
+            expect.append(x / (2**31 - 1))
+            x = 1132489760 * x % (2**31 - 1)
+        np.testing.assert_array_equal(_mcg31_uniforms(seed, n), expect)
+
+
+def test_manual_seed_restarts_stream_and_cache():
+    g = TorchGenerator(11)
+    first = g.randn(3)  # leaves a cached normal
+    g.manual_seed(11)
+    np.testing.assert_array_equal(g.randn(3), first)
+
+
+def test_shapes_and_dtypes():
+    g = TorchGenerator(0)
+    assert g.randn(27, 27).shape == (27, 27) and g.randn((27, 27)).dtype == np.float32
+    assert g.rand(2, 3, dtype="float64").dtype == np.float64
+    assert g.randn(0).shape == (0,)
+    assert g.multinomial(np.ones((3, 4)), 2, era="torch").shape == (3, 2)
+
+
+@pytest.mark.parametrize(
+    "call, error",
+    [
+        (lambda g: g.multinomial([0.5, 0.5], 1, era="torch-9"), SettingsError),
+        (lambda g: g.multinomial([0.5, 0.5], 0), SettingsError),
+        (lambda g: g.multinomial([0.5, 0.5], 1, replacement=False), SettingsError),
+        (lambda g: g.multinomial([0.0, 0.0], 1), DataError),
+        (lambda g: g.multinomial([0.5, -0.1], 1), DataError),
+        (lambda g: g.multinomial([0.5, np.nan], 1), DataError),
+        (lambda g: g.multinomial(np.ones((2, 3)), 1, era="torch-mkl"), SettingsError),
+        (lambda g: g.randn(2, -1), SettingsError),
+        (lambda g: g.rand(2, dtype="int32"), SettingsError),
+        (lambda g: TorchGenerator("seed"), SettingsError),
+    ],
+)
+def test_bad_input_raises_clear_errors(call, error):
+    with pytest.raises(error):
+        call(TorchGenerator(0))
+
+
+# -- against torch 2.13 ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def torch():
+    return pytest.importorskip("torch")
+
+
+@pytest.mark.parametrize("seed", [0, 3, 2**32 + 3, 2**64 - 1, -1, -5])
+def test_seed_reduction_like_torch(torch, seed):
+    g = torch.Generator().manual_seed(seed)
+    ours = TorchGenerator(seed)
+    assert ours.seed == g.initial_seed()
+    np.testing.assert_array_equal(ours.rand(4), torch.rand(4, generator=g).numpy())
+
+
+def test_random_and_random64_words_like_torch(torch):
+    # a float32 rand is the low 24 bits of random(); int64 randint is random64() % range
+    for seed in SEEDS:
+        g, ours = torch.Generator().manual_seed(seed), TorchGenerator(seed)
+        for _ in range(3):
+            assert torch.rand(1, generator=g).item() == (ours.random() & (2**24 - 1)) * 2**-24
+            assert torch.randint(0, 2**62, (1,), generator=g).item() == ours.random64() % 2**62
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_rand_exactly_equal(torch, dtype):
+    for seed in SEEDS:
+        g, ours = torch.Generator().manual_seed(seed), TorchGenerator(seed)
+        for n in SIZES:
+            expect = torch.rand(n, generator=g, dtype=getattr(torch, dtype)).numpy()
+            got = ours.rand(n, dtype=dtype)
+            assert got.dtype == expect.dtype
+            np.testing.assert_array_equal(got, expect)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_randn_within_4_ulp_fresh_generator(torch, dtype):
+    worst = 0.0
+    for seed in SEEDS:
+        for n in SIZES:
+            g, ours = torch.Generator().manual_seed(seed), TorchGenerator(seed)
+            expect = torch.randn(n, generator=g, dtype=getattr(torch, dtype)).numpy()
+            got = ours.randn(n, dtype=dtype)
+            assert got.dtype == expect.dtype
+            worst = max(worst, ulps(got, expect))
+            # same stream position after the call: the next uniform agrees exactly
+            np.testing.assert_array_equal(ours.rand(1), torch.rand(1, generator=g).numpy())
+    assert worst <= 4
+
+
+def test_randn_mixed_call_sequences_keep_the_cache(torch):
+    """A cached Box-Muller value survives calls of 16 or more values, which neither use it nor
+    clear it; 2-D shapes behave as their flat size."""
+    rng = np.random.default_rng(0)
+    shapes = [(1,), (20,), (1,), (3,), (16,), (27, 27), (2,), (5,), (1,), (33,), (3, 5), (1,)]
+    for seed in SEEDS:
+        g, ours = torch.Generator().manual_seed(seed), TorchGenerator(seed)
+        for i in rng.permutation(len(shapes)):
+            expect = torch.randn(shapes[i], generator=g).numpy()
+            got = ours.randn(*shapes[i])
+            assert got.shape == expect.shape and ulps(got, expect) <= 4
+
+
+def test_notebook_initial_W(torch):
+    g = torch.Generator().manual_seed(2147483647)
+    expect = torch.randn((27, 27), generator=g).numpy()
+    assert ulps(TorchGenerator(2147483647).randn(27, 27), expect) <= 4
+
+
+def _random_p(rng, dtype):
+    V = int(rng.integers(1, 60))
+    p = rng.random(V) ** 3  # uneven weights, not normalized
+    p[rng.random(V) < 0.2] = 0.0
+    p[rng.integers(V)] += 0.1  # at least one positive
+    return p.astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_multinomial_torch_era_exactly_equal(torch, dtype):
+    rng = np.random.default_rng(1)
+    for _ in range(200):
+        seed = int(rng.integers(0, 2**32))
+        num_samples = int(rng.choice([1, 1, 2, 3, 10]))
+        g, ours = torch.Generator().manual_seed(seed), TorchGenerator(seed)
+        for _ in range(4):
+            p = _random_p(rng, dtype)
+            expect = torch.multinomial(torch.from_numpy(p), num_samples, True, generator=g)
+            np.testing.assert_array_equal(ours.multinomial(p, num_samples, era="torch"), expect)
+        assert ours.rand(1) == torch.rand(1, generator=g).item()  # same stream position
+
+
+def test_multinomial_rows_exactly_equal(torch):
+    rng = np.random.default_rng(2)
+    for num_samples in [1, 4]:
+        for _ in range(20):
+            P = rng.random((int(rng.integers(1, 6)), 27)).astype(np.float32)
+            seed = int(rng.integers(0, 2**32))
+            g, ours = torch.Generator().manual_seed(seed), TorchGenerator(seed)
+            expect = torch.multinomial(torch.from_numpy(P), num_samples, True, generator=g)
+            np.testing.assert_array_equal(ours.multinomial(P, num_samples), expect)
+
+
+@pytest.mark.parametrize("era", ERAS)
+def test_every_era_uses_the_cdf_for_several_samples(torch, era):
+    """torch 2.13 draws num_samples > 1 with replacement by the inverse CDF, as 1.x did."""
+    rng = np.random.default_rng(3)
+    for _ in range(100):
+        seed = int(rng.integers(0, 2**32))
+        num_samples = int(rng.integers(2, 30))
+        p = _random_p(rng, np.float32)
+        g, ours = torch.Generator().manual_seed(seed), TorchGenerator(seed)
+        expect = torch.multinomial(torch.from_numpy(p), num_samples, True, generator=g).numpy()
+        np.testing.assert_array_equal(ours.multinomial(p, num_samples, era=era), expect)

@@ -20,6 +20,7 @@ In every era, more than one sample with replacement goes through the inverse CDF
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .errors import DataError, SettingsError
 
@@ -59,8 +60,97 @@ def _mcg31_uniforms(seed: int, n: int) -> np.ndarray:
     return x[:n].astype(np.float64) / _MCG31_M
 
 
+def _fma32(a: ArrayLike, b: ArrayLike, c: ArrayLike) -> np.ndarray:
+    """Fused multiply-add ``a * b + c`` of float32 values with one rounding, as an FMA unit.
+
+    Notes
+    -----
+    The product of two float32 is exact in float64. The float64 sum is rounded *to odd* (if the
+    TwoSum error is non-zero and the last bit even, step one float64 ulp towards the error), and
+    a round-to-odd result with 53 >= 24 + 2 bits rounds to float32 exactly as one rounding would.
+    """
+    p = np.asarray(a, np.float64) * np.asarray(b, np.float64)  # exact
+    c = np.asarray(c, np.float64)
+    s = p + c
+    bb = s - p
+    err = (p - (s - bb)) + (c - bb)  # TwoSum: s + err == p + c exactly
+    even = (s.view(np.int64) & 1) == 0
+    s = np.where((err != 0) & even, np.nextafter(s, np.copysign(np.inf, err)), s)
+    return s.astype(np.float32)
+
+
+_LOG_P = [7.0376836292e-2, -1.1514610310e-1, 1.1676998740e-1, -1.2420140846e-1, 1.4249322787e-1,
+          -1.6668057665e-1, 2.0000714765e-1, -2.4999993993e-1, 3.3333331174e-1]  # fmt: skip
+_LOG_Q1, _LOG_Q2 = -2.12194440e-4, 0.693359375  # ln 2 = q2 + q1, split for exactness
+_DP = [-0.78515625, -2.4187564849853515625e-4, -3.77489497744594108e-8]  # -pi/4, in three parts
+_SIN_P = [-1.9515295891e-4, 8.3321608736e-3, -1.6666654611e-1]
+_COS_P = [2.443315711809948e-5, -1.388731625493765e-3, 4.166664568298827e-2]
+
+
+def _log_avx2(x: np.ndarray) -> np.ndarray:
+    """Natural log of positive normal float32 values, bit for bit as torch's AVX2 ``log256_ps``.
+
+    Notes
+    -----
+    Cephes' ``logf``: write :math:`x = 2^e m`, :math:`m \\in [0.5, 1)`; if
+    :math:`m < \\sqrt{1/2}` use :math:`2m` and :math:`e - 1`; with :math:`t = m - 1`,
+    :math:`\\ln x = t - t^2/2 + t^3 P(t) + e \\ln 2`, :math:`P` of degree 8 by Horner's rule.
+    Torch's binary is compiled with contraction on, so each ``a * b + c`` the compiler could fuse
+    is an FMA (:func:`_fma32`); the order of operations below is the kernel's.
+    """
+    f = np.float32
+    bits = x.view(np.int32)
+    e = ((bits >> 23) - 0x7F).astype(f) + f(1)
+    m = ((bits & ~0x7F800000) | 0x3F000000).view(f)  # mantissa in [0.5, 1)
+    small = m < f(0.707106781186547524)
+    e = e - small.astype(f)
+    t = (m - f(1)) + np.where(small, m, f(0))  # 2m - 1 or m - 1
+    z = t * t
+    y = np.full_like(t, f(_LOG_P[0]))
+    for c in _LOG_P[1:]:
+        y = _fma32(y, t, f(c))
+    y = _fma32(y * t, z, e * f(_LOG_Q1))  # t^3 P(t) + e q1
+    y = _fma32(-z, f(0.5), y)  # - t^2 / 2
+    return _fma32(e, f(_LOG_Q2), t + y)
+
+
+def _sincos_avx2(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sine and cosine of float32 values, bit for bit as torch's AVX2 ``sincos256_ps``.
+
+    Notes
+    -----
+    Cephes' ``sinf``/``cosf``: :math:`j` = the integer part of :math:`|x| \\cdot 4/\\pi`
+    rounded up to even, reduce :math:`r = |x| - j\\pi/4` with :math:`\\pi/4` split in three
+    parts, then with :math:`z = r^2` evaluate :math:`\\sin r \\approx r + r z S(z)` and
+    :math:`\\cos r \\approx 1 - z/2 + z^2 C(z)`. Bit 2 of :math:`j` swaps the two, bit 4 (and
+    the sign of ``x`` for the sine) flips signs. FMAs where the compiler fused them, as in
+    :func:`_log_avx2`.
+    """
+    f = np.float32
+    ax = np.abs(x)
+    j = (ax * f(1.27323954473516)).astype(np.int32)  # 4 / pi, truncated
+    j = (j + 1) & ~1
+    y = j.astype(f)
+    r = ax
+    for dp in _DP:
+        r = _fma32(y, f(dp), r)
+    z = r * r
+    cos_r = _fma32(f(_COS_P[0]), z, f(_COS_P[1]))
+    cos_r = _fma32(cos_r, z, f(_COS_P[2])) * z
+    cos_r = _fma32(cos_r, z, -(z * f(0.5))) + f(1)
+    sin_r = _fma32(f(_SIN_P[0]), z, f(_SIN_P[1]))
+    sin_r = _fma32(sin_r, z, f(_SIN_P[2])) * z
+    sin_r = _fma32(sin_r, r, r)
+    swap = (j & 2) != 0
+    sin = np.where(swap, cos_r, sin_r)
+    cos = np.where(swap, sin_r, cos_r)
+    sin = np.where(np.signbit(x) ^ ((j & 4) != 0), -sin, sin)
+    cos = np.where(((j - 2) & 4) == 0, -cos, cos)
+    return sin, cos
+
+
 def _box_muller_16(d: np.ndarray) -> np.ndarray:
-    """Turn blocks of 16 float32 uniforms into 16 normals, as torch's ``normal_fill_16``.
+    """Turn blocks of 16 uniforms into 16 normals, as torch's ``normal_fill_16``.
 
     Parameters
     ----------
@@ -76,16 +166,23 @@ def _box_muller_16(d: np.ndarray) -> np.ndarray:
 
     Notes
     -----
-    Every step runs in ``d``'s dtype, as torch's AVX2 kernel does for float32 (2π itself rounded
-    to float32). Torch's vectorized ``log``, ``cos``, ``sin`` round differently from NumPy's, so
-    float32 results agree within a few units in the last place, not bit for bit.
+    float32 replays torch's AVX2 kernel (``normal_fill_16_AVX2``, the one x86-64 CPUs run): every
+    step in float32, 2π itself rounded to float32, and torch's own vectorized ``log`` and
+    ``sincos`` (:func:`_log_avx2`, :func:`_sincos_avx2`; torch's ``avx_mathfun.h``, after
+    J. Pommier's sse_mathfun and Cephes), so the values are torch's bit for bit.
+    float64 is torch's scalar kernel with the C library's ``log``, ``cos``, ``sin``, for which
+    NumPy's may differ in the last place.
     """
-    t = d.dtype.type
-    u1 = t(1) - d[:, :8]  # [0, 1) -> (0, 1] for the log
+    u1 = 1 - d[:, :8]  # [0, 1) -> (0, 1] for the log
     u2 = d[:, 8:]
-    r = np.sqrt(t(-2) * np.log(u1))
-    theta = t(2 * np.pi) * u2
-    return np.concatenate([r * np.cos(theta), r * np.sin(theta)], axis=1)
+    if d.dtype == np.float32:
+        r = np.sqrt(np.float32(-2) * _log_avx2(u1))
+        sin, cos = _sincos_avx2(np.float32(2 * np.pi) * u2)
+    else:
+        r = np.sqrt(-2 * np.log(u1))
+        theta = 2 * np.pi * u2
+        sin, cos = np.sin(theta), np.cos(theta)
+    return np.concatenate([r * cos, r * sin], axis=1)
 
 
 def _shape(shape: tuple) -> tuple[int, ...]:

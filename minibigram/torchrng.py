@@ -244,11 +244,15 @@ def draw_torch_mkl(p_row: np.ndarray, generator: TorchGenerator) -> int:
     Notes
     -----
     Same :math:`\\arg\\max_i p_i / q_i` as :func:`draw_torch`, but ``exponential_`` came from MKL:
-    one word ``s = generator.random()`` (``random64()`` for float64) seeds an MCG31m1 stream
-    :math:`u_0, u_1, \\dots` (see :func:`_mcg31_uniforms`, starting with :math:`x_0` itself) and
-    :math:`q_i = -\\ln u_i` (inverse CDF). Only that one word of torch's stream is consumed.
+    one word ``s = generator.random()`` (for float64, the low 32 bits of ``random64()``: MKL's
+    ``vslNewStream`` takes a 32-bit seed) seeds an MCG31m1 stream :math:`u_0, u_1, \\dots` (see
+    :func:`_mcg31_uniforms`, starting with :math:`x_0` itself) and :math:`q_i = -\\ln u_i`
+    (inverse CDF). Only that one or two words of torch's stream are consumed. MKL computes
+    :math:`q` in ``p``'s dtype with its own ``ln``; here it is float64 rounded to ``p``'s dtype,
+    so a near tie of two ratios could, rarely, break the other way (not checkable without a
+    torch of that era; the notebook's 15 names replay).
     """
-    s = generator.random64() if p_row.dtype == np.float64 else generator.random()
+    s = (generator.random64() if p_row.dtype == np.float64 else generator.random()) & 0xFFFFFFFF
     q = (-np.log(_mcg31_uniforms(s, len(p_row)))).astype(p_row.dtype)
     return int(np.argmax(p_row / q))
 

@@ -1,0 +1,84 @@
+import numpy as np
+import pytest
+
+from minibigram import BOUNDARY, DataError, Vocabulary, bigram_counts, bigrams, load_words
+from minibigram.data import parse_words
+
+
+def test_embedded_names(names):
+    assert len(names) == 32033
+    assert names[:3] == ["emma", "olivia", "ava"]
+    assert all(w.isalpha() and w.islower() for w in names)
+
+
+def test_vocabulary_of_names(names):
+    vocab = Vocabulary.from_words(names)
+    assert len(vocab) == 27
+    assert vocab.itos[0] == BOUNDARY and vocab.stoi["."] == 0
+    assert vocab.itos[1:] == list("abcdefghijklmnopqrstuvwxyz")
+    assert all(vocab.stoi[c] == i for i, c in enumerate(vocab.itos))
+
+
+def test_bigrams_count_matches_notebook(names):
+    vocab = Vocabulary.from_words(names)
+    xs, ys = bigrams(names, vocab)
+    assert len(xs) == len(ys) == 228146 == sum(len(w) + 1 for w in names)
+    assert xs.dtype == np.int64
+    # emma: .e em mm ma a.
+    assert vocab.decode(xs[:5]) == ".emma" and vocab.decode(ys[:5]) == "emma."
+
+
+def test_bigrams_equal_a_python_loop():
+    words = ["ab", "b", "cab", "a"]
+    vocab = Vocabulary.from_words(words)
+    expected = [(vocab.stoi[a], vocab.stoi[b]) for w in words
+                for a, b in zip("." + w, w + ".")]
+    xs, ys = bigrams(words, vocab)
+    assert list(zip(xs.tolist(), ys.tolist())) == expected
+
+
+@pytest.mark.parametrize("words", [
+    ["ирина", "олег", "ёж"],
+    ["αλέξης", "ζωή"],
+    ["josé", "zoë", "anne marie"],
+    ["देवनागरी", "अनु"],
+])
+def test_vocabulary_round_trip_any_alphabet(words):
+    vocab = Vocabulary.from_words(words)
+    assert sorted(vocab.itos[1:]) == vocab.itos[1:]
+    assert set(vocab.itos[1:]) == set("".join(words))
+    for w in words:
+        ids = vocab.encode(w)
+        assert ids.dtype == np.int64 and len(ids) == len(w) and (ids > 0).all()
+        assert vocab.decode(ids) == w
+
+
+def test_boundary_in_word_is_rejected():
+    with pytest.raises(DataError, match=r"'j\.r\.'"):
+        Vocabulary.from_words(["ann", "j.r."])
+    with pytest.raises(DataError, match=r"line 3.*'a\.b'"):
+        parse_words("x\n\na.b\n")
+
+
+def test_blank_lines_skipped_and_whitespace_stripped():
+    assert parse_words("\n ann \r\n\nbob\n  \n") == ["ann", "bob"]
+
+
+def test_unknown_character_named():
+    vocab = Vocabulary.from_words(["abc"])
+    with pytest.raises(DataError, match="'z'"):
+        vocab.encode("abz")
+
+
+def test_load_words_from_file(tmp_path):
+    p = tmp_path / "w.txt"
+    p.write_bytes("\ufeffanna\r\nbob\r\n".encode())
+    assert load_words(p) == ["anna", "bob"]
+
+
+def test_bigram_counts_weighted():
+    xs, ys = np.array([0, 1, 1]), np.array([1, 0, 0])
+    N = bigram_counts(xs, ys, 2)
+    assert N.tolist() == [[0, 1], [2, 0]]
+    Nw = bigram_counts(xs, ys, 2, weights=np.array([0.5, 1.0, 2.0]))
+    assert Nw.tolist() == [[0, 0.5], [3.0, 0]]

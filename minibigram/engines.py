@@ -1,0 +1,184 @@
+"""Loss and gradient of the bigram network, three ways that give the same numbers.
+
+The model: ``logits = onehot(xs) @ W``, ``probs = softmax(logits)``, and the loss
+
+    L(W) = -(1/n) sum_k log probs[k, ys[k]]  +  reg * mean(W**2)
+
+with its gradient, derived by hand (see ``functional`` for each step):
+
+    dlogits = (probs - onehot(ys)) / n                      # (n, V)
+    dW      = onehot(xs).T @ dlogits + 2 * reg * W / W.size  # (V, V)
+
+- ``"onehot"``: the notebook made literal, with the explicit (n, V) one-hot matrix.
+- ``"index"``: ``onehot(xs) @ W`` is just ``W[xs]`` (row indexing), and
+  ``onehot(xs).T @ dlogits`` adds each row of ``dlogits`` into row ``xs[k]`` of
+  ``dW`` (a scatter-add, ``np.bincount``). No one-hot matrix; the cost left is the row softmax over
+  the (n, V) logits.
+- ``"counts"``: every example with the same context has the same logits, so the
+  loss only needs the (V, V) count matrix ``N``. After one O(n) counting pass,
+  each step is O(V**2), whatever n is.
+
+Every engine takes optional per-example ``weights``: the data term becomes
+``sum_k w_k nll_k / sum_k w_k``. Counting is the special case where identical
+pairs are merged and their weight is their count.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import functional as F
+from .data import bigram_counts
+from .errors import DataError, SettingsError
+
+ENGINES = ("onehot", "index", "counts")
+
+
+def _check_inputs(W: np.ndarray, xs: np.ndarray, ys: np.ndarray,
+                  weights: np.ndarray | None) -> None:
+    if W.ndim != 2 or W.shape[0] != W.shape[1]:
+        raise SettingsError(f"W must be a square (V, V) matrix, got shape {W.shape}.")
+    if W.dtype not in (np.float32, np.float64):
+        raise SettingsError(f"W must be float32 or float64, got {W.dtype}: cast it with W.astype.")
+    if xs.shape != ys.shape or xs.ndim != 1 or len(xs) == 0:
+        raise DataError("xs and ys must be non-empty 1-D integer arrays of the same length.")
+    V = W.shape[0]
+    for name, a in (("xs", xs), ("ys", ys)):
+        if not np.issubdtype(a.dtype, np.integer) or a.min() < 0 or a.max() >= V:
+            raise DataError(f"{name} must hold integer ids in [0, {V}) for a {V}x{V} W.")
+    if weights is not None and (weights.shape != xs.shape or weights.min() < 0
+                                or not weights.sum() > 0):
+        raise DataError("weights must be non-negative, one per example, with a positive sum.")
+
+
+def loss_and_grad(W: np.ndarray, xs: np.ndarray, ys: np.ndarray, reg: float = 0.0,
+                  engine: str = "onehot",
+                  weights: np.ndarray | None = None) -> tuple[float, np.ndarray]:
+    """Mean negative log-likelihood plus L2 penalty, and its gradient with respect to W.
+
+    Parameters
+    ----------
+    W : ndarray, shape (V, V), float32 or float64
+        The weights: row ``i`` holds the logits (log-counts) of the character that
+        follows character ``i``. The computation runs in W's dtype.
+    xs, ys : ndarray of int, shape (n,)
+        Context and target ids, e.g. from :func:`minibigram.bigrams`.
+    reg : float, default 0.0
+        L2 strength; the penalty is ``reg * mean(W**2)``.
+    engine : {"onehot", "index", "counts"}
+        How to compute it; all three give the same numbers (see the module docstring).
+    weights : ndarray, shape (n,), optional
+        Non-negative weight per example.
+
+    Returns
+    -------
+    loss : float
+    dW : ndarray, shape (V, V), W's dtype
+
+    Notes
+    -----
+    ``dL/dlogits[k] = (probs[k] - onehot(ys[k])) / n`` comes from
+    ``-log p_y = -z_y + log sum_j exp(z_j)``, whose derivative in ``z_j`` is
+    ``-[j = y] + p_j``.
+    """
+    W = np.asarray(W)
+    xs, ys = np.asarray(xs), np.asarray(ys)
+    w = None if weights is None else np.asarray(weights)
+    _check_inputs(W, xs, ys, w)
+    if engine == "onehot":
+        return onehot_loss_and_grad(W, xs, ys, reg, w)
+    if engine == "index":
+        return index_loss_and_grad(W, xs, ys, reg, w)
+    if engine == "counts":
+        return counts_loss_and_grad(W, bigram_counts(xs, ys, W.shape[0], w), reg)
+    raise SettingsError(f"unknown engine {engine!r}: choose one of {', '.join(ENGINES)}.")
+
+
+def _example_scale(n: int, weights: np.ndarray | None, dtype: np.dtype) -> np.ndarray:
+    """Each example's share of the mean, shape (n, 1): ``1/n``, or ``w_k / sum(w)``."""
+    scale = np.full(n, 1.0 / n) if weights is None else weights / weights.sum()
+    return scale.astype(dtype)[:, None]
+
+
+def onehot_loss_and_grad(W: np.ndarray, xs: np.ndarray, ys: np.ndarray, reg: float = 0.0,
+                         weights: np.ndarray | None = None) -> tuple[float, np.ndarray]:
+    """The notebook, step by step, with an explicit one-hot matrix. See :func:`loss_and_grad`."""
+    n, V = len(xs), W.shape[0]
+    # forward
+    xenc = F.one_hot(xs, V, W.dtype)                       # (n, V) one row per example
+    logits = xenc @ W                                      # (n, V) log-counts
+    logits = logits - logits.max(axis=1, keepdims=True)    # (n, V) stable: see F.softmax
+    counts = np.exp(logits)                                # (n, V) "counts", like N
+    sums = counts.sum(axis=1, keepdims=True)               # (n, 1)
+    probs = counts / sums                                  # (n, V) rows sum to 1
+    logp = logits - np.log(sums)                           # (n, V) = log(probs), never -inf
+    scale = _example_scale(n, weights, W.dtype)            # (n, 1) 1/n each
+    data_loss = -(scale[:, 0] * logp[np.arange(n), ys]).sum()
+    loss = data_loss + F.l2(W, reg)
+    # backward
+    dlogits = probs.copy()                                 # (n, V)
+    dlogits[np.arange(n), ys] -= 1                         # probs - onehot(ys)
+    dlogits *= scale                                       # / n
+    dW = xenc.T @ dlogits + F.l2_backward(W, reg)          # (V, V)
+    return float(loss), dW.astype(W.dtype, copy=False)
+
+
+def index_loss_and_grad(W: np.ndarray, xs: np.ndarray, ys: np.ndarray, reg: float = 0.0,
+                        weights: np.ndarray | None = None) -> tuple[float, np.ndarray]:
+    """The same as ``"onehot"`` with row indexing and a scatter-add. See :func:`loss_and_grad`."""
+    n = len(xs)
+    # forward
+    logits = W[xs]                                         # (n, V) = onehot(xs) @ W
+    logp = F.log_softmax(logits)                           # (n, V)
+    scale = _example_scale(n, weights, W.dtype)            # (n, 1)
+    loss = -(scale[:, 0] * logp[np.arange(n), ys]).sum() + F.l2(W, reg)
+    # backward
+    dlogits = np.exp(logp)                                 # (n, V) probs
+    dlogits[np.arange(n), ys] -= 1                         # probs - onehot(ys)
+    dlogits *= scale
+    # Scatter-add row k of dlogits into row xs[k] of dW: that is onehot(xs).T @ dlogits.
+    # np.bincount over the flat (row, column) index accumulates in float64, so summing
+    # 10**5 float32 rows one by one loses no more precision than the matmul would.
+    V = W.shape[0]
+    flat = (xs[:, None] * V + np.arange(V)).ravel()       # (n*V,) index into dW.ravel()
+    dW = np.bincount(flat, weights=dlogits.ravel(), minlength=V * V).reshape(V, V)
+    dW = dW.astype(W.dtype) + F.l2_backward(W, reg)
+    return float(loss), dW
+
+
+def counts_loss_and_grad(W: np.ndarray, N: np.ndarray,
+                         reg: float = 0.0) -> tuple[float, np.ndarray]:
+    """Loss and gradient from the (V, V) bigram count matrix alone.
+
+    Parameters
+    ----------
+    W : ndarray, shape (V, V)
+    N : ndarray, shape (V, V)
+        ``N[i, j]`` = number (or total weight) of examples with context i and target j.
+    reg : float
+
+    Returns
+    -------
+    loss : float
+    dW : ndarray, shape (V, V)
+
+    Notes
+    -----
+    Grouping the examples by context ``i``, with ``n = sum N`` and row sums ``r_i``:
+
+    ``L = -(1/n) sum_ij N_ij log softmax(W)_ij + reg * mean(W**2)``
+
+    ``dW = (r_i softmax(W)_i - N_i) / n + 2 * reg * W / W.size``
+
+    since the ``r_i`` examples of context ``i`` each contribute ``probs_i / n`` and
+    each target ``j`` subtracts ``1/n`` once per occurrence.
+    """
+    N = np.asarray(N)
+    n = N.sum()
+    if not n > 0:
+        raise DataError("the count matrix is empty: there is nothing to learn from.")
+    Nf = (N / n).astype(W.dtype)                           # (V, V) share of each pair
+    logp = F.log_softmax(W)                                # (V, V) every row, once
+    loss = -(Nf * logp).sum() + F.l2(W, reg)
+    dW = Nf.sum(axis=1, keepdims=True) * np.exp(logp) - Nf + F.l2_backward(W, reg)
+    return float(loss), dW

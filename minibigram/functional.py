@@ -1,0 +1,172 @@
+"""The math of the bigram network, one operation at a time, each backward beside its forward.
+
+Shapes: ``n`` examples, ``V`` characters. A forward function computes an output
+from its inputs; its ``*_backward`` takes the upstream gradient ``d<output>``
+(the gradient of the loss with respect to that output) and returns the gradient
+with respect to the input, by the chain rule. Chaining them reproduces the
+fused formula the engines use, ``dlogits = (probs - onehot(ys)) / n``; a test
+checks that.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def one_hot(ix: np.ndarray, V: int, dtype: np.dtype | type = np.float32) -> np.ndarray:
+    """Encode integer ids as rows of an identity matrix.
+
+    Parameters
+    ----------
+    ix : ndarray of int, shape (n,)
+    V : int
+        Number of classes.
+    dtype : numpy dtype, default float32 (as the notebook's ``F.one_hot(...).float()``)
+
+    Returns
+    -------
+    xenc : ndarray, shape (n, V)
+        ``xenc[k, ix[k]] = 1`` and 0 elsewhere.
+
+    Notes
+    -----
+    There is no backward: the input is integer data, not a parameter. Multiplying
+    a one-hot row by ``W`` selects row ``ix[k]`` of ``W``; the ``"index"`` engine
+    uses that to skip this matrix altogether.
+    """
+    xenc = np.zeros((len(ix), V), dtype=dtype)
+    xenc[np.arange(len(ix)), ix] = 1
+    return xenc
+
+
+def exp(logits: np.ndarray) -> np.ndarray:
+    """``counts = exp(logits)``: log-counts become positive "counts"."""
+    return np.exp(logits)
+
+
+def exp_backward(counts: np.ndarray, dcounts: np.ndarray) -> np.ndarray:
+    """d exp(x)/dx = exp(x), so ``dlogits = counts * dcounts``."""
+    return counts * dcounts
+
+
+def normalize(counts: np.ndarray) -> np.ndarray:
+    """``probs = counts / counts.sum(1)``: each row becomes a probability distribution."""
+    return counts / counts.sum(axis=1, keepdims=True)
+
+
+def normalize_backward(counts: np.ndarray, dprobs: np.ndarray) -> np.ndarray:
+    """Backward of :func:`normalize`.
+
+    Notes
+    -----
+    With ``s = sum_j c_j`` and ``p_j = c_j / s``: ``dp_j/dc_k = [j = k] / s - c_j / s**2``,
+    so ``dc_k = (dp_k - sum_j dp_j p_j) / s``.
+    """
+    s = counts.sum(axis=1, keepdims=True)
+    probs = counts / s
+    return (dprobs - (dprobs * probs).sum(axis=1, keepdims=True)) / s
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Row-wise softmax, ``probs[k, j] = exp(logits[k, j]) / sum_i exp(logits[k, i])``.
+
+    Parameters
+    ----------
+    logits : ndarray, shape (..., V)
+
+    Returns
+    -------
+    probs : ndarray, same shape and dtype, rows summing to 1.
+
+    Notes
+    -----
+    This is :func:`exp` then :func:`normalize`, after subtracting each row's
+    maximum ``m``. That changes nothing mathematically,
+    ``exp(x - m) / sum exp(x - m) = exp(x) e^-m / (e^-m sum exp(x))``, but keeps
+    every exponent at most 0, so ``exp`` cannot overflow to ``inf`` (it would for a
+    logit of 89 in float32) and the largest entry of each row is exactly 1 before
+    normalizing.
+    """
+    counts = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    return counts / counts.sum(axis=-1, keepdims=True)
+
+
+def softmax_backward(probs: np.ndarray, dprobs: np.ndarray) -> np.ndarray:
+    """Backward of :func:`softmax`: ``dlogits = probs * (dprobs - sum_j dprobs_j probs_j)``.
+
+    Notes
+    -----
+    The Jacobian is ``dp_j/dz_k = p_j ([j = k] - p_k)``.
+    """
+    return probs * (dprobs - (dprobs * probs).sum(axis=-1, keepdims=True))
+
+
+def log_softmax(logits: np.ndarray) -> np.ndarray:
+    """Row-wise ``log(softmax(logits))`` by log-sum-exp, finite wherever the logits are.
+
+    Notes
+    -----
+    ``log p_j = z_j - log sum_i exp(z_i) = (z_j - m) - log sum_i exp(z_i - m)``
+    with ``m = max_i z_i``. Taking ``log`` of :func:`softmax` instead would give
+    ``-inf`` once a probability underflows to 0.
+    """
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+
+
+def log_softmax_backward(logp: np.ndarray, dlogp: np.ndarray) -> np.ndarray:
+    """Backward of :func:`log_softmax`: ``dlogits = dlogp - exp(logp) * sum_j dlogp_j``.
+
+    Notes
+    -----
+    ``d log p_j / dz_k = [j = k] - p_k``.
+    """
+    return dlogp - np.exp(logp) * dlogp.sum(axis=-1, keepdims=True)
+
+
+def nll(logp: np.ndarray, ys: np.ndarray, weights: np.ndarray | None = None) -> float:
+    """Mean negative log-likelihood of the targets.
+
+    Parameters
+    ----------
+    logp : ndarray, shape (n, V)
+        Log-probabilities, e.g. from :func:`log_softmax`.
+    ys : ndarray of int, shape (n,)
+        Target ids.
+    weights : ndarray, shape (n,), optional
+        A weight per example; the mean becomes ``sum_k w_k (-log p[k, ys[k]]) / sum_k w_k``.
+
+    Returns
+    -------
+    float
+        ``-(1/n) sum_k logp[k, ys[k]]`` (weighted as above).
+    """
+    picked = logp[np.arange(len(ys)), ys]
+    if weights is None:
+        return float(-picked.mean())
+    return float(-(weights * picked).sum() / weights.sum())
+
+
+def nll_backward(logp: np.ndarray, ys: np.ndarray,
+                 weights: np.ndarray | None = None) -> np.ndarray:
+    """Backward of :func:`nll`: ``-1/n`` at each example's target, 0 elsewhere.
+
+    Returns
+    -------
+    dlogp : ndarray, shape (n, V)
+    """
+    n = len(ys)
+    w = (np.full(n, 1.0 / n) if weights is None else weights / weights.sum()).astype(logp.dtype)
+    dlogp = np.zeros_like(logp)
+    dlogp[np.arange(n), ys] = -w
+    return dlogp
+
+
+def l2(W: np.ndarray, reg: float) -> float:
+    """The regularization term ``reg * mean(W**2)``, pulling W towards 0 (uniform rows)."""
+    return float(reg * (W * W).mean())
+
+
+def l2_backward(W: np.ndarray, reg: float) -> np.ndarray:
+    """Backward of :func:`l2`: ``2 * reg * W / W.size``."""
+    return (2 * reg / W.size) * W

@@ -1,0 +1,255 @@
+"""The trained model: weights, vocabulary, and what was done to get them."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+import zipfile
+from collections.abc import Sequence
+from typing import Any, Callable
+
+import numpy as np
+
+from . import functional as F
+from .data import PathLike, Vocabulary, bigram_counts, bigrams, load_words
+from .engines import ENGINES, counts_loss_and_grad, loss_and_grad
+from .errors import ModelFileError, SettingsError
+from .optim import gradient_descent
+from .sampling import sample_ids
+
+NOTEBOOK_SEED = 2147483647
+DTYPES = ("float32", "float64")
+INITS = ("normal",)
+
+
+def _check_settings(steps: int, lr: float, reg: float, dtype: str, engine: str,
+                    init: str) -> None:
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
+        raise SettingsError(f"steps must be a whole number >= 0, got {steps!r}.")
+    if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
+        raise SettingsError(f"the learning rate must be a finite number > 0, got {lr!r}.")
+    if not (isinstance(reg, (int, float)) and math.isfinite(reg) and reg >= 0):
+        raise SettingsError(f"reg must be a finite number >= 0, got {reg!r}.")
+    for name, value, allowed in (("dtype", dtype, DTYPES), ("engine", engine, ENGINES),
+                                 ("init", init, INITS)):
+        if value not in allowed:
+            raise SettingsError(f"unknown {name} {value!r}: choose one of {', '.join(allowed)}.")
+
+
+def init_weights(V: int, seed: int, dtype: str = "float32", init: str = "normal") -> np.ndarray:
+    """Initial W of shape (V, V): standard normal entries drawn from ``seed``."""
+    return np.random.default_rng(seed).standard_normal((V, V)).astype(dtype)
+
+
+class BigramModel:
+    """A bigram network: ``P(next | prev) = softmax(W[prev])``.
+
+    Parameters
+    ----------
+    W : ndarray, shape (V, V)
+        Row ``i`` holds the logits of the character after character ``i``.
+    vocab : Vocabulary
+    history : list of float, optional
+        Training loss per step, before that step's update.
+    settings : dict, optional
+        How the model was trained (JSON-serializable).
+
+    Examples
+    --------
+    >>> model = BigramModel.fit(steps=10)   # the embedded names
+    >>> names = model.sample(5)
+    """
+
+    def __init__(self, W: np.ndarray, vocab: Vocabulary, *, history: Sequence[float] = (),
+                 settings: dict[str, Any] | None = None) -> None:
+        if W.shape != (len(vocab), len(vocab)):
+            raise ModelFileError(f"W has shape {W.shape} but the vocabulary has {len(vocab)} "
+                                 "characters: the two do not belong together.")
+        self.W = W
+        self.vocab = vocab
+        self.history = list(history)
+        self.settings = dict(settings or {})
+
+    @classmethod
+    def fit(cls, words: Sequence[str] | None = None, *, steps: int = 100, lr: float = 50.0,
+            reg: float = 0.01, seed: int = NOTEBOOK_SEED, dtype: str = "float32",
+            engine: str = "counts", init: str = "normal",
+            callback: Callable[[int, float], None] | None = None) -> BigramModel:
+        """Train by full-batch gradient descent, as the notebook does.
+
+        Parameters
+        ----------
+        words : sequence of str, optional
+            Training words; ``None`` uses the embedded names.
+        steps : int, default 100
+        lr : float, default 50.0
+        reg : float, default 0.01
+            L2 strength, ``reg * mean(W**2)``.
+        seed : int, default 2147483647
+            Seeds the initial W.
+        dtype : {"float32", "float64"}, default "float32"
+        engine : {"counts", "index", "onehot"}, default "counts"
+            How the loss and gradient are computed; all give the same numbers.
+        init : {"normal"}
+            How W starts: standard normal entries.
+        callback : callable, optional
+            ``callback(step, loss)`` after each step's loss.
+
+        Returns
+        -------
+        BigramModel
+            With ``history`` holding every step's loss, computed before that step's
+            update (the numbers the notebook prints).
+        """
+        _check_settings(steps, lr, reg, dtype, engine, init)
+        words = load_words() if words is None else list(words)
+        vocab = Vocabulary.from_words(words)
+        xs, ys = bigrams(words, vocab)
+        V = len(vocab)
+        if engine == "counts":
+            N = bigram_counts(xs, ys, V)   # counted once; each step is then O(V**2)
+
+            def loss_fn(W: np.ndarray) -> tuple[float, np.ndarray]:
+                return counts_loss_and_grad(W, N, reg)
+        else:
+            def loss_fn(W: np.ndarray) -> tuple[float, np.ndarray]:
+                return loss_and_grad(W, xs, ys, reg, engine=engine)
+
+        W0 = init_weights(V, seed, dtype, init)
+        W, history = gradient_descent(loss_fn, W0, steps, lr, callback)
+        settings = {"steps": steps, "lr": lr, "reg": reg, "seed": seed, "dtype": dtype,
+                    "engine": engine, "init": init, "num_examples": int(len(xs))}
+        return cls(W, vocab, history=history, settings=settings)
+
+    @property
+    def V(self) -> int:
+        """Vocabulary size."""
+        return len(self.vocab)
+
+    def probs(self) -> np.ndarray:
+        """The (V, V) table ``P[i, j] = P(next = j | prev = i) = softmax(W)[i, j]``."""
+        return F.softmax(self.W)
+
+    def log_probs(self) -> np.ndarray:
+        """``log P`` by log-sum-exp, in float64 (finite wherever W is)."""
+        return F.log_softmax(self.W.astype(np.float64))
+
+    def sample(self, n: int = 15, seed: int = NOTEBOOK_SEED, sampler: str = "numpy") -> list[str]:
+        """Generate ``n`` words (without the end token).
+
+        Parameters
+        ----------
+        n : int
+        seed : int
+        sampler : str
+            A name from ``minibigram.SAMPLERS``.
+        """
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+            raise SettingsError(f"the number of samples must be a whole number >= 0, got {n!r}.")
+        return [self.vocab.decode(ids) for ids in sample_ids(self.probs(), n, seed, sampler)]
+
+    def log_prob(self, word: str) -> float:
+        """Natural log of the model's probability of ``word``, end token included."""
+        xs, ys = bigrams([word], self.vocab)
+        return float(self.log_probs()[xs, ys].sum())
+
+    def nll(self, words: Sequence[str]) -> float:
+        """Mean negative log-likelihood per predicted character (end tokens included)."""
+        xs, ys = bigrams(list(words), self.vocab)
+        return float(-self.log_probs()[xs, ys].mean())
+
+    def save(self, path: PathLike) -> None:
+        """Write the model to a ``.npz`` file (no pickled objects), atomically."""
+        save_npz(path, kind="bigram", arrays={"W": self.W}, vocab=self.vocab,
+                 history=self.history, settings=self.settings)
+
+    @classmethod
+    def load(cls, path: PathLike) -> BigramModel:
+        """Read a model written by :meth:`save`. Never unpickles anything."""
+        arrays, vocab, history, settings = load_npz(path, kind="bigram", names=("W",))
+        W = arrays["W"]
+        if W.dtype.name not in DTYPES:
+            raise ModelFileError(f"{os.fspath(path)} holds W of dtype {W.dtype}, not float32 or "
+                                 "float64: it was not written by minibigram.")
+        try:
+            return cls(W, vocab, history=history, settings=settings)
+        except ModelFileError as e:
+            raise ModelFileError(f"{os.fspath(path)}: {e}") from None
+
+
+FORMAT = "minibigram-1"
+
+
+def save_npz(path: PathLike, *, kind: str, arrays: dict[str, np.ndarray], vocab: Vocabulary,
+             history: Sequence[float], settings: dict[str, Any]) -> None:
+    """Write a model file: a temporary file in the same folder, renamed over ``path``.
+
+    An interrupted or failed save therefore never leaves a half-written file and
+    never clobbers the previous one.
+    """
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    meta = json.dumps({"format": FORMAT, "kind": kind, "settings": settings})
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".minibigram-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, meta=np.array(meta), itos=np.array(vocab.itos),
+                     history=np.asarray(history, dtype=np.float64), **arrays)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def load_npz(path: PathLike, *, kind: str, names: Sequence[str]
+             ) -> tuple[dict[str, np.ndarray], Vocabulary, list[float], dict[str, Any]]:
+    """Read and check a model file written by :func:`save_npz`."""
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        raise ModelFileError(f"{path} is a folder, not a model file: give the .npz file "
+                             "written by 'minibigram train --out'.")
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            data = {k: z[k] for k in z.files}
+    except FileNotFoundError:
+        raise ModelFileError(f"{path} does not exist: check the path, or train a model with "
+                             "'minibigram train --out MODEL.npz'.") from None
+    except ValueError as e:
+        if "pickle" in str(e):
+            raise ModelFileError(f"{path} holds pickled Python objects, which minibigram "
+                                 "refuses to load because they can run code: use a file "
+                                 "written by minibigram.") from None
+        raise ModelFileError(f"{path} is not a minibigram model file (it is not a readable "
+                             ".npz archive): retrain or use another file.") from None
+    except (OSError, zipfile.BadZipFile, EOFError):
+        raise ModelFileError(f"{path} is truncated or corrupt (not a readable .npz archive): "
+                             "retrain or use another file.") from None
+    missing = [k for k in ("meta", "itos", "history", *names) if k not in data]
+    if missing:
+        raise ModelFileError(f"{path} lacks {', '.join(missing)}: it is not a minibigram "
+                             "model file.")
+    try:
+        meta = json.loads(str(data["meta"]))
+        if meta["format"] != FORMAT or not isinstance(meta["settings"], dict):
+            raise ValueError
+    except (ValueError, KeyError, TypeError):
+        raise ModelFileError(f"{path} has an unreadable header: it is not a minibigram model "
+                             "file of this version.") from None
+    if meta["kind"] != kind:
+        raise ModelFileError(f"{path} holds a {meta['kind']} model, not a {kind} model: "
+                             f"load it with the matching model kind.")
+    itos = data["itos"]
+    if itos.ndim != 1 or itos.dtype.kind != "U" or len(itos) == 0 or itos[0] != ".":
+        raise ModelFileError(f"{path} has an invalid vocabulary: it is not a minibigram "
+                             "model file.")
+    vocab = Vocabulary([str(c) for c in itos[1:]])
+    if vocab.itos != [str(c) for c in itos]:
+        raise ModelFileError(f"{path} has an invalid vocabulary (not sorted or with repeats): "
+                             "it is not a minibigram model file.")
+    arrays = {k: data[k] for k in names}
+    for k, a in arrays.items():
+        if a.dtype.kind == "f" and not np.isfinite(a).all():
+            raise ModelFileError(f"{path}: {k} holds NaN or infinite values: retrain the model.")
+    return arrays, vocab, [float(x) for x in data["history"]], meta["settings"]

@@ -1,3 +1,37 @@
-"""minibigram: the makemore part-1 character bigram network in NumPy, gradients by hand."""
+"""minibigram: the makemore part-1 character bigram network in NumPy, gradients by hand.
+
+The pipeline, one module per stage::
+
+    words -> Vocabulary -> pairs -> counts -> engine -> optimizer -> model -> sampler
+    |--------------- data.py ---------------|  engines.py optim.py  model.py sampling.py
+
+``functional.py`` holds each math step with its backward beside it.
+"""
+
+from .data import BOUNDARY, Vocabulary, bigram_counts, bigrams, load_words
+from .engines import ENGINES, counts_loss_and_grad, loss_and_grad
+from .errors import DataError, MinibigramError, ModelFileError, SettingsError, TrainingError
+from .model import BigramModel
+from .optim import gradient_descent
+from .sampling import SAMPLERS
 
 __version__ = "0.1.0"
+
+__all__ = [
+    "BOUNDARY",
+    "ENGINES",
+    "SAMPLERS",
+    "BigramModel",
+    "DataError",
+    "MinibigramError",
+    "ModelFileError",
+    "SettingsError",
+    "TrainingError",
+    "Vocabulary",
+    "bigram_counts",
+    "bigrams",
+    "counts_loss_and_grad",
+    "gradient_descent",
+    "load_words",
+    "loss_and_grad",
+]

@@ -1,0 +1,175 @@
+"""The ``minibigram`` command: train, sample and score from the shell.
+
+Each subcommand has its parser in ``_add_<name>_parser`` and its work in
+``_cmd_<name>``. With ``--json`` a command prints exactly one JSON object on
+stdout; otherwise it prints for a person. Bad input ends with one line
+``minibigram: error: ...`` on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+from . import __version__
+from .data import load_words
+from .engines import ENGINES
+from .errors import MinibigramError
+from .model import DTYPES, NOTEBOOK_SEED, BigramModel
+from .sampling import SAMPLERS
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"minibigram: error: {message} (see '{self.prog} --help').\n")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text}")
+    return value
+
+
+def _finite_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text}")
+    return value
+
+
+def _emit_json(obj: dict[str, Any]) -> None:
+    print(json.dumps(obj, ensure_ascii=False))
+
+
+def _add_train_parser(sub: Any) -> None:
+    p = sub.add_parser("train", help="train the bigram network and print samples",
+                       description="Train the bigram network by full-batch gradient descent, as "
+                                   "in makemore part 1, then print samples. The defaults are "
+                                   "the notebook's.")
+    p.add_argument("--data", metavar="PATH", help="text file, one word per line "
+                   "(default: the embedded names.txt, 32,033 names)")
+    p.add_argument("--steps", type=_positive_int, default=100, help="gradient steps (default 100)")
+    p.add_argument("--lr", type=_finite_float, default=50.0, help="learning rate (default 50)")
+    p.add_argument("--reg", type=_finite_float, default=0.01,
+                   help="L2 strength, reg * mean(W**2) (default 0.01)")
+    p.add_argument("--seed", type=int, default=NOTEBOOK_SEED,
+                   help=f"seed of the initial W and of sampling (default {NOTEBOOK_SEED})")
+    p.add_argument("--engine", choices=ENGINES, default="counts",
+                   help="how the loss and gradient are computed; same numbers (default counts)")
+    p.add_argument("--dtype", choices=DTYPES, default="float32", help="default float32")
+    p.add_argument("--samples", type=_positive_int, default=15,
+                   help="names to sample after training (default 15)")
+    p.add_argument("--out", metavar="MODEL.npz", help="save the trained model here")
+    p.add_argument("--log-every", type=_positive_int, default=1, metavar="N",
+                   help="print the loss every N steps (default 1, like the notebook; 0: never)")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead")
+    p.set_defaults(func=_cmd_train)
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    words = load_words(args.data)
+
+    def log(step: int, loss: float) -> None:
+        if args.log_every and (step % args.log_every == 0 or step == 1 or step == args.steps):
+            print(f"step {step:4d}  loss {loss:.7f}", flush=True)
+
+    model = BigramModel.fit(words, steps=args.steps, lr=args.lr, reg=args.reg, seed=args.seed,
+                            dtype=args.dtype, engine=args.engine,
+                            callback=None if args.json else log)
+    final_loss = model.nll(words) + args.reg * float((model.W.astype("float64") ** 2).mean())
+    samples = model.sample(args.samples, seed=args.seed)
+    if args.out:
+        model.save(args.out)
+    if args.json:
+        _emit_json({"num_examples": model.settings["num_examples"], "vocab_size": model.V,
+                     "losses": model.history, "final_loss": final_loss, "samples": samples,
+                     "settings": model.settings, "model": args.out})
+        return 0
+    print(f"trained on {model.settings['num_examples']} examples, vocabulary of {model.V}; "
+          f"final loss {final_loss:.7f}")
+    for s in samples:
+        print(s)
+    if args.out:
+        print(f"saved the model to {args.out}")
+    return 0
+
+
+def _add_sample_parser(sub: Any) -> None:
+    p = sub.add_parser("sample", help="sample words from a saved model")
+    p.add_argument("--model", required=True, metavar="MODEL.npz")
+    p.add_argument("-n", type=_positive_int, default=15, help="how many (default 15)")
+    p.add_argument("--seed", type=int, default=NOTEBOOK_SEED, help=f"default {NOTEBOOK_SEED}")
+    p.add_argument("--sampler", choices=list(SAMPLERS), default="numpy")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead")
+    p.set_defaults(func=_cmd_sample)
+
+
+def _cmd_sample(args: argparse.Namespace) -> int:
+    model = BigramModel.load(args.model)
+    samples = model.sample(args.n, seed=args.seed, sampler=args.sampler)
+    if args.json:
+        _emit_json({"samples": samples, "seed": args.seed, "sampler": args.sampler})
+    else:
+        print("\n".join(samples))
+    return 0
+
+
+def _add_score_parser(sub: Any) -> None:
+    p = sub.add_parser("score", help="negative log-likelihood of words under a saved model",
+                       description="Score words: the mean negative log-likelihood per predicted "
+                                   "character (end token included); lower is more name-like.")
+    p.add_argument("--model", required=True, metavar="MODEL.npz")
+    p.add_argument("words", nargs="+", metavar="WORD")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead")
+    p.set_defaults(func=_cmd_score)
+
+
+def _cmd_score(args: argparse.Namespace) -> int:
+    model = BigramModel.load(args.model)
+    rows = [{"word": w, "nll": model.nll([w]), "log_prob": model.log_prob(w)}
+            for w in args.words]
+    if args.json:
+        _emit_json({"scores": rows})
+    else:
+        width = max(len(w) for w in args.words)
+        for r in rows:
+            print(f"{r['word']:<{width}}  nll {r['nll']:.4f}  log-prob {r['log_prob']:.4f}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="minibigram",
+                     description="The makemore part-1 bigram network in NumPy.")
+    parser.add_argument("--version", action="version", version=f"minibigram {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                parser_class=_Parser)
+    for add in (_add_train_parser, _add_sample_parser, _add_score_parser):
+        add(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except MinibigramError as e:
+        print(f"minibigram: error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

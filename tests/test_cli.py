@@ -1,0 +1,70 @@
+import json
+import subprocess
+import sys
+
+import numpy as np
+
+from minibigram import BigramModel
+
+
+def run(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "minibigram", *args], capture_output=True,
+                          text=True, cwd=cwd, timeout=120)
+
+
+def test_train_json_defaults(tmp_path):
+    r = run("train", "--json", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["num_examples"] == 228146
+    assert len(out["losses"]) == 100 and all(isinstance(x, float) for x in out["losses"])
+    assert out["losses"][-1] < out["losses"][0]
+    assert out["final_loss"] < out["losses"][-1]
+    assert len(out["samples"]) == 15 and all("." not in s for s in out["samples"])
+    s = out["settings"]
+    assert (s["steps"], s["lr"], s["reg"], s["seed"], s["dtype"]) == (
+        100, 50.0, 0.01, 2147483647, "float32")
+    assert list(tmp_path.iterdir()) == []   # nothing written without --out
+
+
+def test_train_human_output_then_sample_and_score(tmp_path):
+    words = tmp_path / "w.txt"
+    words.write_text("anna\nbob\ncara\n", encoding="utf-8")
+    model = tmp_path / "m.npz"
+    r = run("train", "--data", str(words), "--steps", "7", "--lr", "2", "--samples", "4",
+            "--log-every", "3", "--out", str(model))
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert [ln.split()[1] for ln in lines[:4]] == ["1", "3", "6", "7"]
+    m = BigramModel.load(model)
+    assert len(m.history) == 7
+    samples = lines[5:9]
+    assert samples == m.sample(4, seed=2147483647)
+
+    r = run("sample", "--model", str(model), "-n", "6", "--seed", "3", "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["samples"] == m.sample(6, seed=3)
+
+    r = run("score", "--model", str(model), "anna", "bob", "--json")
+    assert r.returncode == 0, r.stderr
+    scores = json.loads(r.stdout)["scores"]
+    assert [s["word"] for s in scores] == ["anna", "bob"]
+    assert np.isclose(scores[0]["nll"], m.nll(["anna"]))
+    r = run("score", "--model", str(model), "anna")
+    assert r.returncode == 0 and r.stdout.startswith("anna  nll ")
+
+
+def test_bad_input_is_one_line_and_status_2(tmp_path):
+    for args in (["train", "--data", str(tmp_path / "missing.txt")],
+                 ["train", "--lr", "nan"],
+                 ["train", "--steps", "-1"],
+                 ["sample", "--model", str(tmp_path / "nope.npz")]):
+        r = run(*args)
+        assert r.returncode == 2, args
+        assert r.stdout == ""
+        assert r.stderr.count("\n") == 1 and r.stderr.startswith("minibigram: error: "), r.stderr
+
+
+def test_console_script_and_module_agree():
+    r = run("--version")
+    assert r.returncode == 0 and r.stdout.startswith("minibigram ")

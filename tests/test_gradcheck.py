@@ -1,0 +1,204 @@
+"""The gradient checker: passes correct gradients, fails wrong ones, subsamples reproducibly."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from minibigram.errors import SettingsError
+from minibigram.gradcheck import GradcheckError, assert_gradcheck, gradcheck
+
+V, N, REG = 7, 40, 0.1
+
+
+def softmax_ce(W, xs, ys, reg):
+    """Reference bigram loss (mean NLL + reg * mean(W**2)) and its gradient, written inline."""
+    n = len(xs)
+    logits = W[xs]  # (n, V)
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    logp = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))  # (n, V)
+    loss = -logp[np.arange(n), ys].mean() + reg * (W * W).mean()
+    dlogits = np.exp(logp)
+    dlogits[np.arange(n), ys] -= 1
+    dlogits /= n  # (n, V)
+    dW = np.zeros_like(W)
+    np.add.at(dW, xs, dlogits)  # row xs[k] of W produced logits[k]
+    return float(loss), dW + 2 * reg * W / W.size
+
+
+@pytest.fixture
+def problem():
+    rng = np.random.default_rng(0)
+    W = rng.standard_normal((V, V))
+    xs = rng.integers(0, V, N)
+    ys = rng.integers(0, V, N)
+    return W, xs, ys
+
+
+def test_quadratic_passes_in_float64_and_float32():
+    rng = np.random.default_rng(1)
+    B = rng.standard_normal((6, 6))
+    A = B @ B.T
+    b = rng.standard_normal(6)
+
+    def f(x):
+        return 0.5 * x @ A @ x + b @ x, A @ x + b
+
+    x = rng.standard_normal(6)
+    result = gradcheck(f, x)
+    assert result.ok and result.n_checked == 6
+    assert result.max_rel_error < 1e-7  # exact for quadratics, up to rounding
+    assert gradcheck(f, x.astype(np.float32)).ok
+
+
+def test_softmax_cross_entropy_passes(problem):
+    W, xs, ys = problem
+    result = assert_gradcheck(lambda W: softmax_ce(W, xs, ys, REG), W)
+    assert result.ok and result.n_checked == W.size and result.dtype == "float64"
+    assert result.max_rel_error < 1e-6  # defaults leave a wide margin below rtol=1e-5
+
+
+def test_float32_passes_when_f_computes_in_float32(problem):
+    W, xs, ys = problem
+    W32 = W.astype(np.float32)
+    # f casts its (float64) input back to float32: the checker must round its steps to match
+    result = gradcheck(lambda W: softmax_ce(W.astype(np.float32), xs, ys, REG), W32)
+    assert result.ok, str(result)
+    assert (result.eps, result.rtol, result.atol, result.dtype) == (1e-2, 1e-2, 1e-3, "float32")
+
+
+def _wrong(problem, mutate):
+    W, xs, ys = problem
+    return gradcheck(lambda W: mutate(W, xs, ys), W)
+
+
+def test_fails_on_missing_1_over_n(problem):
+    def f(W, xs, ys):
+        loss, dW = softmax_ce(W, xs, ys, 0.0)
+        _, dreg = softmax_ce(W, xs, ys, REG)
+        return loss + REG * (W * W).mean(), dW * len(xs) + (dreg - dW)
+
+    result = _wrong(problem, f)
+    assert not result.ok and result.max_rel_error > 0.5
+
+
+def test_fails_on_missing_regularization_term(problem):
+    def f(W, xs, ys):
+        loss, _ = softmax_ce(W, xs, ys, REG)
+        return loss, softmax_ce(W, xs, ys, 0.0)[1]
+
+    assert not _wrong(problem, f).ok
+
+
+def test_fails_on_transposed_dW(problem):
+    def f(W, xs, ys):
+        loss, dW = softmax_ce(W, xs, ys, REG)
+        return loss, dW.T
+
+    assert not _wrong(problem, f).ok
+
+
+@pytest.mark.parametrize("relative", [False, True])
+def test_fails_on_single_entry_off_by_1e_4(problem, relative):
+    def f(W, xs, ys):
+        loss, dW = softmax_ce(W, xs, ys, REG)
+        dW = dW.copy()
+        dW[2, 3] = dW[2, 3] * (1 + 1e-4) if relative else dW[2, 3] + 1e-4
+        return loss, dW
+
+    W, xs, ys = problem
+    assert abs(softmax_ce(W, xs, ys, REG)[1][2, 3]) > 1e-3  # so a relative 1e-4 is detectable
+    result = _wrong(problem, f)
+    assert not result.ok and result.n_failed == 1
+    assert result.worst[0].index == (2, 3)
+    with pytest.raises(GradcheckError) as info:
+        assert_gradcheck(lambda W: f(W, xs, ys), W)
+    assert isinstance(info.value, AssertionError)
+    report = str(info.value)
+    assert "FAILED" in report and "(2, 3)" in report and "1 of 49" in report
+
+
+def test_near_zero_entries_use_atol():
+    # grad of sum(x**3) at x = 0 is 0; the central difference gives eps**2 = 1e-12, not 0:
+    # a pure relative error would be 1, the atol floor accepts it.
+    result = gradcheck(lambda x: ((x**3).sum(), 3 * x**2), np.zeros(4))
+    assert result.ok and result.max_rel_error < 1e-5
+    assert not gradcheck(lambda x: ((x**3).sum(), 3 * x**2), np.zeros(4), atol=0.0).ok
+
+
+def test_non_finite_gradient_fails(problem):
+    W, xs, ys = problem
+
+    def f(W):
+        loss, dW = softmax_ce(W, xs, ys, REG)
+        dW = dW.copy()
+        dW[0, 0] = np.nan
+        return loss, dW
+
+    result = gradcheck(f, W)
+    assert not result.ok and result.max_rel_error == np.inf and result.worst[0].index == (0, 0)
+
+
+def test_max_entries_subset_is_seeded_and_includes_largest_gradients():
+    rng = np.random.default_rng(2)
+    W = rng.standard_normal((30, 30))
+    xs, ys = rng.integers(0, 30, 500), rng.integers(0, 30, 500)
+
+    def f(W):
+        return softmax_ce(W, xs, ys, REG)
+
+    a = np.abs(f(W)[1]).ravel()
+    largest = set(np.argsort(-a)[:10].tolist())
+    r1 = gradcheck(f, W, max_entries=40, seed=5)
+    assert r1.ok and r1.n_checked == 40 and r1.size == 900
+    assert largest <= set(r1.checked)
+    assert gradcheck(f, W, max_entries=40, seed=5).checked == r1.checked
+    assert gradcheck(f, W, max_entries=40, seed=6).checked != r1.checked
+    assert gradcheck(f, W, max_entries=5000).n_checked == 900
+
+    def wrong_at_largest(W):
+        loss, dW = f(W)
+        dW = dW.copy()
+        dW.flat[int(np.argmax(a))] *= 1.01
+        return loss, dW
+
+    # the largest-|gradient| entries are always checked, whatever the seed
+    assert not any(gradcheck(wrong_at_largest, W, max_entries=12, seed=s).ok for s in range(3))
+
+
+def test_f_cannot_change_the_callers_array(problem):
+    W, xs, ys = problem
+    W0 = W.copy()
+
+    def f(W):
+        out = softmax_ce(W, xs, ys, REG)
+        W += 1.0
+        return out
+
+    assert gradcheck(f, W).ok
+    np.testing.assert_array_equal(W, W0)
+
+
+@pytest.mark.parametrize("kwargs", [dict(eps=0.0), dict(rtol=0.0), dict(atol=-1.0),
+                                    dict(max_entries=0)])
+def test_bad_settings_raise(kwargs):
+    with pytest.raises(SettingsError):
+        gradcheck(lambda x: ((x * x).sum(), 2 * x), np.ones(3), **kwargs)
+
+
+def test_bad_inputs_raise():
+    with pytest.raises(SettingsError, match="float array"):
+        gradcheck(lambda x: (0.0, x), np.arange(3))
+    with pytest.raises(SettingsError, match="same shape"):
+        gradcheck(lambda x: ((x * x).sum(), 2 * x.ravel()), np.ones((2, 2)))
+    with pytest.raises(SettingsError, match="pair"):
+        gradcheck(lambda x: (x * x).sum(), np.ones(3))
+    with pytest.raises(SettingsError, match="resolution"):
+        gradcheck(lambda x: ((x * x).sum(), 2 * x), np.full(2, 1e6, np.float32), eps=1e-3)
+
+
+def test_report_is_readable(problem):
+    W, xs, ys = problem
+    text = str(gradcheck(lambda W: softmax_ce(W, xs, ys, REG), W))
+    assert text.startswith("gradcheck passed: 0 of 49 checked entries (of 49)")
+    assert "analytic" in text and "numeric" in text and len(text.splitlines()) == 2 + 5

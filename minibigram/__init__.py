@@ -8,11 +8,19 @@ The pipeline, one module per stage::
 ``functional.py`` holds each math step with its backward beside it.
 """
 
-from .data import BOUNDARY, Vocabulary, bigram_counts, bigrams, load_words
+from .data import (
+    BOUNDARY,
+    BigramCounts,
+    Vocabulary,
+    bigram_counts,
+    bigrams,
+    count_bigrams,
+    load_words,
+)
 from .engines import ENGINES, counts_loss_and_grad, loss_and_grad
 from .errors import DataError, MinibigramError, ModelFileError, SettingsError, TrainingError
 from .model import BigramModel
-from .optim import gradient_descent
+from .optim import closed_form, gradient_descent, newton
 from .sampling import SAMPLERS
 
 __version__ = "0.1.0"
@@ -21,6 +29,7 @@ __all__ = [
     "BOUNDARY",
     "ENGINES",
     "SAMPLERS",
+    "BigramCounts",
     "BigramModel",
     "DataError",
     "MinibigramError",
@@ -30,8 +39,11 @@ __all__ = [
     "Vocabulary",
     "bigram_counts",
     "bigrams",
+    "closed_form",
+    "count_bigrams",
     "counts_loss_and_grad",
     "gradient_descent",
     "load_words",
     "loss_and_grad",
+    "newton",
 ]

@@ -19,7 +19,7 @@ from . import __version__
 from .data import load_words
 from .engines import ENGINES
 from .errors import MinibigramError
-from .model import DTYPES, NOTEBOOK_SEED, BigramModel
+from .model import DTYPES, NOTEBOOK_SEED, SOLVERS, BigramModel
 from .sampling import SAMPLERS
 
 
@@ -70,6 +70,10 @@ def _add_train_parser(sub: Any) -> None:
     p.add_argument("--engine", choices=ENGINES, default="counts",
                    help="how the loss and gradient are computed; same numbers (default counts)")
     p.add_argument("--dtype", choices=DTYPES, default="float32", help="default float32")
+    p.add_argument("--solver", choices=SOLVERS, default="gd",
+                   help="gd: the notebook's gradient steps (default); newton: the exact "
+                        "optimum, in float64, to max|dW| < 1e-10 (--steps caps the iterations; "
+                        "--lr is unused)")
     p.add_argument("--samples", type=_positive_int, default=15,
                    help="names to sample after training (default 15)")
     p.add_argument("--out", metavar="MODEL.npz", help="save the trained model here")
@@ -87,9 +91,11 @@ def _cmd_train(args: argparse.Namespace) -> int:
             print(f"step {step:4d}  loss {loss:.7f}", flush=True)
 
     model = BigramModel.fit(words, steps=args.steps, lr=args.lr, reg=args.reg, seed=args.seed,
-                            dtype=args.dtype, engine=args.engine,
+                            dtype=args.dtype, engine=args.engine, solver=args.solver,
                             callback=None if args.json else log)
-    final_loss = model.nll(words) + args.reg * float((model.W.astype("float64") ** 2).mean())
+    final_loss = model.nll(words)
+    if args.reg:   # with reg 0, Newton's W is -inf where a count is 0: no penalty to add
+        final_loss += args.reg * float((model.W.astype("float64") ** 2).mean())
     samples = model.sample(args.samples, seed=args.seed)
     if args.out:
         model.save(args.out)

@@ -13,19 +13,20 @@ from typing import Any, Callable
 import numpy as np
 
 from . import functional as F
-from .data import PathLike, Vocabulary, bigram_counts, bigrams, load_words
+from .data import BigramCounts, PathLike, Vocabulary, bigram_counts, bigrams, load_words
 from .engines import ENGINES, counts_loss_and_grad, loss_and_grad
 from .errors import ModelFileError, SettingsError
-from .optim import gradient_descent
+from .optim import gradient_descent, newton
 from .sampling import sample_ids
 
 NOTEBOOK_SEED = 2147483647
 DTYPES = ("float32", "float64")
 INITS = ("normal",)
+SOLVERS = ("gd", "newton")
 
 
 def _check_settings(steps: int, lr: float, reg: float, dtype: str, engine: str,
-                    init: str) -> None:
+                    init: str, solver: str = "gd") -> None:
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
         raise SettingsError(f"steps must be a whole number >= 0, got {steps!r}.")
     if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
@@ -33,7 +34,7 @@ def _check_settings(steps: int, lr: float, reg: float, dtype: str, engine: str,
     if not (isinstance(reg, (int, float)) and math.isfinite(reg) and reg >= 0):
         raise SettingsError(f"reg must be a finite number >= 0, got {reg!r}.")
     for name, value, allowed in (("dtype", dtype, DTYPES), ("engine", engine, ENGINES),
-                                 ("init", init, INITS)):
+                                 ("init", init, INITS), ("solver", solver, SOLVERS)):
         if value not in allowed:
             raise SettingsError(f"unknown {name} {value!r}: choose one of {', '.join(allowed)}.")
 
@@ -76,8 +77,9 @@ class BigramModel:
     def fit(cls, words: Sequence[str] | None = None, *, steps: int = 100, lr: float = 50.0,
             reg: float = 0.01, seed: int = NOTEBOOK_SEED, dtype: str = "float32",
             engine: str = "counts", init: str = "normal",
-            callback: Callable[[int, float], None] | None = None) -> BigramModel:
-        """Train by full-batch gradient descent, as the notebook does.
+            callback: Callable[[int, float], None] | None = None, solver: str = "gd",
+            counts: BigramCounts | None = None) -> BigramModel:
+        """Train by full-batch gradient descent, as the notebook does, or solve exactly.
 
         Parameters
         ----------
@@ -96,6 +98,18 @@ class BigramModel:
             How W starts: standard normal entries.
         callback : callable, optional
             ``callback(step, loss)`` after each step's loss.
+        solver : {"gd", "newton"}, default "gd"
+            ``"gd"``: the notebook's ``steps`` gradient steps of size ``lr``.
+            ``"newton"``: the exact optimum by :func:`minibigram.optim.newton`, in
+            float64 (then cast to ``dtype``), from W = 0, so ``seed``, ``init`` and
+            ``lr`` play no part; ``steps`` caps the Newton iterations and it stops at
+            ``max |dW| < 1e-10``. With ``reg = 0`` it returns the closed form, the
+            row-normalized counts, with ``W = -inf`` (probability exactly 0) where a
+            count is 0 (see :func:`minibigram.optim.closed_form`).
+        counts : BigramCounts, optional
+            Precomputed counts, e.g. from :func:`minibigram.count_bigrams`, instead of
+            ``words`` (which must then be None). Needs the ``"counts"`` engine or the
+            Newton solver.
 
         Returns
         -------
@@ -103,13 +117,31 @@ class BigramModel:
             With ``history`` holding every step's loss, computed before that step's
             update (the numbers the notebook prints).
         """
-        _check_settings(steps, lr, reg, dtype, engine, init)
-        words = load_words() if words is None else list(words)
-        vocab = Vocabulary.from_words(words)
-        xs, ys = bigrams(words, vocab)
+        _check_settings(steps, lr, reg, dtype, engine, init, solver)
+        if counts is not None:
+            if words is not None:
+                raise SettingsError("give either words or counts to fit, not both.")
+            if engine != "counts" and solver == "gd":
+                raise SettingsError(f"the {engine} engine needs the words, not counts: use "
+                                    "engine='counts' or solver='newton' with counts.")
+            vocab, N = counts.vocab, counts.N
+            num_examples = counts.num_examples
+        else:
+            words = load_words() if words is None else list(words)
+            vocab = Vocabulary.from_words(words)
+            xs, ys = bigrams(words, vocab)
+            num_examples = len(xs)
         V = len(vocab)
+        if solver == "newton":
+            if counts is None:
+                N = bigram_counts(xs, ys, V)
+            W, history = newton(N, reg, max_iter=steps, callback=callback)
+            settings = {"solver": solver, "steps": len(history) - 1, "reg": reg,
+                        "dtype": dtype, "num_examples": int(num_examples)}
+            return cls(W.astype(dtype), vocab, history=history, settings=settings)
         if engine == "counts":
-            N = bigram_counts(xs, ys, V)   # counted once; each step is then O(V**2)
+            if counts is None:
+                N = bigram_counts(xs, ys, V)   # counted once; each step is then O(V**2)
 
             def loss_fn(W: np.ndarray) -> tuple[float, np.ndarray]:
                 return counts_loss_and_grad(W, N, reg)
@@ -120,7 +152,7 @@ class BigramModel:
         W0 = init_weights(V, seed, dtype, init)
         W, history = gradient_descent(loss_fn, W0, steps, lr, callback)
         settings = {"steps": steps, "lr": lr, "reg": reg, "seed": seed, "dtype": dtype,
-                    "engine": engine, "init": init, "num_examples": int(len(xs))}
+                    "engine": engine, "init": init, "num_examples": int(num_examples)}
         return cls(W, vocab, history=history, settings=settings)
 
     @property
@@ -250,6 +282,9 @@ def load_npz(path: PathLike, *, kind: str, names: Sequence[str]
                              "it is not a minibigram model file.")
     arrays = {k: data[k] for k in names}
     for k, a in arrays.items():
-        if a.dtype.kind == "f" and not np.isfinite(a).all():
+        # -inf is allowed: it is the logit of a probability of exactly 0 (the closed-form
+        # optimum with reg 0), as long as every row keeps a finite entry.
+        if a.dtype.kind == "f" and (np.isnan(a).any() or np.isposinf(a).any()
+                                    or (a.ndim > 0 and not np.isfinite(a).any(axis=-1).all())):
             raise ModelFileError(f"{path}: {k} holds NaN or infinite values: retrain the model.")
     return arrays, vocab, [float(x) for x in data["history"]], meta["settings"]

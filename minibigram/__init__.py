@@ -19,6 +19,7 @@ from .data import (
 )
 from .engines import ENGINES, counts_loss_and_grad, loss_and_grad
 from .errors import DataError, MinibigramError, ModelFileError, SettingsError, TrainingError
+from .gradcheck import GradcheckError, GradcheckResult, assert_gradcheck, gradcheck
 from .model import BigramModel
 from .optim import closed_form, gradient_descent, newton
 from .sampling import SAMPLERS
@@ -32,16 +33,20 @@ __all__ = [
     "BigramCounts",
     "BigramModel",
     "DataError",
+    "GradcheckError",
+    "GradcheckResult",
     "MinibigramError",
     "ModelFileError",
     "SettingsError",
     "TrainingError",
     "Vocabulary",
+    "assert_gradcheck",
     "bigram_counts",
     "bigrams",
     "closed_form",
     "count_bigrams",
     "counts_loss_and_grad",
+    "gradcheck",
     "gradient_descent",
     "load_words",
     "loss_and_grad",

@@ -156,13 +156,54 @@ def _cmd_score(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_gradcheck_parser(sub: Any) -> None:
+    p = sub.add_parser("gradcheck", help="check every engine's gradient by finite differences",
+                       description="Compare each engine's hand-derived gradient with central "
+                                   "finite differences on random problems; one row per check. "
+                                   "float32 rows check the float32 gradient against float64 "
+                                   "differences, with float32 tolerances. Exit status 1 if any "
+                                   "check fails.")
+    p.add_argument("--engine", action="append", choices=ENGINES,
+                   help="engine to check; repeat for several (default: all)")
+    p.add_argument("--dtype", action="append", choices=DTYPES,
+                   help="dtype of W; repeat for several (default: both)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the random problems (default 0)")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead")
+    p.set_defaults(func=_cmd_gradcheck)
+
+
+def _cmd_gradcheck(args: argparse.Namespace) -> int:
+    from .gradcheck import check_engines
+
+    engines = tuple(dict.fromkeys(args.engine or ENGINES))
+    dtypes = tuple(dict.fromkeys(args.dtype or ("float64", "float32")))
+    rows = check_engines(engines, dtypes, seed=args.seed)
+    failed = sum(not r.ok for _, r in rows)
+    if args.json:
+        _emit_json({"ok": failed == 0, "checks": [
+            {**case, "max_rel_error": r.max_rel_error, "rtol": r.rtol, "atol": r.atol,
+             "n_checked": r.n_checked, "ok": r.ok} for case, r in rows]})
+    else:
+        print(f"{'engine':<8} {'shape':<22} {'dtype':<8} {'worst rel err':>13} {'rtol':>6}  result")
+        for case, r in rows:
+            shape = f"V={case['V']} n={case['n']} reg={case['reg']:g}"
+            print(f"{case['engine']:<8} {shape:<22} {case['dtype']:<8} "
+                  f"{r.max_rel_error:>13.2e} {r.rtol:>6g}  {'pass' if r.ok else 'FAIL'}")
+        print(f"{len(rows) - failed} of {len(rows)} checks passed")
+        for case, r in rows:
+            if not r.ok:
+                print(f"\n{case['engine']} {case['dtype']} V={case['V']}:\n{r}")
+    return 1 if failed else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="minibigram",
                      description="The makemore part-1 bigram network in NumPy.")
     parser.add_argument("--version", action="version", version=f"minibigram {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
                                 parser_class=_Parser)
-    for add in (_add_train_parser, _add_sample_parser, _add_score_parser):
+    for add in (_add_train_parser, _add_sample_parser, _add_score_parser,
+                _add_gradcheck_parser):
         add(sub)
     return parser
 

@@ -16,6 +16,7 @@ from typing import Callable
 
 import numpy as np
 
+from .engines import ENGINES, loss_and_grad
 from .errors import SettingsError
 
 # (eps, rtol, atol) by the precision of x; see the Notes of gradcheck.
@@ -23,6 +24,8 @@ _DOUBLE_DEFAULTS = (1e-6, 1e-5, 1e-7)
 _SINGLE_DEFAULTS = (1e-2, 1e-2, 1e-3)
 _N_LARGEST = 10  # entries of largest |gradient| always checked when subsampling
 _N_WORST = 5  # entries listed in a result
+# (V, n, reg) of the random problems check_engines runs every engine on
+ENGINE_CASES = ((2, 5, 0.0), (7, 60, 0.1), (27, 400, 0.01))
 
 
 class GradcheckError(AssertionError):
@@ -287,3 +290,47 @@ def assert_gradcheck(f: Callable[[np.ndarray], tuple[float, np.ndarray]], x: np.
     if not result.ok:
         raise GradcheckError(str(result))
     return result
+
+
+def check_engines(engines: tuple[str, ...] = ENGINES,
+                  dtypes: tuple[str, ...] = ("float64", "float32"),
+                  seed: int = 0) -> list[tuple[dict, GradcheckResult]]:
+    """Gradient-check :func:`~minibigram.loss_and_grad` of each engine on random problems.
+
+    Parameters
+    ----------
+    engines : tuple of str
+        Engines to check, from ``ENGINES``.
+    dtypes : tuple of str
+        ``"float64"`` and/or ``"float32"``: the dtype of ``W``, so of the
+        analytic gradient; each dtype uses its default tolerances.
+    seed : int, default 0
+        Seed of the random ``W ~ N(0, 1)`` and ``(xs, ys)`` ids.
+
+    Returns
+    -------
+    list of (case, GradcheckResult)
+        One per (problem, engine, dtype); ``case`` holds ``engine``, ``V``,
+        ``n``, ``reg`` and ``dtype``.
+
+    Notes
+    -----
+    The problems are :data:`ENGINE_CASES`; every entry of ``W`` is checked.
+    Every engine and dtype sees the same ``W`` and data for a given problem,
+    so rows are comparable. Other model kinds (e.g. longer contexts) plug in
+    here as further problems with their own ``f(W) -> (loss, dW)``.
+    """
+    rng = np.random.default_rng(seed)
+    rows = []
+    for V, n, reg in ENGINE_CASES:
+        W = rng.standard_normal((V, V))  # (V, V)
+        xs, ys = rng.integers(0, V, n), rng.integers(0, V, n)  # (n,)
+        for engine in engines:
+            for dtype in dtypes:
+                result = gradcheck(
+                    lambda W, engine=engine, reg=reg, xs=xs, ys=ys:
+                        loss_and_grad(W, xs, ys, reg=reg, engine=engine),
+                    W.astype(dtype))
+                case = {"engine": engine, "V": V, "n": n, "reg": reg, "dtype": dtype}
+                rows.append((case, result))
+    return rows

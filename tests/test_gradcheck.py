@@ -5,25 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from minibigram.errors import SettingsError
-from minibigram.gradcheck import GradcheckError, assert_gradcheck, gradcheck
+from minibigram import (
+    ENGINES,
+    GradcheckError,
+    SettingsError,
+    assert_gradcheck,
+    gradcheck,
+    loss_and_grad,
+)
 
 V, N, REG = 7, 40, 0.1
-
-
-def softmax_ce(W, xs, ys, reg):
-    """Reference bigram loss (mean NLL + reg * mean(W**2)) and its gradient, written inline."""
-    n = len(xs)
-    logits = W[xs]  # (n, V)
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    logp = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))  # (n, V)
-    loss = -logp[np.arange(n), ys].mean() + reg * (W * W).mean()
-    dlogits = np.exp(logp)
-    dlogits[np.arange(n), ys] -= 1
-    dlogits /= n  # (n, V)
-    dW = np.zeros_like(W)
-    np.add.at(dW, xs, dlogits)  # row xs[k] of W produced logits[k]
-    return float(loss), dW + 2 * reg * W / W.size
 
 
 @pytest.fixture
@@ -51,9 +42,10 @@ def test_quadratic_passes_in_float64_and_float32():
     assert gradcheck(f, x.astype(np.float32)).ok
 
 
-def test_softmax_cross_entropy_passes(problem):
+@pytest.mark.parametrize("engine", ENGINES)
+def test_bigram_loss_passes(problem, engine):
     W, xs, ys = problem
-    result = assert_gradcheck(lambda W: softmax_ce(W, xs, ys, REG), W)
+    result = assert_gradcheck(lambda W: loss_and_grad(W, xs, ys, REG, engine), W)
     assert result.ok and result.n_checked == W.size and result.dtype == "float64"
     assert result.max_rel_error < 1e-6  # defaults leave a wide margin below rtol=1e-5
 
@@ -62,57 +54,58 @@ def test_float32_passes_when_f_computes_in_float32(problem):
     W, xs, ys = problem
     W32 = W.astype(np.float32)
     # f casts its (float64) input back to float32: the checker must round its steps to match
-    result = gradcheck(lambda W: softmax_ce(W.astype(np.float32), xs, ys, REG), W32)
+    result = gradcheck(lambda W: loss_and_grad(W.astype(np.float32), xs, ys, REG), W32)
     assert result.ok, str(result)
     assert (result.eps, result.rtol, result.atol, result.dtype) == (1e-2, 1e-2, 1e-3, "float32")
 
 
-def _wrong(problem, mutate):
+def _spoiled(problem, engine, mistake):
+    """The real loss, with its gradient spoiled by mistake(W, dW_data, dW_reg, n)."""
     W, xs, ys = problem
-    return gradcheck(lambda W: mutate(W, xs, ys), W)
+
+    def f(W):
+        loss, dW = loss_and_grad(W, xs, ys, REG, engine)
+        _, dW_data = loss_and_grad(W, xs, ys, 0.0, engine)
+        return loss, mistake(W, dW_data, dW - dW_data, len(xs))
+
+    return f
 
 
-def test_fails_on_missing_1_over_n(problem):
-    def f(W, xs, ys):
-        loss, dW = softmax_ce(W, xs, ys, 0.0)
-        _, dreg = softmax_ce(W, xs, ys, REG)
-        return loss + REG * (W * W).mean(), dW * len(xs) + (dreg - dW)
+def _wrong(problem, engine, mistake):
+    return gradcheck(_spoiled(problem, engine, mistake), problem[0])
 
-    result = _wrong(problem, f)
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_fails_on_missing_1_over_n(problem, engine):
+    result = _wrong(problem, engine, lambda W, dW_data, dW_reg, n: dW_data * n + dW_reg)
     assert not result.ok and result.max_rel_error > 0.5
 
 
-def test_fails_on_missing_regularization_term(problem):
-    def f(W, xs, ys):
-        loss, _ = softmax_ce(W, xs, ys, REG)
-        return loss, softmax_ce(W, xs, ys, 0.0)[1]
-
-    assert not _wrong(problem, f).ok
+@pytest.mark.parametrize("engine", ENGINES)
+def test_fails_on_missing_regularization_term(problem, engine):
+    assert not _wrong(problem, engine, lambda W, dW_data, dW_reg, n: dW_data).ok
 
 
-def test_fails_on_transposed_dW(problem):
-    def f(W, xs, ys):
-        loss, dW = softmax_ce(W, xs, ys, REG)
-        return loss, dW.T
-
-    assert not _wrong(problem, f).ok
+@pytest.mark.parametrize("engine", ENGINES)
+def test_fails_on_transposed_dW(problem, engine):
+    assert not _wrong(problem, engine, lambda W, dW_data, dW_reg, n: (dW_data + dW_reg).T).ok
 
 
 @pytest.mark.parametrize("relative", [False, True])
-def test_fails_on_single_entry_off_by_1e_4(problem, relative):
-    def f(W, xs, ys):
-        loss, dW = softmax_ce(W, xs, ys, REG)
-        dW = dW.copy()
+@pytest.mark.parametrize("engine", ENGINES)
+def test_fails_on_single_entry_off_by_1e_4(problem, engine, relative):
+    def mistake(W, dW_data, dW_reg, n):
+        dW = dW_data + dW_reg
         dW[2, 3] = dW[2, 3] * (1 + 1e-4) if relative else dW[2, 3] + 1e-4
-        return loss, dW
+        return dW
 
     W, xs, ys = problem
-    assert abs(softmax_ce(W, xs, ys, REG)[1][2, 3]) > 1e-3  # so a relative 1e-4 is detectable
-    result = _wrong(problem, f)
+    assert abs(loss_and_grad(W, xs, ys, REG)[1][2, 3]) > 1e-3  # a relative 1e-4 is detectable
+    result = _wrong(problem, engine, mistake)
     assert not result.ok and result.n_failed == 1
     assert result.worst[0].index == (2, 3)
     with pytest.raises(GradcheckError) as info:
-        assert_gradcheck(lambda W: f(W, xs, ys), W)
+        assert_gradcheck(_spoiled(problem, engine, mistake), W)
     assert isinstance(info.value, AssertionError)
     report = str(info.value)
     assert "FAILED" in report and "(2, 3)" in report and "1 of 49" in report
@@ -130,7 +123,7 @@ def test_non_finite_gradient_fails(problem):
     W, xs, ys = problem
 
     def f(W):
-        loss, dW = softmax_ce(W, xs, ys, REG)
+        loss, dW = loss_and_grad(W, xs, ys, REG)
         dW = dW.copy()
         dW[0, 0] = np.nan
         return loss, dW
@@ -145,7 +138,7 @@ def test_max_entries_subset_is_seeded_and_includes_largest_gradients():
     xs, ys = rng.integers(0, 30, 500), rng.integers(0, 30, 500)
 
     def f(W):
-        return softmax_ce(W, xs, ys, REG)
+        return loss_and_grad(W, xs, ys, REG)
 
     a = np.abs(f(W)[1]).ravel()
     largest = set(np.argsort(-a)[:10].tolist())
@@ -171,7 +164,7 @@ def test_f_cannot_change_the_callers_array(problem):
     W0 = W.copy()
 
     def f(W):
-        out = softmax_ce(W, xs, ys, REG)
+        out = loss_and_grad(W, xs, ys, REG)
         W += 1.0
         return out
 
@@ -199,6 +192,6 @@ def test_bad_inputs_raise():
 
 def test_report_is_readable(problem):
     W, xs, ys = problem
-    text = str(gradcheck(lambda W: softmax_ce(W, xs, ys, REG), W))
+    text = str(gradcheck(lambda W: loss_and_grad(W, xs, ys, REG), W))
     assert text.startswith("gradcheck passed: 0 of 49 checked entries (of 49)")
     assert "analytic" in text and "numeric" in text and len(text.splitlines()) == 2 + 5

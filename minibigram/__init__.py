@@ -23,6 +23,7 @@ from .gradcheck import GradcheckError, GradcheckResult, assert_gradcheck, gradch
 from .model import BigramModel
 from .optim import closed_form, gradient_descent, newton
 from .sampling import SAMPLERS
+from .torchrng import TorchGenerator
 
 __version__ = "0.1.0"
 
@@ -38,6 +39,7 @@ __all__ = [
     "MinibigramError",
     "ModelFileError",
     "SettingsError",
+    "TorchGenerator",
     "TrainingError",
     "Vocabulary",
     "assert_gradcheck",

@@ -19,8 +19,8 @@ from . import __version__
 from .data import load_words
 from .engines import ENGINES
 from .errors import MinibigramError
-from .model import DTYPES, NOTEBOOK_SEED, SOLVERS, BigramModel
-from .sampling import SAMPLERS
+from .model import DTYPES, INITS, NOTEBOOK_SEED, SOLVERS, BigramModel
+from .sampling import DEFAULT_SAMPLER, SAMPLERS
 
 
 class _Parser(argparse.ArgumentParser):
@@ -74,6 +74,12 @@ def _add_train_parser(sub: Any) -> None:
                    help="gd: the notebook's gradient steps (default); newton: the exact "
                         "optimum, in float64, to max|dW| < 1e-10 (--steps caps the iterations; "
                         "--lr is unused)")
+    p.add_argument("--init", choices=INITS, default="torch",
+                   help="initial W: torch = the notebook's torch.randn, replayed without torch; "
+                        "normal = numpy's default_rng (default torch)")
+    p.add_argument("--sampler", choices=list(SAMPLERS), default=DEFAULT_SAMPLER,
+                   help="torch-mkl = torch 2.0-2.6 (the notebook), torch = 2.7+, torch-cdf = "
+                        f"1.x, numpy (default {DEFAULT_SAMPLER})")
     p.add_argument("--samples", type=_positive_int, default=15,
                    help="names to sample after training (default 15)")
     p.add_argument("--out", metavar="MODEL.npz", help="save the trained model here")
@@ -92,17 +98,17 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
     model = BigramModel.fit(words, steps=args.steps, lr=args.lr, reg=args.reg, seed=args.seed,
                             dtype=args.dtype, engine=args.engine, solver=args.solver,
-                            callback=None if args.json else log)
+                            init=args.init, callback=None if args.json else log)
     final_loss = model.nll(words)
     if args.reg:   # with reg 0, Newton's W is -inf where a count is 0: no penalty to add
         final_loss += args.reg * float((model.W.astype("float64") ** 2).mean())
-    samples = model.sample(args.samples, seed=args.seed)
+    samples = model.sample(args.samples, seed=args.seed, sampler=args.sampler)
     if args.out:
         model.save(args.out)
     if args.json:
         _emit_json({"num_examples": model.settings["num_examples"], "vocab_size": model.V,
                      "losses": model.history, "final_loss": final_loss, "samples": samples,
-                     "settings": model.settings, "model": args.out})
+                     "settings": model.settings, "sampler": args.sampler, "model": args.out})
         return 0
     print(f"trained on {model.settings['num_examples']} examples, vocabulary of {model.V}; "
           f"final loss {final_loss:.7f}")
@@ -118,7 +124,8 @@ def _add_sample_parser(sub: Any) -> None:
     p.add_argument("--model", required=True, metavar="MODEL.npz")
     p.add_argument("-n", type=_positive_int, default=15, help="how many (default 15)")
     p.add_argument("--seed", type=int, default=NOTEBOOK_SEED, help=f"default {NOTEBOOK_SEED}")
-    p.add_argument("--sampler", choices=list(SAMPLERS), default="numpy")
+    p.add_argument("--sampler", choices=list(SAMPLERS), default=DEFAULT_SAMPLER,
+                   help=f"see 'minibigram train --help' (default {DEFAULT_SAMPLER})")
     p.add_argument("--json", action="store_true", help="print one JSON object instead")
     p.set_defaults(func=_cmd_sample)
 

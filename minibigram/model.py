@@ -17,11 +17,12 @@ from .data import BigramCounts, PathLike, Vocabulary, bigram_counts, bigrams, lo
 from .engines import ENGINES, counts_loss_and_grad, loss_and_grad
 from .errors import ModelFileError, SettingsError
 from .optim import gradient_descent, newton
-from .sampling import sample_ids
+from .sampling import DEFAULT_SAMPLER, sample_ids
+from .torchrng import TorchGenerator
 
 NOTEBOOK_SEED = 2147483647
 DTYPES = ("float32", "float64")
-INITS = ("normal",)
+INITS = ("torch", "normal")
 SOLVERS = ("gd", "newton")
 
 
@@ -39,8 +40,16 @@ def _check_settings(steps: int, lr: float, reg: float, dtype: str, engine: str,
             raise SettingsError(f"unknown {name} {value!r}: choose one of {', '.join(allowed)}.")
 
 
-def init_weights(V: int, seed: int, dtype: str = "float32", init: str = "normal") -> np.ndarray:
-    """Initial W of shape (V, V): standard normal entries drawn from ``seed``."""
+def init_weights(V: int, seed: int, dtype: str = "float32", init: str = "torch") -> np.ndarray:
+    """Initial W of shape (V, V): standard normal entries drawn from ``seed``.
+
+    ``init="torch"`` is the notebook's ``torch.randn((V, V), generator=g)`` with
+    ``g = torch.Generator().manual_seed(seed)`` (float32, replayed by
+    :class:`~minibigram.TorchGenerator`), then cast to ``dtype``; ``init="normal"`` is numpy's
+    ``default_rng(seed).standard_normal``.
+    """
+    if init == "torch":
+        return TorchGenerator(seed).randn(V, V).astype(dtype)
     return np.random.default_rng(seed).standard_normal((V, V)).astype(dtype)
 
 
@@ -76,7 +85,7 @@ class BigramModel:
     @classmethod
     def fit(cls, words: Sequence[str] | None = None, *, steps: int = 100, lr: float = 50.0,
             reg: float = 0.01, seed: int = NOTEBOOK_SEED, dtype: str = "float32",
-            engine: str = "counts", init: str = "normal",
+            engine: str = "counts", init: str = "torch",
             callback: Callable[[int, float], None] | None = None, solver: str = "gd",
             counts: BigramCounts | None = None) -> BigramModel:
         """Train by full-batch gradient descent, as the notebook does, or solve exactly.
@@ -94,8 +103,9 @@ class BigramModel:
         dtype : {"float32", "float64"}, default "float32"
         engine : {"counts", "index", "onehot"}, default "counts"
             How the loss and gradient are computed; all give the same numbers.
-        init : {"normal"}
-            How W starts: standard normal entries.
+        init : {"torch", "normal"}, default "torch"
+            How W starts: standard normal entries, ``"torch"`` the notebook's own (see
+            :func:`init_weights`).
         callback : callable, optional
             ``callback(step, loss)`` after each step's loss.
         solver : {"gd", "newton"}, default "gd"
@@ -168,15 +178,18 @@ class BigramModel:
         """``log P`` by log-sum-exp, in float64 (finite wherever W is)."""
         return F.log_softmax(self.W.astype(np.float64))
 
-    def sample(self, n: int = 15, seed: int = NOTEBOOK_SEED, sampler: str = "numpy") -> list[str]:
+    def sample(self, n: int = 15, seed: int = NOTEBOOK_SEED,
+               sampler: str = DEFAULT_SAMPLER) -> list[str]:
         """Generate ``n`` words (without the end token).
 
         Parameters
         ----------
         n : int
         seed : int
-        sampler : str
-            A name from ``minibigram.SAMPLERS``.
+        sampler : str, default "torch-mkl"
+            A name from ``minibigram.SAMPLERS``; ``"torch-mkl"``, ``"torch"`` and
+            ``"torch-cdf"`` replay ``torch.multinomial`` of torch 2.0-2.6 (the notebook),
+            2.7+ and 1.x.
         """
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
             raise SettingsError(f"the number of samples must be a whole number >= 0, got {n!r}.")

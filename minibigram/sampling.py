@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from .errors import SettingsError
+from .torchrng import TorchGenerator, draw_torch, draw_torch_cdf, draw_torch_mkl
 
 Sampler = Callable[[np.ndarray, int, int], "list[list[int]]"]
 Draw = Callable[[np.ndarray, Any], int]
@@ -61,12 +62,33 @@ def sample_numpy(P: np.ndarray, n: int, seed: int) -> list[list[int]]:
     return sample_one_at_a_time(P, n, np.random.default_rng(seed), draw_numpy)
 
 
+def sample_torch_mkl(P: np.ndarray, n: int, seed: int) -> list[list[int]]:
+    """Replay torch 2.0-2.6 (the notebook's names): :func:`~minibigram.torchrng.draw_torch_mkl`
+    with ``TorchGenerator(seed)``, as ``torch.multinomial(p, 1, True, generator=g)``."""
+    return sample_one_at_a_time(P, n, TorchGenerator(seed), draw_torch_mkl)
+
+
+def sample_torch(P: np.ndarray, n: int, seed: int) -> list[list[int]]:
+    """Replay torch 2.7 and newer: :func:`~minibigram.torchrng.draw_torch`."""
+    return sample_one_at_a_time(P, n, TorchGenerator(seed), draw_torch)
+
+
+def sample_torch_cdf(P: np.ndarray, n: int, seed: int) -> list[list[int]]:
+    """Replay torch 1.x (the lecture video): :func:`~minibigram.torchrng.draw_torch_cdf`."""
+    return sample_one_at_a_time(P, n, TorchGenerator(seed), draw_torch_cdf)
+
+
 SAMPLERS: dict[str, Sampler] = {
     "numpy": sample_numpy,
+    "torch-mkl": sample_torch_mkl,
+    "torch": sample_torch,
+    "torch-cdf": sample_torch_cdf,
 }
+DEFAULT_SAMPLER = "torch-mkl"  # the notebook's names
 
 
-def sample_ids(P: np.ndarray, n: int, seed: int, sampler: str = "numpy") -> list[list[int]]:
+def sample_ids(P: np.ndarray, n: int, seed: int,
+               sampler: str = DEFAULT_SAMPLER) -> list[list[int]]:
     """Draw ``n`` words (as id lists, without the end token) with the named sampler."""
     try:
         fn = SAMPLERS[sampler]

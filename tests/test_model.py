@@ -1,7 +1,14 @@
 import numpy as np
 import pytest
 
-from minibigram import ENGINES, BigramModel, ModelFileError, SettingsError, loss_and_grad
+from minibigram import (
+    ENGINES,
+    BigramModel,
+    ModelFileError,
+    SettingsError,
+    TorchGenerator,
+    loss_and_grad,
+)
 from minibigram.data import Vocabulary, bigrams
 
 WORDS = ["anna", "bob", "cara", "dan", "abba", "ada"]
@@ -17,7 +24,7 @@ def test_history_is_the_loss_before_each_update(model):
     vocab = Vocabulary.from_words(WORDS)
     xs, ys = bigrams(WORDS, vocab)
     # replay: the first loss is the loss of the initial W, the next after one update
-    W0 = np.random.default_rng(1).standard_normal((len(vocab),) * 2).astype(np.float32)
+    W0 = TorchGenerator(1).randn(len(vocab), len(vocab))  # init="torch", the default
     l0, dW0 = loss_and_grad(W0, xs, ys, 0.01)
     l1, _ = loss_and_grad(W0 - 5.0 * dW0, xs, ys, 0.01)
     assert model.history[0] == pytest.approx(l0, rel=1e-6)

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from fractions import Fraction
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from minibigram import BigramModel, Vocabulary, bigram_counts, bigrams
 from minibigram.errors import DataError, SettingsError
+from minibigram.model import init_weights
+from minibigram.sampling import sample_one_at_a_time
 from minibigram.torchrng import (
     ERAS,
     TorchGenerator,
@@ -21,33 +26,56 @@ from minibigram.torchrng import (
 
 SEEDS = [0, 1, 7, 42, 1234, 2147483647, 2**32 - 1, 987654321]
 SIZES = [1, 2, 3, 5, 8, 15, 16, 17, 31, 32, 33, 48, 100, 729, 1000]
-NAMES = Path(__file__).resolve().parents[1] / "minibigram" / "datasets" / "names.txt"
 
 
 # -- torch-free ------------------------------------------------------------------------------
 
 
-def test_lecture_count_model_names_torch_cdf():
+def test_lecture_count_model_names_torch_cdf(names):
     """The lecture video (torch 1.x) sampled P = (N + 1) row-normalized as these five names."""
-    words = NAMES.read_text().split()
-    stoi = {c: i + 1 for i, c in enumerate("abcdefghijklmnopqrstuvwxyz")} | {".": 0}
-    pairs = np.array([(stoi[a], stoi[b]) for w in words for a, b in zip("." + w, w + ".")])
-    N = np.zeros((27, 27), dtype=np.int64)
-    np.add.at(N, (pairs[:, 0], pairs[:, 1]), 1)
+    vocab = Vocabulary.from_words(names)
+    N = bigram_counts(*bigrams(names, vocab), len(vocab))
     P = (N + 1).astype(np.float32)
     P /= P.sum(axis=1, keepdims=True)
-    itos = ".abcdefghijklmnopqrstuvwxyz"
-    g = TorchGenerator(2147483647)
-    names = []
-    for _ in range(5):
-        ix, name = 0, ""
-        while True:
-            ix = int(g.multinomial(P[ix], 1, era="torch-cdf")[0])
-            name += itos[ix]
-            if ix == 0:
-                break
-        names.append(name)
-    assert names == ["mor.", "axx.", "minaymoryles.", "kondlaisah.", "anchshizarie."]
+    words = sample_one_at_a_time(P, 5, TorchGenerator(2147483647), draw_torch_cdf)
+    assert [vocab.decode(w) for w in words] == [
+        "mor", "axx", "minaymoryles", "kondlaisah", "anchshizarie"]  # fmt: skip
+
+
+def test_notebook_replay_without_torch(names):
+    """init="torch" and sampler="torch-mkl" (the defaults) give the notebook's numbers."""
+    model = BigramModel.fit(names)
+    for step, loss in [(1, 3.768618583679199), (2, 3.3788068294525146),
+                       (3, 3.161090850830078), (54, 2.507380247116089)]:  # fmt: skip
+        assert model.history[step - 1] == pytest.approx(loss, abs=1e-6)
+    assert model.sample(3) == ["junide", "janasah", "p"]
+    assert model.sample(3, sampler="torch-mkl") == model.sample(3)
+
+
+def test_init_choices():
+    W = init_weights(27, 5, "float64", "torch")
+    np.testing.assert_array_equal(W, TorchGenerator(5).randn(27, 27).astype(np.float64))
+    expect = np.random.default_rng(5).standard_normal((27, 27)).astype(np.float32)
+    np.testing.assert_array_equal(init_weights(27, 5, "float32", "normal"), expect)
+    with pytest.raises(SettingsError):
+        BigramModel.fit(["ab"], steps=1, init="uniform")
+
+
+def test_cli_train_replays_the_notebook_without_torch(tmp_path):
+    """`minibigram train --json`, no other option, in a Python where torch cannot be imported."""
+    code = ("import runpy, sys; sys.modules['torch'] = None; "
+            "sys.argv = ['minibigram', 'train', '--json']; "
+            "runpy.run_module('minibigram', run_name='__main__')")  # fmt: skip
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                       cwd=tmp_path, timeout=300)  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    notebook = [3.768618583679199, 3.3788068294525146, 3.161090850830078]
+    np.testing.assert_allclose(out["losses"][:3], notebook, rtol=0, atol=1e-6)
+    assert out["losses"][53] == pytest.approx(2.507380247116089, abs=1e-6)
+    assert len(out["losses"]) == 100
+    assert out["samples"][:3] == ["junide", "janasah", "p"]
+    assert (out["settings"]["init"], out["sampler"]) == ("torch", "torch-mkl")
 
 
 def test_word_accounting():
@@ -262,3 +290,23 @@ def test_every_era_uses_the_cdf_for_several_samples(torch, era):
         g, ours = torch.Generator().manual_seed(seed), TorchGenerator(seed)
         expect = torch.multinomial(torch.from_numpy(p), num_samples, True, generator=g).numpy()
         np.testing.assert_array_equal(ours.multinomial(p, num_samples, era=era), expect)
+
+
+def test_sampler_torch_equals_torch_213_on_the_trained_net(torch, names):
+    """The notebook's sampling loop run by torch 2.13 on our trained W gives our "torch" names."""
+    model = BigramModel.fit(names)
+    W = torch.from_numpy(model.W)
+    g = torch.Generator().manual_seed(2147483647)
+    expect = []
+    for _ in range(15):
+        ix, out = 0, []
+        while True:
+            counts = W[ix : ix + 1].exp()
+            p = counts / counts.sum(1, keepdims=True)
+            ix = torch.multinomial(p, num_samples=1, replacement=True, generator=g).item()
+            if ix == 0:
+                break
+            out.append(model.vocab.itos[ix])
+        expect.append("".join(out))
+    assert model.sample(15, sampler="torch") == expect
+    assert expect[:3] == ["cexze", "momasurailezityha", "konimittain"]

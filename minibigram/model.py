@@ -17,7 +17,7 @@ from .data import BigramCounts, PathLike, Vocabulary, bigram_counts, bigrams, lo
 from .engines import ENGINES, counts_loss_and_grad, loss_and_grad
 from .errors import ModelFileError, SettingsError
 from .optim import gradient_descent, newton
-from .sampling import DEFAULT_SAMPLER, sample_ids
+from .sampling import BULK_SAMPLERS, DEFAULT_SAMPLER, sample_ids
 from .torchrng import TorchGenerator
 
 NOTEBOOK_SEED = 2147483647
@@ -193,6 +193,8 @@ class BigramModel:
         """
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
             raise SettingsError(f"the number of samples must be a whole number >= 0, got {n!r}.")
+        if sampler in BULK_SAMPLERS:
+            return self.vocab.decode_words(BULK_SAMPLERS[sampler](self.probs(), n, seed))
         return [self.vocab.decode(ids) for ids in sample_ids(self.probs(), n, seed, sampler)]
 
     def log_prob(self, word: str) -> float:

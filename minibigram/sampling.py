@@ -51,15 +51,96 @@ def sample_one_at_a_time(P: np.ndarray, n: int, generator: Any, draw: Draw,
     return words
 
 
-def draw_numpy(p: np.ndarray, rng: np.random.Generator) -> int:
-    """Inverse-CDF draw: the first index whose cumulative probability exceeds a uniform."""
-    c = np.cumsum(p, dtype=np.float64)
-    return int(min(np.searchsorted(c, rng.random() * c[-1], side="right"), len(p) - 1))
+def _guide_table(C: np.ndarray, K: int) -> np.ndarray:
+    """For each row of cumulative probabilities, the draw of every u-bucket that has one.
+
+    ``G[i, b]`` is the id that the inverse-CDF draw ``#{j : C[i, j] <= u}`` gives for
+    every ``u`` in ``[b/K, (b+1)/K)``, or -1 where a cumulative value falls inside
+    the bucket, so the draw depends on where ``u`` lies in it.
+    """
+    lo = np.arange(K) / K                                  # (K,) bucket starts, exact
+    G = np.empty(C.shape[:1] + (K,), dtype=np.int32)       # (V, K)
+    for i, c in enumerate(C):                              # one row of the vocabulary
+        first = np.searchsorted(c, lo, side="right")       # #{C <= u} at the bucket's start
+        last = np.searchsorted(c, lo + 1 / K, side="left")  # ... just before its end
+        G[i] = np.where(first == last, first, -1)
+    return G
+
+
+def sample_bulk(P: np.ndarray, n: int, seed: int, max_len: int = 1000) -> np.ndarray:
+    """Sample ``n`` words at once: all of them advance one character per step together.
+
+    Parameters
+    ----------
+    P : ndarray, shape (V, V)
+        ``P[i]`` is the distribution of the character after ``i``.
+    n : int
+        Number of words.
+    seed : int
+        Seeds numpy's ``default_rng``.
+    max_len : int
+        A word is cut after this many characters.
+
+    Returns
+    -------
+    ids : ndarray of int32, shape (n + total characters,)
+        The words one after another, each followed by its end token 0:
+        ``Vocabulary.decode_words`` turns it into strings in one go.
+
+    Notes
+    -----
+    Each step draws one uniform ``u`` per unfinished word (in word order) and takes
+    the inverse CDF of the word's current row, ``next = #{j : C[cur, j] <= u}``
+    with ``C`` the row-wise cumulative sum of ``P`` (scaled so each row ends at
+    exactly 1). That lands on ``j`` with probability ``C[j] - C[j-1] = P[cur, j]``,
+    and never on a probability of 0. Words that draw the end token drop out.
+    A guide table of ``K >= 64 V`` buckets of ``u`` per row gives the answer with
+    one lookup for all but at most ``V / K`` of the draws; the rest compare ``u``
+    with their row of ``C``. Both give exactly the same ids.
+    """
+    V = P.shape[0]
+    C = np.cumsum(P, axis=1, dtype=np.float64)             # (V, V)
+    C /= C[:, -1:]
+    K = 1 << int(np.ceil(np.log2(64 * V)))                 # buckets per row, a power of 2
+    G = _guide_table(C, K).astype(np.int64).ravel() * K    # (V*K,) next id * K, < 0: undecided
+    # Each unfinished word is one int64, word << SH | cur * K, so a step compresses a
+    # single array and the guide index is (state & low) + bucket.
+    SH = int(np.ceil(np.log2(V * K)))
+    low = (1 << SH) - 1
+    rng = np.random.default_rng(seed)
+    state = np.arange(n, dtype=np.int64) << SH            # (m,) every word starts at 0
+    lens = np.full(n, max_len, dtype=np.int64)            # (n,) characters of each word
+    drawn: list[tuple[np.ndarray, np.ndarray]] = []       # per step: states, next id * K
+    for t in range(max_len):
+        if len(state) == 0:
+            break
+        u = rng.random(len(state))                         # (m,) one uniform per word
+        ix = (u * K).astype(np.int64)
+        ix += state & low
+        nxt = G[ix]                                        # (m,) next id * K
+        undecided = np.flatnonzero(nxt < 0)
+        if len(undecided):
+            cur = (state[undecided] & low) // K
+            nxt[undecided] = (C[cur] <= u[undecided, None]).sum(axis=1) * K
+        drawn.append((state, nxt))
+        going = nxt != 0
+        lens[state[~going] >> SH] = t
+        state = (state & ~low)[going]
+        state |= nxt[going]
+    # Word w is len(w) characters and its end token, from position start[w] on;
+    # its step-t draw goes to start[w] + t. A word cut at max_len gets its 0 here.
+    start = np.cumsum(lens + 1) - (lens + 1)               # (n,)
+    out = np.zeros(int(lens.sum()) + n, dtype=np.int32)
+    for t, (state, nxt) in enumerate(drawn):               # one pass per character position
+        out[start[state >> SH] + t] = nxt // K
+    return out
 
 
 def sample_numpy(P: np.ndarray, n: int, seed: int) -> list[list[int]]:
-    """Sample with numpy's ``default_rng(seed)``."""
-    return sample_one_at_a_time(P, n, np.random.default_rng(seed), draw_numpy)
+    """:func:`sample_bulk` as lists of ids; ``BigramModel.sample`` skips the lists."""
+    ids = sample_bulk(P, n, seed)
+    ends = np.flatnonzero(ids == 0)
+    return [w[:-1].tolist() for w in np.split(ids, ends[:-1] + 1)] if n else []
 
 
 def sample_torch_mkl(P: np.ndarray, n: int, seed: int) -> list[list[int]]:
@@ -85,6 +166,10 @@ SAMPLERS: dict[str, Sampler] = {
     "torch-cdf": sample_torch_cdf,
 }
 DEFAULT_SAMPLER = "torch-mkl"  # the notebook's names
+#: Samplers that return one flat id array (each word followed by 0), decoded in one go.
+BULK_SAMPLERS: dict[str, Callable[[np.ndarray, int, int], np.ndarray]] = {
+    "numpy": sample_bulk,
+}
 
 
 def sample_ids(P: np.ndarray, n: int, seed: int,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -195,3 +198,16 @@ def test_report_is_readable(problem):
     text = str(gradcheck(lambda W: loss_and_grad(W, xs, ys, REG), W))
     assert text.startswith("gradcheck passed: 0 of 49 checked entries (of 49)")
     assert "analytic" in text and "numeric" in text and len(text.splitlines()) == 2 + 5
+
+
+def test_readme_derive_it_yourself_snippet_prints_what_the_readme_shows(capsys):
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Derive it yourself"):]
+    code, shown = re.search(r"```python\n(.*?)```\n\n```\n(.*?)```", section, re.S).groups()
+    exec(compile(code, "README.md", "exec"), {})
+    out = capsys.readouterr().out.splitlines()
+    expected = shown.splitlines()
+    # relative errors of ~1e-8 are rounding noise (they vary with the CPU's exp): mask them
+    rel = re.compile(r"\d\.\d{3}e[-+]\d\d")
+    assert rel.sub("#", out[0]) == rel.sub("#", expected[0])
+    assert len(out) == len(expected) and out[-1] == expected[-1] == "False"

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
-import zipfile
 from collections.abc import Sequence
 from typing import Any, Callable
 
@@ -239,6 +237,8 @@ def save_npz(path: PathLike, *, kind: str, arrays: dict[str, np.ndarray], vocab:
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     meta = json.dumps({"format": FORMAT, "kind": kind, "settings": settings})
+    import tempfile  # here, not at the top: it costs the CLI's start-up ~10 ms
+
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".minibigram-", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
@@ -253,6 +253,8 @@ def save_npz(path: PathLike, *, kind: str, arrays: dict[str, np.ndarray], vocab:
 def load_npz(path: PathLike, *, kind: str, names: Sequence[str]
              ) -> tuple[dict[str, np.ndarray], Vocabulary, list[float], dict[str, Any]]:
     """Read and check a model file written by :func:`save_npz`."""
+    import zipfile  # here, not at the top: only loading needs it
+
     path = os.fspath(path)
     if os.path.isdir(path):
         raise ModelFileError(f"{path} is a folder, not a model file: give the .npz file "

@@ -232,20 +232,21 @@ def gradcheck(f: Callable[[np.ndarray], tuple[float, np.ndarray]], x: np.ndarray
     _, a = _call(f, x)
     a = a.ravel()  # (size,)
     idx = _select(a, max_entries, seed)  # (m,) flat indices
-    x64 = x.astype(np.float64)
+    xt = x.astype(np.float64)  # the float64 point f is evaluated at; _call hands f a copy
     num = np.empty(len(idx))
     for k, i in enumerate(idx):  # one pair of f calls per entry; f is opaque
         xi = float(x.flat[i])
         plus = float(np.asarray(xi + eps, dtype=x.dtype))  # x_i + h rounded to x's dtype
         minus = float(np.asarray(xi - eps, dtype=x.dtype))
         if plus == minus:
+            where = tuple(int(j) for j in np.unravel_index(i, x.shape))
             raise SettingsError(f"eps={eps:g} is below the resolution of {x.dtype} at "
-                                f"x[{np.unravel_index(i, x.shape)}]={xi:g}; pass a larger eps.")
-        xt = x64.copy()
+                                f"x[{where}]={xi:g}; pass a larger eps.")
         xt.flat[i] = plus
         loss_plus, _ = _call(f, xt)
         xt.flat[i] = minus
         loss_minus, _ = _call(f, xt)
+        xt.flat[i] = xi
         num[k] = (loss_plus - loss_minus) / (plus - minus)
 
     ai = a[idx]

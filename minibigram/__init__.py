@@ -18,7 +18,15 @@ from .data import (
     load_words,
 )
 from .engines import ENGINES, counts_loss_and_grad, loss_and_grad
-from .errors import DataError, MinibigramError, ModelFileError, SettingsError, TrainingError
+from .errors import (
+    DataError,
+    DependencyError,
+    FileAccessError,
+    MinibigramError,
+    ModelFileError,
+    SettingsError,
+    TrainingError,
+)
 from .gradcheck import GradcheckError, GradcheckResult, assert_gradcheck, gradcheck
 from .model import BigramModel
 from .optim import closed_form, gradient_descent, newton
@@ -34,6 +42,8 @@ __all__ = [
     "BigramCounts",
     "BigramModel",
     "DataError",
+    "DependencyError",
+    "FileAccessError",
     "GradcheckError",
     "GradcheckResult",
     "MinibigramError",

@@ -3,7 +3,9 @@
 Each subcommand has its parser in ``_add_<name>_parser`` and its work in
 ``_cmd_<name>``. With ``--json`` a command prints exactly one JSON object on
 stdout; otherwise it prints for a person. Bad input ends with one line
-``minibigram: error: ...`` on stderr and exit status 2.
+``minibigram: error: ...`` on stderr and exit status 2; Ctrl-C with one line
+``minibigram: interrupted ...`` and status 130. Any other exception is a bug in
+minibigram, so it is not hidden: Python prints its traceback (status 1).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
@@ -19,7 +22,8 @@ from . import __version__
 from .data import load_words
 from .engines import ENGINES
 from .errors import MinibigramError
-from .model import DTYPES, INITS, NOTEBOOK_SEED, SOLVERS, BigramModel
+from .model import DTYPES, INITS, NOTEBOOK_SEED, SOLVERS, BigramModel, check_writable
+from .progress import Progress
 from .sampling import DEFAULT_SAMPLER, SAMPLERS
 
 
@@ -50,6 +54,20 @@ def _finite_float(text: str) -> float:
     return value
 
 
+def _positive_float(text: str) -> float:
+    value = _finite_float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text}")
+    return value
+
+
+def _seed(text: str) -> int:
+    value = _positive_int(text)
+    if value >= 2**64:
+        raise argparse.ArgumentTypeError(f"expected a seed below 2**64, got {text}")
+    return value
+
+
 def _emit_json(obj: dict[str, Any]) -> None:
     print(json.dumps(obj, ensure_ascii=False))
 
@@ -62,10 +80,10 @@ def _add_train_parser(sub: Any) -> None:
     p.add_argument("--data", metavar="PATH", help="text file, one word per line "
                    "(default: the embedded names.txt, 32,033 names)")
     p.add_argument("--steps", type=_positive_int, default=100, help="gradient steps (default 100)")
-    p.add_argument("--lr", type=_finite_float, default=50.0, help="learning rate (default 50)")
+    p.add_argument("--lr", type=_positive_float, default=50.0, help="learning rate (default 50)")
     p.add_argument("--reg", type=_finite_float, default=0.01,
                    help="L2 strength, reg * mean(W**2) (default 0.01)")
-    p.add_argument("--seed", type=int, default=NOTEBOOK_SEED,
+    p.add_argument("--seed", type=_seed, default=NOTEBOOK_SEED,
                    help=f"seed of the initial W and of sampling (default {NOTEBOOK_SEED})")
     p.add_argument("--engine", choices=ENGINES, default="counts",
                    help="how the loss and gradient are computed; same numbers (default counts)")
@@ -90,15 +108,26 @@ def _add_train_parser(sub: Any) -> None:
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
+    if args.out:
+        check_writable(args.out)   # before training, not after minutes of it
     words = load_words(args.data)
+    # On a terminal, a live "step/loss/rate" line on stderr; never with --json or a pipe.
+    progress = Progress(args.steps, enabled=not args.json and sys.stdout.isatty()
+                        and sys.stderr.isatty())
 
     def log(step: int, loss: float) -> None:
         if args.log_every and (step % args.log_every == 0 or step == 1 or step == args.steps):
+            progress.clear()
             print(f"step {step:4d}  loss {loss:.7f}", flush=True)
+        progress.update(step, loss)
 
-    model = BigramModel.fit(words, steps=args.steps, lr=args.lr, reg=args.reg, seed=args.seed,
-                            dtype=args.dtype, engine=args.engine, solver=args.solver,
-                            init=args.init, callback=None if args.json else log)
+    try:
+        model = BigramModel.fit(words, steps=args.steps, lr=args.lr, reg=args.reg,
+                                seed=args.seed, dtype=args.dtype, engine=args.engine,
+                                solver=args.solver, init=args.init,
+                                callback=None if args.json else log)
+    finally:
+        progress.close()
     final_loss = model.nll(words)
     if args.reg:   # with reg 0, Newton's W is -inf where a count is 0: no penalty to add
         final_loss += args.reg * float((model.W.astype("float64") ** 2).mean())
@@ -123,7 +152,7 @@ def _add_sample_parser(sub: Any) -> None:
     p = sub.add_parser("sample", help="sample words from a saved model")
     p.add_argument("--model", required=True, metavar="MODEL.npz")
     p.add_argument("-n", type=_positive_int, default=15, help="how many (default 15)")
-    p.add_argument("--seed", type=int, default=NOTEBOOK_SEED, help=f"default {NOTEBOOK_SEED}")
+    p.add_argument("--seed", type=_seed, default=NOTEBOOK_SEED, help=f"default {NOTEBOOK_SEED}")
     p.add_argument("--sampler", choices=list(SAMPLERS), default=DEFAULT_SAMPLER,
                    help=f"see 'minibigram train --help' (default {DEFAULT_SAMPLER})")
     p.add_argument("--json", action="store_true", help="print one JSON object instead")
@@ -146,20 +175,54 @@ def _add_score_parser(sub: Any) -> None:
                                    "character (end token included); lower is more name-like.")
     p.add_argument("--model", required=True, metavar="MODEL.npz")
     p.add_argument("words", nargs="+", metavar="WORD")
+    p.add_argument("--skip-unknown", action="store_true",
+                   help="remove characters the model never saw and score the rest "
+                        "(default: such a character is an error)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead")
     p.set_defaults(func=_cmd_score)
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
     model = BigramModel.load(args.model)
-    rows = [{"word": w, "nll": model.nll([w]), "log_prob": model.log_prob(w)}
-            for w in args.words]
+    skip = args.skip_unknown
+    rows = [{"word": w, "nll": model.nll([w], skip_unknown=skip),
+             "log_prob": model.log_prob(w, skip_unknown=skip)} for w in args.words]
+    if skip:
+        for r in rows:
+            r["skipped"] = "".join(model.vocab.unknown(r["word"]))
     if args.json:
         _emit_json({"scores": rows})
     else:
         width = max(len(w) for w in args.words)
         for r in rows:
-            print(f"{r['word']:<{width}}  nll {r['nll']:.4f}  log-prob {r['log_prob']:.4f}")
+            note = f"  (without {r['skipped']!r})" if r.get("skipped") else ""
+            print(f"{r['word']:<{width}}  nll {r['nll']:.4f}  log-prob {r['log_prob']:.4f}{note}")
+    return 0
+
+
+def _add_plot_parser(sub: Any) -> None:
+    p = sub.add_parser("plot", help="draw a saved model's bigram table (or loss curve) to a PNG",
+                       description="Draw the V x V table of the model's next-character "
+                                   "probabilities, each cell labelled with its bigram and value, "
+                                   "like the lecture's figure; or, with --loss-curve, the loss "
+                                   "of every training step. Needs matplotlib: "
+                                   'pip install "minibigram[plot]".')
+    p.add_argument("--model", required=True, metavar="MODEL.npz")
+    p.add_argument("--out", required=True, metavar="FIGURE.png",
+                   help="image file to write; the format follows the extension (png, svg, pdf)")
+    p.add_argument("--loss-curve", action="store_true",
+                   help="draw the training loss per step instead of the table")
+    p.set_defaults(func=_cmd_plot)
+
+
+def _cmd_plot(args: argparse.Namespace) -> int:
+    from .plot import plot_bigrams, plot_loss_curve, save_figure
+
+    check_writable(args.out)
+    model = BigramModel.load(args.model)
+    fig = (plot_loss_curve if args.loss_curve else plot_bigrams)(model)
+    save_figure(fig, args.out)
+    print(f"wrote {args.out}")
     return 0
 
 
@@ -210,7 +273,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
                                 parser_class=_Parser)
     for add in (_add_train_parser, _add_sample_parser, _add_score_parser,
-                _add_gradcheck_parser):
+                _add_gradcheck_parser, _add_plot_parser):
         add(sub)
     return parser
 
@@ -223,6 +286,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MinibigramError as e:
         print(f"minibigram: error: {e}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # The reader went away (e.g. "| head"); stop quietly, as other commands do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+    except KeyboardInterrupt:
+        # Model files are written to a temporary file and renamed, so nothing is half-written.
+        print("minibigram: interrupted; no model file was left half-written.", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

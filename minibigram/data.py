@@ -17,7 +17,7 @@ from typing import Any, Union
 
 import numpy as np
 
-from .errors import DataError, SettingsError
+from .errors import DataError, FileAccessError, SettingsError
 
 #: The boundary token: it starts every word as a context and ends every word as a target.
 BOUNDARY = "."
@@ -50,24 +50,27 @@ def load_words(path: PathLike | None = None) -> list[str]:
 
     Raises
     ------
+    FileAccessError
+        If the path does not exist, is a folder, or cannot be read (an ``OSError``).
     DataError
-        If the file cannot be read, is not UTF-8, holds no words, or a word
-        contains the boundary character ``"."``.
+        If the file is not UTF-8, holds no words, or a word contains the boundary
+        character ``"."``.
     """
     if path is None:
         return parse_words(_default_names_text(), source="the embedded names.txt")
     source = os.fspath(path)
     if os.path.isdir(source):
-        raise DataError(f"{source} is a folder, not a file: give the path of a text file "
-                        "with one word per line.")
+        raise FileAccessError(f"{source} is a folder, not a file: give the path of a text "
+                              "file with one word per line.")
     try:
         with open(source, "rb") as f:
             raw = f.read()
     except FileNotFoundError:
-        raise DataError(f"{source} does not exist: check the path, or leave out --data "
-                        "to use the embedded names.") from None
+        raise FileAccessError(f"{source} does not exist: check the path, or leave out --data "
+                              "to use the embedded names.") from None
     except OSError as e:
-        raise DataError(f"{source} cannot be read ({e.strerror}): check its permissions.") from None
+        raise FileAccessError(f"{source} cannot be read ({e.strerror}): check that it is a "
+                              "file you are allowed to read.") from None
     return parse_words(_decode_utf8(raw, source), source=source)
 
 
@@ -98,7 +101,9 @@ def parse_words(text: str, source: str = "the input") -> list[str]:
                                 "that character.")
     words = [word for word in map(str.strip, lines) if word]
     if not words:
-        raise DataError(f"{source} holds no words: give a file with one word per line.")
+        if not text:
+            raise DataError(f"{source} is empty: give a file with one word per line.")
+        raise DataError(f"{source} holds only blank lines: give a file with one word per line.")
     return words
 
 
@@ -184,6 +189,14 @@ class Vocabulary:
     def encode(self, word: str) -> np.ndarray:
         """Token ids of ``word``, without boundary tokens. Shape ``(len(word),)``."""
         return self.encode_text(word)
+
+    def unknown(self, text: str) -> list[str]:
+        """The distinct characters of ``text`` that are not in the vocabulary, in order."""
+        return [c for c in dict.fromkeys(text) if c not in self.stoi]
+
+    def drop_unknown(self, text: str) -> str:
+        """``text`` with every character that is not in the vocabulary removed."""
+        return text.translate(dict.fromkeys(map(ord, self.unknown(text))))
 
     def decode(self, ids: Iterable[int]) -> str:
         """The characters of ``ids``; the boundary decodes to ``"."``."""
@@ -502,9 +515,11 @@ def count_bigrams(source: PathLike | Iterable[str], vocab: Vocabulary | None = N
 
     Raises
     ------
+    FileAccessError
+        If the path does not exist, is a folder, or cannot be read.
     DataError
-        If the file cannot be read or is not UTF-8, a word contains ``"."``, or a
-        character is missing from the given ``vocab``.
+        If the file is not UTF-8, a word contains ``"."``, or a character is missing
+        from the given ``vocab``.
 
     Notes
     -----
@@ -523,18 +538,18 @@ def count_bigrams(source: PathLike | Iterable[str], vocab: Vocabulary | None = N
     if isinstance(source, (str, os.PathLike)):
         name = os.fspath(source)
         if os.path.isdir(name):
-            raise DataError(f"{name} is a folder, not a file: give the path of a text file "
-                            "with one word per line.")
+            raise FileAccessError(f"{name} is a folder, not a file: give the path of a text "
+                                  "file with one word per line.")
         counter = _StreamCounter(vocab, name)
         try:
             with open(name, "rb") as f:
                 for part in _byte_parts(f, chunk_bytes):
                     counter.add(part)
         except FileNotFoundError:
-            raise DataError(f"{name} does not exist: check the path.") from None
+            raise FileAccessError(f"{name} does not exist: check the path.") from None
         except OSError as e:
-            raise DataError(f"{name} cannot be read ({e.strerror}): check its "
-                            "permissions.") from None
+            raise FileAccessError(f"{name} cannot be read ({e.strerror}): check that it is a "
+                                  "file you are allowed to read.") from None
     else:
         counter = _StreamCounter(vocab, "the input")
         for part in _line_parts(source, chunk_bytes):

@@ -6,14 +6,14 @@ import json
 import math
 import os
 from collections.abc import Sequence
-from typing import Any, Callable
+from typing import Any, BinaryIO, Callable
 
 import numpy as np
 
 from . import functional as F
 from .data import BigramCounts, PathLike, Vocabulary, bigram_counts, bigrams, load_words
 from .engines import ENGINES, counts_loss_and_grad, loss_and_grad
-from .errors import ModelFileError, SettingsError
+from .errors import DataError, FileAccessError, ModelFileError, SettingsError
 from .optim import gradient_descent, newton
 from .sampling import BULK_SAMPLERS, DEFAULT_SAMPLER, sample_ids
 from .torchrng import TorchGenerator
@@ -36,6 +36,11 @@ def _check_settings(steps: int, lr: float, reg: float, dtype: str, engine: str,
                                  ("init", init, INITS), ("solver", solver, SOLVERS)):
         if value not in allowed:
             raise SettingsError(f"unknown {name} {value!r}: choose one of {', '.join(allowed)}.")
+
+
+def _check_seed(seed: int) -> None:
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**64:
+        raise SettingsError(f"the seed must be a whole number from 0 to 2**64 - 1, got {seed!r}.")
 
 
 def init_weights(V: int, seed: int, dtype: str = "float32", init: str = "torch") -> np.ndarray:
@@ -126,6 +131,7 @@ class BigramModel:
             update (the numbers the notebook prints).
         """
         _check_settings(steps, lr, reg, dtype, engine, init, solver)
+        _check_seed(seed)
         if counts is not None:
             if words is not None:
                 raise SettingsError("give either words or counts to fit, not both.")
@@ -191,18 +197,45 @@ class BigramModel:
         """
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
             raise SettingsError(f"the number of samples must be a whole number >= 0, got {n!r}.")
+        _check_seed(seed)
         if sampler in BULK_SAMPLERS:
             return self.vocab.decode_words(BULK_SAMPLERS[sampler](self.probs(), n, seed))
         return [self.vocab.decode(ids) for ids in sample_ids(self.probs(), n, seed, sampler)]
 
-    def log_prob(self, word: str) -> float:
-        """Natural log of the model's probability of ``word``, end token included."""
-        xs, ys = bigrams([word], self.vocab)
+    def _pairs(self, words: Sequence[str], skip_unknown: bool) -> tuple[np.ndarray, np.ndarray]:
+        """The bigram pairs of ``words``, dropping or refusing characters the model never saw."""
+        if skip_unknown:
+            words = [self.vocab.drop_unknown(w) for w in words]
+        try:
+            return bigrams(words, self.vocab)
+        except DataError:
+            w, chars = next((w, u) for w in words for u in [self.vocab.unknown(w)] if u)
+            named = " and ".join(f"{c!r} (U+{ord(c):04X})" for c in chars)
+            which, it = ("which is", "it") if len(chars) == 1 else ("which are", "them")
+            raise DataError(f"the word {w!r} contains {named}, {which} not in the model's "
+                            f"vocabulary: leave {it} out with --skip-unknown (skip_unknown=True), "
+                            f"or train on data that contains {it}.") from None
+
+    def log_prob(self, word: str, *, skip_unknown: bool = False) -> float:
+        """Natural log of the model's probability of ``word``, end token included.
+
+        Parameters
+        ----------
+        word : str
+        skip_unknown : bool, default False
+            Remove the characters the model has never seen before scoring, so
+            ``"zoë"`` with an unknown ``"ë"`` is scored as ``"zo"``; otherwise
+            such a character raises :class:`DataError` naming it.
+        """
+        xs, ys = self._pairs([word], skip_unknown)
         return float(self.log_probs()[xs, ys].sum())
 
-    def nll(self, words: Sequence[str]) -> float:
-        """Mean negative log-likelihood per predicted character (end tokens included)."""
-        xs, ys = bigrams(list(words), self.vocab)
+    def nll(self, words: Sequence[str], *, skip_unknown: bool = False) -> float:
+        """Mean negative log-likelihood per predicted character (end tokens included).
+
+        ``skip_unknown`` is as in :meth:`log_prob`.
+        """
+        xs, ys = self._pairs(list(words), skip_unknown)
         return float(-self.log_probs()[xs, ys].mean())
 
     def save(self, path: PathLike) -> None:
@@ -218,10 +251,11 @@ class BigramModel:
         if W.dtype.name not in DTYPES:
             raise ModelFileError(f"{os.fspath(path)} holds W of dtype {W.dtype}, not float32 or "
                                  "float64: it was not written by minibigram.")
-        try:
-            return cls(W, vocab, history=history, settings=settings)
-        except ModelFileError as e:
-            raise ModelFileError(f"{os.fspath(path)}: {e}") from None
+        if W.shape != (len(vocab), len(vocab)):
+            raise ModelFileError(f"{os.fspath(path)} holds W of shape {W.shape} but a vocabulary "
+                                 f"of {len(vocab)} characters, which do not fit together: "
+                                 "retrain the model or use another copy.")
+        return cls(W, vocab, history=history, settings=settings)
 
 
 FORMAT = "minibigram-1"
@@ -229,59 +263,124 @@ FORMAT = "minibigram-1"
 
 def save_npz(path: PathLike, *, kind: str, arrays: dict[str, np.ndarray], vocab: Vocabulary,
              history: Sequence[float], settings: dict[str, Any]) -> None:
-    """Write a model file: a temporary file in the same folder, renamed over ``path``.
+    """Write a model file atomically (see :func:`atomic_write`): no pickled objects."""
+    meta = json.dumps({"format": FORMAT, "kind": kind, "settings": settings})
+    atomic_write(path, lambda f: np.savez(f, meta=np.array(meta), itos=np.array(vocab.itos),
+                                          history=np.asarray(history, dtype=np.float64),
+                                          **arrays))
 
-    An interrupted or failed save therefore never leaves a half-written file and
-    never clobbers the previous one.
+
+def atomic_write(path: PathLike, write: Callable[[BinaryIO], None]) -> None:
+    """Call ``write(f)`` on a temporary file in the same folder, then rename it over ``path``.
+
+    An interrupted or failed save (Ctrl-C, a full disk, an error in ``write``)
+    therefore never leaves a half-written file and never clobbers the previous one:
+    the temporary file is removed and ``path`` is untouched.
+
+    Raises
+    ------
+    FileAccessError
+        If the folder is missing or not writable, ``path`` is a folder, or writing fails.
+    """
+    path = os.fspath(path)
+    check_writable(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    import tempfile  # here, not at the top: it costs the CLI's start-up ~10 ms
+
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".minibigram-", suffix=".tmp")
+    except OSError as e:
+        raise FileAccessError(f"cannot write {path} ({e.strerror}): choose a folder you are "
+                              "allowed to write to.") from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+        os.replace(tmp, path)
+    except BaseException as e:
+        os.unlink(tmp)
+        if isinstance(e, OSError):
+            raise FileAccessError(f"cannot write {path} ({e.strerror}): check the free space "
+                                  "and that the path is a file you may replace.") from None
+        raise
+
+
+def check_writable(path: PathLike) -> None:
+    """Refuse, before any work, a model path whose folder is missing or which is a folder.
+
+    Raises
+    ------
+    FileAccessError
     """
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
-    meta = json.dumps({"format": FORMAT, "kind": kind, "settings": settings})
-    import tempfile  # here, not at the top: it costs the CLI's start-up ~10 ms
-
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".minibigram-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, meta=np.array(meta), itos=np.array(vocab.itos),
-                     history=np.asarray(history, dtype=np.float64), **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    if os.path.isdir(path):
+        raise FileAccessError(f"{path} is a folder: give a file name such as {path}/model.npz.")
+    if not os.path.isdir(folder):
+        raise FileAccessError(f"cannot write {path}: the folder {folder} does not exist; "
+                              "create it first or choose another path.")
+    if not os.access(folder, os.W_OK):
+        raise FileAccessError(f"cannot write {path}: you are not allowed to write to the folder "
+                              f"{folder}; choose another path.")
 
 
 def load_npz(path: PathLike, *, kind: str, names: Sequence[str]
              ) -> tuple[dict[str, np.ndarray], Vocabulary, list[float], dict[str, Any]]:
-    """Read and check a model file written by :func:`save_npz`."""
+    """Read and check a model file written by :func:`save_npz`.
+
+    The file is never unpickled: its first bytes must be a zip archive's, and numpy
+    reads every array with ``allow_pickle=False``.
+
+    Raises
+    ------
+    FileAccessError
+        If the path does not exist, is a folder, or cannot be read.
+    ModelFileError
+        If the file is not a minibigram model file, is truncated or corrupt, holds
+        pickled objects, or its arrays do not fit together.
+    """
     import zipfile  # here, not at the top: only loading needs it
 
     path = os.fspath(path)
     if os.path.isdir(path):
-        raise ModelFileError(f"{path} is a folder, not a model file: give the .npz file "
-                             "written by 'minibigram train --out'.")
+        raise FileAccessError(f"{path} is a folder, not a model file: give the .npz file "
+                              "written by 'minibigram train --out'.")
+    try:
+        with open(path, "rb") as f:
+            magic = f.read(6)
+    except FileNotFoundError:
+        raise FileAccessError(f"{path} does not exist: check the path, or train a model with "
+                              "'minibigram train --out MODEL.npz'.") from None
+    except OSError as e:
+        raise FileAccessError(f"{path} cannot be read ({e.strerror}): check that it is a file "
+                              "you are allowed to read.") from None
+    if magic.startswith(b"\x80"):   # every pickle of protocol 2 or later starts so
+        raise ModelFileError(f"{path} holds a pickled Python object, which minibigram refuses "
+                             "to load because unpickling can run code: use a file written by "
+                             "minibigram.")
+    if not magic.startswith(b"PK"):  # a .npz file is a zip archive
+        raise ModelFileError(f"{path} is not a minibigram model file (not an .npz archive): "
+                             "give the file written by 'minibigram train --out'.")
     try:
         with np.load(path, allow_pickle=False) as z:
             data = {k: z[k] for k in z.files}
-    except FileNotFoundError:
-        raise ModelFileError(f"{path} does not exist: check the path, or train a model with "
-                             "'minibigram train --out MODEL.npz'.") from None
     except ValueError as e:
-        if "pickle" in str(e):
-            raise ModelFileError(f"{path} holds pickled Python objects, which minibigram "
-                                 "refuses to load because they can run code: use a file "
-                                 "written by minibigram.") from None
-        raise ModelFileError(f"{path} is not a minibigram model file (it is not a readable "
-                             ".npz archive): retrain or use another file.") from None
+        if "pickle" not in str(e):
+            raise ModelFileError(f"{path} is truncated or corrupt: retrain the model or use "
+                                 "another copy.") from None
+        raise ModelFileError(f"{path} holds pickled Python objects, which minibigram refuses "
+                             "to load because unpickling can run code: use a file written by "
+                             "minibigram.") from None
     except (OSError, zipfile.BadZipFile, EOFError):
-        raise ModelFileError(f"{path} is truncated or corrupt (not a readable .npz archive): "
-                             "retrain or use another file.") from None
+        raise ModelFileError(f"{path} is truncated or corrupt: retrain the model or use "
+                             "another copy.") from None
     missing = [k for k in ("meta", "itos", "history", *names) if k not in data]
     if missing:
-        raise ModelFileError(f"{path} lacks {', '.join(missing)}: it is not a minibigram "
-                             "model file.")
+        raise ModelFileError(f"{path} lacks the arrays {', '.join(missing)}: it is not a "
+                             f"minibigram {kind} model file.")
     try:
         meta = json.loads(str(data["meta"]))
-        if meta["format"] != FORMAT or not isinstance(meta["settings"], dict):
+        if (meta["format"] != FORMAT or not isinstance(meta["settings"], dict)
+                or not isinstance(meta["kind"], str)):
             raise ValueError
     except (ValueError, KeyError, TypeError):
         raise ModelFileError(f"{path} has an unreadable header: it is not a minibigram model "
@@ -290,18 +389,27 @@ def load_npz(path: PathLike, *, kind: str, names: Sequence[str]
         raise ModelFileError(f"{path} holds a {meta['kind']} model, not a {kind} model: "
                              f"load it with the matching model kind.")
     itos = data["itos"]
-    if itos.ndim != 1 or itos.dtype.kind != "U" or len(itos) == 0 or itos[0] != ".":
-        raise ModelFileError(f"{path} has an invalid vocabulary: it is not a minibigram "
-                             "model file.")
+    if (itos.ndim != 1 or itos.dtype.kind != "U" or len(itos) == 0 or itos[0] != "."
+            or (np.char.str_len(itos) != 1).any()):
+        raise ModelFileError(f"{path} has an invalid vocabulary (it must list single "
+                             "characters, '.' first): it is not a minibigram model file.")
     vocab = Vocabulary([str(c) for c in itos[1:]])
     if vocab.itos != [str(c) for c in itos]:
         raise ModelFileError(f"{path} has an invalid vocabulary (not sorted or with repeats): "
                              "it is not a minibigram model file.")
+    history = data["history"]
+    if history.ndim != 1 or history.dtype.kind != "f":
+        raise ModelFileError(f"{path} has a training history of shape {history.shape} and "
+                             f"dtype {history.dtype}, not a list of losses: it is not a "
+                             "minibigram model file.")
     arrays = {k: data[k] for k in names}
     for k, a in arrays.items():
+        if a.dtype.kind not in "fiu":
+            raise ModelFileError(f"{path}: {k} holds {a.dtype} values, not numbers: it is not "
+                                 "a minibigram model file.")
         # -inf is allowed: it is the logit of a probability of exactly 0 (the closed-form
         # optimum with reg 0), as long as every row keeps a finite entry.
         if a.dtype.kind == "f" and (np.isnan(a).any() or np.isposinf(a).any()
                                     or (a.ndim > 0 and not np.isfinite(a).any(axis=-1).all())):
             raise ModelFileError(f"{path}: {k} holds NaN or infinite values: retrain the model.")
-    return arrays, vocab, [float(x) for x in data["history"]], meta["settings"]
+    return arrays, vocab, [float(x) for x in history], meta["settings"]

@@ -47,15 +47,19 @@ def gradient_descent(loss_fn: LossFn, W: np.ndarray, steps: int, lr: float,
     """
     W = W.copy()
     history: list[float] = []
-    for step in range(1, steps + 1):
-        loss, dW = loss_fn(W)
-        if not math.isfinite(loss):
-            raise TrainingError(f"training diverged: the loss became {loss} at step {step}; "
-                                f"try a smaller learning rate than {lr:g}.")
-        history.append(loss)
-        if callback is not None:
-            callback(step, loss)
-        W -= lr * dW
+    # Divergence is detected below and raised as TrainingError, so numpy's overflow
+    # warnings on the way there would only be noise.
+    with np.errstate(over="ignore", invalid="ignore"):
+        for step in range(1, steps + 1):
+            loss, dW = loss_fn(W)
+            if not math.isfinite(loss):
+                raise _diverged(f"the loss became {loss} at step {step}", lr)
+            history.append(loss)
+            if callback is not None:
+                callback(step, loss)
+            W -= lr * dW
+        if steps and not np.isfinite(W).all():   # the last update can overflow too
+            raise _diverged(f"the weights became infinite or NaN after step {steps}", lr)
     return W, history
 
 
@@ -181,3 +185,8 @@ def newton(N: np.ndarray, reg: float, W: np.ndarray | None = None, *, tol: float
             t[bad] *= 0.5
         W, f, logp = W_new, f_new, logp_new
     return W, history
+
+
+def _diverged(what: str, lr: float) -> TrainingError:
+    return TrainingError(f"training diverged: {what}; try a learning rate smaller than {lr:g}, "
+                         f"e.g. {lr / 10:g}.")

@@ -76,9 +76,9 @@ def test_bad_input(tmp_path):
     bad.write_bytes(b"anna\nbob\n\xff\xfe\n")
     with pytest.raises(mb.DataError, match="not UTF-8 .* line 3"):
         mb.count_bigrams(bad, chunk_bytes=5)
-    with pytest.raises(mb.DataError, match="does not exist"):
+    with pytest.raises(mb.FileAccessError, match="does not exist"):
         mb.count_bigrams(tmp_path / "missing.txt")
-    with pytest.raises(mb.DataError, match="folder"):
+    with pytest.raises(mb.FileAccessError, match="folder"):
         mb.count_bigrams(tmp_path)
     with pytest.raises(mb.SettingsError, match="chunk_bytes"):
         mb.count_bigrams(["a"], chunk_bytes=0)

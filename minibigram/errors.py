@@ -5,8 +5,9 @@ was expected, no permission to read or write) raise :class:`FileAccessError`, an
 ``OSError``. Problems with what a file or an argument holds raise the
 ``ValueError`` subclasses :class:`DataError`, :class:`ModelFileError` and
 :class:`SettingsError`; numerical failure while training raises
-:class:`TrainingError`, an ``ArithmeticError``. Catch :class:`MinibigramError`
-to catch them all.
+:class:`TrainingError`, an ``ArithmeticError``; a missing optional package
+(matplotlib) raises :class:`DependencyError`, an ``ImportError``. Catch
+:class:`MinibigramError` to catch them all.
 """
 
 from __future__ import annotations

@@ -237,7 +237,7 @@ def _add_gradcheck_parser(sub: Any) -> None:
                    help="engine to check; repeat for several (default: all)")
     p.add_argument("--dtype", action="append", choices=DTYPES,
                    help="dtype of W; repeat for several (default: both)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the random problems (default 0)")
+    p.add_argument("--seed", type=_seed, default=0, help="seed of the random problems (default 0)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead")
     p.set_defaults(func=_cmd_gradcheck)
 

@@ -264,6 +264,7 @@ def test_arrays_that_do_not_fit_together(ws, changes, expected):
     (["train", "--lr", "-1"], "argument --lr: expected a number > 0, got -1"),
     (["train", "--reg", "nan"], "argument --reg: expected a finite number, got nan"),
     (["train", "--seed", "-1"], "argument --seed: expected a whole number >= 0, got -1"),
+    (["gradcheck", "--seed", "-1"], "argument --seed: expected a whole number >= 0, got -1"),
     (["sample", "--model", "m.npz", "-n", "-5"], "argument -n: expected a whole number >= 0"),
     (["sample", "--model", "m.npz", "--seed", str(2**64)],
      "argument --seed: expected a seed below 2**64"),

@@ -11,7 +11,7 @@ from typing import Any, BinaryIO, Callable
 import numpy as np
 
 from . import functional as F
-from .data import BigramCounts, PathLike, Vocabulary, bigram_counts, bigrams, load_words
+from .data import BOUNDARY, BigramCounts, PathLike, Vocabulary, bigram_counts, bigrams, load_words
 from .engines import ENGINES, counts_loss_and_grad, loss_and_grad
 from .errors import DataError, FileAccessError, ModelFileError, SettingsError
 from .optim import gradient_descent, newton
@@ -205,7 +205,12 @@ class BigramModel:
     def _pairs(self, words: Sequence[str], skip_unknown: bool) -> tuple[np.ndarray, np.ndarray]:
         """The bigram pairs of ``words``, dropping or refusing characters the model never saw."""
         if skip_unknown:
-            words = [self.vocab.drop_unknown(w) for w in words]
+            words = [self.vocab.drop_unknown(w).replace(BOUNDARY, "") for w in words]
+        elif any(BOUNDARY in w for w in words):   # it would silently split the word in two
+            w = next(w for w in words if BOUNDARY in w)
+            raise DataError(f"the word {w!r} contains {BOUNDARY!r}, which is the boundary token "
+                            "and cannot be part of a word: remove it, or leave it out with "
+                            "--skip-unknown (skip_unknown=True).")
         try:
             return bigrams(words, self.vocab)
         except DataError:

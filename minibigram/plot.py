@@ -46,10 +46,12 @@ def plot_bigrams(model: Any) -> Any:
 
     Parameters
     ----------
-    model : BigramModel, or a model with a (V, V) ``counts`` array
+    model : BigramModel or a one-character-context model
         A :class:`~minibigram.BigramModel` shows its probabilities
-        ``P[i, j] = softmax(W)[i, j]`` (each row sums to 1); a model with an
-        integer ``counts`` table (the count model) shows the counts ``N[i, j]``.
+        ``P[i, j] = softmax(W)[i, j]`` (each row sums to 1); a count model
+        (``kind == "counts"``) shows its counts ``N[i, j]``, the lecture's table.
+        A model with ``contexts`` gets one row per previous character; contexts
+        never seen in training are blank rows.
 
     Returns
     -------
@@ -58,19 +60,31 @@ def plot_bigrams(model: Any) -> Any:
 
     Raises
     ------
+    DataError
+        If the model's contexts are longer than one character.
     DependencyError
         If matplotlib is not installed.
     """
-    counts = getattr(model, "counts", None)
-    if isinstance(counts, np.ndarray) and counts.ndim == 2:
-        table, what = counts, "counts N[i, j]"
+    V = model.V
+    if getattr(model, "kind", None) == "counts":   # the count model: counts, not P
+        table, what = np.asarray(model.N), "counts N[i, j]"
+    else:
+        table, what = np.asarray(model.probs(), dtype=np.float64), "probabilities P[j | i]"
+    contexts = getattr(model, "contexts", None)
+    if contexts is not None:   # a context model has a row per context seen in training
+        if contexts.shape[1] != 1:
+            raise DataError(f"the model predicts from {contexts.shape[1]} previous characters, "
+                            "but the table has one previous character per row: plot a model "
+                            "trained with a context of 1.")
+        full = np.zeros((V, V), dtype=table.dtype)
+        full[contexts[:, 0]] = table
+        table = full
+    if what.startswith("counts"):
         labels = [[f"{n:.0f}" for n in row] for row in table.tolist()]
     else:
-        table, what = model.probs().astype(np.float64), "probabilities P[j | i]"
         # ".123" rather than "0.123": three digits fit the cell
         labels = [[f"{p:.3f}"[1:] if p < 0.9995 else "1" for p in row] for row in table.tolist()]
     itos = [_label(c) for c in model.vocab.itos]
-    V = len(itos)
     size = max(6.0, 0.6 * V)   # 16 inches for the 27 characters of names.txt, as in the lecture
     fig = _figure((size, size))
     ax = fig.add_subplot()

@@ -140,6 +140,16 @@ def test_unknown_character_at_score_time(ws):
         m.log_prob("zoë")
 
 
+def test_boundary_character_in_a_scored_word(ws):
+    m = BigramModel.load(ws / "m.npz")
+    msg = same_error(ws, DataError, lambda: m.log_prob("an.na"),
+                     "score", "--model", ws / "m.npz", "an.na")
+    assert msg == ("the word 'an.na' contains '.', which is the boundary token and cannot be "
+                   "part of a word: remove it, or leave it out with --skip-unknown "
+                   "(skip_unknown=True).")
+    assert m.log_prob("an.na", skip_unknown=True) == m.log_prob("anna")
+
+
 def test_skip_unknown_scores_the_word_without_them(ws):
     m = BigramModel.load(ws / "m.npz")
     r = run("score", "--model", ws / "m.npz", "--skip-unknown", "--json", "boë", "bob", cwd=ws)

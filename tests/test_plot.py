@@ -38,11 +38,18 @@ def test_table_labels_every_cell_with_its_bigram_and_probability(model):
 
 
 def test_count_table_shows_counts():
-    class Counts:   # what a count model offers: a vocabulary and an integer table
+    class Counts:   # a count model's interface: kind, vocab, contexts (C, 1), N (C, V)
+        kind = "counts"
         vocab = BigramModel.fit(["ab"], steps=0).vocab
-        counts = np.array([[0, 5, 0], [0, 0, 7], [12, 0, 0]])
+        V = 3
+        contexts = np.array([[0], [2]])
+        N = np.array([[0, 5, 0], [12, 0, 1]])
 
-    assert _texts(plot_bigrams(Counts()))[1::2] == ["0", "5", "0", "0", "0", "7", "12", "0", "0"]
+    # row 1 ("a") was never a context: a blank row of zeros
+    assert _texts(plot_bigrams(Counts()))[1::2] == ["0", "5", "0", "0", "0", "0", "12", "0", "1"]
+    Counts.contexts = np.array([[0, 1], [2, 2]])
+    with pytest.raises(DataError, match="predicts from 2 previous characters"):
+        plot_bigrams(Counts())
 
 
 def test_loss_curve_draws_the_history(model):

@@ -12,7 +12,7 @@ character.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, Union
 
 import numpy as np
@@ -490,8 +490,19 @@ def _line_parts(lines: Iterable[str], chunk_bytes: int) -> Iterator[bytes]:
         yield ("\n".join(batch) + "\n").encode("utf-8")
 
 
+def _count_parts(counter: _StreamCounter, parts: Iterable[bytes],
+                 progress: Callable[[int], None] | None) -> None:
+    done = 0
+    for part in parts:
+        counter.add(part)
+        if progress is not None:
+            done += len(part)
+            progress(done)
+
+
 def count_bigrams(source: PathLike | Iterable[str], vocab: Vocabulary | None = None,
-                  chunk_bytes: int = 1 << 20) -> BigramCounts:
+                  chunk_bytes: int = 1 << 20,
+                  progress: Callable[[int], None] | None = None) -> BigramCounts:
     """Count the bigrams of a corpus in a stream, in memory independent of its size.
 
     Parameters
@@ -506,6 +517,10 @@ def count_bigrams(source: PathLike | Iterable[str], vocab: Vocabulary | None = N
     chunk_bytes : int, default 1 MiB
         How much to read at a time. Memory use is a small multiple of it (plus the
         longest line, which is never cut), whatever the size of the input.
+    progress : callable, optional
+        ``progress(n)`` after each chunk, with ``n`` the bytes counted so far (of
+        the file, whose size is ``os.path.getsize``; or of the lines, UTF-8 encoded).
+        E.g. ``minibigram.progress.Progress(total, unit="byte").update``.
 
     Returns
     -------
@@ -543,8 +558,7 @@ def count_bigrams(source: PathLike | Iterable[str], vocab: Vocabulary | None = N
         counter = _StreamCounter(vocab, name)
         try:
             with open(name, "rb") as f:
-                for part in _byte_parts(f, chunk_bytes):
-                    counter.add(part)
+                _count_parts(counter, _byte_parts(f, chunk_bytes), progress)
         except FileNotFoundError:
             raise FileAccessError(f"{name} does not exist: check the path.") from None
         except OSError as e:
@@ -552,6 +566,5 @@ def count_bigrams(source: PathLike | Iterable[str], vocab: Vocabulary | None = N
                                   "file you are allowed to read.") from None
     else:
         counter = _StreamCounter(vocab, "the input")
-        for part in _line_parts(source, chunk_bytes):
-            counter.add(part)
+        _count_parts(counter, _line_parts(source, chunk_bytes), progress)
     return counter.result()

@@ -45,8 +45,8 @@ class Progress:
         if not force and now - self.last < self.interval and done != self.total:
             return
         self.last = now
-        of = f"/{self.total}" if self.total else ""
-        text = f"{self.unit} {done}{of}"
+        of = f"/{self.total:,}" if self.total else ""
+        text = f"{self.unit} {done:,}{of}"
         if loss is not None:
             text += f"  loss {loss:.4f}"
         if now > self.start:

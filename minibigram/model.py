@@ -380,7 +380,8 @@ def load_npz(path: PathLike, *, kind: str, names: Sequence[str]
                              "another copy.") from None
     missing = [k for k in ("meta", "itos", "history", *names) if k not in data]
     if missing:
-        raise ModelFileError(f"{path} lacks the arrays {', '.join(missing)}: it is not a "
+        what = "the array" if len(missing) == 1 else "the arrays"
+        raise ModelFileError(f"{path} lacks {what} {', '.join(missing)}: it is not a "
                              f"minibigram {kind} model file.")
     try:
         meta = json.loads(str(data["meta"]))
@@ -416,5 +417,6 @@ def load_npz(path: PathLike, *, kind: str, names: Sequence[str]
         # optimum with reg 0), as long as every row keeps a finite entry.
         if a.dtype.kind == "f" and (np.isnan(a).any() or np.isposinf(a).any()
                                     or (a.ndim > 0 and not np.isfinite(a).any(axis=-1).all())):
-            raise ModelFileError(f"{path}: {k} holds NaN or infinite values: retrain the model.")
+            raise ModelFileError(f"{path} holds NaN or infinite values in {k}: retrain the "
+                                 "model or use another copy.")
     return arrays, vocab, [float(x) for x in history], meta["settings"]

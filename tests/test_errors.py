@@ -245,8 +245,8 @@ def _write_model(path, **changes):
     ({"W": np.zeros((6, 6), np.float32)}, "holds W of shape (6, 6) but a vocabulary of 5 "
      "characters, which do not fit together: retrain the model or use another copy."),
     ({"W": np.zeros((5, 5), np.int64)}, "holds W of dtype int64, not float32 or float64"),
-    ({"W": np.full((5, 5), np.nan, np.float32)}, "W holds NaN or infinite values"),
-    ({"W": None}, "lacks the arrays W: it is not a minibigram bigram model file."),
+    ({"W": np.full((5, 5), np.nan, np.float32)}, "holds NaN or infinite values in W: retrain"),
+    ({"W": None}, "lacks the array W: it is not a minibigram bigram model file."),
     ({"itos": np.array([".", "ab", "n", "o", "b", "c"])}, "has an invalid vocabulary"),
     ({"itos": np.array([".", "o", "n", "b", "a", "x"])}, "not sorted or with repeats"),
     ({"history": np.zeros((2, 2))}, "has a training history of shape (2, 2)"),

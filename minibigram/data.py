@@ -243,7 +243,7 @@ def bigrams(words: Sequence[str], vocab: Vocabulary) -> tuple[np.ndarray, np.nda
 
 
 def bigram_counts(xs: np.ndarray, ys: np.ndarray, V: int,
-                  weights: np.ndarray | None = None) -> np.ndarray:
+                  weights: np.ndarray | None = None, rows: int | None = None) -> np.ndarray:
     """The count matrix ``N[i, j]``: how often (or with what total weight) ``j`` follows ``i``.
 
     Parameters
@@ -253,14 +253,18 @@ def bigram_counts(xs: np.ndarray, ys: np.ndarray, V: int,
         Vocabulary size.
     weights : ndarray, shape (n,), optional
         A weight per pair; ``None`` counts each pair once.
+    rows : int, optional
+        Number of distinct contexts ``C`` when ``xs`` are context ids rather than
+        characters (n-gram models); default ``V``.
 
     Returns
     -------
-    N : ndarray, shape (V, V)
+    N : ndarray, shape (V, V), or (rows, V)
         int64 without weights, float64 with them.
     """
-    flat = np.bincount(np.asarray(xs) * V + np.asarray(ys), weights=weights, minlength=V * V)
-    return flat.reshape(V, V)
+    C = V if rows is None else rows
+    flat = np.bincount(np.asarray(xs) * V + np.asarray(ys), weights=weights, minlength=C * V)
+    return flat.reshape(C, V)
 
 
 class BigramCounts:
@@ -568,3 +572,128 @@ def count_bigrams(source: PathLike | Iterable[str], vocab: Vocabulary | None = N
         counter = _StreamCounter(vocab, "the input")
         _count_parts(counter, _line_parts(source, chunk_bytes), progress)
     return counter.result()
+
+
+def ngrams(words: Sequence[str], vocab: Vocabulary, K: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every (K previous characters, next character) example of every word.
+
+    Each word ``w`` is read as ``"." * K + w + "."``: ``len(w) + 1`` examples, the
+    first ones padded with the boundary token on the left, as makemore does. With
+    ``K = 1`` these are exactly the pairs of :func:`bigrams`.
+
+    Parameters
+    ----------
+    words : sequence of str
+    vocab : Vocabulary
+    K : int
+        Context length, at least 1.
+
+    Returns
+    -------
+    X : ndarray of int64, shape (n, K)
+        The contexts, oldest character first: ``X[k] = (c_1, ..., c_K)``.
+    ys : ndarray of int64, shape (n,)
+        The targets.
+
+    Notes
+    -----
+    One encoded string holds every word as a block ``"." * K + w + "."``; a sliding
+    window of width ``K + 1`` over it gives every (context, target) row, and the
+    rows whose target is one of a block's ``K`` padding tokens are dropped. No
+    Python loop runs per character.
+    """
+    if isinstance(K, bool) or not isinstance(K, (int, np.integer)) or K < 1:
+        raise DataError(f"the context length must be a whole number >= 1, got {K!r}.")
+    pad = BOUNDARY * K
+    ids = vocab.encode_text(pad + (BOUNDARY + pad).join(words) + BOUNDARY)   # (total,)
+    lengths = np.fromiter((len(w) for w in words), dtype=np.int64, count=len(words))
+    starts = np.concatenate(([0], np.cumsum(lengths + K + 1)[:-1]))        # block starts
+    windows = np.lib.stride_tricks.sliding_window_view(ids, K + 1)          # (total-K, K+1)
+    # Window t ends at position t + K; it is an example unless that position pads a block.
+    is_pad = np.zeros(len(ids), dtype=bool)
+    is_pad[(starts[:, None] + np.arange(K)).ravel()] = True
+    keep = ~is_pad[K:]
+    rows = windows[keep]
+    return np.ascontiguousarray(rows[:, :K]), rows[:, K].copy()
+
+
+def context_codes(X: np.ndarray, V: int) -> np.ndarray:
+    """One integer per context: ``(c_1, ..., c_K)`` read as a base-``V`` number.
+
+    ``code = c_1 V^(K-1) + ... + c_K``; the all-boundary context (a word's start)
+    is code 0. Sorting codes sorts contexts lexicographically.
+
+    Raises
+    ------
+    SettingsError
+        If ``V**K`` does not fit in an int64.
+    """
+    K = X.shape[1]
+    if K * np.log2(max(V, 2)) >= 62:
+        raise SettingsError(f"{V} characters and a context of {K} give more than 2**62 "
+                            "possible contexts: use a shorter context.")
+    return (X * (V ** np.arange(K - 1, -1, -1, dtype=np.int64))).sum(axis=1)
+
+
+def context_counts(X: np.ndarray, ys: np.ndarray, V: int,
+                   weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The sufficient statistics of n-gram data: distinct contexts and their target counts.
+
+    Parameters
+    ----------
+    X : ndarray of int, shape (n, K)
+    ys : ndarray of int, shape (n,)
+    V : int
+    weights : ndarray, shape (n,), optional
+
+    Returns
+    -------
+    contexts : ndarray of int64, shape (C, K)
+        Every context that occurs, once, sorted (by :func:`context_codes`).
+    N : ndarray, shape (C, V)
+        ``N[c, j]`` = count (or total weight) of target ``j`` after ``contexts[c]``.
+    """
+    codes, first, cid = np.unique(context_codes(X, V), return_index=True, return_inverse=True)
+    cid = cid.ravel()
+    N = bigram_counts(cid, ys, V, weights, rows=len(codes))
+    return X[first], N
+
+
+def parse_split(text: str) -> tuple[float, float, float]:
+    """Read ``"80/10/10"`` (train/dev/test percentages) as fractions summing to 1.
+
+    Raises
+    ------
+    DataError
+        Unless it is three non-negative numbers summing to 100, with train > 0.
+    """
+    parts = text.split("/")
+    try:
+        pct = [float(p) for p in parts]
+    except ValueError:
+        pct = []
+    if (len(pct) != 3 or not all(np.isfinite(p) and p >= 0 for p in pct) or pct[0] <= 0
+            or abs(sum(pct) - 100) > 1e-9):
+        raise DataError(f"the split {text!r} is not train/dev/test percentages: write three "
+                        "numbers that sum to 100, such as 80/10/10.")
+    return pct[0] / 100, pct[1] / 100, pct[2] / 100
+
+
+def split_words(words: Sequence[str], fractions: Sequence[float] = (0.8, 0.1, 0.1),
+                seed: int = 42) -> tuple[list[str], list[str], list[str]]:
+    """A random split of the words into train, dev and test sets.
+
+    The words are shuffled by ``np.random.default_rng(seed).permutation``; the
+    first ``int(f_train * n)`` go to train, up to ``int((f_train + f_dev) * n)`` to
+    dev, and the rest to test (as makemore's ``n1 = int(0.8*n); n2 = int(0.9*n)``).
+
+    Returns
+    -------
+    train, dev, test : list of str
+    """
+    n = len(words)
+    order = np.random.default_rng(seed).permutation(n)
+    n1 = int(fractions[0] * n)
+    n2 = int((fractions[0] + fractions[1]) * n)
+    parts = np.split(order, [n1, n2])
+    return tuple([words[i] for i in p] for p in parts)  # type: ignore[return-value]

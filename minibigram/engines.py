@@ -36,16 +36,16 @@ ENGINES = ("onehot", "index", "counts")
 
 def _check_inputs(W: np.ndarray, xs: np.ndarray, ys: np.ndarray,
                   weights: np.ndarray | None) -> None:
-    if W.ndim != 2 or W.shape[0] != W.shape[1]:
-        raise SettingsError(f"W must be a square (V, V) matrix, got shape {W.shape}.")
+    if W.ndim != 2:
+        raise SettingsError(f"W must be a (C, V) matrix, got shape {W.shape}.")
     if W.dtype not in (np.float32, np.float64):
         raise SettingsError(f"W must be float32 or float64, got {W.dtype}: cast it with W.astype.")
     if xs.shape != ys.shape or xs.ndim != 1 or len(xs) == 0:
         raise DataError("xs and ys must be non-empty 1-D integer arrays of the same length.")
-    V = W.shape[0]
-    for name, a in (("xs", xs), ("ys", ys)):
-        if not np.issubdtype(a.dtype, np.integer) or a.min() < 0 or a.max() >= V:
-            raise DataError(f"{name} must hold integer ids in [0, {V}) for a {V}x{V} W.")
+    C, V = W.shape
+    for name, a, m in (("xs", xs, C), ("ys", ys, V)):
+        if not np.issubdtype(a.dtype, np.integer) or a.min() < 0 or a.max() >= m:
+            raise DataError(f"{name} must hold integer ids in [0, {m}) for a {C}x{V} W.")
     if weights is not None and (weights.shape != xs.shape or weights.min() < 0
                                 or not weights.sum() > 0):
         raise DataError("weights must be non-negative, one per example, with a positive sum.")
@@ -58,9 +58,11 @@ def loss_and_grad(W: np.ndarray, xs: np.ndarray, ys: np.ndarray, reg: float = 0.
 
     Parameters
     ----------
-    W : ndarray, shape (V, V), float32 or float64
+    W : ndarray, shape (V, V) or (C, V), float32 or float64
         The weights: row ``i`` holds the logits (log-counts) of the character that
-        follows character ``i``. The computation runs in W's dtype.
+        follows character ``i``. The computation runs in W's dtype. For n-gram
+        contexts (the ``"joint"`` encoding) row ``i`` belongs to the i-th distinct
+        context and ``xs`` hold context ids in [0, C).
     xs, ys : ndarray of int, shape (n,)
         Context and target ids, e.g. from :func:`minibigram.bigrams`.
     reg : float, default 0.0
@@ -90,7 +92,8 @@ def loss_and_grad(W: np.ndarray, xs: np.ndarray, ys: np.ndarray, reg: float = 0.
     if engine == "index":
         return index_loss_and_grad(W, xs, ys, reg, w)
     if engine == "counts":
-        return counts_loss_and_grad(W, bigram_counts(xs, ys, W.shape[0], w), reg)
+        return counts_loss_and_grad(W, bigram_counts(xs, ys, W.shape[1], w, rows=W.shape[0]),
+                                    reg)
     raise SettingsError(f"unknown engine {engine!r}: choose one of {', '.join(ENGINES)}.")
 
 
@@ -103,9 +106,9 @@ def _example_scale(n: int, weights: np.ndarray | None, dtype: np.dtype) -> np.nd
 def onehot_loss_and_grad(W: np.ndarray, xs: np.ndarray, ys: np.ndarray, reg: float = 0.0,
                          weights: np.ndarray | None = None) -> tuple[float, np.ndarray]:
     """The notebook, step by step, with an explicit one-hot matrix. See :func:`loss_and_grad`."""
-    n, V = len(xs), W.shape[0]
+    n, C = len(xs), W.shape[0]
     # forward
-    xenc = F.one_hot(xs, V, W.dtype)                       # (n, V) one row per example
+    xenc = F.one_hot(xs, C, W.dtype)                       # (n, C) one row per example
     logits = xenc @ W                                      # (n, V) log-counts
     logits = logits - logits.max(axis=1, keepdims=True)    # (n, V) stable: see F.softmax
     counts = np.exp(logits)                                # (n, V) "counts", like N
@@ -126,24 +129,24 @@ def onehot_loss_and_grad(W: np.ndarray, xs: np.ndarray, ys: np.ndarray, reg: flo
 def index_loss_and_grad(W: np.ndarray, xs: np.ndarray, ys: np.ndarray, reg: float = 0.0,
                         weights: np.ndarray | None = None) -> tuple[float, np.ndarray]:
     """The same as ``"onehot"`` with row indexing and a scatter-add. See :func:`loss_and_grad`."""
-    n = len(xs)
-    # forward
+    # forward and its fused backward: F.cross_entropy gives (probs - onehot(ys)) / n
     logits = W[xs]                                         # (n, V) = onehot(xs) @ W
-    logp = F.log_softmax(logits)                           # (n, V)
-    scale = _example_scale(n, weights, W.dtype)            # (n, 1)
-    loss = -(scale[:, 0] * logp[np.arange(n), ys]).sum() + F.l2(W, reg)
-    # backward
-    dlogits = np.exp(logp)                                 # (n, V) probs
-    dlogits[np.arange(n), ys] -= 1                         # probs - onehot(ys)
-    dlogits *= scale
+    data_loss, dlogits = F.cross_entropy(logits, ys, weights)
+    loss = data_loss + F.l2(W, reg)
     # Scatter-add row k of dlogits into row xs[k] of dW: that is onehot(xs).T @ dlogits.
-    # np.bincount over the flat (row, column) index accumulates in float64, so summing
-    # 10**5 float32 rows one by one loses no more precision than the matmul would.
-    V = W.shape[0]
-    flat = (xs[:, None] * V + np.arange(V)).ravel()       # (n*V,) index into dW.ravel()
-    dW = np.bincount(flat, weights=dlogits.ravel(), minlength=V * V).reshape(V, V)
-    dW = dW.astype(W.dtype) + F.l2_backward(W, reg)
+    dW = _scatter_rows(xs, dlogits, W.shape[0]).astype(W.dtype) + F.l2_backward(W, reg)
     return float(loss), dW
+
+
+def _scatter_rows(xs: np.ndarray, dlogits: np.ndarray, C: int) -> np.ndarray:
+    """``out[i] = sum of dlogits[k] over k with xs[k] = i``, shape (C, V), in float64.
+
+    np.bincount over the flat (row, column) index accumulates in float64, so summing
+    10**5 float32 rows one by one loses no more precision than the matmul would.
+    """
+    V = dlogits.shape[1]
+    flat = (xs[:, None] * V + np.arange(V)).ravel()       # (n*V,) index into out.ravel()
+    return np.bincount(flat, weights=dlogits.ravel(), minlength=C * V).reshape(C, V)
 
 
 def counts_loss_and_grad(W: np.ndarray, N: np.ndarray,
@@ -181,4 +184,57 @@ def counts_loss_and_grad(W: np.ndarray, N: np.ndarray,
     logp = F.log_softmax(W)                                # (V, V) every row, once
     loss = -(Nf * logp).sum() + F.l2(W, reg)
     dW = Nf.sum(axis=1, keepdims=True) * np.exp(logp) - Nf + F.l2_backward(W, reg)
+    return float(loss), dW
+
+
+def concat_loss_and_grad(W: np.ndarray, X: np.ndarray, ys: np.ndarray, reg: float = 0.0,
+                         weights: np.ndarray | None = None) -> tuple[float, np.ndarray]:
+    """Loss and gradient of the ``"concat"`` n-gram network: one W per context position.
+
+    Parameters
+    ----------
+    W : ndarray, shape (K, V, V), float32 or float64
+        ``W[p]`` maps the character at context position ``p`` (oldest first) to logits.
+    X : ndarray of int, shape (n, K)
+        Contexts, e.g. from :func:`minibigram.data.ngrams` (or the distinct contexts
+        of :func:`minibigram.data.context_counts`, with their counts as weights).
+    ys : ndarray of int, shape (n,)
+    reg : float
+        The penalty is ``reg * mean(W**2)`` over all ``K V V`` weights.
+    weights : ndarray, shape (n,), optional
+
+    Returns
+    -------
+    loss : float
+    dW : ndarray, shape (K, V, V)
+
+    Notes
+    -----
+    The input is the K one-hots concatenated, ``x = [onehot(c_1), ..., onehot(c_K)]``
+    of length ``K V``, times ``W`` reshaped to ``(K V, V)``; that product is a sum of
+    K selected rows (the lecture's "two characters as input")::
+
+        logits[k] = W[0, X[k, 0]] + ... + W[K-1, X[k, K-1]]            # (n, V)
+        dlogits   = (softmax(logits) - onehot(ys)) / n                  # (n, V)
+        dW[p]     = onehot(X[:, p]).T @ dlogits  + 2 reg W[p] / W.size  # (V, V), each p
+
+    A sum copies its upstream gradient to every term, so each position receives all
+    of ``dlogits``, scatter-added into the rows its characters selected.
+    """
+    W = np.asarray(W)
+    X, ys = np.asarray(X), np.asarray(ys)
+    w = None if weights is None else np.asarray(weights)
+    if W.ndim != 3 or W.shape[1] != W.shape[2] or X.ndim != 2 or X.shape[1] != W.shape[0]:
+        raise SettingsError(f"concat needs W of shape (K, V, V) and contexts of shape (n, K); "
+                            f"got W {W.shape} and contexts {X.shape}.")
+    K, V, _ = W.shape
+    for p in range(K):   # checks W[p], X[:, p] and ys as one bigram problem each
+        _check_inputs(W[p], X[:, p], ys, w)
+    # forward
+    logits = W[np.arange(K), X].sum(axis=1)                # (n, V): W[p, X[:, p]] summed over p
+    data_loss, dlogits = F.cross_entropy(logits, ys, w)    # (n, V)
+    loss = data_loss + F.l2(W, reg)
+    # backward: the sum hands dlogits to each position, scattered into its rows
+    dW = np.stack([_scatter_rows(X[:, p], dlogits, V) for p in range(K)])   # (K, V, V)
+    dW = dW.astype(W.dtype) + F.l2_backward(W, reg)
     return float(loss), dW

@@ -62,8 +62,10 @@ def test_bad_arguments():
         loss_and_grad(W, np.array([0]), np.array([1]), engine="magic")
     with pytest.raises(DataError, match="ids in"):
         loss_and_grad(W, np.array([0]), np.array([3]))
-    with pytest.raises(SettingsError, match="square"):
-        loss_and_grad(np.zeros((3, 2)), np.array([0]), np.array([1]))
+    with pytest.raises(SettingsError, match="matrix"):
+        loss_and_grad(np.zeros(3), np.array([0]), np.array([1]))
+    with pytest.raises(DataError, match=r"xs must hold integer ids in \[0, 3\)"):
+        loss_and_grad(np.zeros((3, 2)), np.array([3]), np.array([1]))
 
 
 def _torch_loss_and_grad(torch, W, xs, ys, reg, weights=None):

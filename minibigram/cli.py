@@ -19,10 +19,12 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from . import __version__
-from .data import load_words
+from .data import Vocabulary, load_words, parse_split, split_words
 from .engines import ENGINES
 from .errors import MinibigramError
+from .evaluate import PARAM, fit_kind, split_losses, sweep
 from .model import DTYPES, INITS, NOTEBOOK_SEED, SOLVERS, BigramModel, check_writable
+from .ngram import ENCODINGS, MODEL_KINDS, load_model
 from .progress import Progress
 from .sampling import DEFAULT_SAMPLER, SAMPLERS
 
@@ -104,12 +106,15 @@ def _add_train_parser(sub: Any) -> None:
     p.add_argument("--log-every", type=_positive_int, default=1, metavar="N",
                    help="print the loss every N steps (default 1, like the notebook; 0: never)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead")
+    _add_beyond_bigram_options(p)
     p.set_defaults(func=_cmd_train)
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
     if args.out:
         check_writable(args.out)   # before training, not after minutes of it
+    if (args.model_kind, args.context, args.encoding, args.split) != ("network", 1, "joint", None):
+        return _cmd_train_beyond_bigrams(args)
     words = load_words(args.data)
     # On a terminal, a live "step/loss/rate" line on stderr; never with --json or a pipe.
     progress = Progress(args.steps, enabled=not args.json and sys.stdout.isatty()
@@ -156,14 +161,23 @@ def _add_sample_parser(sub: Any) -> None:
     p.add_argument("--sampler", choices=list(SAMPLERS), default=DEFAULT_SAMPLER,
                    help=f"see 'minibigram train --help' (default {DEFAULT_SAMPLER})")
     p.add_argument("--json", action="store_true", help="print one JSON object instead")
+    _add_sampling_controls(p)
     p.set_defaults(func=_cmd_sample)
 
 
 def _cmd_sample(args: argparse.Namespace) -> int:
-    model = BigramModel.load(args.model)
-    samples = model.sample(args.n, seed=args.seed, sampler=args.sampler)
+    model = load_model(args.model)
+    samples = model.sample(args.n, seed=args.seed, sampler=args.sampler,
+                           temperature=args.temperature, top_k=args.top_k)
+    marks = _marks(samples, model.settings, args.data) if args.mark else None
     if args.json:
-        _emit_json({"samples": samples, "seed": args.seed, "sampler": args.sampler})
+        out: dict[str, Any] = {"samples": samples, "seed": args.seed, "sampler": args.sampler}
+        if marks is not None:
+            out["marks"] = marks
+        _emit_json(out)
+    elif marks is not None:
+        width = max((len(s) for s in samples), default=0)
+        print("\n".join(f"{s:<{width}}  {m}" for s, m in zip(samples, marks)))
     else:
         print("\n".join(samples))
     return 0
@@ -183,7 +197,7 @@ def _add_score_parser(sub: Any) -> None:
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
-    model = BigramModel.load(args.model)
+    model = load_model(args.model)
     skip = args.skip_unknown
     rows = [{"word": w, "nll": model.nll([w], skip_unknown=skip),
              "log_prob": model.log_prob(w, skip_unknown=skip)} for w in args.words]
@@ -266,6 +280,228 @@ def _cmd_gradcheck(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+# --- beyond bigrams (issue #5): model kinds, contexts, splits, eval, sweep, sampling controls
+
+
+def _context(text: str) -> int:
+    value = _positive_int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("expected a context length >= 1")
+    return value
+
+
+def _split(text: str) -> tuple[float, float, float]:
+    try:
+        return parse_split(text)
+    except MinibigramError as e:
+        raise argparse.ArgumentTypeError(str(e).rstrip(".")) from None
+
+
+def _list_of(item: Any) -> Any:
+    def parse(text: str) -> list[Any]:
+        return [item(t) for t in text.split(",")]
+    parse.__name__ = "comma-separated list"
+    return parse
+
+
+def _add_beyond_bigram_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model-kind", choices=MODEL_KINDS, default="network",
+                   help="the network (default) or the smoothed count model")
+    p.add_argument("--context", type=_context, default=1, metavar="K",
+                   help="characters of context (default 1: bigrams)")
+    p.add_argument("--encoding", choices=ENCODINGS, default="joint",
+                   help="network input for K > 1: one row per seen context (joint, solved "
+                        "exactly by Newton whatever --solver says) or K one-hots (concat, "
+                        "--steps of gradient descent at --lr)")
+    p.add_argument("--smoothing", type=_finite_float, default=1.0, metavar="k",
+                   help="add-k smoothing of the count model (default 1)")
+    p.add_argument("--split", type=_split, metavar="TR/DEV/TE",
+                   help="random split by word, e.g. 80/10/10; train on the first part and "
+                        "report train/dev/test loss (the test set is read once, at the end)")
+    p.add_argument("--split-seed", type=int, default=42, help="seed of the split (default 42)")
+
+
+def _describe(args: argparse.Namespace) -> str:
+    if args.model_kind == "counts":
+        return f"count model (K={args.context}, smoothing {args.smoothing:g})"
+    return f"{args.encoding} network (K={args.context}, reg {args.reg:g})"
+
+
+def _cmd_train_beyond_bigrams(args: argparse.Namespace) -> int:
+    words = load_words(args.data)
+    vocab = Vocabulary.from_words(words)
+    if args.split:
+        train, dev, test = split_words(words, args.split, args.split_seed)
+    else:
+        train, dev, test = words, [], []
+    if args.model_kind == "network" and args.context == 1 and args.encoding == "joint":
+        model: Any = BigramModel.fit(train, steps=args.steps, lr=args.lr, reg=args.reg,
+                                     seed=args.seed, dtype=args.dtype, engine=args.engine,
+                                     solver=args.solver, init=args.init)
+    else:
+        value = args.smoothing if args.model_kind == "counts" else args.reg
+        model = fit_kind(args.model_kind, train, context=args.context, encoding=args.encoding,
+                         value=value, vocab=vocab, steps=args.steps, lr=args.lr,
+                         seed=args.seed, dtype=args.dtype)
+    if args.split:
+        model.settings.update(split="/".join(f"{100 * f:g}" for f in args.split),
+                              split_seed=args.split_seed)
+    losses = split_losses(model, {"train": train, "dev": dev})
+    losses["test"] = model.nll(test) if test else None   # read once, after training
+    samples = model.sample(args.samples, seed=args.seed, sampler=args.sampler)
+    if args.out:
+        model.save(args.out)
+    if args.json:
+        _emit_json({"num_examples": model.settings["num_examples"], "vocab_size": model.V,
+                    "kind": args.model_kind, "context": args.context,
+                    "losses": model.history, "eval": _finite_or_none(losses),
+                    "samples": samples, "settings": model.settings, "model": args.out})
+        return 0
+    print(f"trained the {_describe(args)} on {model.settings['num_examples']} examples, "
+          f"vocabulary of {model.V}")
+    print(_format_losses(losses))
+    for s in samples:
+        print(s)
+    if args.out:
+        print(f"saved the model to {args.out}")
+    return 0
+
+
+def _finite_or_none(obj: Any) -> Any:
+    """JSON has no inf: a loss of inf (probability 0 somewhere) is written as null."""
+    if isinstance(obj, dict):
+        return {k: _finite_or_none(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_finite_or_none(v) for v in obj]
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
+
+
+def _format_losses(losses: dict[str, float | None]) -> str:
+    return "mean NLL per character: " + ", ".join(
+        f"{k} {v:.6f}" for k, v in losses.items() if v is not None)
+
+
+def _add_eval_parser(sub: Any) -> None:
+    p = sub.add_parser("eval", help="train/dev/test loss of a saved model",
+                       description="Mean NLL per character of a saved model (any kind) on a "
+                                   "word list. With a split (given, or the one the model was "
+                                   "trained with), on each of train, dev and test.")
+    p.add_argument("--model", required=True, metavar="MODEL.npz")
+    p.add_argument("--data", metavar="PATH", help="one word per line (default: embedded names)")
+    p.add_argument("--split", type=_split, metavar="TR/DEV/TE",
+                   help="default: the model's own split, if it was trained with one")
+    p.add_argument("--split-seed", type=int, help="default: the model's own split seed, or 42")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead")
+    p.set_defaults(func=_cmd_eval)
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    model = load_model(args.model)
+    words = load_words(args.data)
+    split = args.split or (parse_split(model.settings["split"]) if "split" in model.settings
+                           else None)
+    if split:
+        seed = args.split_seed if args.split_seed is not None else model.settings.get(
+            "split_seed", 42)
+        train, dev, test = split_words(words, split, seed)
+        losses = split_losses(model, {"train": train, "dev": dev, "test": test})
+    else:
+        losses = {"all": model.nll(words)}
+    if args.json:
+        _emit_json({"model": args.model, "eval": _finite_or_none(losses)})
+    else:
+        print(_format_losses(losses))
+    return 0
+
+
+def _add_sweep_parser(sub: Any) -> None:
+    p = sub.add_parser("sweep", help="tune reg / smoothing / context on dev, report test once",
+                       description="Train every setting on the train split, print the dev "
+                                   "loss of each, choose the best per model kind and context "
+                                   "on dev, and only then compute the chosen models' test loss.")
+    p.add_argument("--data", metavar="PATH", help="one word per line (default: embedded names)")
+    p.add_argument("--model-kind", type=_list_of(str), default=["network", "counts"],
+                   metavar="KINDS", help="network,counts (default both)")
+    p.add_argument("--context", type=_list_of(_context), default=[1, 2, 3], metavar="K,...",
+                   help="context lengths (default 1,2,3)")
+    p.add_argument("--reg", type=_list_of(_finite_float), default=[0, 0.001, 0.01, 0.1, 1],
+                   metavar="R,...", help="network L2 strengths (default 0,0.001,0.01,0.1,1)")
+    p.add_argument("--smoothing", type=_list_of(_finite_float), default=[0, 0.01, 0.1, 0.5, 1],
+                   metavar="k,...", help="count-model add-k values (default 0,0.01,0.1,0.5,1)")
+    p.add_argument("--encoding", choices=ENCODINGS, default="joint")
+    p.add_argument("--steps", type=_positive_int, default=100, help="gradient steps (concat)")
+    p.add_argument("--lr", type=_finite_float, default=50.0, help="learning rate (concat)")
+    p.add_argument("--seed", type=int, default=NOTEBOOK_SEED, help="initial W (concat)")
+    p.add_argument("--split", type=_split, default=(0.8, 0.1, 0.1), metavar="TR/DEV/TE",
+                   help="default 80/10/10")
+    p.add_argument("--split-seed", type=int, default=42, help="default 42")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead")
+    p.set_defaults(func=_cmd_sweep)
+
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    for kind in args.model_kind:
+        if kind not in MODEL_KINDS:
+            raise MinibigramError(f"unknown model kind {kind!r}: choose from "
+                                  f"{', '.join(MODEL_KINDS)}.")
+    words = load_words(args.data)
+    r = sweep(words, kinds=args.model_kind, contexts=args.context, regs=args.reg,
+              smoothings=args.smoothing, encoding=args.encoding, fractions=args.split,
+              split_seed=args.split_seed, steps=args.steps, lr=args.lr, seed=args.seed)
+    if args.json:
+        _emit_json(_finite_or_none(r))
+        return 0
+    sz = r["sizes"]
+    print(f"split {'/'.join(f'{100 * f:g}' for f in r['split'])} (seed {r['split_seed']}): "
+          f"{sz['train']} train, {sz['dev']} dev, {sz['test']} test words; mean NLL per "
+          "character")
+    print(f"{'model':<8} {'K':>2} {'setting':<16} {'train':>8} {'dev':>8}")
+    for row in r["rows"]:
+        name = PARAM[row["kind"]]
+        mark = " <- best on dev" if row["chosen"] else ""
+        print(f"{row['kind']:<8} {row['context']:>2} {name + ' ' + format(row[name], 'g'):<16} "
+              f"{row['train']:>8.4f} {row['dev']:>8.4f}{mark}")
+    print("\nchosen on dev, then scored once on test:")
+    print(f"{'model':<8} {'K':>2} {'setting':<16} {'train':>8} {'dev':>8} {'test':>8}")
+    for g in r["groups"]:
+        name = PARAM[g["kind"]]
+        test = "-" if g["test"] is None else f"{g['test']:.4f}"
+        print(f"{g['kind']:<8} {g['context']:>2} {name + ' ' + format(g[name], 'g'):<16} "
+              f"{g['train']:>8.4f} {g['dev']:>8.4f} {test:>8}")
+    b = r["best"]
+    print(f"\nbest on dev: {b['kind']} K={b['context']} {PARAM[b['kind']]} "
+          f"{b[PARAM[b['kind']]]:g}: dev {b['dev']:.4f}, test "
+          f"{'-' if b['test'] is None else format(b['test'], '.4f')}")
+    print(f"{len(r['rows'])} settings in {r['seconds']:.1f} s")
+    return 0
+
+
+def _add_sampling_controls(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--temperature", type=_finite_float, default=1.0,
+                   help="below 1 sharpens, above 1 flattens (default 1)")
+    p.add_argument("--top-k", type=_positive_int, metavar="K",
+                   help="draw only among the K likeliest next characters")
+    p.add_argument("--mark", action="store_true",
+                   help="mark each sample in-train, in-dev, in-test or new (the model's split "
+                        "of --data; without a split, in-train or new)")
+    p.add_argument("--data", metavar="PATH",
+                   help="the training data, for --mark (default: embedded names)")
+
+
+def _marks(samples: list[str], settings: dict[str, Any], data: str | None) -> list[str]:
+    words = load_words(data)
+    if "split" in settings:
+        parts = split_words(words, parse_split(settings["split"]), settings.get("split_seed", 42))
+    else:
+        parts = (words, [], [])
+    where: dict[str, str] = {}
+    for name, part in zip(("in-test", "in-dev", "in-train"), parts[::-1]):
+        where.update(dict.fromkeys(part, name))   # train last: it wins for duplicates
+    return [where.get(s, "new") for s in samples]
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="minibigram",
                      description="The makemore part-1 bigram network in NumPy.")
@@ -273,7 +509,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
                                 parser_class=_Parser)
     for add in (_add_train_parser, _add_sample_parser, _add_score_parser,
-                _add_gradcheck_parser, _add_plot_parser):
+                _add_gradcheck_parser, _add_plot_parser, _add_eval_parser,
+                _add_sweep_parser):
         add(sub)
     return parser
 

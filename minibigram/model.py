@@ -15,7 +15,7 @@ from .data import BOUNDARY, BigramCounts, PathLike, Vocabulary, bigram_counts, b
 from .engines import ENGINES, counts_loss_and_grad, loss_and_grad
 from .errors import DataError, FileAccessError, ModelFileError, SettingsError
 from .optim import gradient_descent, newton
-from .sampling import BULK_SAMPLERS, DEFAULT_SAMPLER, sample_ids
+from .sampling import BULK_SAMPLERS, DEFAULT_SAMPLER, adjust_probs, sample_ids
 from .torchrng import TorchGenerator
 
 NOTEBOOK_SEED = 2147483647
@@ -183,7 +183,8 @@ class BigramModel:
         return F.log_softmax(self.W.astype(np.float64))
 
     def sample(self, n: int = 15, seed: int = NOTEBOOK_SEED,
-               sampler: str = DEFAULT_SAMPLER) -> list[str]:
+               sampler: str = DEFAULT_SAMPLER, temperature: float = 1.0,
+               top_k: int | None = None) -> list[str]:
         """Generate ``n`` words (without the end token).
 
         Parameters
@@ -194,13 +195,17 @@ class BigramModel:
             A name from ``minibigram.SAMPLERS``; ``"torch-mkl"``, ``"torch"`` and
             ``"torch-cdf"`` replay ``torch.multinomial`` of torch 2.0-2.6 (the notebook),
             2.7+ and 1.x.
+        temperature : float, default 1
+        top_k : int, optional
+            See :func:`minibigram.sampling.adjust_probs`; the defaults leave P as is.
         """
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
             raise SettingsError(f"the number of samples must be a whole number >= 0, got {n!r}.")
         _check_seed(seed)
+        P = adjust_probs(self.probs(), temperature, top_k)
         if sampler in BULK_SAMPLERS:
-            return self.vocab.decode_words(BULK_SAMPLERS[sampler](self.probs(), n, seed))
-        return [self.vocab.decode(ids) for ids in sample_ids(self.probs(), n, seed, sampler)]
+            return self.vocab.decode_words(BULK_SAMPLERS[sampler](P, n, seed))
+        return [self.vocab.decode(ids) for ids in sample_ids(P, n, seed, sampler)]
 
     def _pairs(self, words: Sequence[str], skip_unknown: bool) -> tuple[np.ndarray, np.ndarray]:
         """The bigram pairs of ``words``, dropping or refusing characters the model never saw."""

@@ -3,7 +3,12 @@
 A word starts at the boundary (id 0), draws the next character from the row of
 the current one, and ends when it draws the boundary again. A sampler is a
 function ``sampler(P, n, seed) -> list of n id lists`` (each without the end
-token). Per-character samplers are a plain ``draw(p, generator) -> int`` plugged
+token).
+
+``P`` may also have one row per context of ``K`` characters, shape ``(V**K, V)``,
+row ``code = c_1 V^(K-1) + ... + c_K`` (see :func:`minibigram.data.context_codes`);
+after drawing ``t`` the context code becomes ``(code * V + t) % V**K``, which for a
+square ``P`` is just ``t``. Per-character samplers are a plain ``draw(p, generator) -> int`` plugged
 into :func:`sample_one_at_a_time`, the notebook's loop.
 """
 
@@ -27,8 +32,8 @@ def sample_one_at_a_time(P: np.ndarray, n: int, generator: Any, draw: Draw,
 
     Parameters
     ----------
-    P : ndarray, shape (V, V)
-        ``P[i]`` is the distribution of the character after ``i``.
+    P : ndarray, shape (V, V), or (V**K, V) for contexts of K characters
+        ``P[i]`` is the distribution of the character after (context) ``i``.
     n : int
         Number of words.
     generator : object
@@ -39,14 +44,16 @@ def sample_one_at_a_time(P: np.ndarray, n: int, generator: Any, draw: Draw,
         A word is cut after this many characters (a model that rarely ends words
         would otherwise run for very long).
     """
+    S, V = P.shape
     words = []
     for _ in range(n):
-        ix, out = 0, []
+        state, out = 0, []
         while True:
-            ix = draw(P[ix], generator)
+            ix = draw(P[state], generator)
             if ix == 0 or len(out) == max_len:
                 break
             out.append(ix)
+            state = (state * V + ix) % S   # drop the oldest character, append ix
         words.append(out)
     return words
 
@@ -72,8 +79,8 @@ def sample_bulk(P: np.ndarray, n: int, seed: int, max_len: int = 1000) -> np.nda
 
     Parameters
     ----------
-    P : ndarray, shape (V, V)
-        ``P[i]`` is the distribution of the character after ``i``.
+    P : ndarray, shape (V, V), or (V**K, V) for contexts of K characters
+        ``P[i]`` is the distribution of the character after (context) ``i``.
     n : int
         Number of words.
     seed : int
@@ -98,14 +105,16 @@ def sample_bulk(P: np.ndarray, n: int, seed: int, max_len: int = 1000) -> np.nda
     one lookup for all but at most ``V / K`` of the draws; the rest compare ``u``
     with their row of ``C``. Both give exactly the same ids.
     """
-    V = P.shape[0]
-    C = np.cumsum(P, axis=1, dtype=np.float64)             # (V, V)
+    S, V = P.shape                                         # S = V, or V**K context rows
+    C = np.cumsum(P, axis=1, dtype=np.float64)             # (S, V)
     C /= C[:, -1:]
     K = 1 << int(np.ceil(np.log2(64 * V)))                 # buckets per row, a power of 2
-    G = _guide_table(C, K).astype(np.int64).ravel() * K    # (V*K,) next id * K, < 0: undecided
+    # (S*K,) next id * K, < 0: undecided. Only for bigrams: with V**K context rows the
+    # table would be too large, and every draw compares u with its row of C instead.
+    G = _guide_table(C, K).astype(np.int64).ravel() * K if S == V else None
     # Each unfinished word is one int64, word << SH | cur * K, so a step compresses a
     # single array and the guide index is (state & low) + bucket.
-    SH = int(np.ceil(np.log2(V * K)))
+    SH = int(np.ceil(np.log2(S * K)))
     low = (1 << SH) - 1
     rng = np.random.default_rng(seed)
     state = np.arange(n, dtype=np.int64) << SH            # (m,) every word starts at 0
@@ -115,18 +124,23 @@ def sample_bulk(P: np.ndarray, n: int, seed: int, max_len: int = 1000) -> np.nda
         if len(state) == 0:
             break
         u = rng.random(len(state))                         # (m,) one uniform per word
-        ix = (u * K).astype(np.int64)
-        ix += state & low
-        nxt = G[ix]                                        # (m,) next id * K
-        undecided = np.flatnonzero(nxt < 0)
-        if len(undecided):
-            cur = (state[undecided] & low) // K
-            nxt[undecided] = (C[cur] <= u[undecided, None]).sum(axis=1) * K
+        if G is None:                                      # contexts: next row computed below
+            cur = (state & low) // K                       # (m,) current context rows
+            nxt = (C[cur] <= u[:, None]).sum(axis=1) * K
+        else:
+            ix = (u * K).astype(np.int64)
+            ix += state & low
+            nxt = G[ix]                                    # (m,) next id * K
+            undecided = np.flatnonzero(nxt < 0)
+            if len(undecided):
+                cur_u = (state[undecided] & low) // K
+                nxt[undecided] = (C[cur_u] <= u[undecided, None]).sum(axis=1) * K
         drawn.append((state, nxt))
         going = nxt != 0
         lens[state[~going] >> SH] = t
         state = (state & ~low)[going]
-        state |= nxt[going]
+        # bigrams: the drawn id is the next row; contexts: drop the oldest, append it
+        state |= nxt[going] if G is not None else (cur[going] * V + nxt[going] // K) % S * K
     # Word w is len(w) characters and its end token, from position start[w] on;
     # its step-t draw goes to start[w] + t. A word cut at max_len gets its 0 here.
     start = np.cumsum(lens + 1) - (lens + 1)               # (n,)
@@ -170,6 +184,43 @@ DEFAULT_SAMPLER = "torch-mkl"  # the notebook's names
 BULK_SAMPLERS: dict[str, Callable[[np.ndarray, int, int], np.ndarray]] = {
     "numpy": sample_bulk,
 }
+
+
+def adjust_probs(P: np.ndarray, temperature: float = 1.0, top_k: int | None = None
+                 ) -> np.ndarray:
+    """Rescale each row of next-character probabilities by temperature and top-k.
+
+    Parameters
+    ----------
+    P : ndarray, shape (S, V), rows summing to 1
+    temperature : float > 0, default 1
+        ``p_j ** (1/T)`` renormalized, i.e. ``softmax(log p / T)``: below 1 sharpens
+        towards the likeliest character, above 1 flattens towards uniform.
+    top_k : int >= 1, optional
+        Keep only the ``k`` likeliest characters of each row (ties with the k-th are
+        kept too) and renormalize.
+
+    Returns
+    -------
+    ndarray, shape (S, V)
+        ``P`` itself when ``temperature == 1`` and ``top_k`` is None, so the default
+        samples are bit-for-bit unchanged; otherwise a new float64 table.
+    """
+    if not (isinstance(temperature, (int, float)) and np.isfinite(temperature)
+            and temperature > 0):
+        raise SettingsError(f"the temperature must be a finite number > 0, got {temperature!r}.")
+    if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, (int, np.integer))
+                              or top_k < 1):
+        raise SettingsError(f"top_k must be a whole number >= 1, got {top_k!r}.")
+    if temperature == 1 and (top_k is None or top_k >= P.shape[1]):
+        return P
+    with np.errstate(divide="ignore"):
+        logits = np.log(P.astype(np.float64)) / temperature     # (S, V); p = 0 gives -inf
+    if top_k is not None and top_k < P.shape[1]:
+        kth = np.partition(logits, -top_k, axis=1)[:, [-top_k]]   # (S, 1) k-th largest
+        logits = np.where(logits < kth, -np.inf, logits)
+    counts = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return counts / counts.sum(axis=1, keepdims=True)
 
 
 def sample_ids(P: np.ndarray, n: int, seed: int,

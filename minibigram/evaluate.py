@@ -1,0 +1,107 @@
+"""Honest evaluation: train on train, choose on dev, and read the test set once, at the end.
+
+A loss here is always the mean negative log-likelihood per predicted character
+(end tokens included), without the L2 term: the number that compares models.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from .data import Vocabulary, split_words
+from .errors import SettingsError
+from .model import BigramModel
+from .ngram import MODEL_KINDS, CountModel, NGramModel
+
+#: The hyperparameter each model kind sweeps.
+PARAM = {"network": "reg", "counts": "smoothing"}
+
+
+def fit_kind(kind: str, words: Sequence[str], *, context: int = 1, encoding: str = "joint",
+             value: float = 0.01, vocab: Vocabulary | None = None,
+             **gd: Any) -> CountModel | NGramModel:
+    """Fit one model of ``kind`` ("network" or "counts") with its hyperparameter ``value``.
+
+    ``value`` is ``reg`` for the network and the smoothing ``k`` for the count model;
+    ``gd`` (steps, lr, seed) reaches the network's gradient descent (concat).
+    """
+    if kind == "counts":
+        return CountModel.fit(words, smoothing=value, context=context, vocab=vocab)
+    if kind == "network":
+        return NGramModel.fit(words, context=context, encoding=encoding, reg=value, vocab=vocab,
+                              **gd)
+    raise SettingsError(f"unknown model kind {kind!r}: choose one of {', '.join(MODEL_KINDS)}.")
+
+
+def split_losses(model: BigramModel | CountModel | NGramModel,
+                 splits: dict[str, Sequence[str]]) -> dict[str, float | None]:
+    """Mean NLL per character on each named word list; empty lists give None."""
+    return {name: (model.nll(ws) if len(ws) else None) for name, ws in splits.items()}
+
+
+def sweep(words: Sequence[str], *, kinds: Sequence[str] = ("network", "counts"),
+          contexts: Sequence[int] = (1, 2, 3), regs: Sequence[float] = (0.001, 0.01, 0.1, 1.0),
+          smoothings: Sequence[float] = (0.0, 0.1, 0.5, 1.0), encoding: str = "joint",
+          fractions: Sequence[float] = (0.8, 0.1, 0.1), split_seed: int = 42,
+          **gd: Any) -> dict[str, Any]:
+    """Train every setting on train, choose on dev, then read the test set once.
+
+    Parameters
+    ----------
+    words : sequence of str
+        All the data; split by :func:`minibigram.data.split_words`.
+    kinds : model kinds, "network" and/or "counts"
+    contexts : context lengths K
+    regs : reg values swept for the network
+    smoothings : k values swept for the count model
+    encoding : {"joint", "concat"}, the network's encoding
+    fractions : train/dev/test fractions
+    split_seed : int
+    gd : steps, lr, seed for gradient descent (concat)
+
+    Returns
+    -------
+    dict
+        ``rows``: one per setting with its train and dev loss (``chosen`` marks the
+        best of its group on dev); ``groups``: per
+        (kind, K), the setting with the lowest dev loss and, computed only after
+        every setting was trained and chosen, its test loss; ``best``: the overall
+        choice on dev, with its test loss; ``seconds``: wall time of the sweep.
+
+    Notes
+    -----
+    The vocabulary is built from all the words, so that a character seen only in
+    dev or test can be scored; it carries no information about the targets.
+    """
+    if len(fractions) != 3 or not fractions[1] > 0:
+        raise SettingsError("a sweep chooses on the dev set: give a split with a dev part, "
+                            "such as 80/10/10.")
+    start = time.perf_counter()
+    vocab = Vocabulary.from_words(words)
+    train, dev, test = split_words(words, fractions, split_seed)
+    rows: list[dict[str, Any]] = []
+    winners: dict[tuple[str, int], tuple[dict[str, Any], Any]] = {}
+    for kind in kinds:
+        values = regs if kind == "network" else smoothings
+        for K in contexts:
+            for value in values:
+                model = fit_kind(kind, train, context=K, encoding=encoding, value=value,
+                                 vocab=vocab, **gd)
+                row = {"kind": kind, "context": K, PARAM.get(kind, "value"): value,
+                       "train": model.nll(train), "dev": model.nll(dev), "chosen": False}
+                rows.append(row)
+                key = (kind, K)
+                if key not in winners or row["dev"] < winners[key][0]["dev"]:
+                    winners[key] = (row, model)
+    # Every choice is made; only now is the test set read, once per chosen model.
+    groups = []
+    for row, model in winners.values():
+        row["chosen"] = True
+        groups.append({**row, "test": model.nll(test) if test else None})
+    best = min(groups, key=lambda g: g["dev"])
+    return {"split": list(fractions), "split_seed": split_seed, "encoding": encoding,
+            "sizes": {"train": len(train), "dev": len(dev), "test": len(test)},
+            "rows": rows, "groups": groups, "best": best,
+            "seconds": time.perf_counter() - start}

@@ -1,0 +1,516 @@
+"""Beyond bigrams: the count model, and networks that see K previous characters.
+
+Two model kinds share one surface (``fit``, ``sample``, ``log_prob``, ``nll``,
+``save``/``load``):
+
+- :class:`CountModel`, the smoothed n-gram table of the notebook's first half,
+  ``P(t | context) = (N[context, t] + k) / sum_j (N[context, j] + k)``;
+- :class:`NGramModel`, the network, with one of two encodings of the context
+  ``(c_1, ..., c_K)`` (oldest first; a word's first contexts are padded with ``"."``):
+
+  - ``"joint"``: one row of ``W`` (C, V) per distinct context seen in training, a
+    one-hot over contexts. The network counterpart of the count table; its rows
+    decouple, so it is solved exactly by Newton's method.
+  - ``"concat"``: K one-hots concatenated, ``logits = W[0, c_1] + ... + W[K-1, c_K]``
+    with ``W`` of shape (K, V, V), trained by gradient descent.
+
+Both train on sufficient statistics, the (distinct context, target) counts of
+:func:`minibigram.data.context_counts`, never on the raw examples.
+
+**Unseen contexts** (at scoring or sampling time): the joint encoding and the count
+model have no row for a context that never occurred in training. They back off to
+the **uniform** distribution, ``1/V`` for every character. That is exactly the row
+add-k smoothing gives an unseen context (``k / (V k)``), and the row an
+L2-regularized network learns for a context it never sees (its data gradient is 0,
+so the penalty drives the row to 0, and ``softmax(0) = 1/V``). For the count model
+with ``k = 0`` (``0/0``) it is a convention. The concat encoding needs no back-off:
+every position's character has its own row, so unseen combinations just work.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import zipfile
+from collections.abc import Sequence
+from typing import Any, Callable, Union
+
+import numpy as np
+
+from . import functional as F
+from .data import PathLike, Vocabulary, context_codes, context_counts, load_words, ngrams
+from .engines import concat_loss_and_grad, counts_loss_and_grad
+from .errors import ModelFileError, SettingsError, TrainingError
+from .model import DTYPES, NOTEBOOK_SEED, BigramModel, _check_seed, load_npz, save_npz
+from .optim import gradient_descent
+from .sampling import BULK_SAMPLERS, DEFAULT_SAMPLER, adjust_probs, sample_ids
+
+ENCODINGS = ("joint", "concat")
+SOLVERS = ("newton", "gd")
+MODEL_KINDS = ("network", "counts")
+#: Largest ``V**K * V`` sampling table (float64 entries) built for a K-context model.
+MAX_TABLE = 2**25
+
+
+def _check_context(context: int, encoding: str = "joint") -> None:
+    if isinstance(context, bool) or not isinstance(context, (int, np.integer)) or context < 1:
+        raise SettingsError(f"the context length must be a whole number >= 1, got {context!r}.")
+    if encoding not in ENCODINGS:
+        raise SettingsError(f"unknown encoding {encoding!r}: choose one of "
+                            f"{', '.join(ENCODINGS)}.")
+
+
+def _check_nonneg(name: str, value: float) -> None:
+    if not (isinstance(value, (int, float)) and not isinstance(value, bool)
+            and math.isfinite(value) and value >= 0):
+        raise SettingsError(f"{name} must be a finite number >= 0, got {value!r}.")
+
+
+def newton_rows(N: np.ndarray, reg: float, W: np.ndarray | None = None, tol: float = 1e-10,
+                max_iter: int = 50) -> tuple[np.ndarray, list[float]]:
+    """Minimize the counts loss exactly: damped Newton, all rows of W at once.
+
+    Minimizes ``L(W) = -(1/n) sum_ij N_ij log softmax(W)_ij + reg * mean(W**2)`` over W of
+    N's shape (C, V), the loss of :func:`minibigram.engines.counts_loss_and_grad`.
+
+    Parameters
+    ----------
+    N : ndarray, shape (C, V)
+        Counts per (context, target).
+    reg : float >= 0
+        With reg 0 there is no finite optimum where a count is 0: the result is then the
+        closed form ``log(N / rowsum(N))``, the count model with smoothing 0, with
+        ``-inf`` (probability exactly 0) where the count is 0.
+    W : ndarray, shape (C, V), optional
+        Start; default zeros (every row uniform).
+    tol : float
+        Stop once ``max |dW| < tol``.
+    max_iter : int
+
+    Returns
+    -------
+    W : ndarray, float64
+    history : list of float
+        The loss before each iteration.
+
+    Notes
+    -----
+    The rows decouple: with ``p_i = softmax(W_i)``, ``r_i = sum_j N_ij`` and ``S = C V``,
+    the Hessian of row i is ``H_i = (r_i / n)(diag(p_i) - p_i p_i^T) + (2 reg / S) I``,
+    positive definite for reg > 0. ``H_i`` is a diagonal matrix minus a rank-one
+    term, so the Sherman-Morrison formula solves ``H_i d_i = dW_i`` in O(V) for all
+    rows at once, with no (C, V, V) array. Each row's step is then halved until that
+    row's part of the loss decreases (the loss is a sum of per-row terms).
+    """
+    N = np.asarray(N, dtype=np.float64)
+    if reg == 0:   # the closed form: W_i = log(N_i / r_i), -inf where a count is 0
+        with np.errstate(divide="ignore"):
+            W = np.log(N) - np.log(N.sum(axis=1, keepdims=True))
+        return W, [float(-(N * np.where(N > 0, W, 0)).sum() / N.sum())]
+    C, V = N.shape
+    Nf = N / N.sum()                                               # (C, V) share of each pair
+    rn = Nf.sum(axis=1)                                            # (C,) r_i / n
+    lam = 2 * reg / N.size                                         # d2/dW2 of reg * mean(W**2)
+
+    def row_losses(W: np.ndarray, rows: slice | np.ndarray = slice(None)) -> np.ndarray:
+        """Each row's part of L(W) (they sum to it), for the given rows."""
+        return -(Nf[rows] * F.log_softmax(W)).sum(axis=1) + (lam / 2) * (W * W).sum(axis=1)
+
+    W = np.zeros((C, V)) if W is None else np.array(W, dtype=np.float64)
+    losses = row_losses(W)
+    history = []
+    for _ in range(max_iter):
+        history.append(float(losses.sum()))
+        P = F.softmax(W)                                           # (C, V)
+        dW = rn[:, None] * P - Nf + lam * W                        # (C, V) as counts engine
+        if np.abs(dW).max() < tol:
+            break
+        # H_i = diag(d_i) - a_i p_i p_i^T with a_i = r_i/n, d_i = a_i p_i + lam: Sherman-Morrison
+        a = rn[:, None]                                            # (C, 1)
+        u = P / (a * P + lam)                                      # (C, V) = D^-1 p
+        ug = (u * dW).sum(axis=1, keepdims=True)                   # (C, 1) p^T D^-1 dW
+        # 1 - a p^T D^-1 p = lam * sum(u), written so that no digits cancel
+        step = dW / (a * P + lam) + u * (a * ug) / (lam * u.sum(axis=1, keepdims=True))
+        # Backtracking per row (rows are independent): halve t_i until row i improves.
+        t = np.ones(C)
+        new_losses = row_losses(W - step)
+        slack = 64 * np.finfo(np.float64).eps * np.abs(losses)    # (C,) rounding noise
+        for _ in range(30):
+            worse = np.flatnonzero(new_losses > losses + slack)
+            if len(worse) == 0:
+                break
+            t[worse] /= 2
+            new_losses[worse] = row_losses(W[worse] - t[worse, None] * step[worse], worse)
+        t[new_losses > losses + slack] = 0                         # no progress: keep the row
+        W, losses = W - t[:, None] * step, np.minimum(new_losses, losses)
+    return W, history
+
+
+def _pairs_of_counts(contexts: np.ndarray, N: np.ndarray
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The nonzero entries of N as weighted examples: (contexts (m, K), targets, counts)."""
+    ci, tj = np.nonzero(N)
+    return contexts[ci], tj, N[ci, tj].astype(np.float64)
+
+
+class _ContextModel:
+    """What every model with a context of K characters shares: scoring and sampling.
+
+    A subclass provides ``_row_logp(X) -> (n, V)`` log-probabilities for contexts
+    ``X`` (n, K), and ``_table()`` -> (V**K, V) probabilities for every context.
+    """
+
+    kind = ""
+    vocab: Vocabulary
+    K: int
+    history: list[float]
+    settings: dict[str, Any]
+
+    @property
+    def V(self) -> int:
+        """Vocabulary size."""
+        return len(self.vocab)
+
+    def _row_logp(self, X: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _table(self) -> np.ndarray:
+        raise NotImplementedError
+
+    def _examples(self, words: Sequence[str], skip_unknown: bool
+                  ) -> tuple[np.ndarray, np.ndarray]:
+        if skip_unknown:
+            words = [self.vocab.drop_unknown(w) for w in words]
+        return ngrams(list(words), self.vocab, self.K)
+
+    def log_prob(self, word: str, *, skip_unknown: bool = False) -> float:
+        """Natural log of the model's probability of ``word``, end token included.
+
+        ``skip_unknown`` removes characters the model has never seen first (as
+        :meth:`BigramModel.log_prob`); otherwise they raise :class:`DataError`.
+        """
+        X, ys = self._examples([word], skip_unknown)
+        return float(self._row_logp(X)[np.arange(len(ys)), ys].sum())
+
+    def nll(self, words: Sequence[str], *, skip_unknown: bool = False) -> float:
+        """Mean negative log-likelihood per predicted character (end tokens included).
+
+        ``inf`` if a character has probability 0 (possible only with smoothing 0).
+        """
+        X, ys = self._examples(words, skip_unknown)
+        return float(-self._row_logp(X)[np.arange(len(ys)), ys].mean())
+
+    def _codes_table_size(self) -> int:
+        if self.V ** (self.K + 1) > MAX_TABLE:
+            raise SettingsError(f"sampling needs a table of V**(K+1) = {self.V}**{self.K + 1} "
+                                "entries, too many: use a shorter context.")
+        return self.V ** self.K
+
+    def sample(self, n: int = 15, seed: int = NOTEBOOK_SEED, sampler: str = DEFAULT_SAMPLER,
+               temperature: float = 1.0, top_k: int | None = None) -> list[str]:
+        """Generate ``n`` words (without the end token).
+
+        Parameters
+        ----------
+        n : int
+        seed : int
+        sampler : str
+            A name from ``minibigram.SAMPLERS``; each walks the (V**K, V) table of
+            next-character probabilities, one row per context.
+        temperature : float, default 1
+        top_k : int, optional
+            See :func:`minibigram.sampling.adjust_probs`.
+        """
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+            raise SettingsError(f"the number of samples must be a whole number >= 0, got {n!r}.")
+        _check_seed(seed)
+        P = adjust_probs(self._table(), temperature, top_k)
+        if sampler in BULK_SAMPLERS:
+            return self.vocab.decode_words(BULK_SAMPLERS[sampler](P, n, seed))
+        return [self.vocab.decode(ids) for ids in sample_ids(P, n, seed, sampler)]
+
+
+def _all_contexts(V: int, K: int) -> np.ndarray:
+    """Every context of K characters, shape (V**K, K), row ``code`` = its base-V digits."""
+    codes = np.arange(V**K)
+    return (codes[:, None] // V ** np.arange(K - 1, -1, -1)) % V
+
+
+class CountModel(_ContextModel):
+    """The smoothed count model: ``P(t | c) = (N[c, t] + k) / sum_j (N[c, j] + k)``.
+
+    Parameters
+    ----------
+    contexts : ndarray of int, shape (C, K)
+        The distinct contexts seen in training, sorted (see ``context_counts``).
+    N : ndarray, shape (C, V)
+        Their target counts.
+    vocab : Vocabulary
+    smoothing : float
+        ``k`` of add-k smoothing; ``k = 1`` is the notebook's ``P = (N + 1) / ...``.
+    settings : dict, optional
+
+    Notes
+    -----
+    A context never seen in training gets the uniform row ``1/V`` (see the module
+    docstring). With ``k = 0`` a seen context gives probability 0 to a character it
+    was never followed by, and a word containing that pair has NLL ``inf``.
+    """
+
+    kind = "counts"
+
+    def __init__(self, contexts: np.ndarray, N: np.ndarray, vocab: Vocabulary, *,
+                 smoothing: float = 1.0, settings: dict[str, Any] | None = None) -> None:
+        _check_nonneg("smoothing", smoothing)
+        if (contexts.ndim != 2 or N.shape != (len(contexts), len(vocab))
+                or contexts.shape[1] < 1):
+            raise ModelFileError(f"counts of shape {N.shape} and contexts of shape "
+                                 f"{contexts.shape} do not fit a vocabulary of {len(vocab)}.")
+        self.contexts, self.N, self.vocab = contexts, N, vocab
+        self.K = contexts.shape[1]
+        self.smoothing = float(smoothing)
+        self.history: list[float] = []
+        self.settings = dict(settings or {}, smoothing=self.smoothing, context=self.K)
+        self._codes = context_codes(contexts, self.V)
+
+    @classmethod
+    def fit(cls, words: Sequence[str] | None = None, *, smoothing: float = 1.0,
+            context: int = 1, vocab: Vocabulary | None = None) -> CountModel:
+        """Count every (context, next character) pair of ``words``.
+
+        Parameters
+        ----------
+        words : sequence of str, optional
+            ``None`` uses the embedded names.
+        smoothing : float >= 0, default 1
+        context : int >= 1, default 1 (bigrams)
+        vocab : Vocabulary, optional
+            Default: the characters of ``words``.
+        """
+        _check_nonneg("smoothing", smoothing)
+        _check_context(context)
+        words = load_words() if words is None else list(words)
+        vocab = Vocabulary.from_words(words) if vocab is None else vocab
+        X, ys = ngrams(words, vocab, context)
+        contexts, N = context_counts(X, ys, len(vocab))
+        return cls(contexts, N, vocab, smoothing=smoothing,
+                   settings={"num_examples": int(len(ys))})
+
+    def probs(self) -> np.ndarray:
+        """The (C, V) table ``(N + k) / rowsum(N + k)``, one row per seen context.
+
+        For ``K = 1`` every character is a seen context, so this is the (V, V) table.
+        """
+        Nk = self.N + self.smoothing
+        return Nk / Nk.sum(axis=1, keepdims=True)
+
+    def _row_logp(self, X: np.ndarray) -> np.ndarray:
+        codes = context_codes(X, self.V)
+        pos = np.minimum(np.searchsorted(self._codes, codes), len(self._codes) - 1)
+        seen = self._codes[pos] == codes
+        Nk = self.N[pos] + self.smoothing                            # (n, V)
+        with np.errstate(divide="ignore"):
+            logp = np.log(Nk) - np.log(Nk.sum(axis=1, keepdims=True))
+        logp[~seen] = -np.log(self.V)                                # back off: uniform
+        return logp
+
+    def _table(self) -> np.ndarray:
+        P = np.full((self._codes_table_size(), self.V), 1.0 / self.V)
+        P[self._codes] = self.probs()
+        return P
+
+    def save(self, path: PathLike) -> None:
+        """Write the counts to a ``.npz`` file (no pickled objects), atomically."""
+        save_npz(path, kind=self.kind, arrays={"N": self.N, "contexts": self.contexts},
+                 vocab=self.vocab, history=self.history, settings=self.settings)
+
+    @classmethod
+    def load(cls, path: PathLike) -> CountModel:
+        """Read a model written by :meth:`save`."""
+        arrays, vocab, _, settings = load_npz(path, kind=cls.kind, names=("N", "contexts"))
+        N, contexts = arrays["N"], arrays["contexts"]
+        try:
+            if (N.dtype.kind not in "iuf" or contexts.dtype.kind not in "iu"
+                    or (N < 0).any() or (contexts.size and contexts.max() >= len(vocab))):
+                raise ModelFileError("its counts or contexts are not valid")
+            return cls(contexts.astype(np.int64), N, vocab,
+                       smoothing=settings.get("smoothing", 1.0), settings=settings)
+        except (ModelFileError, SettingsError) as e:
+            raise ModelFileError(f"{os.fspath(path)}: {e}; retrain the model.") from None
+
+
+class NGramModel(_ContextModel):
+    """The network over K previous characters, ``P(t | c) = softmax(logits(c))_t``.
+
+    Parameters
+    ----------
+    W : ndarray
+        ``"joint"``: shape (C, V), row i for ``contexts[i]``.
+        ``"concat"``: shape (K, V, V), ``logits = W[0, c_1] + ... + W[K-1, c_K]``.
+    vocab : Vocabulary
+    context : int
+    encoding : {"joint", "concat"}
+    contexts : ndarray of int, shape (C, K)
+        The distinct training contexts (joint only).
+    history, settings : optional
+    """
+
+    kind = "ngram"
+
+    def __init__(self, W: np.ndarray, vocab: Vocabulary, *, context: int, encoding: str,
+                 contexts: np.ndarray | None = None, history: Sequence[float] = (),
+                 settings: dict[str, Any] | None = None) -> None:
+        _check_context(context, encoding)
+        V = len(vocab)
+        if encoding == "joint":
+            ok = (contexts is not None and contexts.ndim == 2 and contexts.shape[1] == context
+                  and W.shape == (len(contexts), V))
+        else:
+            ok = W.shape == (context, V, V)
+        if not ok:
+            raise ModelFileError(f"W of shape {W.shape} does not fit a {encoding} model with "
+                                 f"context {context} over {V} characters.")
+        self.W, self.vocab, self.K, self.encoding = W, vocab, int(context), encoding
+        self.contexts = contexts
+        self.history = list(history)
+        self.settings = dict(settings or {}, context=self.K, encoding=encoding)
+        if encoding == "joint":
+            assert contexts is not None
+            self._codes = context_codes(contexts, V)
+
+    @classmethod
+    def fit(cls, words: Sequence[str] | None = None, *, context: int = 2,
+            encoding: str = "joint", reg: float = 0.01, solver: str | None = None,
+            steps: int = 100, lr: float = 50.0, seed: int = NOTEBOOK_SEED,
+            dtype: str = "float64", vocab: Vocabulary | None = None,
+            callback: Callable[[int, float], None] | None = None) -> NGramModel:
+        """Train on the (distinct context, target) counts of ``words``.
+
+        Parameters
+        ----------
+        words : sequence of str, optional
+            ``None`` uses the embedded names.
+        context : int >= 1, default 2
+        encoding : {"joint", "concat"}, default "joint"
+        reg : float >= 0, default 0.01
+            ``reg * mean(W**2)``.
+        solver : {"newton", "gd"}, optional
+            Default ``"newton"`` for joint (exact, from W = 0, float64; see
+            :func:`newton_rows` for reg 0)
+            and ``"gd"`` for concat (``steps`` of full-batch gradient descent at ``lr``
+            from a standard normal W drawn from ``seed``, as the notebook).
+        steps, lr, seed, dtype :
+            Gradient descent only.
+        vocab : Vocabulary, optional
+        callback : callable, optional
+            ``callback(step, loss)`` per gradient step.
+        """
+        _check_context(context, encoding)
+        _check_nonneg("reg", reg)
+        solver = solver or ("newton" if encoding == "joint" else "gd")
+        if solver not in SOLVERS:
+            raise SettingsError(f"unknown solver {solver!r}: choose one of {', '.join(SOLVERS)}.")
+        if solver == "newton" and encoding != "joint":
+            raise SettingsError("the Newton solver is for the joint encoding: use solver='gd' "
+                                "with encoding='concat'.")
+        if dtype not in DTYPES:
+            raise SettingsError(f"unknown dtype {dtype!r}: choose one of {', '.join(DTYPES)}.")
+        words = load_words() if words is None else list(words)
+        vocab = Vocabulary.from_words(words) if vocab is None else vocab
+        V = len(vocab)
+        X, ys = ngrams(words, vocab, context)
+        contexts, N = context_counts(X, ys, V)
+        rng = np.random.default_rng(seed)
+        if encoding == "joint" and solver == "newton":
+            W, history = newton_rows(N, reg)
+            dtype = "float64"
+        elif encoding == "joint":
+            def loss_fn(W: np.ndarray) -> tuple[float, np.ndarray]:
+                return counts_loss_and_grad(W, N, reg)
+            W0 = rng.standard_normal(N.shape).astype(dtype)
+            W, history = gradient_descent(loss_fn, W0, steps, lr, callback)
+        else:
+            Xc, tc, wc = _pairs_of_counts(contexts, N)   # sufficient statistics
+
+            def loss_fn(W: np.ndarray) -> tuple[float, np.ndarray]:
+                return concat_loss_and_grad(W, Xc, tc, reg, wc)
+            W0 = rng.standard_normal((context, V, V)).astype(dtype)
+            W, history = gradient_descent(loss_fn, W0, steps, lr, callback)
+        if np.isnan(W).any() or np.isposinf(W).any():   # -inf: probability 0 at reg 0
+            raise TrainingError("training diverged (W is not finite): use a smaller lr.")
+        settings = {"reg": reg, "solver": solver, "dtype": dtype,
+                    "num_examples": int(len(ys)), "num_contexts": int(len(contexts))}
+        if solver == "gd":
+            settings.update(steps=steps, lr=lr, seed=seed)
+        return cls(W, vocab, context=context, encoding=encoding,
+                   contexts=contexts if encoding == "joint" else None, history=history,
+                   settings=settings)
+
+    def _logits(self, X: np.ndarray) -> np.ndarray:
+        """(n, V) float64 logits of contexts X (n, K); unseen joint contexts get 0 (uniform)."""
+        W = self.W.astype(np.float64)
+        if self.encoding == "concat":
+            return W[np.arange(self.K), X].sum(axis=1)
+        codes = context_codes(X, self.V)
+        pos = np.minimum(np.searchsorted(self._codes, codes), len(self._codes) - 1)
+        return np.where((self._codes[pos] == codes)[:, None], W[pos], 0.0)
+
+    def _row_logp(self, X: np.ndarray) -> np.ndarray:
+        return F.log_softmax(self._logits(X))
+
+    def _table(self) -> np.ndarray:
+        S = self._codes_table_size()
+        return F.softmax(self._logits(_all_contexts(self.V, self.K)).reshape(S, self.V))
+
+    def save(self, path: PathLike) -> None:
+        """Write the model to a ``.npz`` file (no pickled objects), atomically."""
+        arrays = {"W": self.W}
+        if self.contexts is not None:
+            arrays["contexts"] = self.contexts
+        save_npz(path, kind=self.kind, arrays=arrays, vocab=self.vocab, history=self.history,
+                 settings=self.settings)
+
+    @classmethod
+    def load(cls, path: PathLike) -> NGramModel:
+        """Read a model written by :meth:`save`."""
+        _, _, _, settings = load_npz(path, kind=cls.kind, names=("W",))
+        enc = settings.get("encoding")
+        names = ("W", "contexts") if enc == "joint" else ("W",)
+        arrays, vocab, history, settings = load_npz(path, kind=cls.kind, names=names)
+        try:
+            if arrays["W"].dtype.name not in DTYPES:
+                raise ModelFileError("W is not float32 or float64")
+            contexts = arrays.get("contexts")
+            if contexts is not None and (contexts.dtype.kind not in "iu" or contexts.size == 0
+                                         or contexts.min() < 0
+                                         or contexts.max() >= len(vocab)):
+                raise ModelFileError("its contexts are not valid character ids")
+            return cls(arrays["W"], vocab, context=settings.get("context", 0), encoding=enc,
+                       contexts=None if contexts is None else contexts.astype(np.int64),
+                       history=history, settings=settings)
+        except (ModelFileError, SettingsError) as e:
+            raise ModelFileError(f"{os.fspath(path)}: {e}; retrain the model.") from None
+
+
+AnyModel = Union[BigramModel, CountModel, NGramModel]
+
+
+def model_kind(path: PathLike) -> str:
+    """The kind ("bigram", "counts" or "ngram") written in a model file's header.
+
+    Returns "bigram" if the header cannot be read, so that :meth:`BigramModel.load`
+    reports what exactly is wrong with the file.
+    """
+    try:
+        with np.load(os.fspath(path), allow_pickle=False) as z:
+            return str(json.loads(str(z["meta"]))["kind"])
+    except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile):
+        return "bigram"
+
+
+def load_model(path: PathLike) -> AnyModel:
+    """Load a model file of any kind, detected from its header."""
+    kind = model_kind(path)
+    loader = {"counts": CountModel.load, "ngram": NGramModel.load}.get(kind, BigramModel.load)
+    return loader(path)

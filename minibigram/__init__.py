@@ -14,10 +14,13 @@ from .data import (
     Vocabulary,
     bigram_counts,
     bigrams,
+    context_counts,
     count_bigrams,
     load_words,
+    ngrams,
+    split_words,
 )
-from .engines import ENGINES, counts_loss_and_grad, loss_and_grad
+from .engines import ENGINES, concat_loss_and_grad, counts_loss_and_grad, loss_and_grad
 from .errors import (
     DataError,
     DependencyError,
@@ -27,8 +30,11 @@ from .errors import (
     SettingsError,
     TrainingError,
 )
+from .evaluate import sweep
+from .functional import cross_entropy
 from .gradcheck import GradcheckError, GradcheckResult, assert_gradcheck, gradcheck
 from .model import BigramModel
+from .ngram import CountModel, NGramModel, load_model
 from .optim import closed_form, gradient_descent, newton
 from .sampling import SAMPLERS
 from .torchrng import TorchGenerator
@@ -41,6 +47,7 @@ __all__ = [
     "SAMPLERS",
     "BigramCounts",
     "BigramModel",
+    "CountModel",
     "DataError",
     "DependencyError",
     "FileAccessError",
@@ -48,6 +55,7 @@ __all__ = [
     "GradcheckResult",
     "MinibigramError",
     "ModelFileError",
+    "NGramModel",
     "SettingsError",
     "TorchGenerator",
     "TrainingError",
@@ -56,11 +64,18 @@ __all__ = [
     "bigram_counts",
     "bigrams",
     "closed_form",
+    "concat_loss_and_grad",
+    "context_counts",
     "count_bigrams",
     "counts_loss_and_grad",
+    "cross_entropy",
     "gradcheck",
     "gradient_descent",
+    "load_model",
     "load_words",
     "loss_and_grad",
     "newton",
+    "ngrams",
+    "split_words",
+    "sweep",
 ]

@@ -383,11 +383,9 @@ def load_npz(path: PathLike, *, kind: str, names: Sequence[str]
     except (OSError, zipfile.BadZipFile, EOFError):
         raise ModelFileError(f"{path} is truncated or corrupt: retrain the model or use "
                              "another copy.") from None
-    missing = [k for k in ("meta", "itos", "history", *names) if k not in data]
-    if missing:
-        what = "the array" if len(missing) == 1 else "the arrays"
-        raise ModelFileError(f"{path} lacks {what} {', '.join(missing)}: it is not a "
-                             f"minibigram {kind} model file.")
+    if "meta" not in data:
+        raise ModelFileError(f"{path} lacks the array meta: it is not a minibigram {kind} "
+                             "model file.")
     try:
         meta = json.loads(str(data["meta"]))
         if (meta["format"] != FORMAT or not isinstance(meta["settings"], dict)
@@ -396,9 +394,15 @@ def load_npz(path: PathLike, *, kind: str, names: Sequence[str]
     except (ValueError, KeyError, TypeError):
         raise ModelFileError(f"{path} has an unreadable header: it is not a minibigram model "
                              "file of this version.") from None
-    if meta["kind"] != kind:
+    if meta["kind"] != kind:   # checked first: another kind has other arrays
         raise ModelFileError(f"{path} holds a {meta['kind']} model, not a {kind} model: "
-                             f"load it with the matching model kind.")
+                             f"load it with the matching model kind (minibigram.load_model "
+                             "detects it).")
+    missing = [k for k in ("itos", "history", *names) if k not in data]
+    if missing:
+        what = "the array" if len(missing) == 1 else "the arrays"
+        raise ModelFileError(f"{path} lacks {what} {', '.join(missing)}: it is not a "
+                             f"minibigram {kind} model file.")
     itos = data["itos"]
     if (itos.ndim != 1 or itos.dtype.kind != "U" or len(itos) == 0 or itos[0] != "."
             or (np.char.str_len(itos) != 1).any()):

@@ -43,7 +43,7 @@ from .data import PathLike, Vocabulary, context_codes, context_counts, load_word
 from .engines import concat_loss_and_grad, counts_loss_and_grad
 from .errors import ModelFileError, SettingsError, TrainingError
 from .model import DTYPES, NOTEBOOK_SEED, BigramModel, _check_seed, load_npz, save_npz
-from .optim import gradient_descent
+from .optim import gradient_descent, newton
 from .sampling import BULK_SAMPLERS, DEFAULT_SAMPLER, adjust_probs, sample_ids
 
 ENCODINGS = ("joint", "concat")
@@ -65,86 +65,6 @@ def _check_nonneg(name: str, value: float) -> None:
     if not (isinstance(value, (int, float)) and not isinstance(value, bool)
             and math.isfinite(value) and value >= 0):
         raise SettingsError(f"{name} must be a finite number >= 0, got {value!r}.")
-
-
-def newton_rows(N: np.ndarray, reg: float, W: np.ndarray | None = None, tol: float = 1e-10,
-                max_iter: int = 50) -> tuple[np.ndarray, list[float]]:
-    """Minimize the counts loss exactly: damped Newton, all rows of W at once.
-
-    Minimizes ``L(W) = -(1/n) sum_ij N_ij log softmax(W)_ij + reg * mean(W**2)`` over W of
-    N's shape (C, V), the loss of :func:`minibigram.engines.counts_loss_and_grad`.
-
-    Parameters
-    ----------
-    N : ndarray, shape (C, V)
-        Counts per (context, target).
-    reg : float >= 0
-        With reg 0 there is no finite optimum where a count is 0: the result is then the
-        closed form ``log(N / rowsum(N))``, the count model with smoothing 0, with
-        ``-inf`` (probability exactly 0) where the count is 0.
-    W : ndarray, shape (C, V), optional
-        Start; default zeros (every row uniform).
-    tol : float
-        Stop once ``max |dW| < tol``.
-    max_iter : int
-
-    Returns
-    -------
-    W : ndarray, float64
-    history : list of float
-        The loss before each iteration.
-
-    Notes
-    -----
-    The rows decouple: with ``p_i = softmax(W_i)``, ``r_i = sum_j N_ij`` and ``S = C V``,
-    the Hessian of row i is ``H_i = (r_i / n)(diag(p_i) - p_i p_i^T) + (2 reg / S) I``,
-    positive definite for reg > 0. ``H_i`` is a diagonal matrix minus a rank-one
-    term, so the Sherman-Morrison formula solves ``H_i d_i = dW_i`` in O(V) for all
-    rows at once, with no (C, V, V) array. Each row's step is then halved until that
-    row's part of the loss decreases (the loss is a sum of per-row terms).
-    """
-    N = np.asarray(N, dtype=np.float64)
-    if reg == 0:   # the closed form: W_i = log(N_i / r_i), -inf where a count is 0
-        with np.errstate(divide="ignore"):
-            W = np.log(N) - np.log(N.sum(axis=1, keepdims=True))
-        return W, [float(-(N * np.where(N > 0, W, 0)).sum() / N.sum())]
-    C, V = N.shape
-    Nf = N / N.sum()                                               # (C, V) share of each pair
-    rn = Nf.sum(axis=1)                                            # (C,) r_i / n
-    lam = 2 * reg / N.size                                         # d2/dW2 of reg * mean(W**2)
-
-    def row_losses(W: np.ndarray, rows: slice | np.ndarray = slice(None)) -> np.ndarray:
-        """Each row's part of L(W) (they sum to it), for the given rows."""
-        return -(Nf[rows] * F.log_softmax(W)).sum(axis=1) + (lam / 2) * (W * W).sum(axis=1)
-
-    W = np.zeros((C, V)) if W is None else np.array(W, dtype=np.float64)
-    losses = row_losses(W)
-    history = []
-    for _ in range(max_iter):
-        history.append(float(losses.sum()))
-        P = F.softmax(W)                                           # (C, V)
-        dW = rn[:, None] * P - Nf + lam * W                        # (C, V) as counts engine
-        if np.abs(dW).max() < tol:
-            break
-        # H_i = diag(d_i) - a_i p_i p_i^T with a_i = r_i/n, d_i = a_i p_i + lam: Sherman-Morrison
-        a = rn[:, None]                                            # (C, 1)
-        u = P / (a * P + lam)                                      # (C, V) = D^-1 p
-        ug = (u * dW).sum(axis=1, keepdims=True)                   # (C, 1) p^T D^-1 dW
-        # 1 - a p^T D^-1 p = lam * sum(u), written so that no digits cancel
-        step = dW / (a * P + lam) + u * (a * ug) / (lam * u.sum(axis=1, keepdims=True))
-        # Backtracking per row (rows are independent): halve t_i until row i improves.
-        t = np.ones(C)
-        new_losses = row_losses(W - step)
-        slack = 64 * np.finfo(np.float64).eps * np.abs(losses)    # (C,) rounding noise
-        for _ in range(30):
-            worse = np.flatnonzero(new_losses > losses + slack)
-            if len(worse) == 0:
-                break
-            t[worse] /= 2
-            new_losses[worse] = row_losses(W[worse] - t[worse, None] * step[worse], worse)
-        t[new_losses > losses + slack] = 0                         # no progress: keep the row
-        W, losses = W - t[:, None] * step, np.minimum(new_losses, losses)
-    return W, history
 
 
 def _pairs_of_counts(contexts: np.ndarray, N: np.ndarray
@@ -396,8 +316,8 @@ class NGramModel(_ContextModel):
         reg : float >= 0, default 0.01
             ``reg * mean(W**2)``.
         solver : {"newton", "gd"}, optional
-            Default ``"newton"`` for joint (exact, from W = 0, float64; see
-            :func:`newton_rows` for reg 0)
+            Default ``"newton"`` for joint (exact, from W = 0, float64; with reg 0
+            the closed form, see :func:`minibigram.optim.newton`)
             and ``"gd"`` for concat (``steps`` of full-batch gradient descent at ``lr``
             from a standard normal W drawn from ``seed``, as the notebook).
         steps, lr, seed, dtype :
@@ -423,7 +343,7 @@ class NGramModel(_ContextModel):
         contexts, N = context_counts(X, ys, V)
         rng = np.random.default_rng(seed)
         if encoding == "joint" and solver == "newton":
-            W, history = newton_rows(N, reg)
+            W, history = newton(N, reg)   # rows decouple: exact, as for bigrams
             dtype = "float64"
         elif encoding == "joint":
             def loss_fn(W: np.ndarray) -> tuple[float, np.ndarray]:

@@ -103,7 +103,7 @@ def newton(N: np.ndarray, reg: float, W: np.ndarray | None = None, *, tol: float
 
     Parameters
     ----------
-    N : ndarray, shape (V, V)
+    N : ndarray, shape (V, V), or (C, V) for C distinct n-gram contexts
         Bigram counts (or total weights).
     reg : float
         L2 strength, ``reg * mean(W**2)``. With ``reg = 0`` there is no finite
@@ -149,7 +149,7 @@ def newton(N: np.ndarray, reg: float, W: np.ndarray | None = None, *, tol: float
         if callback is not None:
             callback(1, float(loss))
         return W, [float(loss)]
-    V = N.shape[0]
+    C, V = N.shape                                         # C = V, or C contexts (n-grams)
     n = N.sum()
     r = N.sum(axis=1) / n                                  # (V,) share of each context
     Nf = N / n                                             # (V, V)
@@ -160,7 +160,7 @@ def newton(N: np.ndarray, reg: float, W: np.ndarray | None = None, *, tol: float
         logp = F.log_softmax(W)                            # (V, V)
         return -(Nf * logp).sum(axis=1) + 0.5 * c * (W * W).sum(axis=1), logp
 
-    W = np.zeros((V, V)) if W is None else np.array(W, dtype=np.float64)
+    W = np.zeros((C, V)) if W is None else np.array(W, dtype=np.float64)
     f, logp = row_losses(W)                                # (V,)
     history: list[float] = []
     for k in range(1, max_iter + 2):
@@ -172,10 +172,10 @@ def newton(N: np.ndarray, reg: float, W: np.ndarray | None = None, *, tol: float
         if np.abs(g).max() < tol or k > max_iter:
             break
         H = r[:, None, None] * (p[:, :, None] * eye - p[:, :, None] * p[:, None, :])
-        H += c * eye                                       # (V, V, V) one Hessian per row
-        d = np.linalg.solve(H, g[:, :, None])[:, :, 0]     # (V, V) Newton steps
-        decrease = (g * d).sum(axis=1)                     # (V,) >= 0
-        t = np.ones(V)
+        H += c * eye                                       # (C, V, V) one Hessian per row
+        d = np.linalg.solve(H, g[:, :, None])[:, :, 0]     # (C, V) Newton steps
+        decrease = (g * d).sum(axis=1)                     # (C,) >= 0
+        t = np.ones(C)
         for _ in range(60):
             W_new = W - t[:, None] * d
             f_new, logp_new = row_losses(W_new)

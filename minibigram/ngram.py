@@ -32,7 +32,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import zipfile
 from collections.abc import Sequence
 from typing import Any, Callable, Union
 
@@ -422,6 +421,8 @@ def model_kind(path: PathLike) -> str:
     Returns "bigram" if the header cannot be read, so that :meth:`BigramModel.load`
     reports what exactly is wrong with the file.
     """
+    import zipfile  # here, not at the top: only loading needs it (CLI start-up)
+
     try:
         with np.load(os.fspath(path), allow_pickle=False) as z:
             return str(json.loads(str(z["meta"]))["kind"])

@@ -342,7 +342,7 @@ def test_every_kind_round_trips_and_is_detected(tmp_path):
         assert back.sample(4, seed=3) == m.sample(4, seed=3)
     with pytest.raises(mb.ModelFileError, match="counts model"):
         mb.BigramModel.load(tmp_path / "counts.npz")
-    with pytest.raises(mb.ModelFileError, match="does not exist"):
+    with pytest.raises(mb.MinibigramError, match="does not exist"):
         load_model(tmp_path / "missing.npz")
 
 

@@ -265,6 +265,13 @@ def test_newton_reaches_the_optimum_for_joint_contexts(names):
 
 # --- unseen contexts ------------------------------------------------------------------------
 
+def test_a_boundary_inside_a_scored_word_is_refused_or_skipped():
+    m = CountModel.fit(WORDS, context=2)
+    with pytest.raises(mb.DataError, match="boundary"):
+        m.nll(["an.na"])
+    assert m.log_prob("an.na", skip_unknown=True) == m.log_prob("anna")
+
+
 def test_unseen_joint_context_backs_off_to_uniform():
     # "dd" never occurs in training: the row after it is uniform, for both kinds.
     for m in (CountModel.fit(WORDS, context=2, smoothing=0), NGramModel.fit(WORDS, context=2)):

@@ -12,8 +12,8 @@ with its gradient, derived by hand (see ``functional`` for each step):
 - ``"onehot"``: the notebook made literal, with the explicit (n, V) one-hot matrix.
 - ``"index"``: ``onehot(xs) @ W`` is just ``W[xs]`` (row indexing), and
   ``onehot(xs).T @ dlogits`` adds each row of ``dlogits`` into row ``xs[k]`` of
-  ``dW`` (a scatter-add, ``np.bincount``). No one-hot matrix; the cost left is the row softmax over
-  the (n, V) logits.
+  ``dW`` (a scatter-add: one sum per context). No one-hot matrix; the cost left is the
+  row softmax over the (n, V) logits.
 - ``"counts"``: every example with the same context has the same logits, so the
   loss only needs the (V, V) count matrix ``N``. After one O(n) counting pass,
   each step is O(V**2), whatever n is.
@@ -141,12 +141,15 @@ def index_loss_and_grad(W: np.ndarray, xs: np.ndarray, ys: np.ndarray, reg: floa
 def _scatter_rows(xs: np.ndarray, dlogits: np.ndarray, C: int) -> np.ndarray:
     """``out[i] = sum of dlogits[k] over k with xs[k] = i``, shape (C, V), in float64.
 
-    np.bincount over the flat (row, column) index accumulates in float64, so summing
-    10**5 float32 rows one by one loses no more precision than the matmul would.
+    One sum per context, not per example. ``np.sum`` accumulates in float64 while
+    casting in small buffers, so summing 10**5 float32 rows loses no more precision
+    than the matmul would, and no (n, V) temporary is made (a flat n*V bincount
+    index would take more memory than the one-hot matrix it replaces).
     """
-    V = dlogits.shape[1]
-    flat = (xs[:, None] * V + np.arange(V)).ravel()       # (n*V,) index into out.ravel()
-    return np.bincount(flat, weights=dlogits.ravel(), minlength=C * V).reshape(C, V)
+    out = np.zeros((C, dlogits.shape[1]))
+    for i in np.flatnonzero(np.bincount(xs, minlength=C)):   # contexts with examples
+        out[i] = dlogits[xs == i].sum(axis=0, dtype=np.float64)
+    return out
 
 
 def counts_loss_and_grad(W: np.ndarray, N: np.ndarray,

@@ -208,14 +208,16 @@ def cross_entropy(logits: np.ndarray, targets: np.ndarray,
     n = len(targets)
     rows = np.arange(n)
     shifted = logits - logits.max(axis=1, keepdims=True)       # (n, V) every entry <= 0
-    e = np.exp(shifted)                                         # (n, V) in (0, 1], no overflow
+    shifted_y = shifted[rows, targets]                          # (n,)
+    e = np.exp(shifted, out=shifted)                            # (n, V) in (0, 1], in place
     sumexp = e.sum(axis=1, keepdims=True)                       # (n, 1) in [1, V]
-    logp_y = shifted[rows, targets] - np.log(sumexp[:, 0])      # (n,) log p of each target
+    logp_y = shifted_y - np.log(sumexp[:, 0])                   # (n,) log p of each target
     scale = (np.full(n, 1.0 / n) if weights is None
              else np.asarray(weights, dtype=np.float64) / np.sum(weights))
     loss = -float((scale * logp_y).sum())
     # backward, beside it: dL/dz_kj = scale_k (p_kj - [j = y_k])
-    dlogits = e / sumexp                                        # (n, V) probs
+    dlogits = e                                                 # (n, V) the same memory:
+    dlogits /= sumexp                                           # probs, no (n, V) copies
     dlogits[rows, targets] -= 1
     dlogits *= scale.astype(logits.dtype)[:, None]
     return loss, dlogits

@@ -1,0 +1,305 @@
+"""Speed benchmarks of minibigram, side by side with the notebook's torch code: one run, one table.
+
+    python benchmarks/run.py                 # the full run (a 1 GB counting file), a few minutes
+    python benchmarks/run.py --count-mb 64   # a quicker run
+
+Every measurement runs in a fresh subprocess (this file with ``--worker``), so
+peak memory is the growth of that process's resident set (Linux ``VmHWM`` reset
+through ``/proc/self/clear_refs``) over what it held before the measured code:
+honest for numpy and torch alike. Times are medians of repeats (wall clock).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+STEPS, LR, REG = 100, 50.0, 0.01          # the notebook's training loop
+
+
+# ---------------------------------------------------------------- measuring, in a worker
+
+
+def _status(key: str) -> int:
+    """A field of /proc/self/status in bytes (VmRSS: now, VmHWM: peak since the reset)."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1]) * 1024
+    raise RuntimeError(f"{key} not in /proc/self/status")
+
+
+def _measure(fn, repeats: int) -> dict:
+    """Median wall time of ``fn()`` over ``repeats`` runs and the peak RSS growth during them."""
+    before = _status("VmRSS")
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")                                       # reset the peak (VmHWM) to now
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return {"seconds": statistics.median(times), "peak_bytes": _status("VmHWM") - before}
+
+
+def _names_data():
+    import minibigram as mb
+    words = mb.load_words()
+    vocab = mb.Vocabulary.from_words(words)
+    xs, ys = mb.bigrams(words, vocab)
+    return mb, words, vocab, xs, ys
+
+
+def worker_train(variant: str, repeats: int) -> dict:
+    """The notebook's 100 full-batch steps (or Newton's solve) from data already in memory."""
+    mb, words, vocab, xs, ys = _names_data()
+    V = len(vocab)
+    if variant == "torch":
+        import torch
+        import torch.nn.functional as F
+        txs, tys = torch.tensor(xs), torch.tensor(ys)
+        num = txs.nelement()
+
+        def run():
+            g = torch.Generator().manual_seed(2147483647)
+            W = torch.randn((V, V), generator=g, requires_grad=True)
+            for _ in range(STEPS):
+                xenc = F.one_hot(txs, num_classes=V).float()   # the notebook rebuilds it each step
+                logits = xenc @ W
+                counts = logits.exp()
+                probs = counts / counts.sum(1, keepdims=True)
+                loss = -probs[torch.arange(num), tys].log().mean() + REG * (W**2).mean()
+                W.grad = None
+                loss.backward()
+                W.data += -LR * W.grad
+            return loss.item()
+        return _measure(run, repeats)
+    from minibigram.engines import counts_loss_and_grad, loss_and_grad
+    from minibigram.optim import gradient_descent, newton
+    W0 = mb.model.init_weights(V, 2147483647)
+    if variant == "newton":
+        def run():
+            N = mb.bigram_counts(xs, ys, V)                # the counting pass is included
+            return newton(N, REG)
+    elif variant == "counts":
+        def run():
+            N = mb.bigram_counts(xs, ys, V)                # the counting pass is included
+            return gradient_descent(lambda W: counts_loss_and_grad(W, N, REG), W0, STEPS, LR)
+    else:
+        def run():
+            return gradient_descent(lambda W: loss_and_grad(W, xs, ys, REG, engine=variant),
+                                    W0, STEPS, LR)
+    return _measure(run, repeats)
+
+
+def worker_sample(variant: str, n: int) -> dict:
+    """Names per second, Python strings out."""
+    mb, words, vocab, xs, ys = _names_data()
+    model = mb.BigramModel.fit(words)
+    if variant == "torch-loop":
+        import torch
+        import torch.nn.functional as F
+        W = torch.tensor(model.W)
+        itos = vocab.itos
+        V = len(vocab)
+
+        def run():
+            g = torch.Generator().manual_seed(2147483647)
+            names = []
+            for _ in range(n):                             # the notebook's sampling loop
+                out = []
+                ix = 0
+                while True:
+                    xenc = F.one_hot(torch.tensor([ix]), num_classes=V).float()
+                    logits = xenc @ W
+                    counts = logits.exp()
+                    p = counts / counts.sum(1, keepdims=True)
+                    ix = torch.multinomial(p, num_samples=1, replacement=True, generator=g).item()
+                    out.append(itos[ix])
+                    if ix == 0:
+                        break
+                names.append("".join(out))
+            return names
+    else:
+        def run():
+            return model.sample(n, seed=1, sampler=variant)
+    res = _measure(run, 3)
+    res["rate"] = n / res["seconds"]
+    return res
+
+
+def worker_count(path: str, repeats: int) -> dict:
+    import minibigram as mb
+    res = _measure(lambda: mb.count_bigrams(path), repeats)
+    res["rate"] = os.path.getsize(path) / res["seconds"]
+    return res
+
+
+# ---------------------------------------------------------------- the run
+
+
+def _worker(*args: str, env: dict | None = None) -> dict:
+    out = subprocess.run([sys.executable, os.path.abspath(__file__), "--worker", *args],
+                         check=True, capture_output=True, text=True, env=env)
+    return json.loads(out.stdout)
+
+
+def _make_ascii_file(folder: str, megabytes: int) -> str:
+    """names.txt repeated, one name per line, to at least ``megabytes`` MB."""
+    sys.path.insert(0, ROOT)
+    import minibigram as mb
+    block = ("\n".join(mb.load_words()) + "\n").encode("ascii")
+    block *= max(1, (1 << 22) // len(block))               # ~4 MB per write
+    path = os.path.join(folder, "corpus.txt")
+    with open(path, "wb") as f:
+        for _ in range(-(-megabytes * 10**6 // len(block))):
+            f.write(block)
+    return path
+
+
+def _process_times(runs: int) -> tuple[float, float]:
+    """Median wall time of 'python -c "import numpy"' and 'python -m minibigram train'.
+
+    Both run as an installed package would: with compiled bytecode (kept in a
+    temporary PYTHONPYCACHEPREFIX, warmed by one run), alternating, so noise on
+    this shared machine hits both alike.
+    """
+    with tempfile.TemporaryDirectory() as pyc:
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        env.update(PYTHONPYCACHEPREFIX=pyc, PYTHONPATH=ROOT)
+        cmds = ([sys.executable, "-c", "import numpy"],
+                [sys.executable, "-m", "minibigram", "train"])
+        times: list[list[float]] = [[], []]
+        for i in range(runs + 1):
+            for k, cmd in enumerate(cmds):
+                t = time.perf_counter()
+                subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env=env)
+                if i:                                      # run 0 warms the bytecode cache
+                    times[k].append(time.perf_counter() - t)
+    return statistics.median(times[0]), statistics.median(times[1])
+
+
+def _machine() -> str:
+    import numpy
+    cpu = "unknown CPU"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    try:
+        import torch
+        torch_v = f", torch {torch.__version__} ({torch.get_num_threads()} threads)"
+    except ImportError:
+        torch_v = ", torch not installed"
+    return (f"{os.cpu_count()} cores (nproc), {cpu}; Python {platform.python_version()}, "
+            f"numpy {numpy.__version__}{torch_v}")
+
+
+def _mb(b: float) -> str:
+    return f"{b / 1e6:+.1f} MB"
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--count-mb", type=int, default=1024,
+                   help="size of the generated ASCII file to count (default 1024 MB)")
+    p.add_argument("--cli-runs", type=int, default=9, help="process runs each (default 9)")
+    p.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.worker:
+        sys.path.insert(0, ROOT)
+        kind, variant, arg = args.worker
+        fn = {"train": worker_train, "sample": worker_sample, "count": worker_count}[kind]
+        print(json.dumps(fn(variant, int(arg))))
+        return
+    try:
+        import torch  # noqa: F401
+        have_torch = True
+    except ImportError:
+        have_torch = False
+    sys.path.insert(0, ROOT)
+    from minibigram.sampling import SAMPLERS
+
+    rows: list[tuple[str, str, str, str, str, str]] = []
+    t0 = time.perf_counter()
+
+    # Training: the notebook's 100 steps.
+    train = {}
+    # The three slow ones run once (100 steps already average out the noise).
+    for variant, repeats in (("torch", 1), ("onehot", 1), ("index", 1), ("counts", 21),
+                             ("newton", 21)):
+        if variant == "torch" and not have_torch:
+            continue
+        train[variant] = _worker("train", variant, str(repeats))
+    base = train.get("torch", {}).get("seconds")
+    targets = {"counts": ">= 1000x torch", "index": "<= onehot time and memory"}
+    for variant, r in train.items():
+        name = {"torch": "torch notebook loop", "newton": "newton (to max|dW| < 1e-10)"}.get(
+            variant, f"numpy {variant} engine")
+        ratio = f"{base / r['seconds']:,.0f}x" if base else "-"
+        met = ""
+        if variant == "counts" and base:
+            met = f"{targets['counts']}: {'met' if base / r['seconds'] >= 1000 else 'NOT met'}"
+        if variant == "index":
+            ok = (r["seconds"] <= train["onehot"]["seconds"]
+                  and r["peak_bytes"] < train["onehot"]["peak_bytes"])
+            met = f"{targets['index']}: {'met' if ok else 'NOT met'}"
+        rows.append(("train, 100 steps", name, f"{r['seconds'] * 1e3:,.1f} ms", ratio,
+                     _mb(r["peak_bytes"]), met))
+
+    # Sampling: names per second.
+    sample = {}
+    if have_torch:
+        sample["torch-loop"] = _worker("sample", "torch-loop", "300")
+    for name in SAMPLERS:
+        sample[name] = _worker("sample", name, "1000000" if name == "numpy" else "3000")
+    base = sample.get("torch-loop", {}).get("rate")
+    for variant, r in sample.items():
+        ratio = f"{r['rate'] / base:,.0f}x" if base else "-"
+        met = ""
+        if variant == "numpy":
+            ok = r["rate"] >= 1e6 and (not base or r["rate"] >= 150 * base)
+            met = f">= 1M/s and >= 150x torch: {'met' if ok else 'NOT met'}"
+        label = "torch notebook loop" if variant == "torch-loop" else f"sampler {variant!r}"
+        rows.append(("sample names", label, f"{r['rate']:,.0f} names/s", ratio,
+                     _mb(r["peak_bytes"]), met))
+
+    # Counting a large ASCII file in a stream.
+    with tempfile.TemporaryDirectory() as folder:
+        path = _make_ascii_file(folder, args.count_mb)
+        size = os.path.getsize(path)
+        r = _worker("count", path, "1")
+    ok = r["rate"] >= 100e6 and r["peak_bytes"] < 100e6
+    rows.append((f"count {size / 1e6:,.0f} MB ASCII", "count_bigrams (file in page cache)",
+                 f"{r['rate'] / 1e6:,.0f} MB/s", "-", _mb(r["peak_bytes"]),
+                 f">= 100 MB/s, < 100 MB: {'met' if ok else 'NOT met'}"))
+
+    # The CLI as a whole process.
+    t_np, t_cli = _process_times(args.cli_runs)
+    rows.append(("whole process", 'python -c "import numpy"', f"{t_np * 1e3:,.0f} ms", "1x",
+                 "-", ""))
+    rows.append(("whole process", "minibigram train", f"{t_cli * 1e3:,.0f} ms",
+                 f"{t_cli / t_np:.2f}x", "-",
+                 f"<= 2x import numpy: {'met' if t_cli <= 2 * t_np else 'NOT met'}"))
+
+    head = ("task", "variant", "time or rate", "vs torch", "peak memory", "target")
+    widths = [max(len(r[i]) for r in (*rows, head)) for i in range(len(head))]
+    print(f"Machine: {_machine()}")
+    print("| " + " | ".join(h.ljust(w) for h, w in zip(head, widths)) + " |")
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for r in rows:
+        print("| " + " | ".join(c.ljust(w) for c, w in zip(r, widths)) + " |")
+    print(f"(benchmark wall time {time.perf_counter() - t0:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()

@@ -16,7 +16,8 @@ from typing import Callable
 
 import numpy as np
 
-from .engines import ENGINES, loss_and_grad
+from .data import context_codes
+from .engines import ENGINES, concat_loss_and_grad, loss_and_grad
 from .errors import SettingsError
 
 # (eps, rtol, atol) by the precision of x; see the Notes of gradcheck.
@@ -26,6 +27,7 @@ _N_LARGEST = 10  # entries of largest |gradient| always checked when subsampling
 _N_WORST = 5  # entries listed in a result
 # (V, n, reg) of the random problems check_engines runs every engine on
 ENGINE_CASES = ((2, 5, 0.0), (7, 60, 0.1), (27, 400, 0.01))
+CHECKED_ENGINES = (*ENGINES, "concat")
 
 
 class GradcheckError(AssertionError):
@@ -293,45 +295,69 @@ def assert_gradcheck(f: Callable[[np.ndarray], tuple[float, np.ndarray]], x: np.
     return result
 
 
-def check_engines(engines: tuple[str, ...] = ENGINES,
+def check_engines(engines: tuple[str, ...] = CHECKED_ENGINES,
                   dtypes: tuple[str, ...] = ("float64", "float32"),
-                  seed: int = 0) -> list[tuple[dict, GradcheckResult]]:
-    """Gradient-check :func:`~minibigram.loss_and_grad` of each engine on random problems.
+                  contexts: tuple[int, ...] = (1,), seed: int = 0,
+                  max_entries: int | None = 1000) -> list[tuple[dict, GradcheckResult]]:
+    """Gradient-check every engine's hand-derived gradient on random problems.
 
     Parameters
     ----------
     engines : tuple of str
-        Engines to check, from ``ENGINES``.
+        From :data:`CHECKED_ENGINES`: the three engines of
+        :func:`~minibigram.loss_and_grad` (the ``"joint"`` encoding: one row of
+        ``W`` per context) and ``"concat"`` (:func:`~minibigram.engines.concat_loss_and_grad`,
+        ``W`` of shape (K, V, V)).
     dtypes : tuple of str
         ``"float64"`` and/or ``"float32"``: the dtype of ``W``, so of the
         analytic gradient; each dtype uses its default tolerances.
+    contexts : tuple of int
+        Context lengths K. K = 1 is the bigram: the joint ``W`` is (V, V). For
+        K > 1 it is (C, V), one row per distinct context drawn.
     seed : int, default 0
-        Seed of the random ``W ~ N(0, 1)`` and ``(xs, ys)`` ids.
+        Seed of the random ``W ~ N(0, 1)``, contexts and targets.
+    max_entries : int or None, default 1000
+        Passed to :func:`gradcheck` (None: check every entry).
 
     Returns
     -------
     list of (case, GradcheckResult)
-        One per (problem, engine, dtype); ``case`` holds ``engine``, ``V``,
-        ``n``, ``reg`` and ``dtype``.
+        One per (K, problem, engine, dtype); ``case`` holds ``engine``, ``K``,
+        ``shape`` (of ``W``), ``n``, ``reg`` and ``dtype``.
 
     Notes
     -----
-    The problems are :data:`ENGINE_CASES`; every entry of ``W`` is checked.
-    Every engine and dtype sees the same ``W`` and data for a given problem,
-    so rows are comparable. Other model kinds (e.g. longer contexts) plug in
-    here as further problems with their own ``f(W) -> (loss, dW)``.
+    The problems are :data:`ENGINE_CASES`. For a given K and problem every
+    engine and dtype sees the same data (and the joint engines the same
+    ``W``), so rows are comparable.
     """
     rng = np.random.default_rng(seed)
     rows = []
-    for V, n, reg in ENGINE_CASES:
-        W = rng.standard_normal((V, V))  # (V, V)
-        xs, ys = rng.integers(0, V, n), rng.integers(0, V, n)  # (n,)
-        for engine in engines:
-            for dtype in dtypes:
-                result = gradcheck(
-                    lambda W, engine=engine, reg=reg, xs=xs, ys=ys:
-                        loss_and_grad(W, xs, ys, reg=reg, engine=engine),
-                    W.astype(dtype))
-                case = {"engine": engine, "V": V, "n": n, "reg": reg, "dtype": dtype}
-                rows.append((case, result))
+    for K in contexts:
+        for V, n, reg in ENGINE_CASES:
+            X, ys = rng.integers(0, V, (n, K)), rng.integers(0, V, n)  # (n, K), (n,)
+            if K == 1:
+                xs, C = X[:, 0], V  # the bigram: every character has its row
+            else:  # joint encoding: a row per distinct context, as NGramModel stores them
+                _, xs = np.unique(context_codes(X, V), return_inverse=True)
+                xs = xs.ravel()
+                C = int(xs.max()) + 1
+            W_joint = rng.standard_normal((C, V))  # (C, V)
+            W_concat = rng.standard_normal((K, V, V))  # (K, V, V)
+            for engine in engines:
+                if engine == "concat":
+                    W = W_concat
+
+                    def f(W, X=X, ys=ys, reg=reg):
+                        return concat_loss_and_grad(W, X, ys, reg)
+                else:
+                    W = W_joint
+
+                    def f(W, xs=xs, ys=ys, reg=reg, engine=engine):
+                        return loss_and_grad(W, xs, ys, reg=reg, engine=engine)
+                for dtype in dtypes:
+                    result = gradcheck(f, W.astype(dtype), max_entries=max_entries)
+                    case = {"engine": engine, "K": K, "shape": list(W.shape), "n": n,
+                            "reg": reg, "dtype": dtype}
+                    rows.append((case, result))
     return rows

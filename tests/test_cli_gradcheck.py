@@ -7,9 +7,11 @@ import json
 import subprocess
 import sys
 
-from minibigram import ENGINES, loss_and_grad
+import numpy as np
+
+from minibigram import loss_and_grad
 from minibigram.cli import main
-from minibigram.gradcheck import ENGINE_CASES
+from minibigram.gradcheck import CHECKED_ENGINES, ENGINE_CASES
 
 
 def run(*args):
@@ -22,23 +24,40 @@ def test_every_engine_and_dtype_passes_json():
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     checks = out["checks"]
-    assert out["ok"] and len(checks) == len(ENGINE_CASES) * len(ENGINES) * 2
+    assert out["ok"] and len(checks) == len(ENGINE_CASES) * len(CHECKED_ENGINES) * 2
     assert {(c["engine"], c["dtype"]) for c in checks} == {
-        (e, d) for e in ENGINES for d in ("float64", "float32")}
-    for c in checks:
-        assert c["ok"] and c["max_rel_error"] <= c["rtol"] and c["n_checked"] == c["V"] ** 2
+        (e, d) for e in CHECKED_ENGINES for d in ("float64", "float32")}
+    for c in checks:  # K = 1: every entry of the small W checked
+        assert c["ok"] and c["max_rel_error"] <= c["rtol"] and c["K"] == 1
+        assert c["n_checked"] == np.prod(c["shape"]) <= 27 * 27
 
 
 def test_human_output_and_selection():
     r = run("--engine", "counts", "--engine", "index", "--dtype", "float64")
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
-    assert lines[0].split()[:3] == ["engine", "shape", "dtype"]
+    assert lines[0].split()[:4] == ["engine", "K", "W", "shape"]
     rows = lines[1:-1]
     assert len(rows) == 2 * len(ENGINE_CASES)
     assert {ln.split()[0] for ln in rows} == {"counts", "index"}
-    assert all(ln.split()[4] == "float64" and ln.endswith("pass") for ln in rows)
+    assert all("float64" in ln.split() and ln.endswith("pass") for ln in rows)
     assert lines[-1] == f"{len(rows)} of {len(rows)} checks passed"
+
+
+def test_longer_contexts_check_joint_and_concat():
+    r = run("--context", "2,3", "--engine", "counts", "--engine", "concat", "--dtype", "float64",
+            "--max-entries", "100", "--json")
+    assert r.returncode == 0, r.stderr
+    checks = json.loads(r.stdout)["checks"]
+    assert len(checks) == 2 * len(ENGINE_CASES) * 2 and all(c["ok"] for c in checks)
+    for c in checks:
+        assert c["n_checked"] == min(100, np.prod(c["shape"]))
+        if c["engine"] == "concat":
+            V = c["shape"][1]
+            assert c["shape"] == [c["K"], V, V]
+        else:  # joint: one row per distinct context drawn, at most n and V**K
+            C, V = c["shape"]
+            assert 1 <= C <= min(c["n"], V ** c["K"])
 
 
 def test_wrong_gradient_exits_1(monkeypatch, capsys):

@@ -16,6 +16,7 @@ from minibigram import (
     gradcheck,
     loss_and_grad,
 )
+from minibigram.engines import concat_loss_and_grad
 
 V, N, REG = 7, 40, 0.1
 
@@ -112,6 +113,19 @@ def test_fails_on_single_entry_off_by_1e_4(problem, engine, relative):
     assert isinstance(info.value, AssertionError)
     report = str(info.value)
     assert "FAILED" in report and "(2, 3)" in report and "1 of 49" in report
+
+
+def test_concat_encoding_passes_and_fails_on_swapped_positions():
+    rng = np.random.default_rng(3)
+    W = rng.standard_normal((2, 5, 5))  # (K, V, V)
+    X, ys = rng.integers(0, 5, (30, 2)), rng.integers(0, 5, 30)
+
+    def f(W):
+        return concat_loss_and_grad(W, X, ys, REG)
+
+    assert assert_gradcheck(f, W).n_checked == W.size
+    assert not gradcheck(lambda W: (f(W)[0], f(W)[1][::-1]), W).ok
+    assert not gradcheck(lambda W: (f(W)[0], f(W)[1] * len(ys)), W).ok
 
 
 def test_near_zero_entries_use_atol():

@@ -1,4 +1,4 @@
-"""Properties of the loss and its gradient over V, n, reg, weights, dtypes and engines.
+"""Properties of the loss and its gradient over V, n, reg, weights, dtypes, engines and contexts.
 
 Hypothesis draws the problems; ``derandomize=True`` makes every run (and CI) try
 the same examples, so a failure here is reproducible, never flaky.
@@ -13,6 +13,8 @@ from hypothesis import strategies as st
 
 from minibigram import ENGINES, assert_gradcheck, loss_and_grad
 from minibigram import functional as F
+from minibigram.data import context_codes
+from minibigram.engines import concat_loss_and_grad
 
 PROPS = settings(max_examples=200, deadline=None, derandomize=True, database=None)
 
@@ -109,3 +111,49 @@ def test_l2_term_alone_has_gradient_2_reg_W_over_size(problem, reg, dtype, engin
     np.testing.assert_allclose(loss - loss0, reg * np.mean(W.astype(np.float64) ** 2),
                                rtol=10 * rtol, atol=10 * atol * max(1.0, loss))
     assert_gradcheck(lambda W: (F.l2(W, reg), F.l2_backward(W, reg)), W)
+
+
+@st.composite
+def context_problems(draw):
+    """(K, V, X (n, K), ys (n,), weights or None) for the n-gram encodings."""
+    K, V, n = draw(st.integers(1, 3)), draw(st.integers(2, 5)), draw(st.integers(1, 25))
+    X = draw(hnp.arrays(np.int64, (n, K), elements=st.integers(0, V - 1)))
+    ys = draw(hnp.arrays(np.int64, n, elements=st.integers(0, V - 1)))
+    weights = None
+    if draw(st.booleans()):
+        weights = draw(hnp.arrays(np.float64, n, elements=st.floats(0.1, 3.0)))
+    return K, V, X, ys, weights
+
+
+@PROPS
+@given(context_problems(), regs, dtypes, engines, st.integers(0, 2**32 - 1))
+def test_context_encodings_gradients_equal_finite_differences(problem, reg, dtype, engine, seed):
+    K, V, X, ys, weights = problem
+    rng = np.random.default_rng(seed)
+    # joint: one row per distinct context, ids as NGramModel assigns them
+    _, xs = np.unique(context_codes(X, V), return_inverse=True)
+    xs = xs.ravel()
+    W = rng.normal(0, 2, (int(xs.max()) + 1, V)).astype(dtype)  # (C, V)
+    assert_gradcheck(lambda W: loss_and_grad(W, xs, ys, reg, engine, weights), W)
+    # concat: logits = W[0, X[:, 0]] + ... + W[K-1, X[:, K-1]]
+    W3 = rng.normal(0, 2, (K, V, V)).astype(dtype)
+    assert_gradcheck(lambda W: concat_loss_and_grad(W, X, ys, reg, weights), W3)
+
+
+@PROPS
+@given(context_problems(), dtypes, st.integers(0, 2**32 - 1), st.floats(-10.0, 10.0))
+def test_concat_row_shift_leaves_data_loss_unchanged(problem, dtype, seed, c):
+    K, V, X, ys, weights = problem
+    rng = np.random.default_rng(seed)
+    W = rng.normal(0, 2, (K, V, V))
+    rtol, atol = _tol(dtype)
+    loss, dW = concat_loss_and_grad(W.astype(dtype), X, ys, 0.0, weights)
+    shifted = W.copy()
+    shifted[rng.integers(K), rng.integers(V)] += c  # moves every logit of some examples by c
+    loss_shifted, _ = concat_loss_and_grad(shifted.astype(dtype), X, ys, 0.0, weights)
+    np.testing.assert_allclose(loss_shifted, loss, rtol=10 * rtol, atol=atol)
+    np.testing.assert_allclose(dW.sum(axis=2), 0.0, rtol=0, atol=10 * atol)
+    if K == 1:  # one position is the bigram network
+        loss1, dW1 = loss_and_grad(W[0].astype(dtype), X[:, 0], ys, 0.0, "onehot", weights)
+        np.testing.assert_allclose(loss, loss1, rtol=rtol, atol=atol)
+        np.testing.assert_allclose(dW[0], dW1, rtol=rtol, atol=atol)

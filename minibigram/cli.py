@@ -233,7 +233,7 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     from .plot import plot_bigrams, plot_loss_curve, save_figure
 
     check_writable(args.out)
-    model = BigramModel.load(args.model)
+    model = load_model(args.model)
     fig = (plot_loss_curve if args.loss_curve else plot_bigrams)(model)
     save_figure(fig, args.out)
     print(f"wrote {args.out}")

@@ -46,12 +46,11 @@ def plot_bigrams(model: Any) -> Any:
 
     Parameters
     ----------
-    model : BigramModel or a one-character-context model
-        A :class:`~minibigram.BigramModel` shows its probabilities
-        ``P[i, j] = softmax(W)[i, j]`` (each row sums to 1); a count model
-        (``kind == "counts"``) shows its counts ``N[i, j]``, the lecture's table.
-        A model with ``contexts`` gets one row per previous character; contexts
-        never seen in training are blank rows.
+    model : BigramModel, CountModel or NGramModel with a context of 1
+        A :class:`~minibigram.BigramModel` (or an NGramModel) shows its
+        probabilities ``P[i, j] = softmax(W)[i, j]`` (each row sums to 1); a
+        :class:`~minibigram.CountModel` shows its counts ``N[i, j]``, the
+        lecture's table.
 
     Returns
     -------
@@ -65,20 +64,18 @@ def plot_bigrams(model: Any) -> Any:
     DependencyError
         If matplotlib is not installed.
     """
-    V = model.V
+    V, K = model.V, getattr(model, "K", 1)
+    if K != 1:
+        raise DataError(f"the model predicts from {K} previous characters, but the table has "
+                        "one previous character per row: plot a model trained with a context "
+                        "of 1.")
     if getattr(model, "kind", None) == "counts":   # the count model: counts, not P
-        table, what = np.asarray(model.N), "counts N[i, j]"
-    else:
+        table, what = np.zeros((V, V), dtype=model.N.dtype), "counts N[i, j]"
+        table[model.contexts[:, 0]] = model.N      # (C, V) rows of the contexts seen
+    elif hasattr(model, "probs"):                  # BigramModel
         table, what = np.asarray(model.probs(), dtype=np.float64), "probabilities P[j | i]"
-    contexts = getattr(model, "contexts", None)
-    if contexts is not None:   # a context model has a row per context seen in training
-        if contexts.shape[1] != 1:
-            raise DataError(f"the model predicts from {contexts.shape[1]} previous characters, "
-                            "but the table has one previous character per row: plot a model "
-                            "trained with a context of 1.")
-        full = np.zeros((V, V), dtype=table.dtype)
-        full[contexts[:, 0]] = table
-        table = full
+    else:   # a context model with K = 1: its table of every context is (V, V)
+        table, what = np.asarray(model._table(), dtype=np.float64), "probabilities P[j | i]"
     if what.startswith("counts"):
         labels = [[f"{n:.0f}" for n in row] for row in table.tolist()]
     else:
@@ -116,6 +113,9 @@ def plot_loss_curve(model: Any) -> Any:
         If matplotlib is not installed.
     """
     history = list(getattr(model, "history", []))
+    if not history and getattr(model, "kind", None) == "counts":
+        raise DataError("a count model is counted, not trained, so it has no loss curve: plot "
+                        "its table without --loss-curve.")
     if not history:
         raise DataError("the model has no loss history (it was trained for 0 steps): train it "
                         "for at least one step, or plot its table without --loss-curve.")

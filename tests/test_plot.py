@@ -6,7 +6,16 @@ import sys
 import numpy as np
 import pytest
 
-from minibigram import BigramModel, DataError, DependencyError, SettingsError
+from minibigram import (
+    BigramModel,
+    CountModel,
+    DataError,
+    DependencyError,
+    NGramModel,
+    SettingsError,
+    bigram_counts,
+    bigrams,
+)
 from minibigram.plot import plot_bigrams, plot_loss_curve, save_figure
 
 pytest.importorskip("matplotlib")
@@ -37,19 +46,30 @@ def test_table_labels_every_cell_with_its_bigram_and_probability(model):
     assert np.allclose(image, P)
 
 
-def test_count_table_shows_counts():
-    class Counts:   # a count model's interface: kind, vocab, contexts (C, 1), N (C, V)
-        kind = "counts"
-        vocab = BigramModel.fit(["ab"], steps=0).vocab
-        V = 3
-        contexts = np.array([[0], [2]])
-        N = np.array([[0, 5, 0], [12, 0, 1]])
+def test_count_model_shows_its_counts():
+    words = ["anna", "bob", "zoë"]
+    m = CountModel.fit(words, context=1)
+    texts = _texts(plot_bigrams(m))
+    vocab = m.vocab
+    N = bigram_counts(*bigrams(words, vocab), len(vocab))
+    assert texts[1::2] == [str(n) for n in N.ravel()]
+    with pytest.raises(DataError, match="counted, not trained"):
+        plot_loss_curve(m)
 
-    # row 1 ("a") was never a context: a blank row of zeros
-    assert _texts(plot_bigrams(Counts()))[1::2] == ["0", "5", "0", "0", "0", "0", "12", "0", "1"]
-    Counts.contexts = np.array([[0, 1], [2, 2]])
+
+@pytest.mark.parametrize("encoding", ["joint", "concat"])
+def test_ngram_model_with_one_character_of_context(encoding):
+    words = ["anna", "bob", "zoë"]
+    m = NGramModel.fit(words, context=1, encoding=encoding, steps=3)
+    values = [float("0" + t) for t in _texts(plot_bigrams(m))[1::2]]
+    P = np.exp(m._row_logp(np.arange(m.V)[:, None]))
+    assert np.allclose(values, P.ravel(), atol=5e-4)
+
+
+def test_longer_contexts_are_refused():
+    m = CountModel.fit(["anna", "bob"], context=2)
     with pytest.raises(DataError, match="predicts from 2 previous characters"):
-        plot_bigrams(Counts())
+        plot_bigrams(m)
 
 
 def test_loss_curve_draws_the_history(model):
@@ -94,3 +114,12 @@ def test_without_matplotlib_a_clear_error(monkeypatch, model, tmp_path, capsys):
                  str(tmp_path / "x.png")]) == 2
     assert capsys.readouterr().err == f"minibigram: error: {expected}\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.npz"]
+
+
+def test_plot_command_loads_any_model_kind(tmp_path):
+    CountModel.fit(["anna", "bob"], context=1).save(tmp_path / "c.npz")
+    r = subprocess.run([sys.executable, "-m", "minibigram", "plot", "--model", "c.npz",
+                        "--out", "c.png"], cwd=tmp_path, capture_output=True, text=True,
+                       timeout=180)
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+    assert (tmp_path / "c.png").read_bytes().startswith(b"\x89PNG")

@@ -321,9 +321,9 @@ def _add_beyond_bigram_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--context", type=_context, default=1, metavar="K",
                    help="characters of context (default 1: bigrams)")
     p.add_argument("--encoding", choices=ENCODINGS, default="joint",
-                   help="network input for K > 1: one row per seen context (joint, solved "
-                        "exactly by Newton whatever --solver says) or K one-hots (concat, "
-                        "--steps of gradient descent at --lr)")
+                   help="network input for K > 1: one row per seen context (joint) or K "
+                        "one-hots (concat); both solved exactly by Newton's method, whatever "
+                        "--solver says (concat needs --reg > 0)")
     p.add_argument("--smoothing", type=_finite_float, default=1.0, metavar="k",
                    help="add-k smoothing of the count model (default 1)")
     p.add_argument("--split", type=_split, metavar="TR/DEV/TE",
@@ -442,9 +442,6 @@ def _add_sweep_parser(sub: Any) -> None:
     p.add_argument("--smoothing", type=_list_of(_finite_float), default=[0, 0.01, 0.1, 0.5, 1],
                    metavar="k,...", help="count-model add-k values (default 0,0.01,0.1,0.5,1)")
     p.add_argument("--encoding", choices=ENCODINGS, default="joint")
-    p.add_argument("--steps", type=_positive_int, default=100, help="gradient steps (concat)")
-    p.add_argument("--lr", type=_finite_float, default=50.0, help="learning rate (concat)")
-    p.add_argument("--seed", type=int, default=NOTEBOOK_SEED, help="initial W (concat)")
     p.add_argument("--split", type=_split, default=(0.8, 0.1, 0.1), metavar="TR/DEV/TE",
                    help="default 80/10/10")
     p.add_argument("--split-seed", type=int, default=42, help="default 42")
@@ -460,7 +457,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     words = load_words(args.data)
     r = sweep(words, kinds=args.model_kind, contexts=args.context, regs=args.reg,
               smoothings=args.smoothing, encoding=args.encoding, fractions=args.split,
-              split_seed=args.split_seed, steps=args.steps, lr=args.lr, seed=args.seed)
+              split_seed=args.split_seed)
     if args.json:
         _emit_json(_finite_or_none(r))
         return 0

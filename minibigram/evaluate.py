@@ -25,7 +25,7 @@ def fit_kind(kind: str, words: Sequence[str], *, context: int = 1, encoding: str
     """Fit one model of ``kind`` ("network" or "counts") with its hyperparameter ``value``.
 
     ``value`` is ``reg`` for the network and the smoothing ``k`` for the count model;
-    ``gd`` (steps, lr, seed) reaches the network's gradient descent (concat).
+    ``gd`` (solver, steps, lr, seed, dtype) reaches :meth:`NGramModel.fit`.
     """
     if kind == "counts":
         return CountModel.fit(words, smoothing=value, context=context, vocab=vocab)
@@ -59,7 +59,7 @@ def sweep(words: Sequence[str], *, kinds: Sequence[str] = ("network", "counts"),
     encoding : {"joint", "concat"}, the network's encoding
     fractions : train/dev/test fractions
     split_seed : int
-    gd : steps, lr, seed for gradient descent (concat)
+    gd : solver, steps, lr, seed, passed to :meth:`NGramModel.fit`
 
     Returns
     -------

@@ -12,7 +12,8 @@ Two model kinds share one surface (``fit``, ``sample``, ``log_prob``, ``nll``,
     one-hot over contexts. The network counterpart of the count table; its rows
     decouple, so it is solved exactly by Newton's method.
   - ``"concat"``: K one-hots concatenated, ``logits = W[0, c_1] + ... + W[K-1, c_K]``
-    with ``W`` of shape (K, V, V), trained by gradient descent.
+    with ``W`` of shape (K, V, V), solved by Newton's method with its full Hessian
+    (:func:`concat_newton`); it has no row per context, so no context is unseen.
 
 Both train on sufficient statistics, the (distinct context, target) counts of
 :func:`minibigram.data.context_counts`, never on the raw examples.
@@ -64,6 +65,85 @@ def _check_nonneg(name: str, value: float) -> None:
     if not (isinstance(value, (int, float)) and not isinstance(value, bool)
             and math.isfinite(value) and value >= 0):
         raise SettingsError(f"{name} must be a finite number >= 0, got {value!r}.")
+
+
+def concat_newton(contexts: np.ndarray, N: np.ndarray, reg: float, tol: float = 1e-10,
+                  max_iter: int = 50) -> tuple[np.ndarray, list[float]]:
+    """Solve the concat network exactly: damped Newton with the full (K V V)^2 Hessian.
+
+    Parameters
+    ----------
+    contexts : ndarray of int, shape (C, K)
+        The distinct contexts (oldest character first).
+    N : ndarray, shape (C, V)
+        Their target counts (the sufficient statistics).
+    reg : float > 0
+        ``reg * mean(W**2)``; with reg 0 the Hessian is singular (adding a vector to
+        every row of ``W[p]`` and subtracting it from every row of ``W[q]`` changes no
+        logit) and there may be no finite optimum.
+    tol : float
+        Stop once ``max |dW| < tol``.
+    max_iter : int
+
+    Returns
+    -------
+    W : ndarray, shape (K, V, V), float64
+    history : list of float
+        The loss of every iterate, the last one included.
+
+    Notes
+    -----
+    With ``z_c = sum_p W[p, c_p]`` the logits of context ``c``, ``a_c = r_c / n`` and
+    ``p_c = softmax(z_c)``, the data loss has ``d2L/dz_c2 = a_c (diag(p_c) - p_c p_c^T)``
+    and ``dz_c / dW[p, x, :] = [c_p = x] I``. So the Hessian block of rows ``W[p, x]``
+    and ``W[q, y]`` is the sum of ``a_c (diag(p_c) - p_c p_c^T)`` over the contexts with
+    ``c_p = x`` and ``c_q = y``, plus ``(2 reg / W.size) I`` on the diagonal. Each block
+    pair (p, q) is one sort-and-``np.add.reduceat`` over the C contexts; the step solves
+    the (K V^2)-square system, then halves until the Armijo condition holds.
+    """
+    if not reg > 0:
+        raise SettingsError("the concat encoding's Newton solver needs reg > 0: add reg, or "
+                            "use solver='gd'.")
+    C, K = contexts.shape
+    V = N.shape[1]
+    Nf = np.asarray(N, dtype=np.float64) / N.sum()               # (C, V)
+    a = Nf.sum(axis=1)                                           # (C,) share of each context
+    lam = 2 * reg / (K * V * V)
+    Xc, tc, wc = _pairs_of_counts(contexts, N)                   # for the loss and gradient
+
+    def loss_grad(W: np.ndarray) -> tuple[float, np.ndarray]:
+        return concat_loss_and_grad(W, Xc, tc, reg, wc)
+
+    W = np.zeros((K, V, V))
+    loss, g = loss_grad(W)
+    history: list[float] = []
+    for _ in range(max_iter + 1):
+        history.append(loss)
+        if np.abs(g).max() < tol or len(history) > max_iter:
+            break
+        P = F.softmax(W[np.arange(K), contexts].sum(axis=1))     # (C, V)
+        S = a[:, None, None] * (P[:, :, None] * np.eye(V) - P[:, :, None] * P[:, None, :])
+        H = np.zeros((K, V, V, K, V, V))                         # [p, x, i, q, y, j]
+        for p in range(K):
+            for q in range(p, K):
+                key = contexts[:, p] * V + contexts[:, q]        # (C,) which block gets S_c
+                order = np.argsort(key, kind="stable")
+                uniq, start = np.unique(key[order], return_index=True)
+                blocks = np.add.reduceat(S[order], start, axis=0)   # (U, V, V), symmetric
+                H[p, uniq // V, :, q, uniq % V, :] = blocks
+                H[q, uniq % V, :, p, uniq // V, :] = blocks      # H is symmetric
+        H = H.reshape(K * V * V, K * V * V)
+        H[np.diag_indices_from(H)] += lam
+        d = np.linalg.solve(H, g.ravel()).reshape(K, V, V)      # Newton step
+        decrease = float((g * d).sum())
+        t = 1.0
+        for _ in range(60):
+            new_loss, new_g = loss_grad(W - t * d)
+            if new_loss <= loss - 0.25 * t * decrease + 8 * np.finfo(float).eps * abs(loss):
+                break
+            t /= 2
+        W, loss, g = W - t * d, new_loss, new_g
+    return W, history
 
 
 def _pairs_of_counts(contexts: np.ndarray, N: np.ndarray
@@ -319,11 +399,12 @@ class NGramModel(_ContextModel):
         encoding : {"joint", "concat"}, default "joint"
         reg : float >= 0, default 0.01
             ``reg * mean(W**2)``.
-        solver : {"newton", "gd"}, optional
-            Default ``"newton"`` for joint (exact, from W = 0, float64; with reg 0
-            the closed form, see :func:`minibigram.optim.newton`)
-            and ``"gd"`` for concat (``steps`` of full-batch gradient descent at ``lr``
-            from a standard normal W drawn from ``seed``, as the notebook).
+        solver : {"newton", "gd"}, default "newton"
+            ``"newton"`` solves exactly, from W = 0, in float64: joint by
+            :func:`minibigram.optim.newton` (its rows decouple; with reg 0 the closed
+            form), concat by :func:`concat_newton` (needs reg > 0). ``"gd"`` runs
+            ``steps`` of full-batch gradient descent at ``lr`` from a standard normal W
+            drawn from ``seed``, as the notebook.
         steps, lr, seed, dtype :
             Gradient descent only.
         vocab : Vocabulary, optional
@@ -332,12 +413,9 @@ class NGramModel(_ContextModel):
         """
         _check_context(context, encoding)
         _check_nonneg("reg", reg)
-        solver = solver or ("newton" if encoding == "joint" else "gd")
+        solver = solver or "newton"
         if solver not in SOLVERS:
             raise SettingsError(f"unknown solver {solver!r}: choose one of {', '.join(SOLVERS)}.")
-        if solver == "newton" and encoding != "joint":
-            raise SettingsError("the Newton solver is for the joint encoding: use solver='gd' "
-                                "with encoding='concat'.")
         if dtype not in DTYPES:
             raise SettingsError(f"unknown dtype {dtype!r}: choose one of {', '.join(DTYPES)}.")
         words = load_words() if words is None else list(words)
@@ -354,6 +432,9 @@ class NGramModel(_ContextModel):
                 return counts_loss_and_grad(W, N, reg)
             W0 = rng.standard_normal(N.shape).astype(dtype)
             W, history = gradient_descent(loss_fn, W0, steps, lr, callback)
+        elif solver == "newton":
+            W, history = concat_newton(contexts, N, reg)
+            dtype = "float64"
         else:
             Xc, tc, wc = _pairs_of_counts(contexts, N)   # sufficient statistics
 

@@ -263,6 +263,23 @@ def test_newton_reaches_the_optimum_for_joint_contexts(names):
     assert net.W.shape == (len(net.contexts), net.V) and len(net.contexts) < net.V**2
 
 
+@pytest.mark.parametrize("K", [1, 2])
+def test_concat_newton_reaches_the_optimum(names, K):
+    net = NGramModel.fit(names, context=K, encoding="concat", reg=0.01)
+    X, y = ngrams(names, net.vocab, K)
+    loss, dW = concat_loss_and_grad(net.W, X, y, 0.01)   # on the raw examples
+    assert np.abs(dW).max() < 1e-10 and loss == pytest.approx(net.history[-1], rel=1e-12)
+    if K == 1:   # one position: the bigram network's optimum, 2.4803990 (#4)
+        assert round(loss, 7) == 2.4803990
+        np.testing.assert_allclose(net.W[0], mb.newton(
+            mb.bigram_counts(*mb.bigrams(names, net.vocab), net.V), 0.01)[0], atol=1e-8)
+    gd = NGramModel.fit(names, context=K, encoding="concat", reg=0.01, solver="gd", steps=20,
+                        lr=10.0)
+    assert gd.history[-1] < gd.history[0] and gd.history[-1] > loss
+    with pytest.raises(mb.SettingsError, match="reg > 0"):
+        NGramModel.fit(WORDS, context=2, encoding="concat", reg=0)
+
+
 # --- unseen contexts ------------------------------------------------------------------------
 
 def test_a_boundary_inside_a_scored_word_is_refused_or_skipped():

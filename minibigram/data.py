@@ -215,6 +215,36 @@ class Vocabulary:
         return text.decode("ascii" if ascii_ else "utf-32-le").split(BOUNDARY)[:-1]
 
 
+def scorable_words(words: Sequence[str], vocab: Vocabulary,
+                   skip_unknown: bool = False) -> list[str]:
+    """The words a model can score: refuse, or with ``skip_unknown`` remove, what it cannot.
+
+    A character outside ``vocab`` has no row in the model, and a ``"."`` inside a
+    word would silently split it in two.
+
+    Raises
+    ------
+    DataError
+        Without ``skip_unknown``, naming the first such word and its characters.
+    """
+    if skip_unknown:
+        return [vocab.drop_unknown(w).replace(BOUNDARY, "") for w in words]
+    text = "".join(words)
+    if BOUNDARY not in text and not vocab.unknown(text):   # the usual case: one pass
+        return list(words)
+    w = next(w for w in words if BOUNDARY in w or vocab.unknown(w))
+    if BOUNDARY in w:
+        raise DataError(f"the word {w!r} contains {BOUNDARY!r}, which is the boundary token "
+                        "and cannot be part of a word: remove it, or leave it out with "
+                        "--skip-unknown (skip_unknown=True).")
+    chars = vocab.unknown(w)
+    named = " and ".join(f"{c!r} (U+{ord(c):04X})" for c in chars)
+    which, it = ("which is", "it") if len(chars) == 1 else ("which are", "them")
+    raise DataError(f"the word {w!r} contains {named}, {which} not in the model's vocabulary: "
+                    f"leave {it} out with --skip-unknown (skip_unknown=True), or train on data "
+                    f"that contains {it}.")
+
+
 def bigrams(words: Sequence[str], vocab: Vocabulary) -> tuple[np.ndarray, np.ndarray]:
     """Every (previous character, next character) pair of every word.
 

@@ -11,9 +11,17 @@ from typing import Any, BinaryIO, Callable
 import numpy as np
 
 from . import functional as F
-from .data import BOUNDARY, BigramCounts, PathLike, Vocabulary, bigram_counts, bigrams, load_words
+from .data import (
+    BigramCounts,
+    PathLike,
+    Vocabulary,
+    bigram_counts,
+    bigrams,
+    load_words,
+    scorable_words,
+)
 from .engines import ENGINES, counts_loss_and_grad, loss_and_grad
-from .errors import DataError, FileAccessError, ModelFileError, SettingsError
+from .errors import FileAccessError, ModelFileError, SettingsError
 from .optim import gradient_descent, newton
 from .sampling import BULK_SAMPLERS, DEFAULT_SAMPLER, adjust_probs, sample_ids
 from .torchrng import TorchGenerator
@@ -209,22 +217,7 @@ class BigramModel:
 
     def _pairs(self, words: Sequence[str], skip_unknown: bool) -> tuple[np.ndarray, np.ndarray]:
         """The bigram pairs of ``words``, dropping or refusing characters the model never saw."""
-        if skip_unknown:
-            words = [self.vocab.drop_unknown(w).replace(BOUNDARY, "") for w in words]
-        elif any(BOUNDARY in w for w in words):   # it would silently split the word in two
-            w = next(w for w in words if BOUNDARY in w)
-            raise DataError(f"the word {w!r} contains {BOUNDARY!r}, which is the boundary token "
-                            "and cannot be part of a word: remove it, or leave it out with "
-                            "--skip-unknown (skip_unknown=True).")
-        try:
-            return bigrams(words, self.vocab)
-        except DataError:
-            w, chars = next((w, u) for w in words for u in [self.vocab.unknown(w)] if u)
-            named = " and ".join(f"{c!r} (U+{ord(c):04X})" for c in chars)
-            which, it = ("which is", "it") if len(chars) == 1 else ("which are", "them")
-            raise DataError(f"the word {w!r} contains {named}, {which} not in the model's "
-                            f"vocabulary: leave {it} out with --skip-unknown (skip_unknown=True), "
-                            f"or train on data that contains {it}.") from None
+        return bigrams(scorable_words(words, self.vocab, skip_unknown), self.vocab)
 
     def log_prob(self, word: str, *, skip_unknown: bool = False) -> float:
         """Natural log of the model's probability of ``word``, end token included.

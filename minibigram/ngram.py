@@ -39,9 +39,17 @@ from typing import Any, Callable, Union
 import numpy as np
 
 from . import functional as F
-from .data import BOUNDARY, PathLike, Vocabulary, context_codes, context_counts, load_words, ngrams
+from .data import (
+    PathLike,
+    Vocabulary,
+    context_codes,
+    context_counts,
+    load_words,
+    ngrams,
+    scorable_words,
+)
 from .engines import concat_loss_and_grad, counts_loss_and_grad
-from .errors import DataError, ModelFileError, SettingsError, TrainingError
+from .errors import ModelFileError, SettingsError, TrainingError
 from .model import DTYPES, NOTEBOOK_SEED, BigramModel, _check_seed, load_npz, save_npz
 from .optim import gradient_descent, newton
 from .sampling import BULK_SAMPLERS, DEFAULT_SAMPLER, adjust_probs, sample_ids
@@ -179,14 +187,7 @@ class _ContextModel:
 
     def _examples(self, words: Sequence[str], skip_unknown: bool
                   ) -> tuple[np.ndarray, np.ndarray]:
-        if skip_unknown:
-            words = [self.vocab.drop_unknown(w).replace(BOUNDARY, "") for w in words]
-        elif any(BOUNDARY in w for w in words):   # it would silently split the word in two
-            w = next(w for w in words if BOUNDARY in w)
-            raise DataError(f"the word {w!r} contains {BOUNDARY!r}, which is the boundary token "
-                            "and cannot be part of a word: remove it, or leave it out with "
-                            "--skip-unknown (skip_unknown=True).")
-        return ngrams(list(words), self.vocab, self.K)
+        return ngrams(scorable_words(words, self.vocab, skip_unknown), self.vocab, self.K)
 
     def log_prob(self, word: str, *, skip_unknown: bool = False) -> float:
         """Natural log of the model's probability of ``word``, end token included.

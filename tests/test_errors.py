@@ -351,3 +351,16 @@ def test_every_error_type_is_a_minibigram_error_and_a_builtin_one():
     for t in (DataError, ModelFileError, SettingsError):
         assert issubclass(t, MinibigramError) and issubclass(t, ValueError)
     assert issubclass(TrainingError, ArithmeticError)
+
+
+@pytest.mark.parametrize("kind", ["counts", "ngram"])
+def test_every_model_kind_names_the_unknown_character(ws, kind):
+    from minibigram import CountModel, NGramModel
+
+    words = ["anna", "bob", "cara"]
+    m = CountModel.fit(words, context=2) if kind == "counts" else NGramModel.fit(words, context=2)
+    m.save(ws / f"{kind}.npz")
+    msg = same_error(ws, DataError, lambda: m.nll(["boë"]),
+                     "score", "--model", ws / f"{kind}.npz", "boë")
+    assert msg.startswith("the word 'boë' contains 'ë' (U+00EB), which is not in the model's")
+    assert m.log_prob("boë", skip_unknown=True) == m.log_prob("bo")

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .data import Vocabulary, split_words
-from .errors import SettingsError
+from .errors import DataError, SettingsError
 from .model import BigramModel
 from .ngram import MODEL_KINDS, CountModel, NGramModel
 
@@ -37,7 +37,21 @@ def fit_kind(kind: str, words: Sequence[str], *, context: int = 1, encoding: str
 
 def split_losses(model: BigramModel | CountModel | NGramModel,
                  splits: dict[str, Sequence[str]]) -> dict[str, float | None]:
-    """Mean NLL per character on each named word list; empty lists give None."""
+    """Mean NLL per character on each named word list; empty lists give None.
+
+    Raises
+    ------
+    DataError
+        If a list holds characters the model never saw (e.g. a dev word with a
+        letter no train word has), naming the list and the characters.
+    """
+    for name, ws in splits.items():
+        chars = model.vocab.unknown("".join(ws))
+        if chars:
+            named = " and ".join(f"{c!r} (U+{ord(c):04X})" for c in chars[:5])
+            raise DataError(f"the {name} words contain {named}{' ...' if len(chars) > 5 else ''}"
+                            ", which the training words lack, so the model cannot score them: "
+                            "train on more data, or choose another --split or --split-seed.")
     return {name: (model.nll(ws) if len(ws) else None) for name, ws in splits.items()}
 
 

@@ -364,3 +364,11 @@ def test_every_model_kind_names_the_unknown_character(ws, kind):
                      "score", "--model", ws / f"{kind}.npz", "boë")
     assert msg.startswith("the word 'boë' contains 'ë' (U+00EB), which is not in the model's")
     assert m.log_prob("boë", skip_unknown=True) == m.log_prob("bo")
+
+
+def test_a_split_whose_dev_words_have_unseen_characters(ws):
+    (ws / "few.txt").write_text("anna\nbob\ncara\n", encoding="utf-8")
+    msg = cli_error(ws, "train", "--data", ws / "few.txt", "--split", "50/25/25", "--steps", "2")
+    assert msg.startswith("the dev words contain ") and msg.endswith(
+        ", which the training words lack, so the model cannot score them: train on more data, "
+        "or choose another --split or --split-seed.")

@@ -37,12 +37,12 @@ class Progress:
         self.last = -float("inf")
         self.shown = False
 
-    def update(self, done: int, loss: float | None = None, force: bool = False) -> None:
+    def update(self, done: int, loss: float | None = None) -> None:
         """Redraw with ``done`` units finished (and the latest loss, if any)."""
         if not self.enabled:
             return
         now = time.monotonic()
-        if not force and now - self.last < self.interval and done != self.total:
+        if now - self.last < self.interval and done != self.total:   # the last is always shown
             return
         self.last = now
         of = f"/{self.total:,}" if self.total else ""

@@ -1,5 +1,8 @@
 """Speed benchmarks of minibigram, side by side with the notebook's torch code: one run, one table.
 
+The ratio column compares with the torch row of the same task (training, sampling) or
+with `python -c "import numpy"` (whole processes).
+
     python benchmarks/run.py                 # the full run (a 1 GB counting file), a few minutes
     python benchmarks/run.py --count-mb 64   # a quicker run
 
@@ -243,7 +246,7 @@ def main() -> None:
     base = train.get("torch", {}).get("seconds")
     targets = {"counts": ">= 1000x torch", "index": "<= onehot time and memory"}
     for variant, r in train.items():
-        name = {"torch": "torch notebook loop", "newton": "newton (to max|dW| < 1e-10)"}.get(
+        name = {"torch": "torch notebook loop", "newton": "newton (to max abs dW < 1e-10)"}.get(
             variant, f"numpy {variant} engine")
         ratio = f"{base / r['seconds']:,.0f}x" if base else "-"
         met = ""
@@ -291,7 +294,7 @@ def main() -> None:
                  f"{t_cli / t_np:.2f}x", "-",
                  f"<= 2x import numpy: {'met' if t_cli <= 2 * t_np else 'NOT met'}"))
 
-    head = ("task", "variant", "time or rate", "vs torch", "peak memory", "target")
+    head = ("task", "variant", "time or rate", "ratio", "peak memory", "target")
     widths = [max(len(r[i]) for r in (*rows, head)) for i in range(len(head))]
     print(f"Machine: {_machine()}")
     print("| " + " | ".join(h.ljust(w) for h, w in zip(head, widths)) + " |")

@@ -95,6 +95,9 @@ def sweep(words: Sequence[str], *, kinds: Sequence[str] = ("network", "counts"),
     start = time.perf_counter()
     vocab = Vocabulary.from_words(words)
     train, dev, test = split_words(words, fractions, split_seed)
+    if not dev:
+        raise SettingsError(f"the dev part of the split holds no word of the {len(words)}: "
+                            "give more words or a larger dev share.")
     rows: list[dict[str, Any]] = []
     winners: dict[tuple[str, int], tuple[dict[str, Any], Any]] = {}
     for kind in kinds:
@@ -110,7 +113,7 @@ def sweep(words: Sequence[str], *, kinds: Sequence[str] = ("network", "counts"),
                 if key not in winners or row["dev"] < winners[key][0]["dev"]:
                     winners[key] = (row, model)
     # Every choice is made; only now is the test set read, once per chosen model.
-    groups = []
+    groups: list[dict[str, Any]] = []
     for row, model in winners.values():
         row["chosen"] = True
         groups.append({**row, "test": model.nll(test) if test else None})

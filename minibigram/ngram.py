@@ -140,9 +140,9 @@ def concat_newton(contexts: np.ndarray, N: np.ndarray, reg: float, tol: float = 
                 blocks = np.add.reduceat(S[order], start, axis=0)   # (U, V, V), symmetric
                 H[p, uniq // V, :, q, uniq % V, :] = blocks
                 H[q, uniq % V, :, p, uniq // V, :] = blocks      # H is symmetric
-        H = H.reshape(K * V * V, K * V * V)
-        H[np.diag_indices_from(H)] += lam
-        d = np.linalg.solve(H, g.ravel()).reshape(K, V, V)      # Newton step
+        Hm = H.reshape(K * V * V, K * V * V)                     # rows and columns: W.ravel()
+        Hm[np.diag_indices_from(Hm)] += lam
+        d = np.linalg.solve(Hm, g.ravel()).reshape(K, V, V)     # Newton step
         decrease = float((g * d).sum())
         t = 1.0
         for _ in range(60):
@@ -481,7 +481,7 @@ class NGramModel(_ContextModel):
     def load(cls, path: PathLike) -> NGramModel:
         """Read a model written by :meth:`save`."""
         _, _, _, settings = load_npz(path, kind=cls.kind, names=("W",))
-        enc = settings.get("encoding")
+        enc = str(settings.get("encoding"))
         names = ("W", "contexts") if enc == "joint" else ("W",)
         arrays, vocab, history, settings = load_npz(path, kind=cls.kind, names=names)
         try:
@@ -520,5 +520,8 @@ def model_kind(path: PathLike) -> str:
 def load_model(path: PathLike) -> AnyModel:
     """Load a model file of any kind, detected from its header."""
     kind = model_kind(path)
-    loader = {"counts": CountModel.load, "ngram": NGramModel.load}.get(kind, BigramModel.load)
-    return loader(path)
+    if kind == "counts":
+        return CountModel.load(path)
+    if kind == "ngram":
+        return NGramModel.load(path)
+    return BigramModel.load(path)   # also reports what is wrong with an unreadable file

@@ -386,3 +386,5 @@ def test_sweep_chooses_on_dev_and_reports_test_only_for_the_chosen(names):
     assert r["best"]["dev"] == min(dev.values())
     with pytest.raises(mb.SettingsError, match="dev"):
         sweep(WORDS, fractions=(0.9, 0.0, 0.1))
+    with pytest.raises(mb.SettingsError, match="dev part"):
+        sweep(WORDS[:5], fractions=(0.8, 0.1, 0.1))

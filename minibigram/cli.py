@@ -70,8 +70,23 @@ def _seed(text: str) -> int:
     return value
 
 
+def _finite_or_none(obj: Any) -> Any:
+    """``obj`` with every non-finite float replaced by None (JSON has no inf or NaN).
+
+    A probability of exactly 0 makes a loss inf or a log-probability -inf; JSON says null.
+    """
+    if isinstance(obj, dict):
+        return {k: _finite_or_none(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_finite_or_none(v) for v in obj]
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
+
+
 def _emit_json(obj: dict[str, Any]) -> None:
-    print(json.dumps(obj, ensure_ascii=False))
+    """Print one strict JSON object (non-finite numbers become null)."""
+    print(json.dumps(_finite_or_none(obj), ensure_ascii=False, allow_nan=False))
 
 
 def _add_train_parser(sub: Any) -> None:
@@ -365,7 +380,7 @@ def _cmd_train_beyond_bigrams(args: argparse.Namespace) -> int:
     if args.json:
         _emit_json({"num_examples": model.settings["num_examples"], "vocab_size": model.V,
                     "kind": args.model_kind, "context": args.context,
-                    "losses": model.history, "eval": _finite_or_none(losses),
+                    "losses": model.history, "eval": losses,
                     "samples": samples, "settings": model.settings, "model": args.out})
         return 0
     print(f"trained the {_describe(args)} on {model.settings['num_examples']} examples, "
@@ -376,17 +391,6 @@ def _cmd_train_beyond_bigrams(args: argparse.Namespace) -> int:
     if args.out:
         print(f"saved the model to {args.out}")
     return 0
-
-
-def _finite_or_none(obj: Any) -> Any:
-    """JSON has no inf: a loss of inf (probability 0 somewhere) is written as null."""
-    if isinstance(obj, dict):
-        return {k: _finite_or_none(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_finite_or_none(v) for v in obj]
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
 
 
 def _format_losses(losses: dict[str, float | None]) -> str:
@@ -421,7 +425,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     else:
         losses = {"all": model.nll(words)}
     if args.json:
-        _emit_json({"model": args.model, "eval": _finite_or_none(losses)})
+        _emit_json({"model": args.model, "eval": losses})
     else:
         print(_format_losses(losses))
     return 0
@@ -459,7 +463,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
               smoothings=args.smoothing, encoding=args.encoding, fractions=args.split,
               split_seed=args.split_seed)
     if args.json:
-        _emit_json(_finite_or_none(r))
+        _emit_json(r)
         return 0
     sz = r["sizes"]
     print(f"split {'/'.join(f'{100 * f:g}' for f in r['split'])} (seed {r['split_seed']}): "

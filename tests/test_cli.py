@@ -68,3 +68,22 @@ def test_bad_input_is_one_line_and_status_2(tmp_path):
 def test_console_script_and_module_agree():
     r = run("--version")
     assert r.returncode == 0 and r.stdout.startswith("minibigram ")
+
+
+def test_json_is_strict_when_a_probability_is_zero(tmp_path):
+    """A word the k=0 count model calls impossible scores -inf: JSON null, not -Infinity."""
+    words = tmp_path / "w.txt"
+    words.write_text("ab\nba\n", encoding="utf-8")
+    model = tmp_path / "c.npz"
+    r = run("train", "--data", str(words), "--model-kind", "counts", "--smoothing", "0",
+            "--out", str(model), "--json")
+    assert r.returncode == 0, r.stderr
+    r = run("score", "--model", str(model), "ab", "aa", "--json")
+    assert r.returncode == 0, r.stderr
+
+    def refuse(name):
+        raise AssertionError(f"non-standard JSON constant {name}")
+
+    scores = json.loads(r.stdout, parse_constant=refuse)["scores"]
+    assert np.isfinite(scores[0]["log_prob"]) and scores[0]["log_prob"] < 0
+    assert scores[1]["log_prob"] is None and scores[1]["nll"] is None

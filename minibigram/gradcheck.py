@@ -12,6 +12,7 @@ inside other projects' tests::
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Callable
 
 import numpy as np
@@ -346,15 +347,9 @@ def check_engines(engines: tuple[str, ...] = CHECKED_ENGINES,
             W_concat = rng.standard_normal((K, V, V))  # (K, V, V)
             for engine in engines:
                 if engine == "concat":
-                    W = W_concat
-
-                    def f(W, X=X, ys=ys, reg=reg):
-                        return concat_loss_and_grad(W, X, ys, reg)
+                    W, f = W_concat, partial(concat_loss_and_grad, X=X, ys=ys, reg=reg)
                 else:
-                    W = W_joint
-
-                    def f(W, xs=xs, ys=ys, reg=reg, engine=engine):
-                        return loss_and_grad(W, xs, ys, reg=reg, engine=engine)
+                    W, f = W_joint, partial(loss_and_grad, xs=xs, ys=ys, reg=reg, engine=engine)
                 for dtype in dtypes:
                     result = gradcheck(f, W.astype(dtype), max_entries=max_entries)
                     case = {"engine": engine, "K": K, "shape": list(W.shape), "n": n,

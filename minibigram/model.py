@@ -268,9 +268,9 @@ def save_npz(path: PathLike, *, kind: str, arrays: dict[str, np.ndarray], vocab:
              history: Sequence[float], settings: dict[str, Any]) -> None:
     """Write a model file atomically (see :func:`atomic_write`): no pickled objects."""
     meta = json.dumps({"format": FORMAT, "kind": kind, "settings": settings})
-    atomic_write(path, lambda f: np.savez(f, meta=np.array(meta), itos=np.array(vocab.itos),
-                                          history=np.asarray(history, dtype=np.float64),
-                                          **arrays))
+    contents: dict[str, Any] = {"meta": np.array(meta), "itos": np.array(vocab.itos),
+                                "history": np.asarray(history, dtype=np.float64), **arrays}
+    atomic_write(path, lambda f: np.savez(f, **contents))
 
 
 def atomic_write(path: PathLike, write: Callable[[BinaryIO], None]) -> None:

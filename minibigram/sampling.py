@@ -47,7 +47,8 @@ def sample_one_at_a_time(P: np.ndarray, n: int, generator: Any, draw: Draw,
     S, V = P.shape
     words = []
     for _ in range(n):
-        state, out = 0, []
+        state = 0
+        out: list[int] = []
         while True:
             ix = draw(P[state], generator)
             if ix == 0 or len(out) == max_len:

@@ -288,16 +288,19 @@ def atomic_write(path: PathLike, write: Callable[[BinaryIO], None]) -> None:
     path = os.fspath(path)
     check_writable(path)
     folder = os.path.dirname(os.path.abspath(path))
-    import tempfile  # here, not at the top: it costs the CLI's start-up ~10 ms
-
+    tmp = os.path.join(folder, f".minibigram-{os.getpid()}-{os.urandom(4).hex()}.tmp")
     try:
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".minibigram-", suffix=".tmp")
+        # Created like open(path, "wb") would create path: mode 0o666 less the umask
+        # (tempfile.mkstemp would give 0o600, and the rename would keep it).
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     except OSError as e:
         raise FileAccessError(f"cannot write {path} ({e.strerror}): choose a folder you are "
                               "allowed to write to.") from None
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
+        if os.path.exists(path):   # replacing a file keeps its permissions, as open() would
+            os.chmod(tmp, os.stat(path).st_mode & 0o7777)
         os.replace(tmp, path)
     except BaseException as e:
         os.unlink(tmp)

@@ -76,6 +76,22 @@ def test_interrupted_or_failed_save_keeps_the_previous_file(tmp_path, prev, monk
         assert os.listdir(tmp_path) == ["prev.npz"]
 
 
+def test_saved_files_get_the_permissions_open_would_give(tmp_path):
+    """A new file is 0o666 less the umask (not mkstemp's 0o600); a replaced one keeps its mode."""
+    model = BigramModel.fit(["anna", "bob"], steps=1, lr=1.0)
+    old = os.umask(0o022)
+    try:
+        model.save(tmp_path / "new.npz")
+        (tmp_path / "kept.npz").write_bytes(b"")
+        os.chmod(tmp_path / "kept.npz", 0o640)
+        model.save(tmp_path / "kept.npz")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "new.npz").stat().st_mode & 0o777 == 0o644
+    assert (tmp_path / "kept.npz").stat().st_mode & 0o777 == 0o640
+    assert BigramModel.load(tmp_path / "kept.npz").vocab == model.vocab
+
+
 def test_ctrl_c_anywhere_in_the_cli_is_one_line(monkeypatch, capsys):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt

@@ -18,6 +18,7 @@ from .data import (
     bigram_counts,
     bigrams,
     load_words,
+    ngrams,
     scorable_words,
 )
 from .engines import ENGINES, counts_loss_and_grad, loss_and_grad
@@ -64,8 +65,101 @@ def init_weights(V: int, seed: int, dtype: str = "float32", init: str = "torch")
     return np.random.default_rng(seed).standard_normal((V, V)).astype(dtype)
 
 
-class BigramModel:
+#: Largest ``V**K * V`` sampling table (float64 entries) built for a K-context model.
+MAX_TABLE = 2**25
+
+
+class _ContextModel:
+    """What every model kind shares: scoring and sampling from K previous characters.
+
+    A subclass sets ``vocab``, ``K`` (1 for bigrams), ``history`` and ``settings``,
+    and provides ``_row_logp(X) -> (n, V)`` log-probabilities for contexts ``X``
+    (n, K) and ``_table() -> (V**K, V)`` probabilities, one row per context.
+    """
+
+    kind = ""
+    vocab: Vocabulary
+    K: int
+    history: list[float]
+    settings: dict[str, Any]
+
+    @property
+    def V(self) -> int:
+        """Vocabulary size."""
+        return len(self.vocab)
+
+    def _row_logp(self, X: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _table(self) -> np.ndarray:
+        raise NotImplementedError
+
+    def _target_logp(self, X: np.ndarray, ys: np.ndarray) -> np.ndarray:
+        """(n,) log-probability of each target ``ys[k]`` after its context ``X[k]``."""
+        return self._row_logp(X)[np.arange(len(ys)), ys]
+
+    def _examples(self, words: Sequence[str], skip_unknown: bool
+                  ) -> tuple[np.ndarray, np.ndarray]:
+        return ngrams(scorable_words(words, self.vocab, skip_unknown), self.vocab, self.K)
+
+    def log_prob(self, word: str, *, skip_unknown: bool = False) -> float:
+        """Natural log of the model's probability of ``word``, end token included.
+
+        Parameters
+        ----------
+        word : str
+        skip_unknown : bool, default False
+            Remove the characters the model has never seen before scoring, so
+            ``"zoë"`` with an unknown ``"ë"`` is scored as ``"zo"``; otherwise
+            such a character raises :class:`DataError` naming it.
+        """
+        return float(self._target_logp(*self._examples([word], skip_unknown)).sum())
+
+    def nll(self, words: Sequence[str], *, skip_unknown: bool = False) -> float:
+        """Mean negative log-likelihood per predicted character (end tokens included).
+
+        ``inf`` if a character has probability 0 (a count model with smoothing 0, or
+        a network solved with reg 0). ``skip_unknown`` is as in :meth:`log_prob`.
+        """
+        return float(-self._target_logp(*self._examples(list(words), skip_unknown)).mean())
+
+    def _codes_table_size(self) -> int:
+        if self.V ** (self.K + 1) > MAX_TABLE:
+            raise SettingsError(f"sampling needs a table of V**(K+1) = {self.V}**{self.K + 1} "
+                                "entries, too many: use a shorter context.")
+        return self.V ** self.K
+
+    def sample(self, n: int = 15, seed: int = NOTEBOOK_SEED, sampler: str = DEFAULT_SAMPLER,
+               temperature: float = 1.0, top_k: int | None = None) -> list[str]:
+        """Generate ``n`` words (without the end token).
+
+        Parameters
+        ----------
+        n : int
+        seed : int
+        sampler : str, default "torch-mkl"
+            A name from ``minibigram.SAMPLERS``; ``"torch-mkl"``, ``"torch"`` and
+            ``"torch-cdf"`` replay ``torch.multinomial`` of torch 2.0-2.6 (the notebook),
+            2.7+ and 1.x. Each walks the (V**K, V) table of next-character
+            probabilities, one row per context.
+        temperature : float, default 1
+        top_k : int, optional
+            See :func:`minibigram.sampling.adjust_probs`; the defaults leave P as is.
+        """
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+            raise SettingsError(f"the number of samples must be a whole number >= 0, got {n!r}.")
+        _check_seed(seed)
+        P = adjust_probs(self._table(), temperature, top_k)
+        if sampler in BULK_SAMPLERS:
+            return self.vocab.decode_words(BULK_SAMPLERS[sampler](P, n, seed))
+        return [self.vocab.decode(ids) for ids in sample_ids(P, n, seed, sampler)]
+
+
+class BigramModel(_ContextModel):
     """A bigram network: ``P(next | prev) = softmax(W[prev])``.
+
+    Scoring and sampling (``log_prob``, ``nll``, ``sample``) are shared with the
+    other model kinds, for which this is the context of K = 1 character.
 
     Parameters
     ----------
@@ -83,6 +177,8 @@ class BigramModel:
     >>> names = model.sample(5)
     """
 
+    kind = "bigram"
+
     def __init__(self, W: np.ndarray, vocab: Vocabulary, *, history: Sequence[float] = (),
                  settings: dict[str, Any] | None = None) -> None:
         if W.shape != (len(vocab), len(vocab)):
@@ -90,6 +186,7 @@ class BigramModel:
                                  "characters: the two do not belong together.")
         self.W = W
         self.vocab = vocab
+        self.K = 1
         self.history = list(history)
         self.settings = dict(settings or {})
 
@@ -177,11 +274,6 @@ class BigramModel:
                     "engine": engine, "init": init, "num_examples": int(num_examples)}
         return cls(W, vocab, history=history, settings=settings)
 
-    @property
-    def V(self) -> int:
-        """Vocabulary size."""
-        return len(self.vocab)
-
     def probs(self) -> np.ndarray:
         """The (V, V) table ``P[i, j] = P(next = j | prev = i) = softmax(W)[i, j]``."""
         return F.softmax(self.W)
@@ -190,66 +282,21 @@ class BigramModel:
         """``log P`` by log-sum-exp, in float64 (finite wherever W is)."""
         return F.log_softmax(self.W.astype(np.float64))
 
-    def sample(self, n: int = 15, seed: int = NOTEBOOK_SEED,
-               sampler: str = DEFAULT_SAMPLER, temperature: float = 1.0,
-               top_k: int | None = None) -> list[str]:
-        """Generate ``n`` words (without the end token).
+    def _table(self) -> np.ndarray:
+        return self.probs()
 
-        Parameters
-        ----------
-        n : int
-        seed : int
-        sampler : str, default "torch-mkl"
-            A name from ``minibigram.SAMPLERS``; ``"torch-mkl"``, ``"torch"`` and
-            ``"torch-cdf"`` replay ``torch.multinomial`` of torch 2.0-2.6 (the notebook),
-            2.7+ and 1.x.
-        temperature : float, default 1
-        top_k : int, optional
-            See :func:`minibigram.sampling.adjust_probs`; the defaults leave P as is.
-        """
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
-            raise SettingsError(f"the number of samples must be a whole number >= 0, got {n!r}.")
-        _check_seed(seed)
-        P = adjust_probs(self.probs(), temperature, top_k)
-        if sampler in BULK_SAMPLERS:
-            return self.vocab.decode_words(BULK_SAMPLERS[sampler](P, n, seed))
-        return [self.vocab.decode(ids) for ids in sample_ids(P, n, seed, sampler)]
-
-    def _pairs(self, words: Sequence[str], skip_unknown: bool) -> tuple[np.ndarray, np.ndarray]:
-        """The bigram pairs of ``words``, dropping or refusing characters the model never saw."""
-        return bigrams(scorable_words(words, self.vocab, skip_unknown), self.vocab)
-
-    def log_prob(self, word: str, *, skip_unknown: bool = False) -> float:
-        """Natural log of the model's probability of ``word``, end token included.
-
-        Parameters
-        ----------
-        word : str
-        skip_unknown : bool, default False
-            Remove the characters the model has never seen before scoring, so
-            ``"zoë"`` with an unknown ``"ë"`` is scored as ``"zo"``; otherwise
-            such a character raises :class:`DataError` naming it.
-        """
-        xs, ys = self._pairs([word], skip_unknown)
-        return float(self.log_probs()[xs, ys].sum())
-
-    def nll(self, words: Sequence[str], *, skip_unknown: bool = False) -> float:
-        """Mean negative log-likelihood per predicted character (end tokens included).
-
-        ``skip_unknown`` is as in :meth:`log_prob`.
-        """
-        xs, ys = self._pairs(list(words), skip_unknown)
-        return float(-self.log_probs()[xs, ys].mean())
+    def _target_logp(self, X: np.ndarray, ys: np.ndarray) -> np.ndarray:
+        return self.log_probs()[X[:, 0], ys]   # one gather, no (n, V) rows
 
     def save(self, path: PathLike) -> None:
         """Write the model to a ``.npz`` file (no pickled objects), atomically."""
-        save_npz(path, kind="bigram", arrays={"W": self.W}, vocab=self.vocab,
+        save_npz(path, kind=self.kind, arrays={"W": self.W}, vocab=self.vocab,
                  history=self.history, settings=self.settings)
 
     @classmethod
     def load(cls, path: PathLike) -> BigramModel:
         """Read a model written by :meth:`save`. Never unpickles anything."""
-        arrays, vocab, history, settings = load_npz(path, kind="bigram", names=("W",))
+        arrays, vocab, history, settings = load_npz(path, kind=cls.kind, names=("W",))
         W = arrays["W"]
         if W.dtype.name not in DTYPES:
             raise ModelFileError(f"{os.fspath(path)} holds W of dtype {W.dtype}, not float32 or "

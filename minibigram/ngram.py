@@ -46,19 +46,15 @@ from .data import (
     context_counts,
     load_words,
     ngrams,
-    scorable_words,
 )
 from .engines import concat_loss_and_grad, counts_loss_and_grad
 from .errors import ModelFileError, SettingsError, TrainingError
-from .model import DTYPES, NOTEBOOK_SEED, BigramModel, _check_seed, load_npz, save_npz
+from .model import DTYPES, NOTEBOOK_SEED, BigramModel, _ContextModel, load_npz, save_npz
 from .optim import gradient_descent, newton
-from .sampling import BULK_SAMPLERS, DEFAULT_SAMPLER, adjust_probs, sample_ids
 
 ENCODINGS = ("joint", "concat")
 SOLVERS = ("newton", "gd")
 MODEL_KINDS = ("network", "counts")
-#: Largest ``V**K * V`` sampling table (float64 entries) built for a K-context model.
-MAX_TABLE = 2**25
 
 
 def _check_context(context: int, encoding: str = "joint") -> None:
@@ -159,81 +155,6 @@ def _pairs_of_counts(contexts: np.ndarray, N: np.ndarray
     """The nonzero entries of N as weighted examples: (contexts (m, K), targets, counts)."""
     ci, tj = np.nonzero(N)
     return contexts[ci], tj, N[ci, tj].astype(np.float64)
-
-
-class _ContextModel:
-    """What every model with a context of K characters shares: scoring and sampling.
-
-    A subclass provides ``_row_logp(X) -> (n, V)`` log-probabilities for contexts
-    ``X`` (n, K), and ``_table()`` -> (V**K, V) probabilities for every context.
-    """
-
-    kind = ""
-    vocab: Vocabulary
-    K: int
-    history: list[float]
-    settings: dict[str, Any]
-
-    @property
-    def V(self) -> int:
-        """Vocabulary size."""
-        return len(self.vocab)
-
-    def _row_logp(self, X: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
-
-    def _table(self) -> np.ndarray:
-        raise NotImplementedError
-
-    def _examples(self, words: Sequence[str], skip_unknown: bool
-                  ) -> tuple[np.ndarray, np.ndarray]:
-        return ngrams(scorable_words(words, self.vocab, skip_unknown), self.vocab, self.K)
-
-    def log_prob(self, word: str, *, skip_unknown: bool = False) -> float:
-        """Natural log of the model's probability of ``word``, end token included.
-
-        ``skip_unknown`` removes characters the model has never seen first (as
-        :meth:`BigramModel.log_prob`); otherwise they raise :class:`DataError`.
-        """
-        X, ys = self._examples([word], skip_unknown)
-        return float(self._row_logp(X)[np.arange(len(ys)), ys].sum())
-
-    def nll(self, words: Sequence[str], *, skip_unknown: bool = False) -> float:
-        """Mean negative log-likelihood per predicted character (end tokens included).
-
-        ``inf`` if a character has probability 0 (possible only with smoothing 0).
-        """
-        X, ys = self._examples(words, skip_unknown)
-        return float(-self._row_logp(X)[np.arange(len(ys)), ys].mean())
-
-    def _codes_table_size(self) -> int:
-        if self.V ** (self.K + 1) > MAX_TABLE:
-            raise SettingsError(f"sampling needs a table of V**(K+1) = {self.V}**{self.K + 1} "
-                                "entries, too many: use a shorter context.")
-        return self.V ** self.K
-
-    def sample(self, n: int = 15, seed: int = NOTEBOOK_SEED, sampler: str = DEFAULT_SAMPLER,
-               temperature: float = 1.0, top_k: int | None = None) -> list[str]:
-        """Generate ``n`` words (without the end token).
-
-        Parameters
-        ----------
-        n : int
-        seed : int
-        sampler : str
-            A name from ``minibigram.SAMPLERS``; each walks the (V**K, V) table of
-            next-character probabilities, one row per context.
-        temperature : float, default 1
-        top_k : int, optional
-            See :func:`minibigram.sampling.adjust_probs`.
-        """
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
-            raise SettingsError(f"the number of samples must be a whole number >= 0, got {n!r}.")
-        _check_seed(seed)
-        P = adjust_probs(self._table(), temperature, top_k)
-        if sampler in BULK_SAMPLERS:
-            return self.vocab.decode_words(BULK_SAMPLERS[sampler](P, n, seed))
-        return [self.vocab.decode(ids) for ids in sample_ids(P, n, seed, sampler)]
 
 
 def _all_contexts(V: int, K: int) -> np.ndarray:

@@ -40,6 +40,9 @@ def _check_inputs(W: np.ndarray, xs: np.ndarray, ys: np.ndarray,
         raise SettingsError(f"W must be a (C, V) matrix, got shape {W.shape}.")
     if W.dtype not in (np.float32, np.float64):
         raise SettingsError(f"W must be float32 or float64, got {W.dtype}: cast it with W.astype.")
+    if np.isnan(W).any() or np.isposinf(W).any():
+        raise SettingsError("W holds NaN or +inf: start from finite weights (-inf is allowed: "
+                            "it is a probability of exactly 0).")
     if xs.shape != ys.shape or xs.ndim != 1 or len(xs) == 0:
         raise DataError("xs and ys must be non-empty 1-D integer arrays of the same length.")
     C, V = W.shape
@@ -87,6 +90,10 @@ def loss_and_grad(W: np.ndarray, xs: np.ndarray, ys: np.ndarray, reg: float = 0.
     xs, ys = np.asarray(xs), np.asarray(ys)
     w = None if weights is None else np.asarray(weights)
     _check_inputs(W, xs, ys, w)
+    if engine == "onehot" and np.isneginf(W).any():
+        raise SettingsError("the onehot engine multiplies every entry of W by 0 or 1, and "
+                            "0 * -inf is NaN: use engine='index' or 'counts' for a W with -inf "
+                            "entries.")
     if engine == "onehot":
         return onehot_loss_and_grad(W, xs, ys, reg, w)
     if engine == "index":
@@ -183,7 +190,8 @@ def counts_loss_and_grad(W: np.ndarray, N: np.ndarray,
         raise DataError("the count matrix is empty: there is nothing to learn from.")
     Nf = (N / n).astype(W.dtype)                           # (V, V) share of each pair
     logp = F.log_softmax(W)                                # (V, V) every row, once
-    loss = -(Nf * logp).sum() + F.l2(W, reg)
+    # where N = 0 the term is 0, also where W = -inf (probability 0, reg-0 closed form)
+    loss = -(Nf * np.where(Nf > 0, logp, 0)).sum() + F.l2(W, reg)
     dW = Nf.sum(axis=1, keepdims=True) * np.exp(logp) - Nf + F.l2_backward(W, reg)
     return float(loss), dW
 

@@ -163,13 +163,17 @@ def nll_backward(logp: np.ndarray, ys: np.ndarray,
 
 
 def l2(W: np.ndarray, reg: float) -> float:
-    """The regularization term ``reg * mean(W**2)``, pulling W towards 0 (uniform rows)."""
-    return float(reg * (W * W).mean())
+    """The regularization term ``reg * mean(W**2)``, pulling W towards 0 (uniform rows).
+
+    With ``reg = 0`` it is exactly 0, also for the ``-inf`` weights (probability 0)
+    of the unregularized closed form, where ``0 * inf`` would give NaN.
+    """
+    return float(reg * (W * W).mean()) if reg else 0.0
 
 
 def l2_backward(W: np.ndarray, reg: float) -> np.ndarray:
-    """Backward of :func:`l2`: ``2 * reg * W / W.size``."""
-    return (2 * reg / W.size) * W
+    """Backward of :func:`l2`: ``2 * reg * W / W.size`` (exactly 0 when ``reg = 0``)."""
+    return (2 * reg / W.size) * W if reg else np.zeros_like(W)
 
 
 def cross_entropy(logits: np.ndarray, targets: np.ndarray,

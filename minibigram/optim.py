@@ -8,7 +8,7 @@ from collections.abc import Callable
 import numpy as np
 
 from . import functional as F
-from .errors import TrainingError
+from .errors import DataError, SettingsError, TrainingError
 
 LossFn = Callable[[np.ndarray], "tuple[float, np.ndarray]"]
 Callback = Callable[[int, float], None]
@@ -143,6 +143,10 @@ def newton(N: np.ndarray, reg: float, W: np.ndarray | None = None, *, tol: float
     optimum ``t = 1`` is accepted and the convergence is quadratic.
     """
     N = np.asarray(N, dtype=np.float64)
+    if not N.sum() > 0:
+        raise DataError("the count matrix is empty: there is nothing to learn from.")
+    if W is not None and not np.isfinite(W).all():
+        raise SettingsError("newton needs a finite starting W: leave W out to start from 0.")
     if reg == 0:
         W = closed_form(N)
         loss = -(N[N > 0] * F.log_softmax(W)[N > 0]).sum() / N.sum()

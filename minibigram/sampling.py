@@ -215,8 +215,11 @@ def adjust_probs(P: np.ndarray, temperature: float = 1.0, top_k: int | None = No
         raise SettingsError(f"top_k must be a whole number >= 1, got {top_k!r}.")
     if temperature == 1 and (top_k is None or top_k >= P.shape[1]):
         return P
-    with np.errstate(divide="ignore"):
-        logits = np.log(P.astype(np.float64)) / temperature     # (S, V); p = 0 gives -inf
+    with np.errstate(divide="ignore", over="ignore"):
+        logp = np.log(P.astype(np.float64))                    # (S, V); p = 0 gives -inf
+        # Shift each row's maximum to 0 before dividing, so a tiny T sends the others to
+        # -inf (always the likeliest character) instead of every entry to -inf (NaN).
+        logits = (logp - logp.max(axis=1, keepdims=True)) / temperature
     if top_k is not None and top_k < P.shape[1]:
         kth = np.partition(logits, -top_k, axis=1)[:, [-top_k]]   # (S, 1) k-th largest
         logits = np.where(logits < kth, -np.inf, logits)

@@ -96,3 +96,26 @@ def test_cli_solver_newton():
     res = json.loads(out)
     assert round(res["final_loss"], 7) == 2.4803990
     assert res["settings"]["solver"] == "newton" and len(res["losses"]) <= 31
+
+
+def test_reg0_closed_form_flows_through_the_engines(names, N):
+    """W = -inf (probability 0) must give the count model's loss, not NaN, and dW = 0."""
+    W, _ = newton(N, 0.0)
+    assert np.isneginf(W).any()
+    vocab = mb.Vocabulary.from_words(names)
+    xs, ys = mb.bigrams(names, vocab)
+    P = N / N.sum(1, keepdims=True)
+    nll = -np.log(P[xs, ys]).mean()
+    for engine in ("index", "counts"):
+        loss, dW = mb.loss_and_grad(W, xs, ys, 0.0, engine=engine)
+        assert loss == pytest.approx(nll, rel=1e-12)
+        assert np.isfinite(dW).all() and np.abs(dW).max() < 1e-12   # it is the optimum
+    with pytest.raises(mb.SettingsError, match="onehot"):
+        mb.loss_and_grad(W, xs, ys, 0.0, engine="onehot")
+    with pytest.raises(mb.SettingsError, match="finite starting W"):
+        newton(N, 0.01, W=W)
+
+
+def test_newton_refuses_empty_counts():
+    with pytest.raises(mb.DataError, match="empty"):
+        newton(np.zeros((3, 3)), 0.01)

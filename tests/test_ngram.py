@@ -339,6 +339,8 @@ def test_temperature_and_top_k():
     for bad in ({"temperature": 0}, {"temperature": float("nan")}, {"top_k": 0}):
         with pytest.raises(mb.SettingsError):
             adjust_probs(P, **bad)
+    # a temperature so small that log(p) / T overflows: the likeliest character, not NaN
+    np.testing.assert_array_equal(adjust_probs(P, 1e-320), np.eye(3)[[0, 1, 2]])
     m = CountModel.fit(WORDS, context=2, smoothing=0)
     for kw in ({"top_k": 1}, {"temperature": 1e-3}):      # only the likeliest (ties kept)
         X, y = ngrams(m.sample(30, seed=1, **kw), m.vocab, 2)

@@ -344,7 +344,7 @@ def _add_beyond_bigram_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--split", type=_split, metavar="TR/DEV/TE",
                    help="random split by word, e.g. 80/10/10; train on the first part and "
                         "report train/dev/test loss (the test set is read once, at the end)")
-    p.add_argument("--split-seed", type=int, default=42, help="seed of the split (default 42)")
+    p.add_argument("--split-seed", type=_seed, default=42, help="seed of the split (default 42)")
 
 
 def _describe(args: argparse.Namespace) -> str:
@@ -363,7 +363,7 @@ def _cmd_train_beyond_bigrams(args: argparse.Namespace) -> int:
     if args.model_kind == "network" and args.context == 1 and args.encoding == "joint":
         model: Any = BigramModel.fit(train, steps=args.steps, lr=args.lr, reg=args.reg,
                                      seed=args.seed, dtype=args.dtype, engine=args.engine,
-                                     solver=args.solver, init=args.init)
+                                     solver=args.solver, init=args.init, vocab=vocab)
     else:
         value = args.smoothing if args.model_kind == "counts" else args.reg
         model = fit_kind(args.model_kind, train, context=args.context, encoding=args.encoding,
@@ -407,7 +407,7 @@ def _add_eval_parser(sub: Any) -> None:
     p.add_argument("--data", metavar="PATH", help="one word per line (default: embedded names)")
     p.add_argument("--split", type=_split, metavar="TR/DEV/TE",
                    help="default: the model's own split, if it was trained with one")
-    p.add_argument("--split-seed", type=int, help="default: the model's own split seed, or 42")
+    p.add_argument("--split-seed", type=_seed, help="default: the model's own split seed, or 42")
     p.add_argument("--json", action="store_true", help="print one JSON object instead")
     p.set_defaults(func=_cmd_eval)
 
@@ -423,7 +423,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         train, dev, test = split_words(words, split, seed)
         losses = split_losses(model, {"train": train, "dev": dev, "test": test})
     else:
-        losses = {"all": model.nll(words)}
+        losses = split_losses(model, {"all": words})
     if args.json:
         _emit_json({"model": args.model, "eval": losses})
     else:
@@ -448,7 +448,7 @@ def _add_sweep_parser(sub: Any) -> None:
     p.add_argument("--encoding", choices=ENCODINGS, default="joint")
     p.add_argument("--split", type=_split, default=(0.8, 0.1, 0.1), metavar="TR/DEV/TE",
                    help="default 80/10/10")
-    p.add_argument("--split-seed", type=int, default=42, help="default 42")
+    p.add_argument("--split-seed", type=_seed, default=42, help="default 42")
     p.add_argument("--json", action="store_true", help="print one JSON object instead")
     p.set_defaults(func=_cmd_sweep)
 

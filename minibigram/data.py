@@ -107,6 +107,16 @@ def parse_words(text: str, source: str = "the input") -> list[str]:
     return words
 
 
+def training_words(words: Sequence[str] | None) -> list[str]:
+    """The words to train on: ``None`` means the embedded names; none at all is an error."""
+    if words is None:
+        return load_words()
+    words = list(words)
+    if not words:
+        raise DataError("there are no words to train on: give at least one word.")
+    return words
+
+
 def _code_points(text: str) -> np.ndarray:
     """The Unicode code points of ``text`` as a uint32 array, with no Python loop."""
     return np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
@@ -268,6 +278,8 @@ def bigrams(words: Sequence[str], vocab: Vocabulary) -> tuple[np.ndarray, np.nda
     adjacent pair of that one string yields exactly these pairs: the boundary after
     ``emma`` is both the target that ends it and the context that starts ``olivia``.
     """
+    if len(words) == 0:   # no words, no pairs (the string "." + "" + "." would give one)
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
     ids = vocab.encode_text(BOUNDARY + BOUNDARY.join(words) + BOUNDARY)
     return ids[:-1], ids[1:]
 
@@ -634,6 +646,8 @@ def ngrams(words: Sequence[str], vocab: Vocabulary, K: int) -> tuple[np.ndarray,
     """
     if isinstance(K, bool) or not isinstance(K, (int, np.integer)) or K < 1:
         raise DataError(f"the context length must be a whole number >= 1, got {K!r}.")
+    if len(words) == 0:
+        return np.zeros((0, K), np.int64), np.zeros(0, np.int64)
     pad = BOUNDARY * K
     ids = vocab.encode_text(pad + (BOUNDARY + pad).join(words) + BOUNDARY)   # (total,)
     lengths = np.fromiter((len(w) for w in words), dtype=np.int64, count=len(words))
@@ -724,6 +738,10 @@ def split_words(words: Sequence[str], fractions: Sequence[float] = (0.8, 0.1, 0.
     n = len(words)
     order = np.random.default_rng(seed).permutation(n)
     n1 = int(fractions[0] * n)
-    n2 = int((fractions[0] + fractions[1]) * n)
+    # rounded so that 0.7 + 0.2 (= 0.8999999999999999) cuts where 0.9 does
+    n2 = int(round(fractions[0] + fractions[1], 12) * n)
+    if n1 == 0:
+        raise DataError(f"a {100 * fractions[0]:g}% share of {n} words leaves no training "
+                        "words: give more words or a larger train share.")
     parts = np.split(order, [n1, n2])
     return tuple([words[i] for i in p] for p in parts)  # type: ignore[return-value]

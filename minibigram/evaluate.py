@@ -42,16 +42,17 @@ def split_losses(model: BigramModel | CountModel | NGramModel,
     Raises
     ------
     DataError
-        If a list holds characters the model never saw (e.g. a dev word with a
-        letter no train word has), naming the list and the characters.
+        If a list holds characters the model never saw, naming the list and the
+        characters.
     """
     for name, ws in splits.items():
         chars = model.vocab.unknown("".join(ws))
         if chars:
             named = " and ".join(f"{c!r} (U+{ord(c):04X})" for c in chars[:5])
-            raise DataError(f"the {name} words contain {named}{' ...' if len(chars) > 5 else ''}"
-                            ", which the training words lack, so the model cannot score them: "
-                            "train on more data, or choose another --split or --split-seed.")
+            what = "the words" if name == "all" else f"the {name} words"
+            raise DataError(f"{what} contain {named}{' ...' if len(chars) > 5 else ''}, which "
+                            "the model's vocabulary lacks, so the model cannot score them: "
+                            "remove those words, or train on data that contains them.")
     return {name: (model.nll(ws) if len(ws) else None) for name, ws in splits.items()}
 
 

@@ -17,12 +17,12 @@ from .data import (
     Vocabulary,
     bigram_counts,
     bigrams,
-    load_words,
     ngrams,
     scorable_words,
+    training_words,
 )
 from .engines import ENGINES, counts_loss_and_grad, loss_and_grad
-from .errors import FileAccessError, ModelFileError, SettingsError
+from .errors import DataError, FileAccessError, ModelFileError, SettingsError
 from .optim import gradient_descent, newton
 from .sampling import BULK_SAMPLERS, DEFAULT_SAMPLER, adjust_probs, sample_ids
 from .torchrng import TorchGenerator
@@ -121,7 +121,10 @@ class _ContextModel:
         ``inf`` if a character has probability 0 (a count model with smoothing 0, or
         a network solved with reg 0). ``skip_unknown`` is as in :meth:`log_prob`.
         """
-        return float(-self._target_logp(*self._examples(list(words), skip_unknown)).mean())
+        words = list(words)
+        if not words:
+            raise DataError("there are no words to score: give at least one word.")
+        return float(-self._target_logp(*self._examples(words, skip_unknown)).mean())
 
     def _codes_table_size(self) -> int:
         if self.V ** (self.K + 1) > MAX_TABLE:
@@ -195,7 +198,8 @@ class BigramModel(_ContextModel):
             reg: float = 0.01, seed: int = NOTEBOOK_SEED, dtype: str = "float32",
             engine: str = "counts", init: str = "torch",
             callback: Callable[[int, float], None] | None = None, solver: str = "gd",
-            counts: BigramCounts | None = None) -> BigramModel:
+            counts: BigramCounts | None = None, vocab: Vocabulary | None = None
+            ) -> BigramModel:
         """Train by full-batch gradient descent, as the notebook does, or solve exactly.
 
         Parameters
@@ -228,6 +232,9 @@ class BigramModel(_ContextModel):
             Precomputed counts, e.g. from :func:`minibigram.count_bigrams`, instead of
             ``words`` (which must then be None). Needs the ``"counts"`` engine or the
             Newton solver.
+        vocab : Vocabulary, optional
+            Default: the characters of ``words`` (e.g. pass the vocabulary of all the
+            data when ``words`` is only its training part, so dev and test can be scored).
 
         Returns
         -------
@@ -246,8 +253,8 @@ class BigramModel(_ContextModel):
             vocab, N = counts.vocab, counts.N
             num_examples = counts.num_examples
         else:
-            words = load_words() if words is None else list(words)
-            vocab = Vocabulary.from_words(words)
+            words = training_words(words)
+            vocab = Vocabulary.from_words(words) if vocab is None else vocab
             xs, ys = bigrams(words, vocab)
             num_examples = len(xs)
         V = len(vocab)

@@ -44,8 +44,8 @@ from .data import (
     Vocabulary,
     context_codes,
     context_counts,
-    load_words,
     ngrams,
+    training_words,
 )
 from .engines import concat_loss_and_grad, counts_loss_and_grad
 from .errors import ModelFileError, SettingsError, TrainingError
@@ -216,7 +216,7 @@ class CountModel(_ContextModel):
         """
         _check_nonneg("smoothing", smoothing)
         _check_context(context)
-        words = load_words() if words is None else list(words)
+        words = training_words(words)
         vocab = Vocabulary.from_words(words) if vocab is None else vocab
         X, ys = ngrams(words, vocab, context)
         contexts, N = context_counts(X, ys, len(vocab))
@@ -340,7 +340,7 @@ class NGramModel(_ContextModel):
             raise SettingsError(f"unknown solver {solver!r}: choose one of {', '.join(SOLVERS)}.")
         if dtype not in DTYPES:
             raise SettingsError(f"unknown dtype {dtype!r}: choose one of {', '.join(DTYPES)}.")
-        words = load_words() if words is None else list(words)
+        words = training_words(words)
         vocab = Vocabulary.from_words(words) if vocab is None else vocab
         V = len(vocab)
         X, ys = ngrams(words, vocab, context)

@@ -366,9 +366,27 @@ def test_every_model_kind_names_the_unknown_character(ws, kind):
     assert m.log_prob("boë", skip_unknown=True) == m.log_prob("bo")
 
 
-def test_a_split_whose_dev_words_have_unseen_characters(ws):
+def test_eval_words_with_characters_the_model_lacks(ws):
+    (ws / "few.txt").write_text("anna\nbob\n", encoding="utf-8")
+    (ws / "more.txt").write_text("anna\ncara\nbob\nnan\n", encoding="utf-8")
+    assert run("train", "--data", ws / "few.txt", "--steps", "2", "--out", ws / "m.npz",
+               cwd=ws).returncode == 0
+    msg = cli_error(ws, "eval", "--model", ws / "m.npz", "--data", ws / "more.txt")
+    assert msg == ("the words contain 'c' (U+0063) and 'r' (U+0072), which the model's "
+                   "vocabulary lacks, so the model cannot score them: remove those words, or "
+                   "train on data that contains them.")
+    msg = cli_error(ws, "eval", "--model", ws / "m.npz", "--data", ws / "more.txt",
+                    "--split", "50/25/25", "--split-seed", "0")
+    assert msg.startswith("the ") and "'c' (U+0063)" in msg and "vocabulary lacks" in msg
+
+
+def test_a_split_scores_dev_words_with_characters_train_lacks(ws):
+    """The vocabulary comes from all the words, so every model kind can score dev and test."""
     (ws / "few.txt").write_text("anna\nbob\ncara\n", encoding="utf-8")
-    msg = cli_error(ws, "train", "--data", ws / "few.txt", "--split", "50/25/25", "--steps", "2")
-    assert msg.startswith("the dev words contain ") and msg.endswith(
-        ", which the training words lack, so the model cannot score them: train on more data, "
-        "or choose another --split or --split-seed.")
+    for kind in ("network", "counts"):
+        r = run("train", "--data", ws / "few.txt", "--split", "50/25/25", "--steps", "2",
+                "--model-kind", kind, "--json", cwd=ws)
+        assert r.returncode == 0, r.stderr
+        losses = json.loads(r.stdout)["eval"]
+        assert set(losses) == {"train", "dev", "test"}
+        assert all(v is None or v > 0 for v in losses.values())

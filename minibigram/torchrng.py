@@ -250,7 +250,7 @@ def draw_torch_mkl(p_row: np.ndarray, generator: TorchGenerator) -> int:
     (inverse CDF). Only that one or two words of torch's stream are consumed. MKL computes
     :math:`q` in ``p``'s dtype with its own ``ln``; here it is float64 rounded to ``p``'s dtype,
     so a near tie of two ratios could, rarely, break the other way (not checkable without a
-    torch of that era; the notebook's 15 names replay).
+    torch of that era; the notebook's first names replay).
     """
     s = (generator.random64() if p_row.dtype == np.float64 else generator.random()) & 0xFFFFFFFF
     q = (-np.log(_mcg31_uniforms(s, len(p_row)))).astype(p_row.dtype)

@@ -11,6 +11,12 @@ def pytest_runtest_logreport(report):
         _skipped.append(report.nodeid)
 
 
+def pytest_collectreport(report):
+    """A module-level ``pytest.importorskip`` skips at collection, not in a test."""
+    if report.skipped:
+        _skipped.append(report.nodeid)
+
+
 def pytest_sessionfinish(session, exitstatus):
     """With MINIBIGRAM_NO_SKIP=1 (set by CI), a skipped test fails the run."""
     if os.environ.get("MINIBIGRAM_NO_SKIP") == "1" and _skipped:

@@ -295,7 +295,8 @@ def test_unseen_joint_context_backs_off_to_uniform():
         X, ys = ngrams(["dda"], m.vocab, 2)
         logp = m._row_logp(X)
         np.testing.assert_allclose(logp[2], -np.log(m.V), rtol=1e-15)   # context "dd"
-        assert np.isfinite(m.log_prob("dda")) or m.kind == "counts"
+        if m.kind == "ngram":   # the network gives every pair some probability
+            assert np.isfinite(m.log_prob("dda"))
     concat = NGramModel.fit(WORDS, context=2, encoding="concat", steps=50, lr=1.0)
     assert np.isfinite(concat.log_prob("dda"))           # just works: one row per position
 
@@ -318,11 +319,10 @@ def test_context_sampler_only_draws_seen_transitions(names):
     m = CountModel.fit(names, context=2, smoothing=0)
     samples = m.sample(500, seed=1)
     X, y = ngrams(samples, m.vocab, 2)
-    seen = set(zip(context_codes(m.contexts, m.V).tolist(), range(0)))
     codes = context_codes(X, m.V)
     pos = np.searchsorted(context_codes(m.contexts, m.V), codes)
     assert (context_codes(m.contexts, m.V)[pos] == codes).all()   # every context is seen
-    assert (m.N[pos, y] > 0).all() and not seen
+    assert (m.N[pos, y] > 0).all()
     # the first characters follow P(c | "..") (a loose check of the table's rows)
     first = np.bincount(y[(X == 0).all(axis=1)], minlength=m.V) / 500
     np.testing.assert_allclose(first, m.probs()[0], atol=0.06)

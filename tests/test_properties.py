@@ -20,7 +20,9 @@ PROPS = settings(max_examples=200, deadline=None, derandomize=True, database=Non
 
 dtypes = st.sampled_from([np.float64, np.float32])
 engines = st.sampled_from(ENGINES)
-regs = st.one_of(st.just(0.0), st.floats(1e-4, 1.0))
+# reg = 0 in about a quarter of the examples, not in most (one_of favours its first branch)
+regs = st.sampled_from([0.0, 1.0, 1.0, 1.0]).flatmap(
+    lambda r: st.just(0.0) if r == 0 else st.floats(1e-4, 1.0))
 
 
 @st.composite
@@ -28,12 +30,14 @@ def problems(draw, max_V=8, max_n=30, max_abs=5.0, weighted=True):
     """(W float64 (V, V), xs, ys (n,), weights (n,) or None)."""
     V = draw(st.integers(2, max_V))
     n = draw(st.integers(1, max_n))
-    W = draw(hnp.arrays(np.float64, (V, V), elements=st.floats(-max_abs, max_abs)))
-    ids = hnp.arrays(np.int64, n, elements=st.integers(0, V - 1))
+    W = draw(hnp.arrays(np.float64, (V, V), elements=st.floats(-max_abs, max_abs),
+                         fill=st.nothing()))
+    ids = hnp.arrays(np.int64, n, elements=st.integers(0, V - 1), fill=st.nothing())
     xs, ys = draw(ids), draw(ids)
     weights = None
     if weighted and draw(st.booleans()):
-        weights = draw(hnp.arrays(np.float64, n, elements=st.floats(0.1, 3.0)))
+        weights = draw(hnp.arrays(np.float64, n, elements=st.floats(0.1, 3.0),
+                                  fill=st.nothing()))
     return W, xs, ys, weights
 
 
@@ -117,11 +121,12 @@ def test_l2_term_alone_has_gradient_2_reg_W_over_size(problem, reg, dtype, engin
 def context_problems(draw):
     """(K, V, X (n, K), ys (n,), weights or None) for the n-gram encodings."""
     K, V, n = draw(st.integers(1, 3)), draw(st.integers(2, 5)), draw(st.integers(1, 25))
-    X = draw(hnp.arrays(np.int64, (n, K), elements=st.integers(0, V - 1)))
-    ys = draw(hnp.arrays(np.int64, n, elements=st.integers(0, V - 1)))
+    X = draw(hnp.arrays(np.int64, (n, K), elements=st.integers(0, V - 1), fill=st.nothing()))
+    ys = draw(hnp.arrays(np.int64, n, elements=st.integers(0, V - 1), fill=st.nothing()))
     weights = None
     if draw(st.booleans()):
-        weights = draw(hnp.arrays(np.float64, n, elements=st.floats(0.1, 3.0)))
+        weights = draw(hnp.arrays(np.float64, n, elements=st.floats(0.1, 3.0),
+                                  fill=st.nothing()))
     return K, V, X, ys, weights
 
 

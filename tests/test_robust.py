@@ -134,7 +134,7 @@ word = st.text(st.sampled_from([*ALPHABET, " "]), min_size=1, max_size=8).filter
 word_lists = st.lists(word, min_size=1, max_size=12)
 
 
-@settings(max_examples=50, deadline=None,
+@settings(max_examples=50, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(words=word_lists, seed=st.integers(0, 2**32 - 1))
 def test_any_alphabet_trains_samples_scores_saves(tmp_path, words, seed):

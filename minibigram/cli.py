@@ -441,8 +441,9 @@ def _add_sweep_parser(sub: Any) -> None:
                    metavar="KINDS", help="network,counts (default both)")
     p.add_argument("--context", type=_list_of(_context), default=[1, 2, 3], metavar="K,...",
                    help="context lengths (default 1,2,3)")
-    p.add_argument("--reg", type=_list_of(_finite_float), default=[0, 0.001, 0.01, 0.1, 1],
-                   metavar="R,...", help="network L2 strengths (default 0,0.001,0.01,0.1,1)")
+    p.add_argument("--reg", type=_list_of(_finite_float), metavar="R,...",
+                   help="network L2 strengths (default 0,0.001,0.01,0.1,1; without 0 for "
+                        "--encoding concat, whose exact solver needs reg > 0)")
     p.add_argument("--smoothing", type=_list_of(_finite_float), default=[0, 0.01, 0.1, 0.5, 1],
                    metavar="k,...", help="count-model add-k values (default 0,0.01,0.1,0.5,1)")
     p.add_argument("--encoding", choices=ENCODINGS, default="joint")

@@ -57,8 +57,8 @@ def split_losses(model: BigramModel | CountModel | NGramModel,
 
 
 def sweep(words: Sequence[str], *, kinds: Sequence[str] = ("network", "counts"),
-          contexts: Sequence[int] = (1, 2, 3), regs: Sequence[float] = (0.001, 0.01, 0.1, 1.0),
-          smoothings: Sequence[float] = (0.0, 0.1, 0.5, 1.0), encoding: str = "joint",
+          contexts: Sequence[int] = (1, 2, 3), regs: Sequence[float] | None = None,
+          smoothings: Sequence[float] = (0.0, 0.01, 0.1, 0.5, 1.0), encoding: str = "joint",
           fractions: Sequence[float] = (0.8, 0.1, 0.1), split_seed: int = 42,
           **gd: Any) -> dict[str, Any]:
     """Train every setting on train, choose on dev, then read the test set once.
@@ -69,7 +69,8 @@ def sweep(words: Sequence[str], *, kinds: Sequence[str] = ("network", "counts"),
         All the data; split by :func:`minibigram.data.split_words`.
     kinds : model kinds, "network" and/or "counts"
     contexts : context lengths K
-    regs : reg values swept for the network
+    regs : reg values swept for the network; default 0, 0.001, 0.01, 0.1, 1 (without
+        0 for the concat encoding, whose exact solver needs reg > 0)
     smoothings : k values swept for the count model
     encoding : {"joint", "concat"}, the network's encoding
     fractions : train/dev/test fractions
@@ -90,6 +91,8 @@ def sweep(words: Sequence[str], *, kinds: Sequence[str] = ("network", "counts"),
     The vocabulary is built from all the words, so that a character seen only in
     dev or test can be scored; it carries no information about the targets.
     """
+    if regs is None:
+        regs = (0.001, 0.01, 0.1, 1.0) if encoding == "concat" else (0.0, 0.001, 0.01, 0.1, 1.0)
     if len(fractions) != 3 or not fractions[1] > 0:
         raise SettingsError("a sweep chooses on the dev set: give a split with a dev part, "
                             "such as 80/10/10.")

@@ -33,8 +33,8 @@ INITS = ("torch", "normal")
 SOLVERS = ("gd", "newton")
 
 
-def _check_settings(steps: int, lr: float, reg: float, dtype: str, engine: str,
-                    init: str, solver: str = "gd") -> None:
+def _check_settings(steps: int, lr: float, reg: float, dtype: str, solver: str,
+                    engine: str = "counts", init: str = "torch") -> None:
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
         raise SettingsError(f"steps must be a whole number >= 0, got {steps!r}.")
     if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
@@ -242,7 +242,7 @@ class BigramModel(_ContextModel):
             With ``history`` holding every step's loss, computed before that step's
             update (the numbers the notebook prints).
         """
-        _check_settings(steps, lr, reg, dtype, engine, init, solver)
+        _check_settings(steps, lr, reg, dtype, solver, engine, init)
         _check_seed(seed)
         if counts is not None:
             if words is not None:

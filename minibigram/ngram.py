@@ -48,13 +48,23 @@ from .data import (
     training_words,
 )
 from .engines import concat_loss_and_grad, counts_loss_and_grad
-from .errors import ModelFileError, SettingsError, TrainingError
-from .model import DTYPES, NOTEBOOK_SEED, BigramModel, _ContextModel, load_npz, save_npz
+from .errors import ModelFileError, SettingsError
+from .model import (
+    DTYPES,
+    NOTEBOOK_SEED,
+    BigramModel,
+    _check_seed,
+    _check_settings,
+    _ContextModel,
+    load_npz,
+    save_npz,
+)
 from .optim import gradient_descent, newton
 
 ENCODINGS = ("joint", "concat")
-SOLVERS = ("newton", "gd")
 MODEL_KINDS = ("network", "counts")
+#: Largest dense Hessian (bytes) that :func:`concat_newton` builds; it also needs a copy.
+MAX_HESSIAN_BYTES = 2**30
 
 
 def _check_context(context: int, encoding: str = "joint") -> None:
@@ -72,7 +82,8 @@ def _check_nonneg(name: str, value: float) -> None:
 
 
 def concat_newton(contexts: np.ndarray, N: np.ndarray, reg: float, tol: float = 1e-10,
-                  max_iter: int = 50) -> tuple[np.ndarray, list[float]]:
+                  max_iter: int = 50, callback: Callable[[int, float], None] | None = None
+                  ) -> tuple[np.ndarray, list[float]]:
     """Solve the concat network exactly: damped Newton with the full (K V V)^2 Hessian.
 
     Parameters
@@ -88,6 +99,8 @@ def concat_newton(contexts: np.ndarray, N: np.ndarray, reg: float, tol: float = 
     tol : float
         Stop once ``max |dW| < tol``.
     max_iter : int
+    callback : callable, optional
+        ``callback(k, loss)`` for the loss of every iterate, ``k`` from 1.
 
     Returns
     -------
@@ -106,10 +119,17 @@ def concat_newton(contexts: np.ndarray, N: np.ndarray, reg: float, tol: float = 
     the (K V^2)-square system, then halves until the Armijo condition holds.
     """
     if not reg > 0:
-        raise SettingsError("the concat encoding's Newton solver needs reg > 0: add reg, or "
-                            "use solver='gd'.")
+        raise SettingsError("the concat encoding's exact solver needs reg > 0 (at reg 0 its "
+                            "optimum can lie at infinity): use a reg above 0 (or, from Python, "
+                            "solver='gd').")
     C, K = contexts.shape
     V = N.shape[1]
+    size = K * V * V
+    if size * size * 8 > MAX_HESSIAN_BYTES:
+        raise SettingsError(f"the concat encoding's exact solver needs a {size}x{size} Hessian "
+                            f"({size * size * 8 / 2**30:.1f} GiB) for K={K} and V={V}, too large: "
+                            "use a shorter context or the joint encoding (or, from Python, "
+                            "solver='gd').")
     Nf = np.asarray(N, dtype=np.float64) / N.sum()               # (C, V)
     a = Nf.sum(axis=1)                                           # (C,) share of each context
     lam = 2 * reg / (K * V * V)
@@ -123,6 +143,8 @@ def concat_newton(contexts: np.ndarray, N: np.ndarray, reg: float, tol: float = 
     history: list[float] = []
     for _ in range(max_iter + 1):
         history.append(loss)
+        if callback is not None:
+            callback(len(history), loss)
         if np.abs(g).max() < tol or len(history) > max_iter:
             break
         P = F.softmax(W[np.arange(K), contexts].sum(axis=1))     # (C, V)
@@ -327,19 +349,20 @@ class NGramModel(_ContextModel):
             form), concat by :func:`concat_newton` (needs reg > 0). ``"gd"`` runs
             ``steps`` of full-batch gradient descent at ``lr`` from a standard normal W
             drawn from ``seed``, as the notebook.
-        steps, lr, seed, dtype :
+        steps : int, default 100
+            Gradient steps, or at most this many Newton iterations.
+        lr, seed :
             Gradient descent only.
+        dtype : {"float64", "float32"}, default "float64"
+            Of the returned W (Newton solves in float64, then casts).
         vocab : Vocabulary, optional
         callback : callable, optional
-            ``callback(step, loss)`` per gradient step.
+            ``callback(step, loss)`` per gradient step or Newton iterate.
         """
         _check_context(context, encoding)
-        _check_nonneg("reg", reg)
         solver = solver or "newton"
-        if solver not in SOLVERS:
-            raise SettingsError(f"unknown solver {solver!r}: choose one of {', '.join(SOLVERS)}.")
-        if dtype not in DTYPES:
-            raise SettingsError(f"unknown dtype {dtype!r}: choose one of {', '.join(DTYPES)}.")
+        _check_settings(steps, lr, reg, dtype, solver)
+        _check_seed(seed)
         words = training_words(words)
         vocab = Vocabulary.from_words(words) if vocab is None else vocab
         V = len(vocab)
@@ -347,16 +370,15 @@ class NGramModel(_ContextModel):
         contexts, N = context_counts(X, ys, V)
         rng = np.random.default_rng(seed)
         if encoding == "joint" and solver == "newton":
-            W, history = newton(N, reg)   # rows decouple: exact, as for bigrams
-            dtype = "float64"
+            # rows decouple: exact, as for bigrams
+            W, history = newton(N, reg, max_iter=steps, callback=callback)
         elif encoding == "joint":
             def loss_fn(W: np.ndarray) -> tuple[float, np.ndarray]:
                 return counts_loss_and_grad(W, N, reg)
             W0 = rng.standard_normal(N.shape).astype(dtype)
             W, history = gradient_descent(loss_fn, W0, steps, lr, callback)
         elif solver == "newton":
-            W, history = concat_newton(contexts, N, reg)
-            dtype = "float64"
+            W, history = concat_newton(contexts, N, reg, max_iter=steps, callback=callback)
         else:
             Xc, tc, wc = _pairs_of_counts(contexts, N)   # sufficient statistics
 
@@ -364,13 +386,11 @@ class NGramModel(_ContextModel):
                 return concat_loss_and_grad(W, Xc, tc, reg, wc)
             W0 = rng.standard_normal((context, V, V)).astype(dtype)
             W, history = gradient_descent(loss_fn, W0, steps, lr, callback)
-        if np.isnan(W).any() or np.isposinf(W).any():   # -inf: probability 0 at reg 0
-            raise TrainingError("training diverged (W is not finite): use a smaller lr.")
         settings = {"reg": reg, "solver": solver, "dtype": dtype,
                     "num_examples": int(len(ys)), "num_contexts": int(len(contexts))}
         if solver == "gd":
             settings.update(steps=steps, lr=lr, seed=seed)
-        return cls(W, vocab, context=context, encoding=encoding,
+        return cls(W.astype(dtype), vocab, context=context, encoding=encoding,
                    contexts=contexts if encoding == "joint" else None, history=history,
                    settings=settings)
 

@@ -81,6 +81,23 @@ def _check_nonneg(name: str, value: float) -> None:
         raise SettingsError(f"{name} must be a finite number >= 0, got {value!r}.")
 
 
+def _valid_contexts(contexts: np.ndarray, V: int) -> np.ndarray:
+    """A model file's contexts as int64, if they are what ``context_counts`` writes.
+
+    Non-empty (C, K) character ids in ``[0, V)`` whose codes strictly increase (sorted,
+    no repeats), which the scoring lookup by ``np.searchsorted`` relies on.
+
+    Raises
+    ------
+    ModelFileError
+    """
+    if (contexts.ndim != 2 or contexts.size == 0 or contexts.dtype.kind not in "iu"
+            or contexts.min() < 0 or contexts.max() >= V
+            or not (np.diff(context_codes(contexts.astype(np.int64), V)) > 0).all()):
+        raise ModelFileError("its contexts are not sorted, distinct character ids")
+    return contexts.astype(np.int64)
+
+
 def concat_newton(contexts: np.ndarray, N: np.ndarray, reg: float, tol: float = 1e-10,
                   max_iter: int = 50, callback: Callable[[int, float], None] | None = None
                   ) -> tuple[np.ndarray, list[float]]:
@@ -279,10 +296,9 @@ class CountModel(_ContextModel):
         arrays, vocab, _, settings = load_npz(path, kind=cls.kind, names=("N", "contexts"))
         N, contexts = arrays["N"], arrays["contexts"]
         try:
-            if (N.dtype.kind not in "iuf" or contexts.dtype.kind not in "iu"
-                    or (N < 0).any() or (contexts.size and contexts.max() >= len(vocab))):
-                raise ModelFileError("its counts or contexts are not valid")
-            return cls(contexts.astype(np.int64), N, vocab,
+            if N.dtype.kind not in "iuf" or not np.isfinite(N).all() or (N < 0).any():
+                raise ModelFileError("its counts are not finite non-negative numbers")
+            return cls(_valid_contexts(contexts, len(vocab)), N, vocab,
                        smoothing=settings.get("smoothing", 1.0), settings=settings)
         except (ModelFileError, SettingsError) as e:
             raise ModelFileError(f"{os.fspath(path)}: {e}; retrain the model.") from None
@@ -429,12 +445,9 @@ class NGramModel(_ContextModel):
             if arrays["W"].dtype.name not in DTYPES:
                 raise ModelFileError("W is not float32 or float64")
             contexts = arrays.get("contexts")
-            if contexts is not None and (contexts.dtype.kind not in "iu" or contexts.size == 0
-                                         or contexts.min() < 0
-                                         or contexts.max() >= len(vocab)):
-                raise ModelFileError("its contexts are not valid character ids")
             return cls(arrays["W"], vocab, context=settings.get("context", 0), encoding=enc,
-                       contexts=None if contexts is None else contexts.astype(np.int64),
+                       contexts=None if contexts is None else _valid_contexts(contexts,
+                                                                              len(vocab)),
                        history=history, settings=settings)
         except (ModelFileError, SettingsError) as e:
             raise ModelFileError(f"{os.fspath(path)}: {e}; retrain the model.") from None

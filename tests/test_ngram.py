@@ -8,6 +8,7 @@ from minibigram import functional as F
 from minibigram.data import context_codes, context_counts, ngrams, parse_split, split_words
 from minibigram.engines import concat_loss_and_grad, counts_loss_and_grad, loss_and_grad
 from minibigram.evaluate import sweep
+from minibigram.model import save_npz
 from minibigram.ngram import CountModel, NGramModel, load_model, model_kind
 from minibigram.sampling import SAMPLERS, adjust_probs
 
@@ -390,3 +391,17 @@ def test_sweep_chooses_on_dev_and_reports_test_only_for_the_chosen(names):
         sweep(WORDS, fractions=(0.9, 0.0, 0.1))
     with pytest.raises(mb.SettingsError, match="dev part"):
         sweep(WORDS[:5], fractions=(0.8, 0.1, 0.1))
+
+
+@pytest.mark.parametrize("contexts", [[[0], [1], [-1]], [[1], [0], [2]], [[0], [0], [1]]])
+def test_model_file_contexts_must_be_sorted_distinct_ids(tmp_path, contexts):
+    """Scoring looks contexts up by searchsorted: a file whose contexts are negative,
+    unsorted or repeated is refused in one sentence, not scored wrongly or crashed on."""
+    m = CountModel.fit(["ab", "ba"])
+    path = tmp_path / "bad.npz"
+    save_npz(path, kind="counts", arrays={"N": np.ones((3, m.V)), "contexts": np.array(contexts)},
+             vocab=m.vocab, history=[], settings=m.settings)
+    with pytest.raises(mb.ModelFileError, match="not sorted, distinct character ids"):
+        CountModel.load(path)
+    with pytest.raises(mb.ModelFileError, match="not sorted, distinct character ids"):
+        load_model(path)

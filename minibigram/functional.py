@@ -209,6 +209,9 @@ def cross_entropy(logits: np.ndarray, targets: np.ndarray,
       ``p * (dlogp - sum(dlogp * p))`` with ``dlogp = -onehot / n``, which collapses
       to ``(p - onehot(y)) / n``: no division by ``p``, one subtraction.
     """
+    logits = np.asarray(logits)
+    if logits.dtype.kind != "f":   # integer logits: compute in float64, not in place on ints
+        logits = logits.astype(np.float64)
     n = len(targets)
     rows = np.arange(n)
     shifted = logits - logits.max(axis=1, keepdims=True)       # (n, V) every entry <= 0

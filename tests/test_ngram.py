@@ -129,6 +129,14 @@ def test_cross_entropy_is_finite_where_the_explicit_path_overflows():
     np.testing.assert_allclose(dlogits.sum(axis=1), 0, atol=1e-15)
 
 
+def test_cross_entropy_of_integer_logits_computes_in_float64():
+    ints = np.array([[1, 2, 3], [0, 0, 5]])
+    loss, dlogits = F.cross_entropy(ints, np.array([2, 0]))
+    ref_loss, ref_d = F.cross_entropy(ints.astype(np.float64), np.array([2, 0]))
+    assert loss == ref_loss and dlogits.dtype == np.float64
+    np.testing.assert_array_equal(dlogits, ref_d)
+
+
 # --- engines on (C, V) and the concat loss --------------------------------------------------
 
 def _joint_problem(K, seed=0, dtype=np.float64):

@@ -292,6 +292,9 @@ class BigramModel(_ContextModel):
     def _table(self) -> np.ndarray:
         return self.probs()
 
+    def _row_logp(self, X: np.ndarray) -> np.ndarray:
+        return self.log_probs()[X[:, 0]]
+
     def _target_logp(self, X: np.ndarray, ys: np.ndarray) -> np.ndarray:
         return self.log_probs()[X[:, 0], ys]   # one gather, no (n, V) rows
 

@@ -81,6 +81,18 @@ def _check_nonneg(name: str, value: float) -> None:
         raise SettingsError(f"{name} must be a finite number >= 0, got {value!r}.")
 
 
+def _lookup(codes: np.ndarray, X: np.ndarray, V: int) -> tuple[np.ndarray, np.ndarray]:
+    """Where each context of ``X`` (n, K) sits among the sorted ``codes``, and if it is there.
+
+    Returns ``pos`` (n,), the row of a seen context, and ``seen`` (n,) bool; a context
+    never seen in training has no row (``pos`` is then meaningless) and backs off to
+    the uniform distribution (see the module docstring).
+    """
+    c = context_codes(X, V)
+    pos = np.minimum(np.searchsorted(codes, c), len(codes) - 1)
+    return pos, codes[pos] == c
+
+
 def _valid_contexts(contexts: np.ndarray, V: int) -> np.ndarray:
     """A model file's contexts as int64, if they are what ``context_counts`` writes.
 
@@ -270,15 +282,19 @@ class CountModel(_ContextModel):
         Nk = self.N + self.smoothing
         return Nk / Nk.sum(axis=1, keepdims=True)
 
-    def _row_logp(self, X: np.ndarray) -> np.ndarray:
-        codes = context_codes(X, self.V)
-        pos = np.minimum(np.searchsorted(self._codes, codes), len(self._codes) - 1)
-        seen = self._codes[pos] == codes
-        Nk = self.N[pos] + self.smoothing                            # (n, V)
+    def _log_table(self) -> np.ndarray:
+        """(C, V) ``log P`` of the seen contexts; ``-inf`` where smoothing 0 meets count 0."""
+        Nk = self.N + self.smoothing
         with np.errstate(divide="ignore"):
-            logp = np.log(Nk) - np.log(Nk.sum(axis=1, keepdims=True))
-        logp[~seen] = -np.log(self.V)                                # back off: uniform
-        return logp
+            return np.log(Nk) - np.log(Nk.sum(axis=1, keepdims=True))
+
+    def _row_logp(self, X: np.ndarray) -> np.ndarray:
+        pos, seen = _lookup(self._codes, X, self.V)
+        return np.where(seen[:, None], self._log_table()[pos], -np.log(self.V))
+
+    def _target_logp(self, X: np.ndarray, ys: np.ndarray) -> np.ndarray:
+        pos, seen = _lookup(self._codes, X, self.V)   # one gather, no (n, V) rows
+        return np.where(seen, self._log_table()[pos, ys], -np.log(self.V))
 
     def _table(self) -> np.ndarray:
         P = np.full((self._codes_table_size(), self.V), 1.0 / self.V)
@@ -415,12 +431,18 @@ class NGramModel(_ContextModel):
         W = self.W.astype(np.float64)
         if self.encoding == "concat":
             return W[np.arange(self.K), X].sum(axis=1)
-        codes = context_codes(X, self.V)
-        pos = np.minimum(np.searchsorted(self._codes, codes), len(self._codes) - 1)
-        return np.where((self._codes[pos] == codes)[:, None], W[pos], 0.0)
+        pos, seen = _lookup(self._codes, X, self.V)
+        return np.where(seen[:, None], W[pos], 0.0)
 
     def _row_logp(self, X: np.ndarray) -> np.ndarray:
         return F.log_softmax(self._logits(X))
+
+    def _target_logp(self, X: np.ndarray, ys: np.ndarray) -> np.ndarray:
+        if self.encoding == "concat":   # logits differ per context combination
+            return super()._target_logp(X, ys)
+        pos, seen = _lookup(self._codes, X, self.V)   # one gather, no (n, V) rows
+        L = F.log_softmax(self.W.astype(np.float64))   # (C, V)
+        return np.where(seen, L[pos, ys], -np.log(self.V))
 
     def _table(self) -> np.ndarray:
         S = self._codes_table_size()

@@ -413,3 +413,17 @@ def test_model_file_contexts_must_be_sorted_distinct_ids(tmp_path, contexts):
         CountModel.load(path)
     with pytest.raises(mb.ModelFileError, match="not sorted, distinct character ids"):
         load_model(path)
+
+
+def test_scoring_gather_equals_the_full_rows():
+    """log_prob/nll gather one entry per example; it must equal the (n, V) rows' entry,
+    unseen contexts (uniform back-off) and zero counts (-inf) included."""
+    words = ["dda", "anna", "bob", "zz"] + WORDS
+    for m in (CountModel.fit(WORDS + ["zz"], context=2, smoothing=0),
+              CountModel.fit(WORDS + ["zz"], context=3, smoothing=0.5),
+              NGramModel.fit(WORDS + ["zz"], context=2),
+              NGramModel.fit(WORDS + ["zz"], context=2, encoding="concat"),
+              mb.BigramModel.fit(WORDS + ["zz"], steps=5)):
+        X, ys = ngrams(words, m.vocab, m.K)
+        rows = m._row_logp(X)                                      # (n, V)
+        np.testing.assert_array_equal(m._target_logp(X, ys), rows[np.arange(len(ys)), ys])

@@ -11,26 +11,35 @@ minibigram, so it is not hidden: Python prints its traceback (status 1).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, NoReturn
 
 from . import __version__
 from .data import Vocabulary, load_words, parse_split, split_words
 from .engines import ENGINES
-from .errors import MinibigramError
-from .evaluate import PARAM, fit_kind, split_losses, sweep
+from .errors import MinibigramError, SettingsError
+from .evaluate import PARAM, split_losses, sweep
 from .model import DTYPES, INITS, NOTEBOOK_SEED, SOLVERS, BigramModel, check_writable
-from .ngram import ENCODINGS, MODEL_KINDS, load_model
+from .ngram import ENCODINGS, MODEL_KINDS, CountModel, NGramModel, load_model
 from .progress import Progress
 from .sampling import DEFAULT_SAMPLER, SAMPLERS
 
 
 class _Parser(argparse.ArgumentParser):
-    """An ArgumentParser whose errors are one line and exit status 2."""
+    """An ArgumentParser whose errors are one line and exit status 2.
+
+    Options must be spelled out (no ``--ste`` for ``--steps``), so that
+    :func:`_refuse_unused` can tell which options were given.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"minibigram: error: {message} (see '{self.prog} --help').\n")
@@ -125,15 +134,14 @@ def _add_train_parser(sub: Any) -> None:
     p.set_defaults(func=_cmd_train)
 
 
-def _cmd_train(args: argparse.Namespace) -> int:
-    if args.out:
-        check_writable(args.out)   # before training, not after minutes of it
-    if (args.model_kind, args.context, args.encoding, args.split) != ("network", 1, "joint", None):
-        return _cmd_train_beyond_bigrams(args)
-    words = load_words(args.data)
-    # On a terminal, a live "step/loss/rate" line on stderr; never with --json or a pipe.
-    progress = Progress(args.steps, enabled=not args.json and sys.stdout.isatty()
-                        and sys.stderr.isatty())
+@contextlib.contextmanager
+def _step_log(args: argparse.Namespace) -> Iterator[Callable[[int, float], None] | None]:
+    """The training callback: the loss every --log-every steps, like the notebook, and on a
+    terminal a live "step/loss/rate" line on stderr; None (nothing) with --json."""
+    if args.json:
+        yield None
+        return
+    progress = Progress(args.steps, enabled=sys.stdout.isatty() and sys.stderr.isatty())
 
     def log(step: int, loss: float) -> None:
         if args.log_every and (step % args.log_every == 0 or step == 1 or step == args.steps):
@@ -142,12 +150,22 @@ def _cmd_train(args: argparse.Namespace) -> int:
         progress.update(step, loss)
 
     try:
-        model = BigramModel.fit(words, steps=args.steps, lr=args.lr, reg=args.reg,
-                                seed=args.seed, dtype=args.dtype, engine=args.engine,
-                                solver=args.solver, init=args.init,
-                                callback=None if args.json else log)
+        yield log
     finally:
         progress.close()
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    _refuse_unused(args)
+    if args.out:
+        check_writable(args.out)   # before training, not after minutes of it
+    if (args.model_kind, args.context, args.encoding, args.split) != ("network", 1, "joint", None):
+        return _cmd_train_beyond_bigrams(args)
+    words = load_words(args.data)
+    with _step_log(args) as log:
+        model = BigramModel.fit(words, steps=args.steps, lr=args.lr, reg=args.reg,
+                                seed=args.seed, dtype=args.dtype, engine=args.engine,
+                                solver=args.solver, init=args.init, callback=log)
     final_loss = model.nll(words)
     if args.reg:   # with reg 0, Newton's W is -inf where a count is 0: no penalty to add
         final_loss += args.reg * float((model.W.astype("float64") ** 2).mean())
@@ -337,8 +355,8 @@ def _add_beyond_bigram_options(p: argparse.ArgumentParser) -> None:
                    help="characters of context (default 1: bigrams)")
     p.add_argument("--encoding", choices=ENCODINGS, default="joint",
                    help="network input for K > 1: one row per seen context (joint) or K "
-                        "one-hots (concat); both solved exactly by Newton's method, whatever "
-                        "--solver says (concat needs --reg > 0)")
+                        "one-hots (concat); both solved exactly by Newton's method, at most "
+                        "--steps iterations (concat needs --reg > 0)")
     p.add_argument("--smoothing", type=_finite_float, default=1.0, metavar="k",
                    help="add-k smoothing of the count model (default 1)")
     p.add_argument("--split", type=_split, metavar="TR/DEV/TE",
@@ -353,6 +371,31 @@ def _describe(args: argparse.Namespace) -> str:
     return f"{args.encoding} network (K={args.context}, reg {args.reg:g})"
 
 
+#: train's options that each model shape does not use: giving one is an error, not a no-op.
+_UNUSED = {
+    "counts": ("--steps", "--lr", "--reg", "--engine", "--solver", "--init", "--dtype",
+               "--encoding", "--log-every"),
+    "context network": ("--engine", "--solver", "--init", "--lr", "--smoothing"),
+    "bigram network": ("--smoothing",),
+}
+
+
+def _refuse_unused(args: argparse.Namespace) -> None:
+    """Refuse a train option the chosen model does not use, instead of ignoring it."""
+    if args.model_kind == "counts":
+        shape, what = "counts", "--model-kind counts (a count model is counted, not trained)"
+    elif args.context > 1 or args.encoding == "concat":
+        shape, what = "context network", (f"the {args.encoding} network with --context "
+                                          f"{args.context} (solved exactly by Newton's method)")
+    else:
+        shape, what = "bigram network", "the bigram network"
+    unused = [o for o in _UNUSED[shape] if o in args.given]
+    if unused:
+        raise SettingsError(f"{' and '.join(unused)} {'does' if len(unused) == 1 else 'do'} "
+                            f"not apply to {what}: leave {'it' if len(unused) == 1 else 'them'} "
+                            "out.")
+
+
 def _cmd_train_beyond_bigrams(args: argparse.Namespace) -> int:
     words = load_words(args.data)
     vocab = Vocabulary.from_words(words)
@@ -360,15 +403,20 @@ def _cmd_train_beyond_bigrams(args: argparse.Namespace) -> int:
         train, dev, test = split_words(words, args.split, args.split_seed)
     else:
         train, dev, test = words, [], []
-    if args.model_kind == "network" and args.context == 1 and args.encoding == "joint":
-        model: Any = BigramModel.fit(train, steps=args.steps, lr=args.lr, reg=args.reg,
-                                     seed=args.seed, dtype=args.dtype, engine=args.engine,
-                                     solver=args.solver, init=args.init, vocab=vocab)
+    model: Any
+    if args.model_kind == "counts":
+        model = CountModel.fit(train, smoothing=args.smoothing, context=args.context, vocab=vocab)
+    elif args.context == 1 and args.encoding == "joint":
+        with _step_log(args) as log:
+            model = BigramModel.fit(train, steps=args.steps, lr=args.lr, reg=args.reg,
+                                    seed=args.seed, dtype=args.dtype, engine=args.engine,
+                                    solver=args.solver, init=args.init, vocab=vocab,
+                                    callback=log)
     else:
-        value = args.smoothing if args.model_kind == "counts" else args.reg
-        model = fit_kind(args.model_kind, train, context=args.context, encoding=args.encoding,
-                         value=value, vocab=vocab, steps=args.steps, lr=args.lr,
-                         seed=args.seed, dtype=args.dtype)
+        with _step_log(args) as log:
+            model = NGramModel.fit(train, context=args.context, encoding=args.encoding,
+                                   reg=args.reg, steps=args.steps, dtype=args.dtype,
+                                   vocab=vocab, callback=log)
     if args.split:
         model.settings.update(split="/".join(f"{100 * f:g}" for f in args.split),
                               split_seed=args.split_seed)
@@ -530,7 +578,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
+    args.given = {a.split("=", 1)[0] for a in argv if a.startswith("--")}
     try:
         return int(args.func(args))
     except MinibigramError as e:

@@ -65,7 +65,7 @@ def test_train_context_network(tmp_path, encoding):
     words.write_text("anna\nbob\ncara\ndan\nabba\nada\n", encoding="utf-8")
     out = tmp_path / "m.npz"
     r = run("train", "--data", str(words), "--context", "3", "--encoding", encoding,
-            "--steps", "20", "--lr", "1", "--out", str(out), "--json")
+            "--steps", "20", "--out", str(out), "--json")
     assert r.returncode == 0, r.stderr
     res = json.loads(r.stdout)
     m = load_model(out)
@@ -116,3 +116,34 @@ def test_plain_train_is_unchanged():
     res = json.loads(r.stdout)
     assert "eval" not in res and len(res["losses"]) == 100
     assert np.isfinite(res["final_loss"])
+
+
+def test_train_refuses_options_the_model_does_not_use(tmp_path):
+    """An option that would be silently ignored is an error naming it (nothing written)."""
+    cases = [
+        (["--model-kind", "counts", "--lr", "5"],
+         "--lr does not apply to --model-kind counts (a count model is counted, not trained): "
+         "leave it out."),
+        (["--model-kind", "counts", "--steps", "5", "--reg", "0.1"],
+         "--steps and --reg do not apply to --model-kind counts (a count model is counted, not "
+         "trained): leave them out."),
+        (["--context", "2", "--engine", "index"],
+         "--engine does not apply to the joint network with --context 2 (solved exactly by "
+         "Newton's method): leave it out."),
+        (["--smoothing", "0.5"], "--smoothing does not apply to the bigram network: leave it out."),
+    ]
+    for extra, message in cases:
+        r = run("train", *extra, "--out", str(tmp_path / "m.npz"), cwd=tmp_path)
+        assert r.returncode == 2 and r.stdout == "", (extra, r.stderr)
+        assert r.stderr == f"minibigram: error: {message}\n"
+        assert list(tmp_path.iterdir()) == []
+
+
+def test_log_every_works_beyond_the_plain_bigram(tmp_path):
+    words = tmp_path / "w.txt"
+    words.write_text("anna\nbob\ncara\ndan\nabba\nada\n", encoding="utf-8")
+    r = run("train", "--data", str(words), "--split", "50/25/25", "--steps", "4",
+            "--log-every", "2", "--samples", "0")
+    assert r.returncode == 0, r.stderr
+    assert [ln.split()[1] for ln in r.stdout.splitlines() if ln.startswith("step")] == [
+        "1", "2", "4"]

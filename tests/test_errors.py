@@ -384,7 +384,8 @@ def test_a_split_scores_dev_words_with_characters_train_lacks(ws):
     """The vocabulary comes from all the words, so every model kind can score dev and test."""
     (ws / "few.txt").write_text("anna\nbob\ncara\n", encoding="utf-8")
     for kind in ("network", "counts"):
-        r = run("train", "--data", ws / "few.txt", "--split", "50/25/25", "--steps", "2",
+        steps = ["--steps", "2"] if kind == "network" else []
+        r = run("train", "--data", ws / "few.txt", "--split", "50/25/25", *steps,
                 "--model-kind", kind, "--json", cwd=ws)
         assert r.returncode == 0, r.stderr
         losses = json.loads(r.stdout)["eval"]

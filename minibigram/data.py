@@ -648,6 +648,9 @@ def ngrams(words: Sequence[str], vocab: Vocabulary, K: int) -> tuple[np.ndarray,
         raise DataError(f"the context length must be a whole number >= 1, got {K!r}.")
     if len(words) == 0:
         return np.zeros((0, K), np.int64), np.zeros(0, np.int64)
+    if K == 1:   # the same pairs, without the padding bookkeeping
+        xs, ys = bigrams(words, vocab)
+        return xs[:, None], ys
     pad = BOUNDARY * K
     ids = vocab.encode_text(pad + (BOUNDARY + pad).join(words) + BOUNDARY)   # (total,)
     lengths = np.fromiter((len(w) for w in words), dtype=np.int64, count=len(words))

@@ -141,11 +141,12 @@ class Vocabulary:
             raise DataError("every vocabulary entry must be a single character.")
         self.itos: list[str] = [BOUNDARY, *chars]
         self.stoi: dict[str, int] = {c: i for i, c in enumerate(self.itos)}
-        # Sorted code points and their ids: encoding is one np.searchsorted call.
-        codes = _code_points("".join(self.itos))
-        order = np.argsort(codes)
-        self._codes = codes[order]
-        self._ids = order.astype(np.int64)
+        # A lookup table from code point to id (-1: unknown); its last entry also
+        # stands for every code point beyond the largest, so encoding is one gather.
+        codes = _code_points("".join(self.itos))             # (V,) id -> code point
+        self._codes = codes
+        self._lut = np.full(int(codes.max()) + 2, -1, dtype=np.int64)
+        self._lut[codes] = np.arange(len(codes))
 
     @classmethod
     def from_words(cls, words: Sequence[str]) -> Vocabulary:
@@ -187,14 +188,12 @@ class Vocabulary:
             If a character is not in the vocabulary (the message names it).
         """
         codes = _code_points(text)
-        pos = np.searchsorted(self._codes, codes)
-        pos = np.minimum(pos, len(self._codes) - 1)
-        known = self._codes[pos] == codes
-        if not known.all():
-            ch = chr(int(codes[np.argmin(known)]))
+        ids = self._lut[np.minimum(codes, len(self._lut) - 1)]
+        if (ids < 0).any():
+            ch = chr(int(codes[np.argmax(ids < 0)]))
             raise DataError(f"the character {ch!r} (U+{ord(ch):04X}) is not in the model's "
                             "vocabulary: remove it, or train on data that contains it.")
-        return self._ids[pos]
+        return ids
 
     def encode(self, word: str) -> np.ndarray:
         """Token ids of ``word``, without boundary tokens. Shape ``(len(word),)``."""
@@ -219,7 +218,7 @@ class Vocabulary:
         turns those into a single string, and ``str.split`` cuts it at the
         boundaries (which no word contains): no Python loop per character.
         """
-        codes = self._codes[np.argsort(self._ids)]            # (V,) id -> code point
+        codes = self._codes                                   # (V,) id -> code point
         ascii_ = codes.max() < 128
         text = codes.astype(np.uint8 if ascii_ else np.uint32)[np.asarray(ids)].tobytes()
         return text.decode("ascii" if ascii_ else "utf-32-le").split(BOUNDARY)[:-1]

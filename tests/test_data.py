@@ -64,10 +64,22 @@ def test_blank_lines_skipped_and_whitespace_stripped():
     assert parse_words("\n ann \r\n\nbob\n  \n") == ["ann", "bob"]
 
 
-def test_unknown_character_named():
-    vocab = Vocabulary.from_words(["abc"])
-    with pytest.raises(DataError, match="'z'"):
-        vocab.encode("abz")
+@pytest.mark.parametrize("word,unknown", [("abz", "z"), ("amc", "m"), ("a\U0001F600", "\U0001F600"),
+                                          ("\x00a", "\x00")])
+def test_unknown_character_named(word, unknown):
+    """Unknown below, between and beyond the vocabulary's code points."""
+    vocab = Vocabulary.from_words(["acz" if unknown == "m" else "abc"])
+    with pytest.raises(DataError, match=f"U\\+{ord(unknown):04X}"):
+        vocab.encode(word)
+
+
+def test_astral_plane_characters_round_trip():
+    words = ["a\U0001F600b", "\U00010400"]
+    vocab = Vocabulary.from_words(words)
+    for w in words:
+        assert vocab.decode(vocab.encode(w)) == w
+    assert vocab.decode_words(np.concatenate([vocab.encode(w).tolist() + [0] for w in words])) \
+        == words
 
 
 def test_load_words_from_file(tmp_path):

@@ -20,8 +20,16 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any, NoReturn
 
 from . import __version__
-from .data import Vocabulary, load_words, parse_split, split_words
-from .engines import ENGINES
+from .data import (
+    Vocabulary,
+    bigram_counts,
+    bigrams,
+    count_bigrams,
+    load_words,
+    parse_split,
+    split_words,
+)
+from .engines import ENGINES, counts_loss_and_grad
 from .errors import MinibigramError, SettingsError
 from .evaluate import PARAM, split_losses, sweep
 from .model import DTYPES, INITS, NOTEBOOK_SEED, SOLVERS, BigramModel, check_writable
@@ -105,6 +113,10 @@ def _add_train_parser(sub: Any) -> None:
                                    "the notebook's.")
     p.add_argument("--data", metavar="PATH", help="text file, one word per line "
                    "(default: the embedded names.txt, 32,033 names)")
+    p.add_argument("--stream", action="store_true",
+                   help="count --data in 1 MiB chunks instead of reading it whole: memory stays "
+                        "bounded for a corpus of any size (the bigram network, trained from its "
+                        "counts; with the counts engine or --solver newton)")
     p.add_argument("--steps", type=_positive_int, default=100, help="gradient steps (default 100)")
     p.add_argument("--lr", type=_positive_float, default=50.0, help="learning rate (default 50)")
     p.add_argument("--reg", type=_finite_float, default=0.01,
@@ -134,6 +146,18 @@ def _add_train_parser(sub: Any) -> None:
     p.set_defaults(func=_cmd_train)
 
 
+def _stream_counts(args: argparse.Namespace) -> Any:
+    """Count --data (or the embedded names) chunk by chunk, with progress on a terminal."""
+    source = load_words() if args.data is None else args.data
+    total = 0 if args.data is None or not os.path.isfile(args.data) else os.path.getsize(args.data)
+    progress = Progress(total, unit="byte",
+                        enabled=not args.json and sys.stdout.isatty() and sys.stderr.isatty())
+    try:
+        return count_bigrams(source, progress=progress.update)
+    finally:
+        progress.close()
+
+
 @contextlib.contextmanager
 def _step_log(args: argparse.Namespace) -> Iterator[Callable[[int, float], None] | None]:
     """The training callback: the loss every --log-every steps, like the notebook, and on a
@@ -161,14 +185,20 @@ def _cmd_train(args: argparse.Namespace) -> int:
         check_writable(args.out)   # before training, not after minutes of it
     if (args.model_kind, args.context, args.encoding, args.split) != ("network", 1, "joint", None):
         return _cmd_train_beyond_bigrams(args)
-    words = load_words(args.data)
+    if args.stream:
+        counts = _stream_counts(args)
+        words, N = None, counts.N
+    else:
+        words = load_words(args.data)
+        counts = None
     with _step_log(args) as log:
-        model = BigramModel.fit(words, steps=args.steps, lr=args.lr, reg=args.reg,
+        model = BigramModel.fit(words, counts=counts, steps=args.steps, lr=args.lr, reg=args.reg,
                                 seed=args.seed, dtype=args.dtype, engine=args.engine,
                                 solver=args.solver, init=args.init, callback=log)
-    final_loss = model.nll(words)
-    if args.reg:   # with reg 0, Newton's W is -inf where a count is 0: no penalty to add
-        final_loss += args.reg * float((model.W.astype("float64") ** 2).mean())
+    if words is not None:
+        N = bigram_counts(*bigrams(words, model.vocab), model.V)
+    # the loss of the trained W (the history holds the loss before each update)
+    final_loss = counts_loss_and_grad(model.W.astype("float64"), N, args.reg)[0]
     samples = model.sample(args.samples, seed=args.seed, sampler=args.sampler)
     if args.out:
         model.save(args.out)
@@ -374,8 +404,8 @@ def _describe(args: argparse.Namespace) -> str:
 #: train's options that each model shape does not use: giving one is an error, not a no-op.
 _UNUSED = {
     "counts": ("--steps", "--lr", "--reg", "--engine", "--solver", "--init", "--dtype",
-               "--encoding", "--log-every"),
-    "context network": ("--engine", "--solver", "--init", "--lr", "--smoothing"),
+               "--encoding", "--log-every", "--stream"),
+    "context network": ("--engine", "--solver", "--init", "--lr", "--smoothing", "--stream"),
     "bigram network": ("--smoothing",),
 }
 
@@ -389,6 +419,12 @@ def _refuse_unused(args: argparse.Namespace) -> None:
                                           f"{args.context} (solved exactly by Newton's method)")
     else:
         shape, what = "bigram network", "the bigram network"
+    if args.stream and args.split:
+        raise SettingsError("--stream counts the whole file without keeping its words, so it "
+                            "cannot be split: leave out --split or --stream.")
+    if args.stream and args.engine != "counts" and args.solver != "newton":
+        raise SettingsError(f"--stream trains from counts, which the {args.engine} engine "
+                            "cannot use: leave out --engine, or use --solver newton.")
     unused = [o for o in _UNUSED[shape] if o in args.given]
     if unused:
         raise SettingsError(f"{' and '.join(unused)} {'does' if len(unused) == 1 else 'do'} "

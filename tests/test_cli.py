@@ -103,3 +103,26 @@ def test_json_is_strict_when_a_probability_is_zero(tmp_path):
     scores = json.loads(r.stdout, parse_constant=refuse)["scores"]
     assert np.isfinite(scores[0]["log_prob"]) and scores[0]["log_prob"] < 0
     assert scores[1]["log_prob"] is None and scores[1]["nll"] is None
+
+
+def test_train_stream_equals_reading_the_words(tmp_path):
+    """--stream counts the file in chunks; the counts, so the training, are the same."""
+    words = tmp_path / "w.txt"
+    words.write_text("\ufeff" + "anna\r\nbob\n\n  cara \nzoë\n" * 50, encoding="utf-8")
+    for extra in ([], ["--solver", "newton", "--dtype", "float64"]):
+        plain = run("train", "--data", str(words), "--steps", "20", "--lr", "5", "--json", *extra)
+        streamed = run("train", "--data", str(words), "--stream", "--steps", "20", "--lr", "5",
+                       "--json", *extra)
+        assert plain.returncode == streamed.returncode == 0, streamed.stderr
+        a, b = json.loads(plain.stdout), json.loads(streamed.stdout)
+        assert a["num_examples"] == b["num_examples"] == 50 * (5 + 4 + 5 + 4)
+        assert a["losses"] == b["losses"] and a["samples"] == b["samples"]
+        assert a["final_loss"] == pytest.approx(b["final_loss"], rel=1e-12)
+
+
+def test_train_stream_refuses_what_needs_the_words(tmp_path):
+    for args, msg in ((["--stream", "--split", "80/10/10"], "cannot be split"),
+                      (["--stream", "--engine", "index"], "the index engine cannot use"),
+                      (["--stream", "--model-kind", "counts"], "--stream does not apply")):
+        r = run("train", *args, cwd=tmp_path)
+        assert r.returncode == 2 and msg in r.stderr and r.stderr.count("\n") == 1, r.stderr

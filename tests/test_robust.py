@@ -216,6 +216,17 @@ def test_progress_on_a_terminal(tmp_path):
     assert json.loads(shown)["settings"]["steps"] == 30
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="no pseudo-terminals on Windows")
+def test_streaming_counts_show_progress_on_a_terminal(tmp_path):
+    (tmp_path / "big.txt").write_text("anna\nbob\n" * 300_000, encoding="utf-8")   # 2.7 MB
+    size = (tmp_path / "big.txt").stat().st_size
+    shown = _run_on_a_pty("train", "--stream", "--data", "big.txt", "--steps", "2",
+                          "--log-every", "0", "--samples", "0", cwd=tmp_path)
+    # the last chunk is always drawn: every byte of the file counted, then erased
+    assert f"\rbyte {size:,}/{size:,}  " in shown and " byte/s\x1b[K" in shown
+    assert f"\r\x1b[Ktrained on {size} examples" in shown   # 'anna\n' is 5 pairs, 5 bytes
+
+
 # --- determinism ---------------------------------------------------------------------------
 
 def test_same_command_same_seed_same_bytes(tmp_path):

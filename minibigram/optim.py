@@ -43,7 +43,7 @@ def gradient_descent(loss_fn: LossFn, W: np.ndarray, steps: int, lr: float,
     Raises
     ------
     TrainingError
-        If the loss becomes NaN or infinite: the steps are too large.
+        If the loss or the weights become NaN or infinite: the steps are too large.
     """
     W = W.copy()
     history: list[float] = []
@@ -58,8 +58,8 @@ def gradient_descent(loss_fn: LossFn, W: np.ndarray, steps: int, lr: float,
             if callback is not None:
                 callback(step, loss)
             W -= lr * dW
-        if steps and not np.isfinite(W).all():   # the last update can overflow too
-            raise _diverged(f"the weights became infinite or NaN after step {steps}", lr)
+            if not np.isfinite(W).all():   # caught here, before the next step's checks
+                raise _diverged(f"the weights became infinite or NaN at step {step}", lr)
     return W, history
 
 

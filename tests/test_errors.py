@@ -322,7 +322,7 @@ def test_divergence_stops_names_the_step_and_keeps_the_previous_model(ws):
 
 
 def test_divergence_in_the_last_update_is_caught_too():
-    with pytest.raises(TrainingError, match=r"the weights became infinite or NaN after step 1;"):
+    with pytest.raises(TrainingError, match=r"the weights became infinite or NaN at step 1;"):
         BigramModel.fit(["anna", "bob"], steps=1, lr=1e300)
 
 

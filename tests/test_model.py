@@ -136,3 +136,12 @@ def test_training_matches_the_torch_notebook_loop(names, engine):
                                15, 50.0)
     np.testing.assert_allclose(ours, torch_losses, rtol=0, atol=1e-6)
     assert torch_losses[0] == pytest.approx(3.768618583679199, abs=1e-6)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_divergence_is_a_training_error_for_every_engine(engine):
+    """An update that overflows W is divergence (name the step), not a bad W."""
+    from minibigram import TrainingError
+
+    with pytest.raises(TrainingError, match=r"diverged: .* at step \d+; try a learning rate"):
+        BigramModel.fit(WORDS, steps=5, lr=1e300, engine=engine)

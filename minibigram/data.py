@@ -99,6 +99,10 @@ def parse_words(text: str, source: str = "the input") -> list[str]:
                 raise DataError(f"{source} line {lineno}: the word {line.strip()!r} contains "
                                 f"{BOUNDARY!r}, which is the boundary token: remove or replace "
                                 "that character.")
+    if "\x00" in text:
+        lineno = text[: text.index("\x00")].count("\n") + 1
+        raise DataError(f"{source} line {lineno} holds a NUL character (U+0000), which is not "
+                        "text: give a text file with one word per line.")
     words = [word for word in map(str.strip, lines) if word]
     if not words:
         if not text:
@@ -139,13 +143,16 @@ class Vocabulary:
         chars = sorted(set(chars) - {BOUNDARY})
         if any(len(c) != 1 for c in chars):
             raise DataError("every vocabulary entry must be a single character.")
+        if chars and chars[0] == "\x00":   # numpy's fixed-width strings drop it: no model file
+            raise DataError("the NUL character (U+0000) cannot be part of a word: remove it.")
         self.itos: list[str] = [BOUNDARY, *chars]
         self.stoi: dict[str, int] = {c: i for i, c in enumerate(self.itos)}
         # A lookup table from code point to id (-1: unknown); its last entry also
         # stands for every code point beyond the largest, so encoding is one gather.
         codes = _code_points("".join(self.itos))             # (V,) id -> code point
         self._codes = codes
-        self._lut = np.full(int(codes.max()) + 2, -1, dtype=np.int64)
+        # (4 bytes per code point up to the largest: 4.5 MB at most, for U+10FFFF.)
+        self._lut = np.full(int(codes.max()) + 2, -1, dtype=np.int32)
         self._lut[codes] = np.arange(len(codes))
 
     @classmethod
@@ -193,7 +200,7 @@ class Vocabulary:
             ch = chr(int(codes[np.argmax(ids < 0)]))
             raise DataError(f"the character {ch!r} (U+{ord(ch):04X}) is not in the model's "
                             "vocabulary: remove it, or train on data that contains it.")
-        return ids
+        return ids.astype(np.int64)
 
     def encode(self, word: str) -> np.ndarray:
         """Token ids of ``word``, without boundary tokens. Shape ``(len(word),)``."""
@@ -739,9 +746,10 @@ def split_words(words: Sequence[str], fractions: Sequence[float] = (0.8, 0.1, 0.
     """
     n = len(words)
     order = np.random.default_rng(seed).permutation(n)
-    n1 = int(fractions[0] * n)
-    # rounded so that 0.7 + 0.2 (= 0.8999999999999999) cuts where 0.9 does
-    n2 = int(round(fractions[0] + fractions[1], 12) * n)
+    # The products are rounded before int(), so that float noise (0.58 * 100 =
+    # 57.99999999999999, (0.7 + 0.2) * 100 = 89.99999999999999) does not lose a word.
+    n1 = int(round(fractions[0] * n, 9))
+    n2 = int(round((fractions[0] + fractions[1]) * n, 9))
     if n1 == 0:
         raise DataError(f"a {100 * fractions[0]:g}% share of {n} words leaves no training "
                         "words: give more words or a larger train share.")

@@ -94,3 +94,11 @@ def test_bigram_counts_weighted():
     assert N.tolist() == [[0, 1], [2, 0]]
     Nw = bigram_counts(xs, ys, 2, weights=np.array([0.5, 1.0, 2.0]))
     assert Nw.tolist() == [[0, 0.5], [3.0, 0]]
+
+
+def test_nul_is_refused_not_lost():
+    """numpy's fixed-width strings drop NUL, so a model file could not hold it."""
+    with pytest.raises(DataError, match=r"line 2 holds a NUL character"):
+        parse_words("ab\na\x00b\ncd\n")
+    with pytest.raises(DataError, match="NUL"):
+        Vocabulary.from_words(["a\x00b"])

@@ -30,7 +30,7 @@ from .data import (
     split_words,
 )
 from .engines import ENGINES, counts_loss_and_grad
-from .errors import MinibigramError, SettingsError
+from .errors import DataError, MinibigramError, SettingsError
 from .evaluate import PARAM, split_losses, sweep
 from .model import DTYPES, INITS, NOTEBOOK_SEED, SOLVERS, BigramModel, check_writable
 from .ngram import ENCODINGS, MODEL_KINDS, CountModel, NGramModel, load_model
@@ -153,30 +153,48 @@ def _stream_counts(args: argparse.Namespace) -> Any:
     progress = Progress(total, unit="byte",
                         enabled=not args.json and sys.stdout.isatty() and sys.stderr.isatty())
     try:
-        return count_bigrams(source, progress=progress.update)
+        counts = count_bigrams(source, progress=progress.update)
     finally:
         progress.close()
+    if counts.num_examples == 0:
+        raise DataError(f"{args.data} holds no words (it is empty or only blank lines): give a "
+                        "file with one word per line.")
+    return counts
 
 
 @contextlib.contextmanager
-def _step_log(args: argparse.Namespace) -> Iterator[Callable[[int, float], None] | None]:
+def _step_log(args: argparse.Namespace, newton: bool = False
+              ) -> Iterator[Callable[[int, float], None] | None]:
     """The training callback: the loss every --log-every steps, like the notebook, and on a
-    terminal a live "step/loss/rate" line on stderr; None (nothing) with --json."""
+    terminal a live "step/loss/rate" line on stderr; None (nothing) with --json.
+
+    Newton's method stops when it has converged, not at --steps: its progress line has
+    no total, and its last iterate is printed whatever --log-every says.
+    """
     if args.json:
         yield None
         return
-    progress = Progress(args.steps, enabled=sys.stdout.isatty() and sys.stderr.isatty())
+    progress = Progress(0 if newton else args.steps,
+                        enabled=sys.stdout.isatty() and sys.stderr.isatty())
+    unprinted: list[tuple[int, float]] = []   # the latest step, if it was not printed
+
+    def show(step: int, loss: float) -> None:
+        progress.clear()
+        print(f"step {step:4d}  loss {loss:.7f}", flush=True)
 
     def log(step: int, loss: float) -> None:
+        unprinted[:] = [(step, loss)]
         if args.log_every and (step % args.log_every == 0 or step == 1 or step == args.steps):
-            progress.clear()
-            print(f"step {step:4d}  loss {loss:.7f}", flush=True)
+            show(step, loss)
+            unprinted.clear()
         progress.update(step, loss)
 
     try:
         yield log
     finally:
         progress.close()
+    if args.log_every and unprinted:   # only reached when training succeeded
+        show(*unprinted[0])
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
@@ -191,7 +209,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     else:
         words = load_words(args.data)
         counts = None
-    with _step_log(args) as log:
+    with _step_log(args, newton=args.solver == "newton") as log:
         model = BigramModel.fit(words, counts=counts, steps=args.steps, lr=args.lr, reg=args.reg,
                                 seed=args.seed, dtype=args.dtype, engine=args.engine,
                                 solver=args.solver, init=args.init, callback=log)
@@ -406,6 +424,7 @@ _UNUSED = {
     "counts": ("--steps", "--lr", "--reg", "--engine", "--solver", "--init", "--dtype",
                "--encoding", "--log-every", "--stream"),
     "context network": ("--engine", "--solver", "--init", "--lr", "--smoothing", "--stream"),
+    "newton": ("--lr", "--init", "--engine", "--smoothing"),
     "bigram network": ("--smoothing",),
 }
 
@@ -417,19 +436,24 @@ def _refuse_unused(args: argparse.Namespace) -> None:
     elif args.context > 1 or args.encoding == "concat":
         shape, what = "context network", (f"the {args.encoding} network with --context "
                                           f"{args.context} (solved exactly by Newton's method)")
+    elif args.solver == "newton":
+        shape, what = "newton", "--solver newton (the exact optimum, from W = 0)"
     else:
         shape, what = "bigram network", "the bigram network"
-    if args.stream and args.split:
-        raise SettingsError("--stream counts the whole file without keeping its words, so it "
-                            "cannot be split: leave out --split or --stream.")
-    if args.stream and args.engine != "counts" and args.solver != "newton":
-        raise SettingsError(f"--stream trains from counts, which the {args.engine} engine "
-                            "cannot use: leave out --engine, or use --solver newton.")
     unused = [o for o in _UNUSED[shape] if o in args.given]
+    if "--split-seed" in args.given and not args.split:
+        unused.append("--split-seed")
+        what += " without --split"
     if unused:
         raise SettingsError(f"{' and '.join(unused)} {'does' if len(unused) == 1 else 'do'} "
                             f"not apply to {what}: leave {'it' if len(unused) == 1 else 'them'} "
                             "out.")
+    if args.stream and args.split:
+        raise SettingsError("--stream counts the whole file without keeping its words, so it "
+                            "cannot be split: leave out --split or --stream.")
+    if args.stream and args.engine != "counts":
+        raise SettingsError(f"--stream trains from counts, which the {args.engine} engine "
+                            "cannot use: leave out --engine, or use --solver newton.")
 
 
 def _cmd_train_beyond_bigrams(args: argparse.Namespace) -> int:
@@ -443,13 +467,13 @@ def _cmd_train_beyond_bigrams(args: argparse.Namespace) -> int:
     if args.model_kind == "counts":
         model = CountModel.fit(train, smoothing=args.smoothing, context=args.context, vocab=vocab)
     elif args.context == 1 and args.encoding == "joint":
-        with _step_log(args) as log:
+        with _step_log(args, newton=args.solver == "newton") as log:
             model = BigramModel.fit(train, steps=args.steps, lr=args.lr, reg=args.reg,
                                     seed=args.seed, dtype=args.dtype, engine=args.engine,
                                     solver=args.solver, init=args.init, vocab=vocab,
                                     callback=log)
     else:
-        with _step_log(args) as log:
+        with _step_log(args, newton=True) as log:
             model = NGramModel.fit(train, context=args.context, encoding=args.encoding,
                                    reg=args.reg, steps=args.steps, dtype=args.dtype,
                                    vocab=vocab, callback=log)

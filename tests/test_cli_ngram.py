@@ -147,3 +147,34 @@ def test_log_every_works_beyond_the_plain_bigram(tmp_path):
     assert r.returncode == 0, r.stderr
     assert [ln.split()[1] for ln in r.stdout.splitlines() if ln.startswith("step")] == [
         "1", "2", "4"]
+
+
+def test_train_refuses_newton_and_split_options_it_would_ignore(tmp_path):
+    for extra, message in (
+            (["--solver", "newton", "--lr", "5"],
+             "--lr does not apply to --solver newton (the exact optimum, from W = 0): leave it "
+             "out."),
+            (["--split-seed", "3"],
+             "--split-seed does not apply to the bigram network without --split: leave it out."),
+            (["--stream", "--model-kind", "counts", "--engine", "index"],
+             "--engine and --stream do not apply to --model-kind counts (a count model is "
+             "counted, not trained): leave them out.")):
+        r = run("train", *extra, cwd=tmp_path)
+        assert (r.returncode, r.stdout) == (2, ""), r.stderr
+        assert r.stderr == f"minibigram: error: {message}\n"
+
+
+def test_newton_prints_its_last_iterate(tmp_path):
+    r = run("train", "--solver", "newton", "--log-every", "3", "--samples", "0", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    steps = [int(ln.split()[1]) for ln in r.stdout.splitlines() if ln.startswith("step")]
+    assert steps[:3] == [1, 3, 6] and steps[-1] > 6 and steps[-1] % 3 != 0   # converged at 8
+    assert r.stdout.splitlines()[len(steps) - 1].endswith("loss 2.4803990")
+
+
+def test_stream_of_an_empty_file_names_it(tmp_path):
+    (tmp_path / "e.txt").write_text("\n  \n", encoding="utf-8")
+    r = run("train", "--stream", "--data", "e.txt", cwd=tmp_path)
+    assert r.returncode == 2 and r.stderr == (
+        "minibigram: error: e.txt holds no words (it is empty or only blank lines): give a file "
+        "with one word per line.\n")

@@ -415,15 +415,28 @@ def test_model_file_contexts_must_be_sorted_distinct_ids(tmp_path, contexts):
         load_model(path)
 
 
-def test_scoring_gather_equals_the_full_rows():
-    """log_prob/nll gather one entry per example; it must equal the (n, V) rows' entry,
-    unseen contexts (uniform back-off) and zero counts (-inf) included."""
+def test_scoring_equals_the_sampling_table():
+    """Scoring gathers one log-probability per example; it must equal the log of the
+    (V**K, V) table the samplers walk, which is built another way (every context,
+    uniform rows for unseen ones), unseen contexts and zero counts (-inf) included."""
     words = ["dda", "anna", "bob", "zz"] + WORDS
     for m in (CountModel.fit(WORDS + ["zz"], context=2, smoothing=0),
               CountModel.fit(WORDS + ["zz"], context=3, smoothing=0.5),
               NGramModel.fit(WORDS + ["zz"], context=2),
               NGramModel.fit(WORDS + ["zz"], context=2, encoding="concat"),
-              mb.BigramModel.fit(WORDS + ["zz"], steps=5)):
+              mb.BigramModel.fit(WORDS + ["zz"], steps=5, dtype="float64")):
         X, ys = ngrams(words, m.vocab, m.K)
-        rows = m._row_logp(X)                                      # (n, V)
-        np.testing.assert_array_equal(m._target_logp(X, ys), rows[np.arange(len(ys)), ys])
+        with np.errstate(divide="ignore"):
+            expected = np.log(m._table()[context_codes(X, m.V), ys])
+        assert np.isneginf(expected).any() == (m.kind == "counts" and m.smoothing == 0)
+        np.testing.assert_allclose(m._target_logp(X, ys), expected, rtol=1e-12)
+        total = m._target_logp(X, ys).sum()
+        assert sum(m.log_prob(w) for w in words) == pytest.approx(total, rel=1e-12)
+
+
+@pytest.mark.parametrize("text,sizes", [("80/10/10", (80, 10, 10)), ("58/21/21", (58, 21, 21)),
+                                        ("29/31/40", (29, 31, 40)), ("70/20/10", (70, 20, 10)),
+                                        ("57/43/0", (57, 43, 0))])
+def test_split_sizes_are_not_lost_to_float_noise(text, sizes):
+    parts = split_words([f"w{i}" for i in range(100)], parse_split(text), seed=0)
+    assert tuple(map(len, parts)) == sizes

@@ -2,25 +2,22 @@
 
 The pipeline, one module per stage::
 
-    words -> Vocabulary -> pairs -> counts -> engine -> optimizer -> model -> sampler
-    |--------------- data.py ---------------|  engines.py optim.py  model.py sampling.py
+    words -> vocab -> examples -> stream -> engines -> optim -> models -> sampling -> io, cli
+    (words)  (ids)    (pairs,     (counts   (loss and  (descent,  (count model,  (names)  (files)
+                       counts)     of big    gradient)  Newton)    network)
+                                   files)
 
-``functional.py`` holds each math step with its backward beside it.
+``functional.py`` holds each math step of the notebook with its backward beside
+it; the ``onehot`` engine is their chain.
 """
 
-from .data import (
-    BOUNDARY,
-    BigramCounts,
-    Vocabulary,
-    bigram_counts,
-    bigrams,
-    context_counts,
-    count_bigrams,
-    load_words,
-    ngrams,
-    split_words,
+from .engines import (
+    ENGINES,
+    concat_loss_and_grad,
+    counts_loss_and_grad,
+    loss_and_grad,
+    objective,
 )
-from .engines import ENGINES, concat_loss_and_grad, counts_loss_and_grad, loss_and_grad
 from .errors import (
     DataError,
     DependencyError,
@@ -31,13 +28,17 @@ from .errors import (
     TrainingError,
 )
 from .evaluate import sweep
+from .examples import BigramCounts, bigram_counts, bigrams, context_counts, ngrams
 from .functional import cross_entropy
 from .gradcheck import GradcheckError, GradcheckResult, assert_gradcheck, gradcheck
-from .model import BigramModel
-from .ngram import CountModel, NGramModel, load_model
-from .optim import closed_form, gradient_descent, newton
+from .io import load_model
+from .models import BigramModel, CountModel, LanguageModel, NGramModel
+from .optim import closed_form, concat_newton, gradient_descent, newton
 from .sampling import SAMPLERS
+from .stream import count_bigrams
 from .torchrng import TorchGenerator
+from .vocab import BOUNDARY, Vocabulary
+from .words import load_words, split_words
 
 __version__ = "0.1.0"
 
@@ -53,6 +54,7 @@ __all__ = [
     "FileAccessError",
     "GradcheckError",
     "GradcheckResult",
+    "LanguageModel",
     "MinibigramError",
     "ModelFileError",
     "NGramModel",
@@ -64,6 +66,7 @@ __all__ = [
     "bigram_counts",
     "bigrams",
     "closed_form",
+    "concat_newton",
     "concat_loss_and_grad",
     "context_counts",
     "count_bigrams",
@@ -76,6 +79,7 @@ __all__ = [
     "loss_and_grad",
     "newton",
     "ngrams",
+    "objective",
     "split_words",
     "sweep",
 ]

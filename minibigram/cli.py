@@ -1,11 +1,12 @@
 """The ``minibigram`` command: train, sample and score from the shell.
 
-Each subcommand has its parser in ``_add_<name>_parser`` and its work in
-``_cmd_<name>``. With ``--json`` a command prints exactly one JSON object on
-stdout; otherwise it prints for a person. Bad input ends with one line
-``minibigram: error: ...`` on stderr and exit status 2; Ctrl-C with one line
-``minibigram: interrupted ...`` and status 130. Any other exception is a bug in
-minibigram, so it is not hidden: Python prints its traceback (status 1).
+Argparse and printing only: every computation is a library call. Each subcommand
+has its parser in ``_add_<name>_parser`` (shared flags come from the parent
+parsers below) and its work in ``_cmd_<name>``. With ``--json`` a command prints
+exactly one JSON object on stdout; otherwise it prints for a person. Bad input
+ends with one line ``minibigram: error: ...`` on stderr and exit status 2; Ctrl-C
+with one line ``minibigram: interrupted ...`` and status 130. Any other exception
+is a bug in minibigram, so it is not hidden: Python prints its traceback (status 1).
 """
 
 from __future__ import annotations
@@ -20,22 +21,16 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any, NoReturn
 
 from . import __version__
-from .data import (
-    Vocabulary,
-    bigram_counts,
-    bigrams,
-    count_bigrams,
-    load_words,
-    parse_split,
-    split_words,
-)
-from .engines import ENGINES, counts_loss_and_grad
+from .engines import ENGINES
 from .errors import DataError, MinibigramError, SettingsError
-from .evaluate import PARAM, split_losses, sweep
-from .model import DTYPES, INITS, NOTEBOOK_SEED, SOLVERS, BigramModel, check_writable
-from .ngram import ENCODINGS, MODEL_KINDS, CountModel, NGramModel, load_model
+from .evaluate import PARAM, fit_kind, model_split, sample_marks, split_losses, sweep
+from .io import check_writable, load_model
+from .models import DTYPES, ENCODINGS, INITS, MODEL_KINDS, NOTEBOOK_SEED, SOLVERS
 from .progress import Progress
 from .sampling import DEFAULT_SAMPLER, SAMPLERS
+from .stream import count_bigrams
+from .vocab import Vocabulary
+from .words import load_words, parse_split, split_words
 
 
 class _Parser(argparse.ArgumentParser):
@@ -87,6 +82,27 @@ def _seed(text: str) -> int:
     return value
 
 
+def _context(text: str) -> int:
+    value = _positive_int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("expected a context length >= 1")
+    return value
+
+
+def _split(text: str) -> tuple[float, float, float]:
+    try:
+        return parse_split(text)
+    except MinibigramError as e:
+        raise argparse.ArgumentTypeError(str(e).rstrip(".")) from None
+
+
+def _list_of(item: Any) -> Any:
+    def parse(text: str) -> list[Any]:
+        return [item(t) for t in text.split(",")]
+    parse.__name__ = "comma-separated list"
+    return parse
+
+
 def _finite_or_none(obj: Any) -> Any:
     """``obj`` with every non-finite float replaced by None (JSON has no inf or NaN).
 
@@ -106,13 +122,54 @@ def _emit_json(obj: dict[str, Any]) -> None:
     print(json.dumps(_finite_or_none(obj), ensure_ascii=False, allow_nan=False))
 
 
-def _add_train_parser(sub: Any) -> None:
-    p = sub.add_parser("train", help="train the bigram network and print samples",
+# --- parent parsers: each shared flag is written once
+
+
+def _parent(*adders: Callable[[argparse.ArgumentParser], None]) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    for add in adders:
+        add(p)
+    return p
+
+
+def _json_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true", help="print one JSON object instead")
+
+
+def _model_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", required=True, metavar="MODEL.npz",
+                   help="a model file written by 'minibigram train --out'")
+
+
+def _data_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data", metavar="PATH", help="text file, one word per line "
+                   "(default: the embedded names.txt, 32,033 names)")
+
+
+def _sampler_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--seed", type=_seed, default=NOTEBOOK_SEED,
+                   help=f"seed of the initial W and of sampling (default {NOTEBOOK_SEED})")
+    p.add_argument("--sampler", choices=list(SAMPLERS), default=DEFAULT_SAMPLER,
+                   help="torch-mkl = torch 2.0-2.6 (the notebook), torch = 2.7+, torch-cdf = "
+                        f"1.x, numpy (default {DEFAULT_SAMPLER})")
+
+
+def _split_flags(p: argparse.ArgumentParser, default_seed: int | None = 42) -> None:
+    p.add_argument("--split", type=_split, metavar="TR/DEV/TE",
+                   help="random split by word, e.g. 80/10/10")
+    p.add_argument("--split-seed", type=_seed, default=default_seed,
+                   help=f"seed of the split (default {default_seed})")
+
+
+# --- train
+
+
+def _add_train_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("train", parents=[common, _parent(_data_flag, _sampler_flags)],
+                       help="train the bigram network and print samples",
                        description="Train the bigram network by full-batch gradient descent, as "
                                    "in makemore part 1, then print samples. The defaults are "
                                    "the notebook's.")
-    p.add_argument("--data", metavar="PATH", help="text file, one word per line "
-                   "(default: the embedded names.txt, 32,033 names)")
     p.add_argument("--stream", action="store_true",
                    help="count --data in 1 MiB chunks instead of reading it whole: memory stays "
                         "bounded for a corpus of any size (the bigram network, trained from its "
@@ -121,8 +178,6 @@ def _add_train_parser(sub: Any) -> None:
     p.add_argument("--lr", type=_positive_float, default=50.0, help="learning rate (default 50)")
     p.add_argument("--reg", type=_finite_float, default=0.01,
                    help="L2 strength, reg * mean(W**2) (default 0.01)")
-    p.add_argument("--seed", type=_seed, default=NOTEBOOK_SEED,
-                   help=f"seed of the initial W and of sampling (default {NOTEBOOK_SEED})")
     p.add_argument("--engine", choices=ENGINES, default="counts",
                    help="how the loss and gradient are computed; same numbers (default counts)")
     p.add_argument("--dtype", choices=DTYPES, default="float32", help="default float32")
@@ -133,16 +188,22 @@ def _add_train_parser(sub: Any) -> None:
     p.add_argument("--init", choices=INITS, default="torch",
                    help="initial W: torch = the notebook's torch.randn, replayed without torch; "
                         "normal = numpy's default_rng (default torch)")
-    p.add_argument("--sampler", choices=list(SAMPLERS), default=DEFAULT_SAMPLER,
-                   help="torch-mkl = torch 2.0-2.6 (the notebook), torch = 2.7+, torch-cdf = "
-                        f"1.x, numpy (default {DEFAULT_SAMPLER})")
     p.add_argument("--samples", type=_positive_int, default=15,
                    help="names to sample after training (default 15)")
     p.add_argument("--out", metavar="MODEL.npz", help="save the trained model here")
     p.add_argument("--log-every", type=_positive_int, default=1, metavar="N",
                    help="print the loss every N steps (default 1, like the notebook; 0: never)")
-    p.add_argument("--json", action="store_true", help="print one JSON object instead")
-    _add_beyond_bigram_options(p)
+    p.add_argument("--model-kind", choices=MODEL_KINDS, default="network",
+                   help="the network (default) or the smoothed count model")
+    p.add_argument("--context", type=_context, default=1, metavar="K",
+                   help="characters of context (default 1: bigrams)")
+    p.add_argument("--encoding", choices=ENCODINGS, default="joint",
+                   help="network input for K > 1: one row per seen context (joint) or K "
+                        "one-hots (concat); both solved exactly by Newton's method, at most "
+                        "--steps iterations (concat needs --reg > 0)")
+    p.add_argument("--smoothing", type=_finite_float, default=1.0, metavar="k",
+                   help="add-k smoothing of the count model (default 1)")
+    _split_flags(p)
     p.set_defaults(func=_cmd_train)
 
 
@@ -169,7 +230,7 @@ def _step_log(args: argparse.Namespace, newton: bool = False
     terminal a live "step/loss/rate" line on stderr; None (nothing) with --json.
 
     Newton's method stops when it has converged, not at --steps: its progress line has
-    no total, and its last iterate is printed whatever --log-every says.
+    no total.
     """
     if args.json:
         yield None
@@ -197,36 +258,79 @@ def _step_log(args: argparse.Namespace, newton: bool = False
         show(*unprinted[0])
 
 
+def _describe(args: argparse.Namespace) -> str:
+    if args.model_kind == "counts":
+        return f"count model (K={args.context}, smoothing {args.smoothing:g})"
+    if args.context == 1 and args.encoding == "joint":
+        return f"bigram network (reg {args.reg:g})"
+    return f"{args.encoding} network (K={args.context}, reg {args.reg:g})"
+
+
+def _fit_options(args: argparse.Namespace) -> dict[str, Any]:
+    """What train's flags ask of :func:`minibigram.evaluate.fit_kind` for the chosen model."""
+    if args.model_kind == "counts":
+        return {}
+    if args.context == 1 and args.encoding == "joint":
+        return {"steps": args.steps, "lr": args.lr, "seed": args.seed, "dtype": args.dtype,
+                "engine": args.engine, "solver": args.solver, "init": args.init}
+    return {"steps": args.steps, "dtype": args.dtype}
+
+
 def _cmd_train(args: argparse.Namespace) -> int:
     _refuse_unused(args)
     if args.out:
         check_writable(args.out)   # before training, not after minutes of it
-    if (args.model_kind, args.context, args.encoding, args.split) != ("network", 1, "joint", None):
-        return _cmd_train_beyond_bigrams(args)
+    counts, vocab = None, None
     if args.stream:
-        counts = _stream_counts(args)
-        words, N = None, counts.N
+        counts, words = _stream_counts(args), None
+        parts: dict[str, list[str]] = {"train": [], "dev": [], "test": []}
     else:
         words = load_words(args.data)
-        counts = None
-    with _step_log(args, newton=args.solver == "newton") as log:
-        model = BigramModel.fit(words, counts=counts, steps=args.steps, lr=args.lr, reg=args.reg,
-                                seed=args.seed, dtype=args.dtype, engine=args.engine,
-                                solver=args.solver, init=args.init, callback=log)
-    if words is not None:
-        N = bigram_counts(*bigrams(words, model.vocab), model.V)
-    # the loss of the trained W (the history holds the loss before each update)
-    final_loss = counts_loss_and_grad(model.W.astype("float64"), N, args.reg)[0]
-    samples = model.sample(args.samples, seed=args.seed, sampler=args.sampler)
+        vocab = Vocabulary.from_words(words)   # all the data's: dev and test can be scored
+        if args.split:
+            train, dev, test = split_words(words, args.split, args.split_seed)
+            parts = {"train": train, "dev": dev, "test": test}
+        else:
+            parts = {"train": words, "dev": [], "test": []}
+    value = args.smoothing if args.model_kind == "counts" else args.reg
+    options = _fit_options(args)
+    if counts is not None:
+        options["counts"] = counts
+    with _step_log(args, newton=options.get("solver", "newton") == "newton") as log:
+        if args.model_kind == "network":
+            options["callback"] = log
+        model = fit_kind(args.model_kind, None if counts is not None else parts["train"],
+                         context=args.context, encoding=args.encoding, value=value,
+                         vocab=vocab, **options)
+    if args.split:
+        model.settings.update(split="/".join(f"{100 * f:g}" for f in args.split),
+                              split_seed=args.split_seed)
     if args.out:
-        model.save(args.out)
+        model.save(args.out)   # first: nothing after training may lose the model
+    plain = args.split is None and args.context == 1 and args.encoding == "joint" \
+        and args.model_kind == "network"
+    losses = None if plain else split_losses(model, {"train": parts["train"],
+                                                     "dev": parts["dev"]})
+    if losses is not None:   # the test set is read once, after training
+        losses["test"] = model.nll(parts["test"]) if parts["test"] else None
+    samples = model.sample(args.samples, seed=args.seed, sampler=args.sampler)
     if args.json:
-        _emit_json({"num_examples": model.settings["num_examples"], "vocab_size": model.V,
-                     "losses": model.history, "final_loss": final_loss, "samples": samples,
-                     "settings": model.settings, "sampler": args.sampler, "model": args.out})
+        out: dict[str, Any] = {"num_examples": model.settings["num_examples"],
+                               "vocab_size": model.V, "losses": model.history,
+                               "final_loss": model.final_loss}
+        if losses is not None:
+            out.update(kind=args.model_kind, context=args.context, eval=losses)
+        _emit_json({**out, "samples": samples, "settings": model.settings,
+                    "sampler": args.sampler, "model": args.out})
         return 0
-    print(f"trained on {model.settings['num_examples']} examples, vocabulary of {model.V}; "
-          f"final loss {final_loss:.7f}")
+    if plain:
+        print(f"trained on {model.settings['num_examples']} examples, vocabulary of {model.V}; "
+              f"final loss {model.final_loss:.7f}")
+    else:
+        print(f"trained the {_describe(args)} on {model.settings['num_examples']} examples, "
+              f"vocabulary of {model.V}")
+        assert losses is not None
+        print(_format_losses(losses))
     for s in samples:
         print(s)
     if args.out:
@@ -234,15 +338,68 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_sample_parser(sub: Any) -> None:
-    p = sub.add_parser("sample", help="sample words from a saved model")
-    p.add_argument("--model", required=True, metavar="MODEL.npz")
+#: train's options that each model shape does not use: giving one is an error, not a no-op.
+_UNUSED = {
+    "counts": ("--steps", "--lr", "--reg", "--engine", "--solver", "--init", "--dtype",
+               "--encoding", "--log-every", "--stream"),
+    "context network": ("--engine", "--solver", "--init", "--lr", "--smoothing", "--stream"),
+    "newton": ("--lr", "--init", "--engine", "--smoothing"),
+    "bigram network": ("--smoothing",),
+}
+
+
+def _refuse_unused(args: argparse.Namespace) -> None:
+    """Refuse a train option the chosen model does not use, instead of ignoring it."""
+    if args.model_kind == "counts":
+        shape, what = "counts", "--model-kind counts (a count model is counted, not trained)"
+    elif args.context > 1 or args.encoding == "concat":
+        shape, what = "context network", (f"the {args.encoding} network with --context "
+                                          f"{args.context} (solved exactly by Newton's method)")
+    elif args.solver == "newton":
+        shape, what = "newton", "--solver newton (the exact optimum, from W = 0)"
+    else:
+        shape, what = "bigram network", "the bigram network"
+    unused = [o for o in _UNUSED[shape] if o in args.given]
+    if "--split-seed" in args.given and not args.split:
+        unused.append("--split-seed")
+        what += " without --split"
+    if unused:
+        raise SettingsError(f"{' and '.join(unused)} {'does' if len(unused) == 1 else 'do'} "
+                            f"not apply to {what}: leave {'it' if len(unused) == 1 else 'them'} "
+                            "out.")
+    if args.stream and args.split:
+        raise SettingsError("--stream counts the whole file without keeping its words, so it "
+                            "cannot be split: leave out --split or --stream.")
+    if args.stream and args.engine != "counts":
+        raise SettingsError(f"--stream trains from counts, which the {args.engine} engine "
+                            "cannot use: leave out --engine, or use --solver newton.")
+
+
+def _format_losses(losses: dict[str, float | None]) -> str:
+    return "mean NLL per character: " + ", ".join(
+        f"{k} {v:.6f}" for k, v in losses.items() if v is not None)
+
+
+# --- sample, score, plot
+
+
+def _add_sample_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("sample", parents=[common, _parent(_model_flag)],
+                       help="sample words from a saved model",
+                       description="Sample words from a saved model of any kind, one per line.")
     p.add_argument("-n", type=_positive_int, default=15, help="how many (default 15)")
     p.add_argument("--seed", type=_seed, default=NOTEBOOK_SEED, help=f"default {NOTEBOOK_SEED}")
     p.add_argument("--sampler", choices=list(SAMPLERS), default=DEFAULT_SAMPLER,
                    help=f"see 'minibigram train --help' (default {DEFAULT_SAMPLER})")
-    p.add_argument("--json", action="store_true", help="print one JSON object instead")
-    _add_sampling_controls(p)
+    p.add_argument("--temperature", type=_finite_float, default=1.0,
+                   help="below 1 sharpens, above 1 flattens (default 1)")
+    p.add_argument("--top-k", type=_positive_int, metavar="K",
+                   help="draw only among the K likeliest next characters (default: all)")
+    p.add_argument("--mark", action="store_true",
+                   help="mark each sample in-train, in-dev, in-test or new (the model's split "
+                        "of --data; without a split, in-train or new)")
+    p.add_argument("--data", metavar="PATH",
+                   help="the training data, for --mark (default: embedded names)")
     p.set_defaults(func=_cmd_sample)
 
 
@@ -250,7 +407,8 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     model = load_model(args.model)
     samples = model.sample(args.n, seed=args.seed, sampler=args.sampler,
                            temperature=args.temperature, top_k=args.top_k)
-    marks = _marks(samples, model.settings, args.data) if args.mark else None
+    marks = (sample_marks(samples, model_split(model, load_words(args.data))) if args.mark
+             else None)
     if args.json:
         out: dict[str, Any] = {"samples": samples, "seed": args.seed, "sampler": args.sampler}
         if marks is not None:
@@ -259,21 +417,20 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     elif marks is not None:
         width = max((len(s) for s in samples), default=0)
         print("\n".join(f"{s:<{width}}  {m}" for s, m in zip(samples, marks)))
-    else:
+    elif samples:
         print("\n".join(samples))
     return 0
 
 
-def _add_score_parser(sub: Any) -> None:
-    p = sub.add_parser("score", help="negative log-likelihood of words under a saved model",
+def _add_score_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("score", parents=[common, _parent(_model_flag)],
+                       help="negative log-likelihood of words under a saved model",
                        description="Score words: the mean negative log-likelihood per predicted "
                                    "character (end token included); lower is more name-like.")
-    p.add_argument("--model", required=True, metavar="MODEL.npz")
-    p.add_argument("words", nargs="+", metavar="WORD")
+    p.add_argument("words", nargs="+", metavar="WORD", help="the words to score")
     p.add_argument("--skip-unknown", action="store_true",
                    help="remove characters the model never saw and score the rest "
                         "(default: such a character is an error)")
-    p.add_argument("--json", action="store_true", help="print one JSON object instead")
     p.set_defaults(func=_cmd_score)
 
 
@@ -295,14 +452,14 @@ def _cmd_score(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_plot_parser(sub: Any) -> None:
-    p = sub.add_parser("plot", help="draw a saved model's bigram table (or loss curve) to a PNG",
+def _add_plot_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("plot", parents=[_parent(_model_flag)],
+                       help="draw a saved model's bigram table (or loss curve) to a PNG",
                        description="Draw the V x V table of the model's next-character "
                                    "probabilities, each cell labelled with its bigram and value, "
                                    "like the lecture's figure; or, with --loss-curve, the loss "
                                    "of every training step. Needs matplotlib: "
-                                   'pip install "minibigram[plot]".')
-    p.add_argument("--model", required=True, metavar="MODEL.npz")
+                                   'pip install ".[plot]" in a minibigram checkout.')
     p.add_argument("--out", required=True, metavar="FIGURE.png",
                    help="image file to write; the format follows the extension (png, svg, pdf)")
     p.add_argument("--loss-curve", action="store_true",
@@ -319,6 +476,7 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     save_figure(fig, args.out)
     print(f"wrote {args.out}")
     return 0
+
 
 
 def _add_gradcheck_parser(sub: Any) -> None:
@@ -372,164 +530,27 @@ def _cmd_gradcheck(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-# --- beyond bigrams (issue #5): model kinds, contexts, splits, eval, sweep, sampling controls
+# --- eval, sweep
 
 
-def _context(text: str) -> int:
-    value = _positive_int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("expected a context length >= 1")
-    return value
-
-
-def _split(text: str) -> tuple[float, float, float]:
-    try:
-        return parse_split(text)
-    except MinibigramError as e:
-        raise argparse.ArgumentTypeError(str(e).rstrip(".")) from None
-
-
-def _list_of(item: Any) -> Any:
-    def parse(text: str) -> list[Any]:
-        return [item(t) for t in text.split(",")]
-    parse.__name__ = "comma-separated list"
-    return parse
-
-
-def _add_beyond_bigram_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model-kind", choices=MODEL_KINDS, default="network",
-                   help="the network (default) or the smoothed count model")
-    p.add_argument("--context", type=_context, default=1, metavar="K",
-                   help="characters of context (default 1: bigrams)")
-    p.add_argument("--encoding", choices=ENCODINGS, default="joint",
-                   help="network input for K > 1: one row per seen context (joint) or K "
-                        "one-hots (concat); both solved exactly by Newton's method, at most "
-                        "--steps iterations (concat needs --reg > 0)")
-    p.add_argument("--smoothing", type=_finite_float, default=1.0, metavar="k",
-                   help="add-k smoothing of the count model (default 1)")
-    p.add_argument("--split", type=_split, metavar="TR/DEV/TE",
-                   help="random split by word, e.g. 80/10/10; train on the first part and "
-                        "report train/dev/test loss (the test set is read once, at the end)")
-    p.add_argument("--split-seed", type=_seed, default=42, help="seed of the split (default 42)")
-
-
-def _describe(args: argparse.Namespace) -> str:
-    if args.model_kind == "counts":
-        return f"count model (K={args.context}, smoothing {args.smoothing:g})"
-    return f"{args.encoding} network (K={args.context}, reg {args.reg:g})"
-
-
-#: train's options that each model shape does not use: giving one is an error, not a no-op.
-_UNUSED = {
-    "counts": ("--steps", "--lr", "--reg", "--engine", "--solver", "--init", "--dtype",
-               "--encoding", "--log-every", "--stream"),
-    "context network": ("--engine", "--solver", "--init", "--lr", "--smoothing", "--stream"),
-    "newton": ("--lr", "--init", "--engine", "--smoothing"),
-    "bigram network": ("--smoothing",),
-}
-
-
-def _refuse_unused(args: argparse.Namespace) -> None:
-    """Refuse a train option the chosen model does not use, instead of ignoring it."""
-    if args.model_kind == "counts":
-        shape, what = "counts", "--model-kind counts (a count model is counted, not trained)"
-    elif args.context > 1 or args.encoding == "concat":
-        shape, what = "context network", (f"the {args.encoding} network with --context "
-                                          f"{args.context} (solved exactly by Newton's method)")
-    elif args.solver == "newton":
-        shape, what = "newton", "--solver newton (the exact optimum, from W = 0)"
-    else:
-        shape, what = "bigram network", "the bigram network"
-    unused = [o for o in _UNUSED[shape] if o in args.given]
-    if "--split-seed" in args.given and not args.split:
-        unused.append("--split-seed")
-        what += " without --split"
-    if unused:
-        raise SettingsError(f"{' and '.join(unused)} {'does' if len(unused) == 1 else 'do'} "
-                            f"not apply to {what}: leave {'it' if len(unused) == 1 else 'them'} "
-                            "out.")
-    if args.stream and args.split:
-        raise SettingsError("--stream counts the whole file without keeping its words, so it "
-                            "cannot be split: leave out --split or --stream.")
-    if args.stream and args.engine != "counts":
-        raise SettingsError(f"--stream trains from counts, which the {args.engine} engine "
-                            "cannot use: leave out --engine, or use --solver newton.")
-
-
-def _cmd_train_beyond_bigrams(args: argparse.Namespace) -> int:
-    words = load_words(args.data)
-    vocab = Vocabulary.from_words(words)
-    if args.split:
-        train, dev, test = split_words(words, args.split, args.split_seed)
-    else:
-        train, dev, test = words, [], []
-    model: Any
-    if args.model_kind == "counts":
-        model = CountModel.fit(train, smoothing=args.smoothing, context=args.context, vocab=vocab)
-    elif args.context == 1 and args.encoding == "joint":
-        with _step_log(args, newton=args.solver == "newton") as log:
-            model = BigramModel.fit(train, steps=args.steps, lr=args.lr, reg=args.reg,
-                                    seed=args.seed, dtype=args.dtype, engine=args.engine,
-                                    solver=args.solver, init=args.init, vocab=vocab,
-                                    callback=log)
-    else:
-        with _step_log(args, newton=True) as log:
-            model = NGramModel.fit(train, context=args.context, encoding=args.encoding,
-                                   reg=args.reg, steps=args.steps, dtype=args.dtype,
-                                   vocab=vocab, callback=log)
-    if args.split:
-        model.settings.update(split="/".join(f"{100 * f:g}" for f in args.split),
-                              split_seed=args.split_seed)
-    losses = split_losses(model, {"train": train, "dev": dev})
-    losses["test"] = model.nll(test) if test else None   # read once, after training
-    samples = model.sample(args.samples, seed=args.seed, sampler=args.sampler)
-    if args.out:
-        model.save(args.out)
-    if args.json:
-        _emit_json({"num_examples": model.settings["num_examples"], "vocab_size": model.V,
-                    "kind": args.model_kind, "context": args.context,
-                    "losses": model.history, "eval": losses,
-                    "samples": samples, "settings": model.settings, "model": args.out})
-        return 0
-    print(f"trained the {_describe(args)} on {model.settings['num_examples']} examples, "
-          f"vocabulary of {model.V}")
-    print(_format_losses(losses))
-    for s in samples:
-        print(s)
-    if args.out:
-        print(f"saved the model to {args.out}")
-    return 0
-
-
-def _format_losses(losses: dict[str, float | None]) -> str:
-    return "mean NLL per character: " + ", ".join(
-        f"{k} {v:.6f}" for k, v in losses.items() if v is not None)
-
-
-def _add_eval_parser(sub: Any) -> None:
-    p = sub.add_parser("eval", help="train/dev/test loss of a saved model",
-                       description="Mean NLL per character of a saved model (any kind) on a "
-                                   "word list. With a split (given, or the one the model was "
-                                   "trained with), on each of train, dev and test.")
-    p.add_argument("--model", required=True, metavar="MODEL.npz")
-    p.add_argument("--data", metavar="PATH", help="one word per line (default: embedded names)")
+def _add_eval_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("eval", parents=[common, _parent(_model_flag, _data_flag)],
+                       help="train/dev/test loss of a saved model",
+                       description="Mean NLL per character (without the L2 term) of a saved "
+                                   "model (any kind) on a word list. With a split (given, or "
+                                   "the one the model was trained with), on each of train, dev "
+                                   "and test.")
     p.add_argument("--split", type=_split, metavar="TR/DEV/TE",
                    help="default: the model's own split, if it was trained with one")
     p.add_argument("--split-seed", type=_seed, help="default: the model's own split seed, or 42")
-    p.add_argument("--json", action="store_true", help="print one JSON object instead")
     p.set_defaults(func=_cmd_eval)
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
     model = load_model(args.model)
     words = load_words(args.data)
-    split = args.split or (parse_split(model.settings["split"]) if "split" in model.settings
-                           else None)
-    if split:
-        seed = args.split_seed if args.split_seed is not None else model.settings.get(
-            "split_seed", 42)
-        train, dev, test = split_words(words, split, seed)
-        losses = split_losses(model, {"train": train, "dev": dev, "test": test})
+    if args.split or "split" in model.settings:
+        losses = split_losses(model, model_split(model, words, args.split, args.split_seed))
     else:
         losses = split_losses(model, {"all": words})
     if args.json:
@@ -539,12 +560,12 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_sweep_parser(sub: Any) -> None:
-    p = sub.add_parser("sweep", help="tune reg / smoothing / context on dev, report test once",
+def _add_sweep_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("sweep", parents=[common, _parent(_data_flag)],
+                       help="tune reg / smoothing / context on dev, report test once",
                        description="Train every setting on the train split, print the dev "
                                    "loss of each, choose the best per model kind and context "
                                    "on dev, and only then compute the chosen models' test loss.")
-    p.add_argument("--data", metavar="PATH", help="one word per line (default: embedded names)")
     p.add_argument("--model-kind", type=_list_of(str), default=["network", "counts"],
                    metavar="KINDS", help="network,counts (default both)")
     p.add_argument("--context", type=_list_of(_context), default=[1, 2, 3], metavar="K,...",
@@ -554,19 +575,16 @@ def _add_sweep_parser(sub: Any) -> None:
                         "--encoding concat, whose exact solver needs reg > 0)")
     p.add_argument("--smoothing", type=_list_of(_finite_float), default=[0, 0.01, 0.1, 0.5, 1],
                    metavar="k,...", help="count-model add-k values (default 0,0.01,0.1,0.5,1)")
-    p.add_argument("--encoding", choices=ENCODINGS, default="joint")
+    p.add_argument("--encoding", choices=ENCODINGS, default="joint",
+                   help="the network's input for K > 1 (see 'minibigram train --help'; "
+                        "default joint)")
     p.add_argument("--split", type=_split, default=(0.8, 0.1, 0.1), metavar="TR/DEV/TE",
                    help="default 80/10/10")
     p.add_argument("--split-seed", type=_seed, default=42, help="default 42")
-    p.add_argument("--json", action="store_true", help="print one JSON object instead")
     p.set_defaults(func=_cmd_sweep)
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
-    for kind in args.model_kind:
-        if kind not in MODEL_KINDS:
-            raise MinibigramError(f"unknown model kind {kind!r}: choose from "
-                                  f"{', '.join(MODEL_KINDS)}.")
     words = load_words(args.data)
     r = sweep(words, kinds=args.model_kind, contexts=args.context, regs=args.reg,
               smoothings=args.smoothing, encoding=args.encoding, fractions=args.split,
@@ -599,40 +617,18 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_sampling_controls(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--temperature", type=_finite_float, default=1.0,
-                   help="below 1 sharpens, above 1 flattens (default 1)")
-    p.add_argument("--top-k", type=_positive_int, metavar="K",
-                   help="draw only among the K likeliest next characters")
-    p.add_argument("--mark", action="store_true",
-                   help="mark each sample in-train, in-dev, in-test or new (the model's split "
-                        "of --data; without a split, in-train or new)")
-    p.add_argument("--data", metavar="PATH",
-                   help="the training data, for --mark (default: embedded names)")
-
-
-def _marks(samples: list[str], settings: dict[str, Any], data: str | None) -> list[str]:
-    words = load_words(data)
-    if "split" in settings:
-        parts = split_words(words, parse_split(settings["split"]), settings.get("split_seed", 42))
-    else:
-        parts = (words, [], [])
-    where: dict[str, str] = {}
-    for name, part in zip(("in-test", "in-dev", "in-train"), parts[::-1]):
-        where.update(dict.fromkeys(part, name))   # train last: it wins for duplicates
-    return [where.get(s, "new") for s in samples]
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="minibigram",
                      description="The makemore part-1 bigram network in NumPy.")
     parser.add_argument("--version", action="version", version=f"minibigram {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
                                 parser_class=_Parser)
-    for add in (_add_train_parser, _add_sample_parser, _add_score_parser,
-                _add_gradcheck_parser, _add_plot_parser, _add_eval_parser,
-                _add_sweep_parser):
-        add(sub)
+    common = _parent(_json_flag)
+    for add in (_add_train_parser, _add_sample_parser, _add_score_parser):
+        add(sub, common)
+    _add_gradcheck_parser(sub)
+    for add in (_add_plot_parser, _add_eval_parser, _add_sweep_parser):
+        add(sub, common)
     return parser
 
 

@@ -18,6 +18,9 @@ with its gradient, derived by hand (see ``functional`` for each step):
   loss only needs the (V, V) count matrix ``N``. After one O(n) counting pass,
   each step is O(V**2), whatever n is.
 
+Each public function checks its inputs once; :func:`objective` checks the data
+once and returns the per-step function an optimizer calls, which trusts them.
+
 Every engine takes optional per-example ``weights``: the data term becomes
 ``sum_k w_k nll_k / sum_k w_k``. Counting is the special case where identical
 pairs are merged and their weight is their count.
@@ -25,33 +28,108 @@ pairs are merged and their weight is their count.
 
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 
 from . import functional as F
-from .data import bigram_counts
-from .errors import DataError, SettingsError
+from .errors import DataError, SettingsError, check_choice
 
 ENGINES = ("onehot", "index", "counts")
+#: The engines and the concat network, which :func:`objective` also builds.
+OBJECTIVES = (*ENGINES, "concat")
+
+LossFn = Callable[[np.ndarray], "tuple[float, np.ndarray]"]
 
 
-def _check_inputs(W: np.ndarray, xs: np.ndarray, ys: np.ndarray,
-                  weights: np.ndarray | None) -> None:
-    if W.ndim != 2:
-        raise SettingsError(f"W must be a (C, V) matrix, got shape {W.shape}.")
+def _check_W(W: np.ndarray, ndim: int = 2) -> None:
+    if W.ndim != ndim:
+        what = "a (C, V) matrix" if ndim == 2 else "a (K, V, V) array"
+        raise SettingsError(f"W must be {what}, got shape {W.shape}.")
     if W.dtype not in (np.float32, np.float64):
         raise SettingsError(f"W must be float32 or float64, got {W.dtype}: cast it with W.astype.")
     if np.isnan(W).any() or np.isposinf(W).any():
         raise SettingsError("W holds NaN or +inf: start from finite weights (-inf is allowed: "
                             "it is a probability of exactly 0).")
-    if xs.shape != ys.shape or xs.ndim != 1 or len(xs) == 0:
+
+
+def _check_ids(name: str, a: np.ndarray, m: int, C: int, V: int) -> None:
+    if not np.issubdtype(a.dtype, np.integer) or a.min() < 0 or a.max() >= m:
+        raise DataError(f"{name} must hold integer ids in [0, {m}) for a {C}x{V} W.")
+
+
+def _check_examples(shape: tuple[int, ...], xs: np.ndarray, ys: np.ndarray,
+                    weights: np.ndarray | None) -> None:
+    """xs (n,) context ids or (n, K) contexts, ys (n,) targets, weights (n,), for a W of shape."""
+    if len(xs) != len(ys) or ys.ndim != 1 or len(ys) == 0 or xs.ndim not in (1, 2):
         raise DataError("xs and ys must be non-empty 1-D integer arrays of the same length.")
-    C, V = W.shape
-    for name, a, m in (("xs", xs, C), ("ys", ys, V)):
-        if not np.issubdtype(a.dtype, np.integer) or a.min() < 0 or a.max() >= m:
-            raise DataError(f"{name} must hold integer ids in [0, {m}) for a {C}x{V} W.")
-    if weights is not None and (weights.shape != xs.shape or weights.min() < 0
+    C, V = shape[-2], shape[-1]
+    for p in range(xs.shape[1] if xs.ndim == 2 else 1):   # every context position
+        _check_ids("xs", xs[:, p] if xs.ndim == 2 else xs, C, C, V)
+    _check_ids("ys", ys, V, C, V)
+    if weights is not None and (weights.shape != ys.shape or weights.min() < 0
                                 or not weights.sum() > 0):
         raise DataError("weights must be non-negative, one per example, with a positive sum.")
+
+
+def _check_counts(shape: tuple[int, ...], N: np.ndarray) -> None:
+    if N.shape != shape[-2:]:
+        raise DataError(f"the count matrix has shape {N.shape}, but W has shape {shape}: "
+                        "count with as many rows and columns as W.")
+    if not (np.isfinite(N).all() and N.min() >= 0 and N.sum() > 0):
+        raise DataError("the count matrix is empty or holds negative or non-finite counts: "
+                        "there is nothing to learn from.")
+
+
+def objective(engine: str, shape: tuple[int, ...], *, xs: np.ndarray | None = None,
+              ys: np.ndarray | None = None, weights: np.ndarray | None = None,
+              N: np.ndarray | None = None, reg: float = 0.0) -> LossFn:
+    """The training objective as a function of W alone, its data checked once.
+
+    Parameters
+    ----------
+    engine : {"onehot", "index", "counts", "concat"}
+    shape : tuple of int
+        The shape of W: (C, V), or (K, V, V) for ``"concat"``.
+    xs, ys : ndarray of int
+        The examples: context ids (n,) and targets (n,); for ``"concat"`` the
+        contexts (n, K). The ``"counts"`` engine counts them once, here.
+    weights : ndarray, shape (n,), optional
+    N : ndarray, shape (C, V), optional
+        Counts instead of examples, for the ``"counts"`` engine.
+    reg : float
+
+    Returns
+    -------
+    callable
+        ``f(W) -> (loss, dW)``, which trusts its inputs: it is what an optimizer
+        calls at every step, so it does not rescan the data.
+    """
+    check_choice("engine", engine, OBJECTIVES)
+    if engine == "counts" and N is not None:
+        N = np.asarray(N)
+        _check_counts(shape, N)
+    else:
+        if xs is None or ys is None:
+            raise SettingsError(f"the {engine} engine needs the examples xs and ys"
+                                + (", or the counts N." if engine == "counts" else "."))
+        xs, ys = np.asarray(xs), np.asarray(ys)
+        weights = None if weights is None else np.asarray(weights)
+        if engine == "concat" and (len(shape) != 3 or xs.ndim != 2 or xs.shape[1] != shape[0]):
+            raise SettingsError(f"concat needs W of shape (K, V, V) and contexts of shape "
+                                f"(n, K); got W {shape} and contexts {xs.shape}.")
+        _check_examples(shape, xs, ys, weights)
+    if engine == "counts":
+        if N is None:   # counted once; each step is then O(C V) whatever n is
+            assert xs is not None and ys is not None
+            C, V = shape
+            N = np.bincount(xs * V + ys, weights=weights, minlength=C * V).reshape(C, V)
+        counts = N
+        return lambda W: counts_loss(W, counts, reg)
+    assert xs is not None and ys is not None
+    kernel = {"onehot": onehot_loss_and_grad, "index": index_loss_and_grad,
+              "concat": concat_loss}[engine]
+    return lambda W: kernel(W, xs, ys, reg, weights)
 
 
 def loss_and_grad(W: np.ndarray, xs: np.ndarray, ys: np.ndarray, reg: float = 0.0,
@@ -87,55 +165,40 @@ def loss_and_grad(W: np.ndarray, xs: np.ndarray, ys: np.ndarray, reg: float = 0.
     ``-[j = y] + p_j``.
     """
     W = np.asarray(W)
-    xs, ys = np.asarray(xs), np.asarray(ys)
-    w = None if weights is None else np.asarray(weights)
-    _check_inputs(W, xs, ys, w)
+    _check_W(W)
+    check_choice("engine", engine, ENGINES)
     if engine == "onehot" and np.isneginf(W).any():
         raise SettingsError("the onehot engine multiplies every entry of W by 0 or 1, and "
                             "0 * -inf is NaN: use engine='index' or 'counts' for a W with -inf "
                             "entries.")
-    if engine == "onehot":
-        return onehot_loss_and_grad(W, xs, ys, reg, w)
-    if engine == "index":
-        return index_loss_and_grad(W, xs, ys, reg, w)
-    if engine == "counts":
-        return counts_loss_and_grad(W, bigram_counts(xs, ys, W.shape[1], w, rows=W.shape[0]),
-                                    reg)
-    raise SettingsError(f"unknown engine {engine!r}: choose one of {', '.join(ENGINES)}.")
-
-
-def _example_scale(n: int, weights: np.ndarray | None, dtype: np.dtype) -> np.ndarray:
-    """Each example's share of the mean, shape (n, 1): ``1/n``, or ``w_k / sum(w)``."""
-    scale = np.full(n, 1.0 / n) if weights is None else weights / weights.sum()
-    return scale.astype(dtype)[:, None]
+    return objective(engine, W.shape, xs=xs, ys=ys, weights=weights, reg=reg)(W)
 
 
 def onehot_loss_and_grad(W: np.ndarray, xs: np.ndarray, ys: np.ndarray, reg: float = 0.0,
                          weights: np.ndarray | None = None) -> tuple[float, np.ndarray]:
-    """The notebook, step by step, with an explicit one-hot matrix. See :func:`loss_and_grad`."""
-    n, C = len(xs), W.shape[0]
-    # forward
-    xenc = F.one_hot(xs, C, W.dtype)                       # (n, C) one row per example
-    logits = xenc @ W                                      # (n, V) log-counts
-    logits = logits - logits.max(axis=1, keepdims=True)    # (n, V) stable: see F.softmax
-    counts = np.exp(logits)                                # (n, V) "counts", like N
-    sums = counts.sum(axis=1, keepdims=True)               # (n, 1)
-    probs = counts / sums                                  # (n, V) rows sum to 1
-    logp = logits - np.log(sums)                           # (n, V) = log(probs), never -inf
-    scale = _example_scale(n, weights, W.dtype)            # (n, 1) 1/n each
-    data_loss = -(scale[:, 0] * logp[np.arange(n), ys]).sum()
-    loss = data_loss + F.l2(W, reg)
-    # backward
-    dlogits = probs.copy()                                 # (n, V)
-    dlogits[np.arange(n), ys] -= 1                         # probs - onehot(ys)
-    dlogits *= scale                                       # / n
-    dW = xenc.T @ dlogits + F.l2_backward(W, reg)          # (V, V)
+    """The notebook, step by step: each step is a function of ``functional``, then each backward.
+
+    It trusts its inputs (:func:`loss_and_grad` and :func:`objective` check them).
+    See :func:`loss_and_grad` for the parameters.
+    """
+    # forward: the notebook's cells, one function each
+    xenc = F.one_hot(xs, W.shape[0], W.dtype)              # (n, C) one row per example
+    logits = F.linear(xenc, W)                             # (n, V) log-counts
+    logp = F.log_softmax(logits)                           # (n, V) log(exp, then normalize)
+    loss = F.nll(logp, ys, weights) + F.l2(W, reg)
+    # backward: the same steps in reverse, each the backward beside its forward
+    dlogp = F.nll_backward(logp, ys, weights)              # (n, V) -1/n at each target
+    dlogits = F.log_softmax_backward(logp, dlogp)          # (n, V) = (probs - onehot(ys)) / n
+    dW = F.linear_backward(xenc, dlogits) + F.l2_backward(W, reg)   # (C, V)
     return float(loss), dW.astype(W.dtype, copy=False)
 
 
 def index_loss_and_grad(W: np.ndarray, xs: np.ndarray, ys: np.ndarray, reg: float = 0.0,
                         weights: np.ndarray | None = None) -> tuple[float, np.ndarray]:
-    """The same as ``"onehot"`` with row indexing and a scatter-add. See :func:`loss_and_grad`."""
+    """The same as ``"onehot"`` with row indexing and a scatter-add. See :func:`loss_and_grad`.
+
+    It trusts its inputs (:func:`loss_and_grad` and :func:`objective` check them).
+    """
     # forward and its fused backward: F.cross_entropy gives (probs - onehot(ys)) / n
     logits = W[xs]                                         # (n, V) = onehot(xs) @ W
     data_loss, dlogits = F.cross_entropy(logits, ys, weights)
@@ -159,12 +222,12 @@ def _scatter_rows(xs: np.ndarray, dlogits: np.ndarray, C: int) -> np.ndarray:
 
 def counts_loss_and_grad(W: np.ndarray, N: np.ndarray,
                          reg: float = 0.0) -> tuple[float, np.ndarray]:
-    """Loss and gradient from the (V, V) bigram count matrix alone.
+    """Loss and gradient from the (C, V) count matrix alone.
 
     Parameters
     ----------
-    W : ndarray, shape (V, V)
-    N : ndarray, shape (V, V)
+    W : ndarray, shape (V, V), or (C, V) for C contexts
+    N : ndarray, same shape
         ``N[i, j]`` = number (or total weight) of examples with context i and target j.
     reg : float
 
@@ -184,15 +247,19 @@ def counts_loss_and_grad(W: np.ndarray, N: np.ndarray,
     since the ``r_i`` examples of context ``i`` each contribute ``probs_i / n`` and
     each target ``j`` subtracts ``1/n`` once per occurrence.
     """
-    N = np.asarray(N)
-    n = N.sum()
-    if not n > 0:
-        raise DataError("the count matrix is empty: there is nothing to learn from.")
-    Nf = (N / n).astype(W.dtype)                           # (V, V) share of each pair
-    logp = F.log_softmax(W)                                # (V, V) every row, once
+    W, N = np.asarray(W), np.asarray(N)
+    _check_W(W)
+    _check_counts(W.shape, N)
+    return counts_loss(W, N, reg)
+
+
+def counts_loss(W: np.ndarray, N: np.ndarray, reg: float = 0.0) -> tuple[float, np.ndarray]:
+    """:func:`counts_loss_and_grad` without the checks: the per-step function of training."""
+    Nf = (N / N.sum()).astype(W.dtype)                     # (C, V) share of each pair
+    logp = F.log_softmax(W)                                # (C, V) every row, once
     # where N = 0 the term is 0, also where W = -inf (probability 0, reg-0 closed form)
     loss = -(Nf * np.where(Nf > 0, logp, 0)).sum() + F.l2(W, reg)
-    dW = Nf.sum(axis=1, keepdims=True) * np.exp(logp) - Nf + F.l2_backward(W, reg)
+    dW = Nf.sum(axis=1, keepdims=True) * np.exp(logp) - Nf + F.l2_backward(W, reg)  # (C, V)
     return float(loss), dW
 
 
@@ -205,8 +272,8 @@ def concat_loss_and_grad(W: np.ndarray, X: np.ndarray, ys: np.ndarray, reg: floa
     W : ndarray, shape (K, V, V), float32 or float64
         ``W[p]`` maps the character at context position ``p`` (oldest first) to logits.
     X : ndarray of int, shape (n, K)
-        Contexts, e.g. from :func:`minibigram.data.ngrams` (or the distinct contexts
-        of :func:`minibigram.data.context_counts`, with their counts as weights).
+        Contexts, e.g. from :func:`minibigram.ngrams` (or the distinct contexts
+        of :func:`minibigram.context_counts`, with their counts as weights).
     ys : ndarray of int, shape (n,)
     reg : float
         The penalty is ``reg * mean(W**2)`` over all ``K V V`` weights.
@@ -231,19 +298,21 @@ def concat_loss_and_grad(W: np.ndarray, X: np.ndarray, ys: np.ndarray, reg: floa
     of ``dlogits``, scatter-added into the rows its characters selected.
     """
     W = np.asarray(W)
-    X, ys = np.asarray(X), np.asarray(ys)
-    w = None if weights is None else np.asarray(weights)
-    if W.ndim != 3 or W.shape[1] != W.shape[2] or X.ndim != 2 or X.shape[1] != W.shape[0]:
+    if W.ndim != 3 or W.shape[1] != W.shape[2]:
         raise SettingsError(f"concat needs W of shape (K, V, V) and contexts of shape (n, K); "
-                            f"got W {W.shape} and contexts {X.shape}.")
+                            f"got W {W.shape} and contexts {np.shape(X)}.")
+    _check_W(W, ndim=3)
+    return objective("concat", W.shape, xs=X, ys=ys, weights=weights, reg=reg)(W)
+
+
+def concat_loss(W: np.ndarray, X: np.ndarray, ys: np.ndarray, reg: float = 0.0,
+                weights: np.ndarray | None = None) -> tuple[float, np.ndarray]:
+    """:func:`concat_loss_and_grad` without the checks: the per-step function of training."""
     K, V, _ = W.shape
-    for p in range(K):   # checks W[p], X[:, p] and ys as one bigram problem each
-        _check_inputs(W[p], X[:, p], ys, w)
     # forward
     logits = W[np.arange(K), X].sum(axis=1)                # (n, V): W[p, X[:, p]] summed over p
-    data_loss, dlogits = F.cross_entropy(logits, ys, w)    # (n, V)
+    data_loss, dlogits = F.cross_entropy(logits, ys, weights)    # (n, V)
     loss = data_loss + F.l2(W, reg)
     # backward: the sum hands dlogits to each position, scattered into its rows
     dW = np.stack([_scatter_rows(X[:, p], dlogits, V) for p in range(K)])   # (K, V, V)
-    dW = dW.astype(W.dtype) + F.l2_backward(W, reg)
-    return float(loss), dW
+    return float(loss), dW.astype(W.dtype) + F.l2_backward(W, reg)

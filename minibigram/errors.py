@@ -12,6 +12,9 @@ was expected, no permission to read or write) raise :class:`FileAccessError`, an
 
 from __future__ import annotations
 
+import math
+import numbers
+
 
 class MinibigramError(Exception):
     """Base class of every error this package raises on purpose."""
@@ -39,3 +42,71 @@ class TrainingError(MinibigramError, ArithmeticError):
 
 class DependencyError(MinibigramError, ImportError):
     """An optional package a feature needs (matplotlib for plots) is not installed."""
+
+
+# --- validation helpers: one line at each public edge, one message shape everywhere.
+
+_Error = type[MinibigramError]
+
+
+def check_whole(name: str, value: object, minimum: int = 0, *,
+                error: _Error = SettingsError) -> int:
+    """``value`` as an int if it is a whole number ``>= minimum`` (bool is refused)."""
+    if (isinstance(value, bool) or not isinstance(value, numbers.Integral)
+            or int(value) < minimum):
+        raise error(f"{name} must be a whole number >= {minimum}, got {value!r}.")
+    return int(value)
+
+
+def check_real(name: str, value: object, minimum: float = 0.0, *, strict: bool = False) -> float:
+    """``value`` as a float if it is a finite number ``>= minimum`` (``> minimum`` if strict)."""
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
+    v = float(value) if ok else math.nan  # type: ignore[arg-type]
+    if not (math.isfinite(v) and (v > minimum if strict else v >= minimum)):
+        bound = f"> {minimum:g}" if strict else f">= {minimum:g}"
+        raise SettingsError(f"{name} must be a finite number {bound}, got {value!r}.")
+    return v
+
+
+def check_choice(name: str, value: object, choices: tuple[str, ...] | list[str]) -> str:
+    """``value`` if it is one of ``choices``."""
+    if value not in choices:
+        raise SettingsError(f"unknown {name} {value!r}: choose one of {', '.join(choices)}.")
+    return str(value)
+
+
+def check_seed(seed: object) -> int:
+    """``seed`` as an int if it is a whole number in ``[0, 2**64)``."""
+    if (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)
+            or not 0 <= int(seed) < 2**64):
+        raise SettingsError(f"the seed must be a whole number from 0 to 2**64 - 1, got {seed!r}.")
+    return int(seed)
+
+
+def check_words(words: object, what: str = "words") -> list[str]:
+    """``words`` as a list of str; a bare ``str`` (a sequence of characters) is refused."""
+    if isinstance(words, (str, bytes)):
+        raise DataError(f"expected a sequence of {what}, got the single string {words!r}: "
+                        f"wrap it in a list, e.g. [{words!r}].")
+    try:
+        out = list(words)  # type: ignore[call-overload]
+    except TypeError:
+        raise DataError(f"expected a sequence of {what}, got {type(words).__name__}.") from None
+    bad = next((w for w in out if not isinstance(w, str)), None)
+    if bad is not None:
+        raise DataError(f"every one of the {what} must be a str, got {type(bad).__name__} "
+                        f"{bad!r}: decode or convert it first.")
+    return out
+
+
+def read_error(path: str, e: OSError, missing: str = "check the path") -> FileAccessError:
+    """The one-sentence error for an ``OSError`` met while reading ``path``.
+
+    ``missing`` is what to do when the path does not exist.
+    """
+    if isinstance(e, FileNotFoundError):
+        return FileAccessError(f"{path} does not exist: {missing}.")
+    if isinstance(e, IsADirectoryError):
+        return FileAccessError(f"{path} is a folder, not a file: give the path of a file.")
+    return FileAccessError(f"{path} cannot be read ({e.strerror}): check that it is a file "
+                           "you are allowed to read.")

@@ -7,36 +7,41 @@ A loss here is always the mean negative log-likelihood per predicted character
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .data import Vocabulary, split_words
-from .errors import DataError, SettingsError
-from .model import BigramModel
-from .ngram import MODEL_KINDS, CountModel, NGramModel
+from .errors import DataError, SettingsError, check_choice
+from .models import MODEL_KINDS, BigramModel, CountModel, LanguageModel, NGramModel
+from .vocab import Vocabulary
+from .words import parse_split, split_words
 
 #: The hyperparameter each model kind sweeps.
 PARAM = {"network": "reg", "counts": "smoothing"}
 
 
-def fit_kind(kind: str, words: Sequence[str], *, context: int = 1, encoding: str = "joint",
+def fit_kind(kind: str, words: Sequence[str] | None, *, context: int = 1, encoding: str = "joint",
              value: float = 0.01, vocab: Vocabulary | None = None,
-             **gd: Any) -> CountModel | NGramModel:
+             **options: Any) -> LanguageModel:
     """Fit one model of ``kind`` ("network" or "counts") with its hyperparameter ``value``.
 
-    ``value`` is ``reg`` for the network and the smoothing ``k`` for the count model;
-    ``gd`` (solver, steps, lr, seed, dtype) reaches :meth:`NGramModel.fit`.
+    ``value`` is ``reg`` for the network and the smoothing ``k`` for the count model.
+    The network with a context of 1 and the joint encoding is the notebook's
+    :class:`BigramModel` (``options`` such as solver, steps, lr, seed, dtype,
+    engine, init, callback reach its ``fit``, with the notebook's defaults); longer
+    contexts or the concat encoding are an :class:`NGramModel`, solved by Newton's
+    method unless ``options`` say otherwise.
     """
+    check_choice("model kind", kind, MODEL_KINDS)
     if kind == "counts":
         return CountModel.fit(words, smoothing=value, context=context, vocab=vocab)
-    if kind == "network":
-        return NGramModel.fit(words, context=context, encoding=encoding, reg=value, vocab=vocab,
-                              **gd)
-    raise SettingsError(f"unknown model kind {kind!r}: choose one of {', '.join(MODEL_KINDS)}.")
+    if context == 1 and encoding == "joint":
+        return BigramModel.fit(words, reg=value, vocab=vocab, **options)
+    return NGramModel.fit(words, context=context, encoding=encoding, reg=value, vocab=vocab,
+                          **options)
 
 
-def split_losses(model: BigramModel | CountModel | NGramModel,
-                 splits: dict[str, Sequence[str]]) -> dict[str, float | None]:
+def split_losses(model: LanguageModel,
+                 splits: Mapping[str, Sequence[str]]) -> dict[str, float | None]:
     """Mean NLL per character on each named word list; empty lists give None.
 
     Raises
@@ -70,12 +75,14 @@ def sweep(words: Sequence[str], *, kinds: Sequence[str] = ("network", "counts"),
     kinds : model kinds, "network" and/or "counts"
     contexts : context lengths K
     regs : reg values swept for the network; default 0, 0.001, 0.01, 0.1, 1 (without
-        0 for the concat encoding, whose exact solver needs reg > 0)
+        0 for the concat encoding, whose exact solver needs reg > 0). Each network is
+        solved exactly (Newton's method, float64) unless ``gd`` says otherwise: a sweep
+        compares the optima of its settings, not how far 100 steps get.
     smoothings : k values swept for the count model
     encoding : {"joint", "concat"}, the network's encoding
     fractions : train/dev/test fractions
     split_seed : int
-    gd : solver, steps, lr, seed, passed to :meth:`NGramModel.fit`
+    gd : solver, steps, lr, seed, dtype, passed to :func:`fit_kind`
 
     Returns
     -------
@@ -93,6 +100,9 @@ def sweep(words: Sequence[str], *, kinds: Sequence[str] = ("network", "counts"),
     """
     if regs is None:
         regs = (0.001, 0.01, 0.1, 1.0) if encoding == "concat" else (0.0, 0.001, 0.01, 0.1, 1.0)
+    for kind in kinds:   # before any training
+        check_choice("model kind", kind, MODEL_KINDS)
+    gd = {"solver": "newton", "dtype": "float64", **gd}
     if len(fractions) != 3 or not fractions[1] > 0:
         raise SettingsError("a sweep chooses on the dev set: give a split with a dev part, "
                             "such as 80/10/10.")
@@ -126,3 +136,33 @@ def sweep(words: Sequence[str], *, kinds: Sequence[str] = ("network", "counts"),
             "sizes": {"train": len(train), "dev": len(dev), "test": len(test)},
             "rows": rows, "groups": groups, "best": best,
             "seconds": time.perf_counter() - start}
+
+
+def model_split(model: LanguageModel, words: Sequence[str],
+                split: Sequence[float] | None = None, seed: int | None = None
+                ) -> dict[str, list[str]]:
+    """The words as the model saw them: ``{"train", "dev", "test"}`` by its own split.
+
+    ``split`` and ``seed`` default to the model's settings (``"split"``,
+    ``"split_seed"``); without a split, every word is ``"train"``.
+    """
+    if split is None and "split" in model.settings:
+        split = parse_split(str(model.settings["split"]))
+    if split is None:
+        return {"train": list(words), "dev": [], "test": []}
+    if seed is None:
+        seed = model.settings.get("split_seed", 42)
+    train, dev, test = split_words(words, split, seed)
+    return {"train": train, "dev": dev, "test": test}
+
+
+def sample_marks(samples: Sequence[str], parts: dict[str, list[str]]) -> list[str]:
+    """Where each sample occurs: ``"in-train"``, ``"in-dev"``, ``"in-test"`` or ``"new"``.
+
+    ``parts`` is :func:`model_split`'s result; a word in several parts is marked by
+    the first of train, dev, test.
+    """
+    where: dict[str, str] = {}
+    for name in ("test", "dev", "train"):   # train last: it wins for duplicates
+        where.update(dict.fromkeys(parts.get(name, []), f"in-{name}"))
+    return [where.get(s, "new") for s in samples]

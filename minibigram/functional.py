@@ -1,11 +1,20 @@
 """The math of the bigram network, one operation at a time, each backward beside its forward.
 
-Shapes: ``n`` examples, ``V`` characters. A forward function computes an output
-from its inputs; its ``*_backward`` takes the upstream gradient ``d<output>``
-(the gradient of the loss with respect to that output) and returns the gradient
-with respect to the input, by the chain rule. Chaining them reproduces the
-fused formula the engines use, ``dlogits = (probs - onehot(ys)) / n``; a test
-checks that.
+Shapes: ``n`` examples, ``C`` contexts, ``V`` characters. A forward function
+computes an output from its inputs; its ``*_backward`` takes the upstream
+gradient ``d<output>`` (the gradient of the loss with respect to that output) and
+returns the gradient with respect to the input, by the chain rule.
+
+The ``"onehot"`` engine (:func:`minibigram.engines.onehot_loss_and_grad`) is the
+chain of these calls, the notebook's steps one by one::
+
+    one_hot -> linear -> log_softmax -> nll (+ l2)          forward
+    nll_backward -> log_softmax_backward -> linear_backward   backward
+
+``log_softmax`` is the notebook's exp, normalize and log in one stable step;
+:func:`exp`, :func:`normalize`, :func:`softmax` and their backwards spell it out,
+and chaining them gives the same ``dlogits = (probs - onehot(ys)) / n`` (a test
+checks it).
 """
 
 from __future__ import annotations
@@ -37,6 +46,32 @@ def one_hot(ix: np.ndarray, V: int, dtype: np.dtype | type = np.float32) -> np.n
     xenc = np.zeros((len(ix), V), dtype=dtype)
     xenc[np.arange(len(ix)), ix] = 1
     return xenc
+
+
+def linear(xenc: np.ndarray, W: np.ndarray) -> np.ndarray:
+    """``logits = xenc @ W``: each one-hot row selects its row of W, the log-counts.
+
+    Parameters
+    ----------
+    xenc : ndarray, shape (n, C)
+    W : ndarray, shape (C, V)
+
+    Returns
+    -------
+    logits : ndarray, shape (n, V)
+    """
+    return xenc @ W
+
+
+def linear_backward(xenc: np.ndarray, dlogits: np.ndarray) -> np.ndarray:
+    """Backward of :func:`linear` with respect to W: ``dW = xenc.T @ dlogits``, shape (C, V).
+
+    Notes
+    -----
+    ``logits[k, j] = sum_i xenc[k, i] W[i, j]``, so ``dL/dW[i, j] = sum_k xenc[k, i]
+    dlogits[k, j]``. No gradient flows to ``xenc``: it is data.
+    """
+    return xenc.T @ dlogits
 
 
 def exp(logits: np.ndarray) -> np.ndarray:
@@ -102,16 +137,23 @@ def softmax_backward(probs: np.ndarray, dprobs: np.ndarray) -> np.ndarray:
 
 
 def log_softmax(logits: np.ndarray) -> np.ndarray:
-    """Row-wise ``log(softmax(logits))`` by log-sum-exp, finite wherever the logits are.
+    """Row-wise ``log(softmax(logits))``: the notebook's exp, normalize and log, by log-sum-exp.
+
+    The notebook computes ``counts = logits.exp()``, ``probs = counts /
+    counts.sum(1)`` and then ``probs.log()``; this is the same number, finite
+    wherever the logits are.
 
     Notes
     -----
     ``log p_j = z_j - log sum_i exp(z_i) = (z_j - m) - log sum_i exp(z_i - m)``
-    with ``m = max_i z_i``. Taking ``log`` of :func:`softmax` instead would give
-    ``-inf`` once a probability underflows to 0.
+    with ``m = max_i z_i``: :func:`exp` of the shifted logits, whose row sum is the
+    :func:`normalize` denominator. Taking ``log`` of :func:`softmax` instead would
+    give ``-inf`` once a probability underflows to 0 (a logit gap above about 87 in
+    float32), and adding an ``eps`` would give a wrong number.
     """
-    shifted = logits - logits.max(axis=-1, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+    shifted = logits - logits.max(axis=-1, keepdims=True)        # (..., V) every entry <= 0
+    counts = exp(shifted)                                        # (..., V) in (0, 1]
+    return shifted - np.log(counts.sum(axis=-1, keepdims=True))  # (..., V)
 
 
 def log_softmax_backward(logp: np.ndarray, dlogp: np.ndarray) -> np.ndarray:

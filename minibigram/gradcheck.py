@@ -17,9 +17,9 @@ from typing import Callable
 
 import numpy as np
 
-from .data import context_codes
 from .engines import ENGINES, concat_loss_and_grad, loss_and_grad
 from .errors import SettingsError
+from .examples import context_codes
 
 # (eps, rtol, atol) by the precision of x; see the Notes of gradcheck.
 _DOUBLE_DEFAULTS = (1e-6, 1e-5, 1e-7)

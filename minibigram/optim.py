@@ -1,17 +1,27 @@
-"""Optimizers: they move W downhill on a ``loss_fn(W) -> (loss, dW)``."""
+"""Optimizers: they move W downhill on a ``loss_fn(W) -> (loss, dW)``.
+
+Every solver returns ``(W, history)``; ``history`` is the same thing for each:
+the loss of every iterate that was updated, computed before its update (for
+gradient descent, the numbers the notebook prints). The loss of the returned W is
+not in it: the trained model reports it as ``final_loss``.
+"""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
 from . import functional as F
+from .engines import LossFn, concat_loss
 from .errors import DataError, SettingsError, TrainingError
+from .examples import weighted_examples
 
-LossFn = Callable[[np.ndarray], "tuple[float, np.ndarray]"]
 Callback = Callable[[int, float], None]
+#: Largest dense Hessian (bytes) that :func:`concat_newton` builds; it also needs a copy.
+MAX_HESSIAN_BYTES = 2**30
 
 
 def gradient_descent(loss_fn: LossFn, W: np.ndarray, steps: int, lr: float,
@@ -29,7 +39,7 @@ def gradient_descent(loss_fn: LossFn, W: np.ndarray, steps: int, lr: float,
     lr : float
         Learning rate.
     callback : callable, optional
-        Called as ``callback(step, loss)`` after each step's loss is computed
+        Called as ``callback(step, loss)`` with each entry of ``history``
         (``step`` counts from 1).
 
     Returns
@@ -116,13 +126,13 @@ def newton(N: np.ndarray, reg: float, W: np.ndarray | None = None, *, tol: float
     max_iter : int, default 50
         At most this many Newton steps.
     callback : callable, optional
-        ``callback(k, loss)`` for the loss of every iterate, ``k`` from 1.
+        ``callback(k, loss)`` with each entry of ``history``, ``k`` from 1.
 
     Returns
     -------
     W : ndarray, shape (V, V), float64
     history : list of float
-        The loss of every iterate, the last one included.
+        The loss of every iterate that took a step, before it (empty for ``reg = 0``).
 
     Notes
     -----
@@ -142,17 +152,12 @@ def newton(N: np.ndarray, reg: float, W: np.ndarray | None = None, *, tol: float
     allow for rounding once the decrease is below float64 precision). Near the
     optimum ``t = 1`` is accepted and the convergence is quadratic.
     """
+    check_counts(N)
     N = np.asarray(N, dtype=np.float64)
-    if not N.sum() > 0:
-        raise DataError("the count matrix is empty: there is nothing to learn from.")
     if W is not None and not np.isfinite(W).all():
         raise SettingsError("newton needs a finite starting W: leave W out to start from 0.")
     if reg == 0:
-        W = closed_form(N)
-        loss = -(N[N > 0] * F.log_softmax(W)[N > 0]).sum() / N.sum()
-        if callback is not None:
-            callback(1, float(loss))
-        return W, [float(loss)]
+        return closed_form(N), []
     C, V = N.shape                                         # C = V, or C contexts (n-grams)
     n = N.sum()
     r = N.sum(axis=1) / n                                  # (V,) share of each context
@@ -168,27 +173,149 @@ def newton(N: np.ndarray, reg: float, W: np.ndarray | None = None, *, tol: float
     f, logp = row_losses(W)                                # (V,)
     history: list[float] = []
     for k in range(1, max_iter + 2):
+        p = np.exp(logp)                                   # (C, V)
+        g = r[:, None] * p - Nf + c * W                    # (C, V) dW, row by row
+        if np.abs(g).max() < tol or k > max_iter:
+            break
         history.append(float(f.sum()))
         if callback is not None:
             callback(k, history[-1])
-        p = np.exp(logp)                                   # (V, V)
-        g = r[:, None] * p - Nf + c * W                    # (V, V) dW, row by row
-        if np.abs(g).max() < tol or k > max_iter:
-            break
         H = r[:, None, None] * (p[:, :, None] * eye - p[:, :, None] * p[:, None, :])
         H += c * eye                                       # (C, V, V) one Hessian per row
         d = np.linalg.solve(H, g[:, :, None])[:, :, 0]     # (C, V) Newton steps
-        decrease = (g * d).sum(axis=1)                     # (C,) >= 0
-        t = np.ones(C)
-        for _ in range(60):
-            W_new = W - t[:, None] * d
-            f_new, logp_new = row_losses(W_new)
-            bad = f_new > f - 0.25 * t * decrease + 8 * np.finfo(float).eps * np.abs(f)
-            if not bad.any():
-                break
-            t[bad] *= 0.5
-        W, f, logp = W_new, f_new, logp_new
+        W, f, logp = backtrack(row_losses, W, d, f, (g * d).sum(axis=1))
     return W, history
+
+
+def backtrack(f_rows: Callable[[np.ndarray], tuple[np.ndarray, Any]], W: np.ndarray,
+              d: np.ndarray, f: np.ndarray, decrease: np.ndarray
+              ) -> tuple[np.ndarray, np.ndarray, Any]:
+    """Armijo's backtracking line search, for R independent rows at once.
+
+    Halves each row's step length ``t_i`` (from 1) until
+    ``f_i(W_i - t_i d_i) <= f_i(W_i) - t_i (g_i · d_i) / 4``, with a few ulps of slack
+    for rounding once the decrease is below float64 precision.
+
+    Parameters
+    ----------
+    f_rows : callable
+        ``f_rows(W) -> (losses (R,), aux)``; ``aux`` (e.g. the gradient) is returned
+        for the accepted point, so it is not computed twice.
+    W, d : ndarray, shape (R, ...)
+        The point and the Newton direction, row ``i`` for problem ``i``.
+    f, decrease : ndarray, shape (R,)
+        ``f_i(W_i)`` and ``g_i · d_i`` (>= 0 for a descent direction).
+
+    Returns
+    -------
+    W_new, f_new, aux
+    """
+    t = np.ones(len(f))                                        # (R,)
+    for _ in range(60):
+        W_new = W - t.reshape((-1,) + (1,) * (W.ndim - 1)) * d
+        f_new, aux = f_rows(W_new)
+        bad = f_new > f - 0.25 * t * decrease + 8 * np.finfo(float).eps * np.abs(f)
+        if not bad.any():
+            break
+        t[bad] *= 0.5
+    return W_new, f_new, aux
+
+
+
+
+def concat_newton(contexts: np.ndarray, N: np.ndarray, reg: float, W: np.ndarray | None = None,
+                  *, tol: float = 1e-10, max_iter: int = 50, callback: Callback | None = None
+                  ) -> tuple[np.ndarray, list[float]]:
+    """Solve the concat network exactly: damped Newton with the full (K V V)^2 Hessian.
+
+    Parameters
+    ----------
+    contexts : ndarray of int, shape (C, K)
+        The distinct contexts (oldest character first).
+    N : ndarray, shape (C, V)
+        Their target counts (the sufficient statistics).
+    reg : float > 0
+        ``reg * mean(W**2)``; with reg 0 the Hessian is singular (adding a vector to
+        every row of ``W[p]`` and subtracting it from every row of ``W[q]`` changes no
+        logit) and there may be no finite optimum.
+    W : ndarray, shape (K, V, V), optional
+        Starting point; default all zeros.
+    tol : float
+        Stop once ``max |dW| < tol``.
+    max_iter : int
+    callback : callable, optional
+        ``callback(k, loss)`` with each entry of ``history``, ``k`` from 1.
+
+    Returns
+    -------
+    W : ndarray, shape (K, V, V), float64
+    history : list of float
+        The loss of every iterate that took a step, before it.
+
+    Notes
+    -----
+    With ``z_c = sum_p W[p, c_p]`` the logits of context ``c``, ``a_c = r_c / n`` and
+    ``p_c = softmax(z_c)``, the data loss has ``d2L/dz_c2 = a_c (diag(p_c) - p_c p_c^T)``
+    and ``dz_c / dW[p, x, :] = [c_p = x] I``. So the Hessian block of rows ``W[p, x]``
+    and ``W[q, y]`` is the sum of ``a_c (diag(p_c) - p_c p_c^T)`` over the contexts with
+    ``c_p = x`` and ``c_q = y``, plus ``(2 reg / W.size) I`` on the diagonal. Each block
+    pair (p, q) is one sort-and-``np.add.reduceat`` over the C contexts; the step solves
+    the (K V^2)-square system, then :func:`backtrack` halves it until Armijo holds.
+    """
+    check_counts(N)
+    if not reg > 0:
+        raise SettingsError("the concat encoding's exact solver needs reg > 0 (at reg 0 its "
+                            "optimum can lie at infinity): use a reg above 0 (or, from Python, "
+                            "solver='gd').")
+    C, K = contexts.shape
+    V = N.shape[1]
+    size = K * V * V
+    if size * size * 8 > MAX_HESSIAN_BYTES:
+        raise SettingsError(f"the concat encoding's exact solver needs a {size}x{size} Hessian "
+                            f"({size * size * 8 / 2**30:.1f} GiB) for K={K} and V={V}, too large: "
+                            "use a shorter context or the joint encoding (or, from Python, "
+                            "solver='gd').")
+    Nf = np.asarray(N, dtype=np.float64) / N.sum()               # (C, V)
+    a = Nf.sum(axis=1)                                           # (C,) share of each context
+    lam = 2 * reg / size
+    Xc, tc, wc = weighted_examples(contexts, N)                  # (m, K), (m,), (m,)
+
+    def f_rows(Wb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:   # one "row": the whole W
+        loss, g = concat_loss(Wb[0], Xc, tc, reg, wc)
+        return np.array([loss]), g
+
+    W = np.zeros((K, V, V)) if W is None else np.array(W, dtype=np.float64)
+    f, g = f_rows(W[None])
+    history: list[float] = []
+    for k in range(1, max_iter + 2):
+        if np.abs(g).max() < tol or k > max_iter:
+            break
+        history.append(float(f[0]))
+        if callback is not None:
+            callback(k, history[-1])
+        P = F.softmax(W[np.arange(K), contexts].sum(axis=1))     # (C, V)
+        S = a[:, None, None] * (P[:, :, None] * np.eye(V) - P[:, :, None] * P[:, None, :])
+        H = np.zeros((K, V, V, K, V, V))                         # [p, x, i, q, y, j]
+        for p in range(K):
+            for q in range(p, K):
+                key = contexts[:, p] * V + contexts[:, q]        # (C,) which block gets S_c
+                order = np.argsort(key, kind="stable")
+                uniq, start = np.unique(key[order], return_index=True)
+                blocks = np.add.reduceat(S[order], start, axis=0)   # (U, V, V), symmetric
+                H[p, uniq // V, :, q, uniq % V, :] = blocks
+                H[q, uniq % V, :, p, uniq // V, :] = blocks      # H is symmetric
+        Hm = H.reshape(size, size)                               # rows and columns: W.ravel()
+        Hm[np.diag_indices_from(Hm)] += lam
+        d = np.linalg.solve(Hm, g.ravel()).reshape(K, V, V)     # (K, V, V) Newton step
+        Wb, f, g = backtrack(f_rows, W[None], d[None], f, np.array([(g * d).sum()]))
+        W = Wb[0]
+    return W, history
+
+
+def check_counts(N: np.ndarray) -> None:
+    """Refuse a count matrix that gives nothing to learn from."""
+    if not np.asarray(N).sum() > 0:
+        raise DataError("the count matrix is empty: there is nothing to learn from.")
 
 
 def _diverged(what: str, lr: float) -> TrainingError:

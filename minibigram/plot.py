@@ -13,9 +13,9 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from .data import PathLike
 from .errors import DataError, DependencyError, SettingsError
-from .model import atomic_write
+from .io import atomic_write
+from .words import PathLike
 
 PLOT_INSTALL = 'pip install "minibigram[plot]"'
 
@@ -72,10 +72,8 @@ def plot_bigrams(model: Any) -> Any:
     if getattr(model, "kind", None) == "counts":   # the count model: counts, not P
         table, what = np.zeros((V, V), dtype=model.N.dtype), "counts N[i, j]"
         table[model.contexts[:, 0]] = model.N      # (C, V) rows of the contexts seen
-    elif hasattr(model, "probs"):                  # BigramModel
-        table, what = np.asarray(model.probs(), dtype=np.float64), "probabilities P[j | i]"
-    else:   # a context model with K = 1: its table of every context is (V, V)
-        table, what = np.asarray(model._table(), dtype=np.float64), "probabilities P[j | i]"
+    else:   # a network with K = 1: its table of every context is (V, V)
+        table, what = np.asarray(model.table(), dtype=np.float64), "probabilities P[j | i]"
     if what.startswith("counts"):
         labels = [[f"{n:.0f}" for n in row] for row in table.tolist()]
     else:

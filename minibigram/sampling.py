@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import SettingsError
+from .errors import SettingsError, check_choice
 from .torchrng import TorchGenerator, draw_torch, draw_torch_cdf, draw_torch_mkl
 
 Sampler = Callable[[np.ndarray, int, int], "list[list[int]]"]
@@ -227,12 +227,19 @@ def adjust_probs(P: np.ndarray, temperature: float = 1.0, top_k: int | None = No
     return counts / counts.sum(axis=1, keepdims=True)
 
 
-def sample_ids(P: np.ndarray, n: int, seed: int,
-               sampler: str = DEFAULT_SAMPLER) -> list[list[int]]:
-    """Draw ``n`` words (as id lists, without the end token) with the named sampler."""
-    try:
-        fn = SAMPLERS[sampler]
-    except KeyError:
-        raise SettingsError(f"unknown sampler {sampler!r}: choose one of "
-                            f"{', '.join(SAMPLERS)}.") from None
-    return fn(P, n, seed)
+def sample_words(P: np.ndarray, n: int, seed: int, sampler: str, vocab: Any) -> list[str]:
+    """Draw ``n`` words with the named sampler and decode them with ``vocab``.
+
+    Parameters
+    ----------
+    P : ndarray, shape (V**K, V)
+        Next-character probabilities, one row per context code.
+    n, seed : int
+    sampler : str
+        A name from :data:`SAMPLERS`.
+    vocab : Vocabulary
+    """
+    check_choice("sampler", sampler, tuple(SAMPLERS))
+    if sampler in BULK_SAMPLERS:
+        return vocab.decode_words(BULK_SAMPLERS[sampler](P, n, seed))
+    return [vocab.decode(ids) for ids in SAMPLERS[sampler](P, n, seed)]

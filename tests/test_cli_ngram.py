@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from minibigram import load_words, split_words
-from minibigram.ngram import CountModel, NGramModel, load_model
+from minibigram import CountModel, NGramModel, load_model
 
 
 def run(*args, cwd=None):

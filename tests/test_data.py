@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from minibigram import BOUNDARY, DataError, Vocabulary, bigram_counts, bigrams, load_words
-from minibigram.data import parse_words
+from minibigram.words import parse_words
 
 
 def test_embedded_names(names):

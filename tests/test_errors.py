@@ -76,7 +76,7 @@ def test_missing_data_file(ws):
     p = ws / "missing.txt"
     msg = same_error(ws, FileAccessError, lambda: load_words(p),
                      "train", "--data", p, "--out", ws / "prev.npz")
-    assert msg == f"{p} does not exist: check the path, or leave out --data to use the " \
+    assert msg == f"{p} does not exist: check the path, or give no path to use the " \
                   "embedded names."
     assert issubclass(FileAccessError, OSError)
 

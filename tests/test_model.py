@@ -9,7 +9,7 @@ from minibigram import (
     TorchGenerator,
     loss_and_grad,
 )
-from minibigram.data import Vocabulary, bigrams
+from minibigram import Vocabulary, bigrams
 
 WORDS = ["anna", "bob", "cara", "dan", "abba", "ada"]
 

@@ -20,9 +20,9 @@ def test_newton_reaches_the_optimum_on_names(N):
     W, history = newton(N, 0.01, max_iter=30)
     loss, dW = counts_loss_and_grad(W, N, 0.01)
     assert np.abs(dW).max() < 1e-10                      # the optimality condition
-    assert len(history) - 1 <= 10   # quadratic convergence: 7 iterations here (README)
+    assert len(history) <= 10   # quadratic convergence: 7 iterations here (README)
     assert round(loss, 7) == 2.4803990
-    assert history[-1] == pytest.approx(loss, rel=1e-14)
+    assert loss < history[-1]
     assert all(b <= a for a, b in zip(history, history[1:]))   # a descent method
 
 
@@ -58,7 +58,8 @@ def test_reg0_closed_form_is_the_count_model(names, N, tmp_path):
     probs = model.probs()
     assert (probs[N == 0] == 0).all()
     np.testing.assert_allclose(probs, P, rtol=1e-12, atol=0)
-    assert model.history[-1] == pytest.approx(model.nll(names), rel=1e-13)
+    assert model.history == [] and model.settings["steps"] == 0   # solved, not iterated
+    assert model.final_loss == pytest.approx(model.nll(names), rel=1e-13)
     assert model.log_prob("qxq") == -np.inf                     # an unseen bigram: honestly 0
     model.save(tmp_path / "m.npz")
     loaded = mb.BigramModel.load(tmp_path / "m.npz")
@@ -96,7 +97,8 @@ def test_cli_solver_newton():
     res = json.loads(out)
     assert round(res["final_loss"], 7) == 2.4803990
     assert res["settings"]["solver"] == "newton" and res["settings"]["steps"] <= 10
-    assert len(res["losses"]) == res["settings"]["steps"] + 1
+    assert len(res["losses"]) == res["settings"]["steps"]   # the loss before each step
+    assert res["final_loss"] < res["losses"][-1]
 
 
 def test_reg0_closed_form_flows_through_the_engines(names, N):

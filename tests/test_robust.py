@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from minibigram import BigramModel, load_words
 from minibigram import cli as cli_module
-from minibigram import model as model_module
+from minibigram import io as model_module
 
 
 def minibigram(*args):

@@ -12,7 +12,7 @@ import pytest
 
 from minibigram import BigramModel, Vocabulary, bigram_counts, bigrams
 from minibigram.errors import DataError, SettingsError
-from minibigram.model import init_weights
+from minibigram.models import init_weights
 from minibigram.sampling import sample_one_at_a_time
 from minibigram.torchrng import (
     ERAS,

@@ -1,0 +1,279 @@
+"""Examples and counts: the words as (context, target) ids, and how often each occurs.
+
+The third stage: :func:`bigrams` and :func:`ngrams` turn words into training
+examples, :func:`bigram_counts` and :func:`context_counts` into their sufficient
+statistics. Each word ``w`` is read as ``"." + w + "."`` (K boundaries before it
+for a context of K characters).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from .errors import DataError, SettingsError, check_whole
+from .vocab import BOUNDARY, Vocabulary
+
+
+def scorable_words(words: Sequence[str], vocab: Vocabulary,
+                   skip_unknown: bool = False) -> list[str]:
+    """The words a model can score: refuse, or with ``skip_unknown`` remove, what it cannot.
+
+    A character outside ``vocab`` has no row in the model, and a ``"."`` inside a
+    word would silently split it in two.
+
+    Raises
+    ------
+    DataError
+        Without ``skip_unknown``, naming the first such word and its characters.
+    """
+    if skip_unknown:
+        return [vocab.drop_unknown(w).replace(BOUNDARY, "") for w in words]
+    text = "".join(words)
+    if BOUNDARY not in text and not vocab.unknown(text):   # the usual case: one pass
+        return list(words)
+    w = next(w for w in words if BOUNDARY in w or vocab.unknown(w))
+    if BOUNDARY in w:
+        raise DataError(f"the word {w!r} contains {BOUNDARY!r}, which is the boundary token "
+                        "and cannot be part of a word: remove it, or leave it out with "
+                        "--skip-unknown (skip_unknown=True).")
+    chars = vocab.unknown(w)
+    named = " and ".join(f"{c!r} (U+{ord(c):04X})" for c in chars)
+    which, it = ("which is", "it") if len(chars) == 1 else ("which are", "them")
+    raise DataError(f"the word {w!r} contains {named}, {which} not in the model's vocabulary: "
+                    f"leave {it} out with --skip-unknown (skip_unknown=True), or train on data "
+                    f"that contains {it}.")
+
+
+def bigrams(words: Sequence[str], vocab: Vocabulary) -> tuple[np.ndarray, np.ndarray]:
+    """Every (previous character, next character) pair of every word.
+
+    Each word ``w`` is read as ``"." + w + "."``, which gives ``len(w) + 1`` pairs:
+    the first predicts ``w[0]`` from the boundary, the last predicts the boundary
+    (the end of the word) from ``w[-1]``.
+
+    Parameters
+    ----------
+    words : sequence of str
+    vocab : Vocabulary
+
+    Returns
+    -------
+    xs, ys : ndarray of int64, shape (n,)
+        Context ids and target ids, ``n = sum(len(w) + 1 for w in words)``.
+
+    Notes
+    -----
+    Joining the words with single boundaries, ``".emma.olivia."``, and taking each
+    adjacent pair of that one string yields exactly these pairs: the boundary after
+    ``emma`` is both the target that ends it and the context that starts ``olivia``.
+    """
+    if len(words) == 0:   # no words, no pairs (the string "." + "" + "." would give one)
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    ids = vocab.encode(BOUNDARY + BOUNDARY.join(words) + BOUNDARY)
+    return ids[:-1], ids[1:]
+
+
+def bigram_counts(xs: np.ndarray, ys: np.ndarray, V: int,
+                  weights: np.ndarray | None = None, rows: int | None = None) -> np.ndarray:
+    """The count matrix ``N[i, j]``: how often (or with what total weight) ``j`` follows ``i``.
+
+    Parameters
+    ----------
+    xs, ys : ndarray of int, shape (n,)
+    V : int
+        Vocabulary size.
+    weights : ndarray, shape (n,), optional
+        A weight per pair; ``None`` counts each pair once.
+    rows : int, optional
+        Number of distinct contexts ``C`` when ``xs`` are context ids rather than
+        characters (n-gram models); default ``V``.
+
+    Returns
+    -------
+    N : ndarray, shape (V, V), or (rows, V)
+        int64 without weights, float64 with them.
+    """
+    C = V if rows is None else rows
+    flat = np.bincount(np.asarray(xs) * V + np.asarray(ys), weights=weights, minlength=C * V)
+    return flat.reshape(C, V)
+
+
+class BigramCounts:
+    """Bigram counts with the vocabulary they are indexed by: the sufficient statistics.
+
+    The full-batch loss depends on the data only through ``N``, so a ``BigramCounts``
+    is all that training with the ``"counts"`` engine or the Newton solver needs
+    (``BigramModel.fit(counts=...)``).
+
+    Parameters
+    ----------
+    N : ndarray, shape (V, V)
+        ``N[i, j]``: how often ``vocab.itos[j]`` follows ``vocab.itos[i]``.
+    vocab : Vocabulary
+
+    Notes
+    -----
+    Counts add: the counts of two shards of a corpus, ``a + b``, are the counts of
+    their concatenation (a word never spans two shards). ``+`` merges two
+    vocabularies into their union first, so shards counted separately with
+    ``vocab=None`` add up too.
+    """
+
+    def __init__(self, N: np.ndarray, vocab: Vocabulary) -> None:
+        N = np.asarray(N)
+        if N.shape != (len(vocab), len(vocab)):
+            raise DataError(f"the count matrix has shape {N.shape} but the vocabulary has "
+                            f"{len(vocab)} characters: they do not belong together.")
+        self.N = N
+        self.vocab = vocab
+
+    @property
+    def num_examples(self) -> int:
+        """The number of (context, target) pairs counted, ``N.sum()``."""
+        return int(self.N.sum())
+
+    def reindex(self, vocab: Vocabulary) -> BigramCounts:
+        """The same counts indexed by a larger ``vocab`` (one that holds every character)."""
+        missing = set(self.vocab.itos) - set(vocab.stoi)
+        if missing:
+            raise DataError(f"the vocabulary lacks {''.join(sorted(missing))!r}, which the "
+                            "counts hold: use a vocabulary with every counted character.")
+        ids = np.array([vocab.stoi[c] for c in self.vocab.itos])   # (V_old,) once per char
+        N = np.zeros((len(vocab), len(vocab)), dtype=self.N.dtype)
+        N[np.ix_(ids, ids)] = self.N
+        return BigramCounts(N, vocab)
+
+    def __add__(self, other: BigramCounts) -> BigramCounts:
+        if not isinstance(other, BigramCounts):
+            return NotImplemented
+        vocab = (self.vocab if self.vocab == other.vocab
+                 else Vocabulary(self.vocab.itos[1:] + other.vocab.itos[1:]))
+        return BigramCounts(self.reindex(vocab).N + other.reindex(vocab).N, vocab)
+
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, BigramCounts) and self.vocab == other.vocab
+                and np.array_equal(self.N, other.N))
+
+    __hash__ = None  # type: ignore[assignment]  # mutable array inside
+
+    def __repr__(self) -> str:
+        return f"BigramCounts({self.num_examples} pairs, {self.vocab!r})"
+
+
+def ngrams(words: Sequence[str], vocab: Vocabulary, K: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every (K previous characters, next character) example of every word.
+
+    Each word ``w`` is read as ``"." * K + w + "."``: ``len(w) + 1`` examples, the
+    first ones padded with the boundary token on the left, as makemore does. With
+    ``K = 1`` these are exactly the pairs of :func:`bigrams`.
+
+    Parameters
+    ----------
+    words : sequence of str
+    vocab : Vocabulary
+    K : int
+        Context length, at least 1.
+
+    Returns
+    -------
+    X : ndarray of int64, shape (n, K)
+        The contexts, oldest character first: ``X[k] = (c_1, ..., c_K)``.
+    ys : ndarray of int64, shape (n,)
+        The targets.
+
+    Notes
+    -----
+    One encoded string holds every word as a block ``"." * K + w + "."``; a sliding
+    window of width ``K + 1`` over it gives every (context, target) row, and the
+    rows whose target is one of a block's ``K`` padding tokens are dropped. No
+    Python loop runs per character.
+    """
+    K = check_whole("the context length", K, 1, error=DataError)
+    if len(words) == 0:
+        return np.zeros((0, K), np.int64), np.zeros(0, np.int64)
+    if K == 1:   # the same pairs, without the padding bookkeeping
+        xs, ys = bigrams(words, vocab)
+        return xs[:, None], ys
+    pad = BOUNDARY * K
+    ids = vocab.encode(pad + (BOUNDARY + pad).join(words) + BOUNDARY)   # (total,)
+    lengths = np.fromiter((len(w) for w in words), dtype=np.int64, count=len(words))
+    starts = np.concatenate(([0], np.cumsum(lengths + K + 1)[:-1]))        # block starts
+    windows = np.lib.stride_tricks.sliding_window_view(ids, K + 1)          # (total-K, K+1)
+    # Window t ends at position t + K; it is an example unless that position pads a block.
+    is_pad = np.zeros(len(ids), dtype=bool)
+    is_pad[(starts[:, None] + np.arange(K)).ravel()] = True
+    keep = ~is_pad[K:]
+    rows = windows[keep]
+    return np.ascontiguousarray(rows[:, :K]), rows[:, K].copy()
+
+
+def context_codes(X: np.ndarray, V: int) -> np.ndarray:
+    """One integer per context: ``(c_1, ..., c_K)`` read as a base-``V`` number.
+
+    ``code = c_1 V^(K-1) + ... + c_K``; the all-boundary context (a word's start)
+    is code 0. Sorting codes sorts contexts lexicographically.
+
+    Raises
+    ------
+    SettingsError
+        If ``V**K`` does not fit in an int64.
+    """
+    K = X.shape[1]
+    if K * np.log2(max(V, 2)) >= 62:
+        raise SettingsError(f"{V} characters and a context of {K} give more than 2**62 "
+                            "possible contexts: use a shorter context.")
+    return (X * (V ** np.arange(K - 1, -1, -1, dtype=np.int64))).sum(axis=1)
+
+
+def context_counts(X: np.ndarray, ys: np.ndarray, V: int,
+                   weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The sufficient statistics of n-gram data: distinct contexts and their target counts.
+
+    Parameters
+    ----------
+    X : ndarray of int, shape (n, K)
+    ys : ndarray of int, shape (n,)
+    V : int
+    weights : ndarray, shape (n,), optional
+
+    Returns
+    -------
+    contexts : ndarray of int64, shape (C, K)
+        Every context that occurs, once, sorted (by :func:`context_codes`).
+    N : ndarray, shape (C, V)
+        ``N[c, j]`` = count (or total weight) of target ``j`` after ``contexts[c]``.
+    """
+    codes, first, cid = np.unique(context_codes(X, V), return_index=True, return_inverse=True)
+    cid = cid.ravel()
+    N = bigram_counts(cid, ys, V, weights, rows=len(codes))
+    return X[first], N
+
+
+def lookup_contexts(codes: np.ndarray, X: np.ndarray, V: int) -> tuple[np.ndarray, np.ndarray]:
+    """Where each context of ``X`` (n, K) sits among the sorted ``codes``, and if it is there.
+
+    Returns ``pos`` (n,), the row of a seen context, and ``seen`` (n,) bool; a context
+    never seen in training has no row (``pos`` is then meaningless).
+    """
+    c = context_codes(X, V)                                    # (n,)
+    pos = np.minimum(np.searchsorted(codes, c), len(codes) - 1)  # (n,)
+    return pos, codes[pos] == c
+
+
+def all_contexts(V: int, K: int) -> np.ndarray:
+    """Every context of K characters, shape (V**K, K): row ``code`` holds its base-V digits."""
+    codes = np.arange(V**K)                                    # (V**K,)
+    return (codes[:, None] // V ** np.arange(K - 1, -1, -1)) % V
+
+
+def weighted_examples(contexts: np.ndarray, N: np.ndarray
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The nonzero entries of N as weighted examples: (contexts (m, K), targets (m,), counts (m,)).
+
+    Training on them with their counts as weights gives the loss and gradient of
+    the examples they count, in O(m) instead of O(n).
+    """
+    ci, tj = np.nonzero(N)                                     # (m,) each
+    return contexts[ci], tj, N[ci, tj].astype(np.float64)

@@ -1,0 +1,650 @@
+"""Models: the count model and the network, one scoring and sampling surface for both.
+
+Every model predicts the next character from the ``K`` characters before it
+(``K = 1``: bigrams) and shares :class:`LanguageModel`'s ``log_prob``, ``nll``,
+``sample``, ``table``, ``save`` and ``load``. Every constructor takes
+``(parameters, vocab, *, options)``.
+
+- :class:`CountModel`, the smoothed n-gram table of the notebook's first half,
+  ``P(t | context) = (N[context, t] + k) / sum_j (N[context, j] + k)``;
+- :class:`NGramModel`, the network, with one of two encodings of the context
+  ``(c_1, ..., c_K)`` (oldest first; a word's first contexts are padded with ``"."``):
+
+  - ``"joint"``: one row of ``W`` (C, V) per distinct context seen in training, a
+    one-hot over contexts. With ``K = 1`` this is the notebook's bigram network,
+    :class:`BigramModel`, whose ``fit`` has the notebook's defaults.
+  - ``"concat"``: K one-hots concatenated, ``logits = W[0, c_1] + ... + W[K-1, c_K]``
+    with ``W`` of shape (K, V, V); it has no row per context, so no context is unseen.
+
+**Unseen contexts** (at scoring or sampling time): the joint encoding and the count
+model have no row for a context that never occurred in training. They back off to
+the **uniform** distribution, ``1/V`` for every character. That is exactly the row
+add-k smoothing gives an unseen context (``k / (V k)``), and the row an
+L2-regularized network learns for a context it never sees (its data gradient is 0,
+so the penalty drives the row to 0, and ``softmax(0) = 1/V``). For the count model
+with ``k = 0`` (``0/0``) it is a convention.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from typing import Any, Callable, ClassVar
+
+import numpy as np
+
+from . import functional as F
+from .engines import ENGINES, concat_loss, counts_loss, objective
+from .errors import (
+    DataError,
+    ModelFileError,
+    SettingsError,
+    check_choice,
+    check_real,
+    check_seed,
+    check_whole,
+    check_words,
+)
+from .examples import (
+    BigramCounts,
+    all_contexts,
+    bigram_counts,
+    context_codes,
+    context_counts,
+    lookup_contexts,
+    ngrams,
+    scorable_words,
+    weighted_examples,
+)
+from .io import load_model, save_model
+from .optim import concat_newton, gradient_descent, newton
+from .sampling import DEFAULT_SAMPLER, adjust_probs, sample_words
+from .torchrng import TorchGenerator
+from .vocab import Vocabulary
+from .words import PathLike, training_words
+
+NOTEBOOK_SEED = 2147483647
+DTYPES = ("float32", "float64")
+INITS = ("torch", "normal")
+SOLVERS = ("gd", "newton")
+ENCODINGS = ("joint", "concat")
+MODEL_KINDS = ("network", "counts")
+#: Largest ``V**K * V`` sampling table (float64 entries) built for a K-context model.
+MAX_TABLE = 2**25
+
+Callback = Callable[[int, float], None]
+
+
+def init_weights(shape: int | tuple[int, ...], seed: int, dtype: str = "float32",
+                 init: str = "torch") -> np.ndarray:
+    """Initial W: standard normal entries drawn from ``seed`` (an int shape means (V, V)).
+
+    ``init="torch"`` is the notebook's ``torch.randn(shape, generator=g)`` with
+    ``g = torch.Generator().manual_seed(seed)`` (float32, replayed by
+    :class:`~minibigram.TorchGenerator`), then cast to ``dtype``; ``init="normal"`` is numpy's
+    ``default_rng(seed).standard_normal``.
+    """
+    shape = (shape, shape) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    if init == "torch":
+        return TorchGenerator(seed).randn(*shape).astype(dtype)
+    return np.random.default_rng(seed).standard_normal(shape).astype(dtype)
+
+
+def check_contexts(contexts: np.ndarray, V: int) -> np.ndarray:
+    """``contexts`` as int64, if they are what :func:`~minibigram.context_counts` gives.
+
+    Non-empty (C, K) character ids in ``[0, V)`` whose codes strictly increase (sorted,
+    no repeats), which the scoring lookup by ``np.searchsorted`` relies on.
+
+    Raises
+    ------
+    ModelFileError
+    """
+    contexts = np.asarray(contexts)
+    if (contexts.ndim != 2 or contexts.size == 0 or contexts.dtype.kind not in "iu"
+            or contexts.min() < 0 or contexts.max() >= V
+            or not (np.diff(context_codes(contexts.astype(np.int64), V)) > 0).all()):
+        raise ModelFileError("holds contexts that are not sorted, distinct character ids")
+    return contexts.astype(np.int64)
+
+
+class LanguageModel:
+    """What every model kind shares: scoring and sampling from K previous characters.
+
+    A subclass sets ``vocab``, ``K`` (1 for bigrams), ``history``, ``settings`` and
+    ``final_loss``, and provides ``_target_logp(X, ys)``, the (n,) log-probability
+    of each target after its context, and ``_rows(S)``, the (S, V) next-character
+    probabilities of every context, one row per context code.
+    """
+
+    kind: ClassVar[str] = ""
+    ARRAYS: ClassVar[tuple[str, ...]] = ()      # the arrays its file must hold
+    OPTIONAL: ClassVar[tuple[str, ...]] = ()    # and may hold
+    vocab: Vocabulary
+    K: int
+    history: list[float]
+    settings: dict[str, Any]
+    final_loss: float | None
+
+    @property
+    def V(self) -> int:
+        """Vocabulary size."""
+        return len(self.vocab)
+
+    def _target_logp(self, X: np.ndarray, ys: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _rows(self, S: int) -> np.ndarray:
+        raise NotImplementedError
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """The arrays a model file holds for this model (see :func:`minibigram.io.save_model`)."""
+        raise NotImplementedError
+
+    def _examples(self, words: Sequence[str], skip_unknown: bool
+                  ) -> tuple[np.ndarray, np.ndarray]:
+        return ngrams(scorable_words(words, self.vocab, skip_unknown), self.vocab, self.K)
+
+    def log_prob(self, word: str, *, skip_unknown: bool = False) -> float:
+        """Natural log of the model's probability of ``word``, end token included.
+
+        Parameters
+        ----------
+        word : str
+        skip_unknown : bool, default False
+            Remove the characters the model has never seen before scoring, so
+            ``"zoë"`` with an unknown ``"ë"`` is scored as ``"zo"``; otherwise
+            such a character raises :class:`DataError` naming it.
+        """
+        if not isinstance(word, str):
+            raise DataError(f"log_prob scores one word, a str; got {type(word).__name__}: "
+                            "use nll or score for several words.")
+        return float(self._target_logp(*self._examples([word], skip_unknown)).sum())
+
+    def nll(self, words: Sequence[str], *, skip_unknown: bool = False) -> float:
+        """Mean negative log-likelihood per predicted character (end tokens included).
+
+        ``inf`` if a character has probability 0 (a count model with smoothing 0, or
+        a network solved with reg 0). ``skip_unknown`` is as in :meth:`log_prob`.
+        """
+        words = check_words(words)
+        if not words:
+            raise DataError("there are no words to score: give at least one word.")
+        return float(-self._target_logp(*self._examples(words, skip_unknown)).mean())
+
+    def table(self) -> np.ndarray:
+        """The (V**K, V) next-character probabilities, row ``code`` for the context of that code.
+
+        Row ``c_1 V^(K-1) + ... + c_K`` is ``P(next | c_1 ... c_K)`` (see
+        :func:`minibigram.context_codes`); for ``K = 1`` it is the (V, V) bigram table.
+
+        Raises
+        ------
+        SettingsError
+            If ``V**(K+1)`` is more than :data:`MAX_TABLE` entries.
+        """
+        if self.V ** (self.K + 1) > MAX_TABLE:
+            raise SettingsError(f"sampling needs a table of V**(K+1) = {self.V}**{self.K + 1} "
+                                "entries, too many: use a shorter context.")
+        return self._rows(self.V ** self.K)
+
+    def sample(self, n: int = 15, seed: int = NOTEBOOK_SEED, sampler: str = DEFAULT_SAMPLER,
+               temperature: float = 1.0, top_k: int | None = None) -> list[str]:
+        """Generate ``n`` words (without the end token).
+
+        Parameters
+        ----------
+        n : int
+        seed : int
+        sampler : str, default "torch-mkl"
+            A name from ``minibigram.SAMPLERS``; ``"torch-mkl"``, ``"torch"`` and
+            ``"torch-cdf"`` replay ``torch.multinomial`` of torch 2.0-2.6 (the notebook),
+            2.7+ and 1.x. Each walks :meth:`table`, one row per context.
+        temperature : float, default 1
+        top_k : int, optional
+            See :func:`minibigram.sampling.adjust_probs`; the defaults leave P as is.
+        """
+        n = check_whole("the number of samples", n)
+        seed = check_seed(seed)
+        P = adjust_probs(self.table(), temperature, top_k)
+        return sample_words(P, n, seed, sampler, self.vocab)
+
+    def save(self, path: PathLike) -> None:
+        """Write the model to a ``.npz`` file (no pickled objects), atomically."""
+        save_model(self, path)
+
+    @classmethod
+    def load(cls, path: PathLike) -> Any:
+        """Read a model of this kind written by :meth:`save`. Never unpickles anything."""
+        return load_model(path, kind=cls.kind)
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray], vocab: Vocabulary, *,
+                    history: Sequence[float], settings: dict[str, Any]) -> Any:
+        """The model of a file's arrays, checked (see :func:`minibigram.io.load_model`)."""
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        how = ", ".join(f"{k}={v}" for k, v in self.settings.items()
+                        if k in ("solver", "steps", "reg", "smoothing", "encoding"))
+        return f"{type(self).__name__}(K={self.K}, V={self.V}{', ' + how if how else ''})"
+
+
+class CountModel(LanguageModel):
+    """The smoothed count model: ``P(t | c) = (N[c, t] + k) / sum_j (N[c, j] + k)``.
+
+    Parameters
+    ----------
+    N : ndarray, shape (C, V)
+        The target counts of each context.
+    vocab : Vocabulary
+    contexts : ndarray of int, shape (C, K), optional
+        The distinct contexts seen in training, sorted (see ``context_counts``);
+        default: every character, one per row (bigrams, ``C = V``).
+    smoothing : float
+        ``k`` of add-k smoothing; ``k = 1`` is the notebook's ``P = (N + 1) / ...``.
+    settings : dict, optional
+
+    Notes
+    -----
+    A context never seen in training gets the uniform row ``1/V`` (see the module
+    docstring). With ``k = 0`` a seen context gives probability 0 to a character it
+    was never followed by, and a word containing that pair has NLL ``inf``.
+    """
+
+    kind = "counts"
+    ARRAYS = ("N", "contexts")
+
+    def __init__(self, N: np.ndarray, vocab: Vocabulary | np.ndarray, *args: Any,
+                 contexts: np.ndarray | None = None, smoothing: float = 1.0,
+                 settings: dict[str, Any] | None = None) -> None:
+        if args:   # the former order (contexts, N, vocab), kept working
+            warnings.warn("CountModel(contexts, N, vocab) is now CountModel(N, vocab, "
+                          "contexts=contexts)", DeprecationWarning, stacklevel=2)
+            contexts, N, vocab = N, np.asarray(vocab), args[0]
+        assert isinstance(vocab, Vocabulary)
+        smoothing = check_real("smoothing", smoothing)
+        N = np.asarray(N)
+        if contexts is None:
+            contexts = all_contexts(len(vocab), 1)
+        if (contexts.ndim != 2 or N.shape != (len(contexts), len(vocab))
+                or contexts.shape[1] < 1):
+            raise ModelFileError(f"counts of shape {N.shape} and contexts of shape "
+                                 f"{contexts.shape} do not fit a vocabulary of {len(vocab)}.")
+        self.contexts, self.N, self.vocab = contexts, N, vocab
+        self.K = contexts.shape[1]
+        self.smoothing = smoothing
+        self.history: list[float] = []
+        self.settings = dict(settings or {}, smoothing=self.smoothing, context=self.K)
+        self._codes = context_codes(contexts, self.V)             # (C,) sorted
+        log_table = self.log_probs()
+        # the mean NLL of the training examples: a count model is counted, not trained
+        self.final_loss = (float(-(N * np.where(N > 0, log_table, 0)).sum() / N.sum())
+                           if N.sum() > 0 else None)
+
+    @classmethod
+    def fit(cls, words: Sequence[str] | None = None, *, smoothing: float = 1.0,
+            context: int = 1, vocab: Vocabulary | None = None) -> CountModel:
+        """Count every (context, next character) pair of ``words``.
+
+        Parameters
+        ----------
+        words : sequence of str, optional
+            ``None`` uses the embedded names.
+        smoothing : float >= 0, default 1
+        context : int >= 1, default 1 (bigrams)
+        vocab : Vocabulary, optional
+            Default: the characters of ``words``.
+        """
+        smoothing = check_real("smoothing", smoothing)
+        context = check_whole("the context length", context, 1)
+        words = training_words(words)
+        vocab = Vocabulary.from_words(words) if vocab is None else vocab
+        X, ys = ngrams(words, vocab, context)                    # (n, K), (n,)
+        contexts, N = context_counts(X, ys, len(vocab))          # (C, K), (C, V)
+        return cls(N, vocab, contexts=contexts, smoothing=smoothing,
+                   settings={"num_examples": int(len(ys))})
+
+    def probs(self) -> np.ndarray:
+        """The (C, V) table ``(N + k) / rowsum(N + k)``, one row per seen context.
+
+        For ``K = 1`` every character is a seen context, so this is the (V, V) table.
+        """
+        Nk = self.N + self.smoothing                             # (C, V)
+        return Nk / Nk.sum(axis=1, keepdims=True)
+
+    def log_probs(self) -> np.ndarray:
+        """(C, V) ``log P`` of the seen contexts; ``-inf`` where smoothing 0 meets count 0."""
+        Nk = self.N + self.smoothing                             # (C, V)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log(Nk) - np.log(Nk.sum(axis=1, keepdims=True))
+
+    def _target_logp(self, X: np.ndarray, ys: np.ndarray) -> np.ndarray:
+        pos, seen = lookup_contexts(self._codes, X, self.V)      # one gather, no (n, V) rows
+        return np.where(seen, self.log_probs()[pos, ys], -np.log(self.V))
+
+    def _rows(self, S: int) -> np.ndarray:
+        P = np.full((S, self.V), 1.0 / self.V)                   # (S, V) unseen: uniform
+        P[self._codes] = self.probs()
+        return P
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        return {"N": self.N, "contexts": self.contexts}
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray], vocab: Vocabulary, *,
+                    history: Sequence[float], settings: dict[str, Any]) -> CountModel:
+        N = arrays["N"]
+        if N.dtype.kind not in "iuf" or not np.isfinite(N).all() or (N < 0).any():
+            raise ModelFileError("holds counts that are not finite non-negative numbers")
+        contexts = check_contexts(arrays["contexts"], len(vocab))
+        try:
+            return cls(N, vocab, contexts=contexts, smoothing=settings.get("smoothing", 1.0),
+                       settings=settings)
+        except (ModelFileError, SettingsError) as e:
+            raise ModelFileError("holds arrays that do not fit together: "
+                                 + str(e).rstrip(".")) from None
+
+
+class NGramModel(LanguageModel):
+    """The network over K previous characters, ``P(t | c) = softmax(logits(c))_t``.
+
+    Parameters
+    ----------
+    W : ndarray
+        ``"joint"``: shape (C, V), row i for ``contexts[i]``.
+        ``"concat"``: shape (K, V, V), ``logits = W[0, c_1] + ... + W[K-1, c_K]``.
+    vocab : Vocabulary
+    context : int, optional
+        K; default: read off ``contexts`` (joint) or ``W`` (concat), or 1.
+    encoding : {"joint", "concat"}, default "joint"
+    contexts : ndarray of int, shape (C, K), optional
+        The distinct training contexts (joint only); default every character (K = 1).
+    history : list of float, optional
+        The training loss of every iterate, before its update.
+    settings : dict, optional
+        How the model was trained (JSON-serializable); ``settings["final_loss"]`` is
+        the training objective at W, which :attr:`final_loss` reports.
+    """
+
+    kind = "ngram"
+    ARRAYS: ClassVar[tuple[str, ...]] = ("W",)
+    OPTIONAL: ClassVar[tuple[str, ...]] = ("contexts",)
+
+    def __init__(self, W: np.ndarray, vocab: Vocabulary, *, context: int | None = None,
+                 encoding: str = "joint", contexts: np.ndarray | None = None,
+                 history: Sequence[float] = (), settings: dict[str, Any] | None = None) -> None:
+        check_choice("encoding", encoding, ENCODINGS)
+        V = len(vocab)
+        if encoding == "joint" and contexts is None and context in (None, 1):
+            contexts = all_contexts(V, 1)                        # (V, 1) every character
+        if context is None:
+            context = (contexts.shape[1] if encoding == "joint" and contexts is not None
+                       else W.shape[0] if W.ndim == 3 else 1)
+        context = check_whole("the context length", context, 1)
+        if encoding == "joint":
+            ok = (contexts is not None and contexts.ndim == 2 and contexts.shape[1] == context
+                  and W.shape == (len(contexts), V))
+        else:
+            ok = W.shape == (context, V, V)
+        if not ok:
+            raise ModelFileError(f"W of shape {W.shape} does not fit a {encoding} model with "
+                                 f"context {context} over {V} characters.")
+        self.W, self.vocab, self.K, self.encoding = W, vocab, context, encoding
+        self.contexts = contexts if encoding == "joint" else None
+        self.history = list(history)
+        self.settings = dict(settings or {}, context=self.K, encoding=encoding)
+        self.final_loss = self.settings.get("final_loss")
+        if self.contexts is not None:
+            self._codes = context_codes(self.contexts, V)        # (C,) sorted
+
+    @classmethod
+    def fit(cls, words: Sequence[str] | None = None, *, context: int = 2,
+            encoding: str = "joint", reg: float = 0.01, solver: str = "newton",
+            steps: int = 100, lr: float = 50.0, seed: int = NOTEBOOK_SEED,
+            dtype: str = "float64", engine: str = "counts", init: str = "normal",
+            callback: Callback | None = None, counts: BigramCounts | None = None,
+            vocab: Vocabulary | None = None) -> Any:
+        """Train on ``words`` (or on precomputed ``counts``), by Newton's method or as the notebook.
+
+        Parameters
+        ----------
+        words : sequence of str, optional
+            ``None`` uses the embedded names.
+        context : int >= 1, default 2
+        encoding : {"joint", "concat"}, default "joint"
+        reg : float >= 0, default 0.01
+            ``reg * mean(W**2)``.
+        solver : {"newton", "gd"}, default "newton"
+            ``"newton"`` solves exactly, from W = 0, in float64 (then casts to
+            ``dtype``): joint by :func:`minibigram.newton` (its rows decouple; with
+            reg 0 the closed form), concat by :func:`minibigram.concat_newton` (needs
+            reg > 0); ``steps`` caps the iterations and it stops at max |dW| < 1e-10.
+            ``"gd"`` runs ``steps`` of full-batch gradient descent at ``lr`` from an
+            initial W drawn from ``seed``, as the notebook does.
+        steps : int, default 100
+        lr, seed, init, engine :
+            Gradient descent only: its learning rate, the seed and kind (``"torch"``:
+            the notebook's ``torch.randn``; ``"normal"``: numpy's) of the initial W,
+            and how the joint loss and gradient are computed (``"counts"``,
+            ``"index"``, ``"onehot"``: the same numbers).
+        dtype : {"float64", "float32"}, default "float64"
+            Of the returned W, and of every gradient step.
+        callback : callable, optional
+            ``callback(step, loss)`` with each entry of ``history``.
+        counts : BigramCounts, optional
+            Precomputed bigram counts (e.g. from :func:`minibigram.count_bigrams`)
+            instead of ``words``; needs ``context=1`` and the counts engine or Newton.
+        vocab : Vocabulary, optional
+            Default: the characters of ``words`` (pass the vocabulary of all the data
+            when ``words`` is only its training part, so dev and test can be scored).
+
+        Returns
+        -------
+        NGramModel
+            ``history`` holds the loss of every iterate before its update, and
+            :attr:`final_loss` the objective (mean NLL + L2) at the returned W, in
+            float64.
+        """
+        context = check_whole("the context length", context, 1)
+        check_choice("encoding", encoding, ENCODINGS)
+        check_choice("solver", solver, SOLVERS)
+        steps = check_whole("steps", steps)
+        lr = check_real("the learning rate", lr, strict=True)
+        reg = check_real("reg", reg)
+        check_choice("dtype", dtype, DTYPES)
+        check_choice("engine", engine, ENGINES)
+        check_choice("init", init, INITS)
+        seed = check_seed(seed)
+        joint = encoding == "joint"
+        if counts is not None:
+            if words is not None:
+                raise SettingsError("give either words or counts to fit, not both.")
+            if engine != "counts" and solver == "gd":
+                raise SettingsError(f"the {engine} engine needs the words, not counts: use "
+                                    "engine='counts' or solver='newton' with counts.")
+            if context != 1 or not joint:
+                raise SettingsError("bigram counts train the bigram network: use context=1 "
+                                    "and the joint encoding with counts.")
+            vocab, N = counts.vocab, counts.N
+            contexts, num_examples = all_contexts(len(vocab), 1), counts.num_examples
+        else:
+            words = training_words(words)
+            vocab = Vocabulary.from_words(words) if vocab is None else vocab
+            X, ys = ngrams(words, vocab, context)                # (n, K), (n,)
+            num_examples = len(ys)
+            if context == 1 and joint:   # the bigram table: a row for every character
+                contexts, N = all_contexts(len(vocab), 1), bigram_counts(X[:, 0], ys, len(vocab))
+            else:
+                contexts, N = context_counts(X, ys, len(vocab))  # (C, K), (C, V)
+        V = len(vocab)
+        if joint:   # the joint loss depends on the data only through N (C, V)
+            shape: tuple[int, ...] = N.shape
+            if engine == "counts" or solver == "newton":
+                loss_fn = objective("counts", shape, N=N, reg=reg)
+            else:   # the engines that read every example: context ids and targets
+                cid = lookup_contexts(context_codes(contexts, V), X, V)[0]   # (n,)
+                loss_fn = objective(engine, shape, xs=cid, ys=ys, reg=reg)
+        else:       # concat: the nonzero counts as weighted examples
+            shape = (context, V, V)
+            Xc, tc, wc = weighted_examples(contexts, N)          # (m, K), (m,), (m,)
+            loss_fn = objective("concat", shape, xs=Xc, ys=tc, weights=wc, reg=reg)
+        if solver == "newton":
+            W, history = (newton(N, reg, max_iter=steps, callback=callback) if joint
+                          else concat_newton(contexts, N, reg, max_iter=steps,
+                                             callback=callback))
+        else:
+            W0 = init_weights(shape, seed, dtype, init)
+            W, history = gradient_descent(loss_fn, W0, steps, lr, callback)
+        W64 = W.astype(np.float64)   # the final loss, in float64 whatever the dtype
+        final_loss = (counts_loss(W64, N, reg) if joint
+                      else concat_loss(W64, Xc, tc, reg, wc))[0]
+        settings: dict[str, Any] = {"solver": solver, "reg": reg, "dtype": dtype,
+                                    "num_examples": int(num_examples),
+                                    "num_contexts": int(len(contexts)),
+                                    "steps": steps if solver == "gd" else len(history),
+                                    "final_loss": final_loss}
+        if solver == "gd":
+            settings.update(lr=lr, seed=seed, engine=engine, init=init)
+        model = cls(W.astype(dtype, copy=False), vocab, context=context, encoding=encoding,
+                    contexts=contexts if joint else None, history=history, settings=settings)
+        return model
+
+    def probs(self) -> np.ndarray:
+        """Next-character probabilities: joint, the (C, V) ``softmax(W)``, a row per context;
+        concat, :meth:`table`."""
+        return F.softmax(self.W) if self.encoding == "joint" else self.table()
+
+    def log_probs(self) -> np.ndarray:
+        """``log`` of :meth:`probs` (joint) by log-sum-exp, in float64, finite wherever W is."""
+        return F.log_softmax(self.W.astype(np.float64))
+
+    def _target_logp(self, X: np.ndarray, ys: np.ndarray) -> np.ndarray:
+        if self.encoding == "concat":   # logits differ per context combination
+            K = self.K
+            logits = self.W.astype(np.float64)[np.arange(K), X].sum(axis=1)   # (n, V)
+            return F.log_softmax(logits)[np.arange(len(ys)), ys]
+        pos, seen = lookup_contexts(self._codes, X, self.V)      # one gather, no (n, V) rows
+        return np.where(seen, self.log_probs()[pos, ys], -np.log(self.V))
+
+    def _rows(self, S: int) -> np.ndarray:
+        if self.encoding == "concat":
+            X = all_contexts(self.V, self.K)                     # (S, K)
+            logits = self.W.astype(np.float64)[np.arange(self.K), X].sum(axis=1)   # (S, V)
+            return F.softmax(logits)
+        if len(self._codes) == S:                                # every context seen
+            return self.probs()
+        logits = np.zeros((S, self.V))                           # (S, V) unseen: uniform
+        logits[self._codes] = self.W
+        return F.softmax(logits)
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        arrays = {"W": self.W}
+        if self.contexts is not None:
+            arrays["contexts"] = self.contexts
+        return arrays
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray], vocab: Vocabulary, *,
+                    history: Sequence[float], settings: dict[str, Any]) -> NGramModel:
+        W = arrays["W"]
+        if W.dtype.name not in DTYPES:
+            raise ModelFileError(f"holds W of dtype {W.dtype}, not float32 or float64")
+        encoding = str(settings.get("encoding", "joint"))
+        if encoding not in ENCODINGS:
+            raise ModelFileError(f"has the encoding {encoding!r}, not one of "
+                                 f"{', '.join(ENCODINGS)}")
+        contexts = arrays.get("contexts")
+        if encoding == "joint" and contexts is None:
+            raise ModelFileError("lacks the array contexts")
+        if contexts is not None:
+            contexts = check_contexts(contexts, len(vocab))
+        try:
+            return cls(W, vocab, context=settings.get("context"), encoding=encoding,
+                       contexts=contexts, history=history, settings=settings)
+        except (ModelFileError, SettingsError) as e:
+            raise ModelFileError("holds arrays that do not fit together: "
+                                 + str(e).rstrip(".")) from None
+
+
+class BigramModel(NGramModel):
+    """The notebook's bigram network: ``P(next | prev) = softmax(W[prev])``.
+
+    The :class:`NGramModel` with a context of one character, whose :meth:`fit`
+    has the notebook's defaults: 100 steps of gradient descent at learning rate 50
+    from ``torch.randn`` with the notebook's seed, in float32.
+
+    Parameters
+    ----------
+    W : ndarray, shape (V, V)
+        Row ``i`` holds the logits of the character after character ``i``.
+    vocab : Vocabulary
+    history : list of float, optional
+        Training loss per step, before that step's update.
+    settings : dict, optional
+        How the model was trained (JSON-serializable).
+
+    Examples
+    --------
+    >>> model = BigramModel.fit(steps=10)   # the embedded names
+    >>> names = model.sample(5)
+    """
+
+    kind = "bigram"
+    OPTIONAL = ()
+
+    def __init__(self, W: np.ndarray, vocab: Vocabulary, *, history: Sequence[float] = (),
+                 settings: dict[str, Any] | None = None, **options: Any) -> None:
+        # options: what NGramModel.fit passes every network; a bigram's are fixed
+        if options.get("context", 1) != 1 or options.get("encoding", "joint") != "joint":
+            raise SettingsError("a BigramModel has a context of one character: use "
+                                "NGramModel for longer contexts or the concat encoding.")
+        if W.shape != (len(vocab), len(vocab)):
+            raise ModelFileError(f"W has shape {W.shape} but the vocabulary has {len(vocab)} "
+                                 "characters: the two do not belong together.")
+        super().__init__(W, vocab, context=1, encoding="joint", history=history,
+                         settings=settings)
+
+    @classmethod
+    def fit(  # type: ignore[override]  # the K = 1 case: no context or encoding to choose
+            cls, words: Sequence[str] | None = None, *, steps: int = 100, lr: float = 50.0,
+            reg: float = 0.01, seed: int = NOTEBOOK_SEED, dtype: str = "float32",
+            engine: str = "counts", init: str = "torch", callback: Callback | None = None,
+            solver: str = "gd", counts: BigramCounts | None = None,
+            vocab: Vocabulary | None = None) -> BigramModel:
+        """Train by full-batch gradient descent, as the notebook does, or solve exactly.
+
+        :meth:`NGramModel.fit` with ``context=1`` and the notebook's defaults:
+        ``solver="gd"``, ``dtype="float32"``, ``init="torch"``; see it for the
+        parameters. With ``solver="newton"`` and ``reg = 0`` it returns the closed
+        form, the row-normalized counts, with ``W = -inf`` (probability exactly 0)
+        where a count is 0 (see :func:`minibigram.closed_form`).
+
+        Returns
+        -------
+        BigramModel
+            With ``history`` holding every step's loss, computed before that step's
+            update (the numbers the notebook prints).
+        """
+        return super().fit(words, context=1, steps=steps, lr=lr, reg=reg, seed=seed,
+                           dtype=dtype, engine=engine, init=init, callback=callback,
+                           solver=solver, counts=counts, vocab=vocab)
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        return {"W": self.W}
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray], vocab: Vocabulary, *,
+                    history: Sequence[float], settings: dict[str, Any]) -> BigramModel:
+        W = arrays["W"]
+        if W.dtype.name not in DTYPES:
+            raise ModelFileError(f"holds W of dtype {W.dtype}, not float32 or float64")
+        if W.shape != (len(vocab), len(vocab)):
+            raise ModelFileError(f"holds W of shape {W.shape} but a vocabulary of {len(vocab)} "
+                                 "characters, which do not fit together")
+        return cls(W, vocab, history=history, settings=settings)
+
+
+#: The class of each kind written in a model file's header.
+MODEL_CLASSES: dict[str, type[LanguageModel]] = {
+    "bigram": BigramModel, "counts": CountModel, "ngram": NGramModel}

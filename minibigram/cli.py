@@ -278,8 +278,8 @@ def _fit_options(args: argparse.Namespace) -> dict[str, Any]:
 
 def _cmd_train(args: argparse.Namespace) -> int:
     _refuse_unused(args)
-    if args.out:
-        check_writable(args.out)   # before training, not after minutes of it
+    if args.out is not None:
+        check_writable(args.out, inputs=(args.data,))   # before training, not after it
     counts, vocab = None, None
     if args.stream:
         counts, words = _stream_counts(args), None
@@ -470,7 +470,7 @@ def _add_plot_parser(sub: Any, common: argparse.ArgumentParser) -> None:
 def _cmd_plot(args: argparse.Namespace) -> int:
     from .plot import plot_bigrams, plot_loss_curve, save_figure
 
-    check_writable(args.out)
+    check_writable(args.out, inputs=(args.model,))
     model = load_model(args.model)
     fig = (plot_loss_curve if args.loss_curve else plot_bigrams)(model)
     save_figure(fig, args.out)

@@ -1,0 +1,539 @@
+"""Model files and safe writing (minibigram.io), against hostile and careless input (issue 11).
+
+Every crafted model file here is built by the test itself, member by member, with a
+small zip writer that can set what numpy and zipfile would not write (a compression
+method, the encryption flag, a deflate stream that inflates to gigabytes). Each case
+must end in one documented exception with a clear message (and, through the CLI, in
+one line ``minibigram: error: ...`` and exit status 2), never a traceback, a hang or
+unbounded memory.
+"""
+
+import io
+import json
+import os
+import signal
+import socket
+import stat
+import struct
+import subprocess
+import sys
+import textwrap
+import zlib
+
+import numpy as np
+import pytest
+
+from minibigram import (
+    BigramModel,
+    CountModel,
+    FileAccessError,
+    ModelFileError,
+    NGramModel,
+    load_model,
+)
+from minibigram.io import (
+    FORMAT,
+    MAX_LOAD_BYTES,
+    atomic_write,
+    check_writable,
+    load_npz,
+    model_kind,
+    remove_stale_temporaries,
+    save_npz,
+)
+
+PREFIX = "minibigram: error: "
+ITOS = [".", "a", "b", "n", "o"]
+
+
+# --- a zip writer for crafted files ---------------------------------------------------------
+
+def npy(a):
+    """The .npy bytes of ``a`` (as np.save writes them)."""
+    f = io.BytesIO()
+    np.lib.format.write_array(f, np.asarray(a), allow_pickle=False)
+    return f.getvalue()
+
+
+def npy_header(shape, dtype):
+    """Only the .npy header of an array of ``shape`` and ``dtype``: a claim, no data."""
+    f = io.BytesIO()
+    np.lib.format.write_array_header_1_0(f, {"descr": np.lib.format.dtype_to_descr(
+        np.dtype(dtype)), "fortran_order": False, "shape": shape})
+    return f.getvalue()
+
+
+def deflate(raw):
+    c = zlib.compressobj(6, zlib.DEFLATED, -15)   # raw deflate, as in zip members
+    return c.compress(raw) + c.flush()
+
+
+def member(raw, *, method=8, flags=0):
+    """A zip member: (payload, crc, uncompressed size, method, flags)."""
+    payload = deflate(raw) if method == 8 else raw
+    return payload, zlib.crc32(raw), len(raw), method, flags
+
+
+def write_zip(path, members):
+    """A zip file of ``{name: member(...)}``; zip64 sizes where they exceed 4 GiB."""
+    out, central = bytearray(), bytearray()
+    for name, (payload, crc, usize, method, flags) in members.items():
+        n = name.encode()
+        big = usize >= 0xFFFFFFFF
+        extra = struct.pack("<HHQQ", 1, 16, usize, len(payload)) if big else b""
+        us, cs = (0xFFFFFFFF, 0xFFFFFFFF) if big else (usize, len(payload))
+        ver = 45 if big else 20
+        offset = len(out)
+        out += struct.pack("<IHHHHHIIIHH", 0x04034B50, ver, flags, method, 0, 0x21, crc, cs, us,
+                           len(n), len(extra)) + n + extra + payload
+        central += struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, ver, ver, flags, method, 0,
+                               0x21, crc, cs, us, len(n), len(extra), 0, 0, 0, 0, offset)
+        central += n + extra
+    eocd = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(members), len(members), len(central),
+                       len(out), 0)
+    path.write_bytes(bytes(out + central + eocd))
+    return path
+
+
+def model_members(*, itos=ITOS, W=None, settings=None, kind="bigram", meta=None, **extra):
+    """The members of a bigram model file; ``extra`` adds or (with None) removes some."""
+    V = len(itos)
+    W = np.zeros((V, V), np.float32) if W is None else W
+    meta = meta if meta is not None else json.dumps(
+        {"format": FORMAT, "kind": kind, "settings": settings or {}})
+    members = {"meta.npy": member(npy(np.array(meta))), "itos.npy": member(npy(np.array(itos))),
+               "history.npy": member(npy(np.zeros(2))), "W.npy": member(npy(W))}
+    for k, v in extra.items():
+        if v is None:
+            members.pop(k, None)
+        else:
+            members[k] = v
+    return members
+
+
+def zeros_bomb(header, n):
+    """A member: ``header`` then ``n`` zero bytes, deflated to about n/1000 bytes, built
+    in a fraction of a second (one 16 MiB block is compressed and its bytes repeated:
+    after a sync flush each block only refers back to zeros). Its CRC is not computed
+    (that would take seconds): a reader must refuse the member before its end."""
+    chunk = 2**24
+    k, r = divmod(n, chunk)
+    assert k >= 2
+    c = zlib.compressobj(9, zlib.DEFLATED, -15)
+    first = c.compress(header + bytes(chunk)) + c.flush(zlib.Z_SYNC_FLUSH)
+    block = c.compress(bytes(chunk)) + c.flush(zlib.Z_SYNC_FLUSH)
+    tail = c.compress(bytes(r)) + c.flush()
+    return first + block * (k - 1) + tail, 0, len(header) + n, 8, 0
+
+
+def run(*args, cwd, timeout=120):
+    return subprocess.run([sys.executable, "-m", "minibigram", *map(str, args)],
+                          capture_output=True, text=True, cwd=cwd, timeout=timeout)
+
+
+def snapshot(folder):
+    return {p.name: p.read_bytes() if p.is_file() and not p.is_symlink() else p.lstat().st_mode
+            for p in sorted(folder.iterdir())}
+
+
+def cli_error(cwd, *args, timeout=120):
+    """Run the CLI: exit 2, one line ``minibigram: error: ...``, no file changed."""
+    before = snapshot(cwd)
+    r = run(*args, cwd=cwd, timeout=timeout)
+    assert r.returncode == 2, (args, r.returncode, r.stderr)
+    assert "Traceback" not in r.stderr
+    assert r.stderr.startswith(PREFIX) and r.stderr.count("\n") == 1, r.stderr
+    assert snapshot(cwd) == before, "the failed command changed files"
+    return r.stderr[len(PREFIX):-1]
+
+
+# --- crafted model files: one clear error each ----------------------------------------------
+
+def _corrupt_deflate():
+    payload, crc, usize, method, flags = member(npy(np.zeros((5, 5), np.float32)))
+    return {"W.npy": (b"\xff" * len(payload), crc, usize, method, flags)}   # block type 3
+
+
+def _method_99():
+    payload, crc, usize, _, flags = member(npy(np.zeros((5, 5), np.float32)))
+    return {"W.npy": (payload, crc, usize, 99, flags)}
+
+
+def _encrypted():
+    payload, crc, usize, method, _ = member(npy(np.zeros((5, 5), np.float32)))
+    return {"W.npy": (payload, crc, usize, method, 0x1)}
+
+
+def _deep_meta():
+    return {"meta": '{"format": "minibigram-1", "kind": "bigram", "settings": '
+                    + "[" * 100_000 + "]" * 100_000 + "}"}
+
+
+HUGE = (10**7, 10**7)
+CRAFTED = {
+    "corrupt deflate data": (_corrupt_deflate(), "is truncated or corrupt"),
+    "compression method 99": (_method_99(), "with compression method 99, which minibigram "
+                                            "does not read"),
+    "encrypted flag": (_encrypted(), "is encrypted"),
+    "W declares 10^7 x 10^7": ({"W.npy": member(npy_header(HUGE, "<f4"))},
+                               "holds W of shape (10000000, 10000000) but a vocabulary of 5 "
+                               "characters, which do not fit together"),
+    "history declares 10^7 x 10^7": ({"history.npy": member(npy_header(HUGE, "<f8"))},
+                                     "has a training history of shape (10000000, 10000000)"),
+    "history declares 10^14 entries": ({"history.npy": member(npy_header((10**14,), "<f8"))},
+                                       "a model file may hold"),
+    "meta nested 100,000 deep": (_deep_meta(), "has an unreadable header"),
+    "lone surrogate in itos": ({"itos": [".", "a", "b", "n", "\ud800"]},
+                               "has an invalid vocabulary"),
+    "W saved without .npy": ({"W.npy": None, "W": member(npy(np.zeros((5, 5))))},
+                             "lacks the array W"),
+    "settings.split not a string": ({"settings": {"split": 80}}, "settings.split = 80, not"),
+    "settings.split not a split": ({"settings": {"split": "80/80"}}, "settings.split = '80/80'"),
+    "settings.split_seed a string": ({"settings": {"split": "80/10/10", "split_seed": "x"}},
+                                     "settings.split_seed = 'x', not a whole number"),
+    "settings.split_seed null": ({"settings": {"split": "80/10/10", "split_seed": None}},
+                                 "settings.split_seed = None, not a whole number"),
+    "W of object dtype": ({"W.npy": member(npy_header((5, 5), object))},
+                          "holds pickled Python objects"),
+    "meta of object dtype": ({"meta.npy": member(npy_header((), object))},
+                             "holds pickled Python objects"),
+}
+
+
+@pytest.mark.parametrize("case", list(CRAFTED))
+def test_crafted_model_file_is_one_clear_error(tmp_path, case):
+    changes, phrase = CRAFTED[case]
+    path = write_zip(tmp_path / "bad.npz", model_members(**changes))
+    with pytest.raises(ModelFileError) as info:
+        load_model(path)
+    assert str(info.value).startswith(str(path)) and phrase in str(info.value), str(info.value)
+    assert cli_error(tmp_path, "sample", "--model", path) == str(info.value)
+
+
+def test_model_with_a_bad_split_is_refused_by_eval_not_used(tmp_path):
+    """``split_seed: null`` used to make eval draw its split from OS entropy."""
+    path = write_zip(tmp_path / "m.npz", model_members(settings={"split": "80/10/10",
+                                                                  "split_seed": None}))
+    assert "settings.split_seed" in cli_error(tmp_path, "eval", "--model", path)
+
+
+def test_a_two_byte_PK_file_is_corrupt_not_pickled(tmp_path):
+    p = tmp_path / "pk.npz"
+    p.write_bytes(b"PK")
+    with pytest.raises(ModelFileError) as info:
+        load_model(p)
+    assert str(info.value) == f"{p} is truncated or corrupt: retrain the model or use another copy."
+    assert "pickle" not in cli_error(tmp_path, "score", "--model", p, "anna")
+
+
+def test_a_fifo_as_model_is_refused_without_blocking(tmp_path):
+    p = tmp_path / "fifo.npz"
+    os.mkfifo(p)
+    with pytest.raises(FileAccessError, match=r"is a named pipe \(FIFO\), not a model file"):
+        load_model(p)   # would block forever in open() if it were opened for a blocking read
+    assert model_kind(p) == "bigram"
+    assert "named pipe" in cli_error(tmp_path, "sample", "--model", p, timeout=60)
+
+
+def test_a_zip_listing_many_members_is_refused_before_parsing(tmp_path):
+    members = {f"x{i}.npy": member(b"") for i in range(1000)}
+    path = write_zip(tmp_path / "many.npz", model_members(**members))
+    with pytest.raises(ModelFileError, match="lists 1004 members"):
+        load_model(path)
+
+
+def test_unused_members_are_never_read(tmp_path):
+    """An extra member that is corrupt, encrypted or huge is not opened: the model loads."""
+    bad = _corrupt_deflate()["W.npy"]
+    path = write_zip(tmp_path / "m.npz", model_members(
+        W=np.eye(5, dtype=np.float32), **{"junk.npy": bad, "huge.npy": member(
+            npy_header(HUGE, "<f8")), "secret.npy": _encrypted()["W.npy"]}))
+    m = load_model(path)
+    assert isinstance(m, BigramModel) and (m.W == np.eye(5)).all()
+
+
+def test_shapes_are_checked_for_every_kind_before_reading(tmp_path):
+    counts = CountModel.fit(["anna", "bob"], context=2)
+    p = tmp_path / "c.npz"
+    counts.save(p)
+    raw = {"meta.npy": member(npy(np.array(json.dumps({"format": FORMAT, "kind": "counts",
+                                                        "settings": counts.settings})))),
+           "itos.npy": member(npy(np.array(counts.vocab.itos))),
+           "history.npy": member(npy(np.zeros(0))),
+           "N.npy": member(npy_header((3, counts.V + 1), "<f8")),
+           "contexts.npy": member(npy(counts.contexts))}
+    write_zip(p, raw)
+    with pytest.raises(ModelFileError, match=rf"holds N of shape \(3, {counts.V + 1}\)"):
+        load_model(p)
+    raw["N.npy"] = member(npy(counts.N))
+    raw["contexts.npy"] = member(npy(np.zeros((len(counts.contexts), 3), np.int64)))
+    write_zip(p, raw)
+    with pytest.raises(ModelFileError, match="and a context of 2, which do not fit"):
+        load_model(p)
+    concat = NGramModel.fit(["anna", "bob"], context=2, encoding="concat", steps=1, lr=1.0)
+    concat.save(p)
+    arrays, vocab, _, _ = load_npz(p, kind="ngram", names=("W",))
+    assert arrays["W"].shape == (2, 5, 5) and len(vocab) == 5
+    with pytest.raises(ModelFileError, match=r"holds W of shape \(2, 5, 5\) but a vocabulary "
+                                             "of 5 characters and a context of 3"):
+        load_npz(p, kind="ngram", names=("W",), shapes={"W": (3, "V", "V")})
+
+
+BOMB_PROBE = textwrap.dedent("""
+    import json, resource, sys, time
+    from minibigram import ModelFileError, load_model
+    t = time.perf_counter()
+    try:
+        result = type(load_model(sys.argv[1])).__name__
+    except ModelFileError as e:
+        result = str(e)
+    try:   # the peak RSS of this program (ru_maxrss may keep the forking parent's peak)
+        with open("/proc/self/status") as f:
+            kb = next(int(x.split()[1]) for x in f if x.startswith("VmHWM:"))
+    except OSError:
+        kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"result": result, "seconds": time.perf_counter() - t, "rss_mb": kb / 1024}))
+""")
+
+
+@pytest.fixture(scope="module")
+def bombs(tmp_path_factory):
+    """Three 2-7 MB files whose W (or an unused member) inflates to gigabytes."""
+    folder = tmp_path_factory.mktemp("bombs")
+    # The issue's case: W claims (40000, 40000) float32, 6.4 GB, over a 5-letter vocabulary.
+    w64 = zeros_bomb(npy_header((40_000, 40_000), "<f4"), 6_400_000_000)
+    write_zip(folder / "shape.npz", model_members(**{"W.npy": w64}))
+    # W fits its vocabulary of 6,000 characters, but 288 MB exceeds MAX_LOAD_BYTES.
+    itos = ["."] + [chr(0x4E00 + i) for i in range(5_999)]
+    fits = zeros_bomb(npy_header((6_000, 6_000), "<f8"), 6_000 * 6_000 * 8)
+    write_zip(folder / "bound.npz", model_members(itos=itos, **{"W.npy": fits}))
+    # The bomb in an unused member: the model loads, the member is never inflated.
+    write_zip(folder / "extra.npz", model_members(**{"junk.npy": w64}))
+    return folder
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("shape", "holds W of shape (40000, 40000) but a vocabulary of 5 characters"),
+    ("bound", f"declares W of shape (6000, 6000) and dtype float64, 288 MB, more than the "
+              f"{MAX_LOAD_BYTES / 1e6:.3g} MB left"),
+    ("extra", "BigramModel"),
+])
+def test_decompression_bombs_are_refused_before_inflating(bombs, name, expected):
+    path = bombs / f"{name}.npz"
+    assert path.stat().st_size < 8_000_000
+    # a subprocess, to measure its own peak memory; the timeout only guards against a hang
+    r = subprocess.run([sys.executable, "-c", BOMB_PROBE, str(path)], capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert expected in out["result"], out
+    assert out["rss_mb"] < 200, out   # ~30 MB measured; inflating W would pass 288 MB
+
+
+# --- writing: only a regular file (or nothing) is replaced -----------------------------------
+
+@pytest.fixture
+def model():
+    return BigramModel.fit(["anna", "bob"], steps=1, lr=1.0)
+
+
+@pytest.mark.parametrize("device", ["/dev/null", "/dev/full"])
+def test_a_device_is_never_replaced(model, device):
+    with pytest.raises(FileAccessError, match="is a character device, not a regular file"):
+        check_writable(device)
+    with pytest.raises(FileAccessError, match="is a character device"):
+        model.save(device)
+    assert stat.S_ISCHR(os.lstat(device).st_mode)
+
+
+def test_a_fifo_a_socket_or_a_folder_is_never_replaced(tmp_path, model):
+    os.mkfifo(tmp_path / "fifo")
+    sock = socket.socket(socket.AF_UNIX)
+    try:
+        sock.bind(str(tmp_path / "sock"))
+        for name, what in (("fifo", "a named pipe (FIFO)"), ("sock", "a socket"),
+                           (".", "a folder")):
+            with pytest.raises(FileAccessError, match=what.replace("(", r"\(").replace(")",
+                                                                                      r"\)")):
+                model.save(tmp_path / name)
+        assert stat.S_ISFIFO(os.lstat(tmp_path / "fifo").st_mode)
+        assert stat.S_ISSOCK(os.lstat(tmp_path / "sock").st_mode)
+    finally:
+        sock.close()
+
+
+def test_an_input_is_never_replaced(tmp_path, model):
+    data = tmp_path / "words.txt"
+    data.write_text("anna\nbob\n")
+    os.link(data, tmp_path / "hard.txt")
+    os.symlink(data, tmp_path / "soft.npz")
+    for out in (data, tmp_path / "hard.txt", tmp_path / "soft.npz"):
+        with pytest.raises(FileAccessError, match="is the input file .*words.txt, which "
+                                                  "minibigram never replaces"):
+            check_writable(out, inputs=(None, data))
+    check_writable(tmp_path / "other.npz", inputs=(data,))   # and others are fine
+    assert data.read_text() == "anna\nbob\n"
+
+
+def test_a_symlink_is_followed_to_the_regular_file_it_names(tmp_path, model):
+    target = tmp_path / "real.npz"
+    target.write_bytes(b"old")
+    os.symlink("real.npz", tmp_path / "link.npz")
+    model.save(tmp_path / "link.npz")
+    assert os.path.islink(tmp_path / "link.npz")   # the link stays, and names the new file
+    assert BigramModel.load(target).vocab == model.vocab
+    os.symlink("missing.npz", tmp_path / "dangling.npz")
+    with pytest.raises(FileAccessError, match="which does not exist; give the path of a file"):
+        model.save(tmp_path / "dangling.npz")
+    os.symlink("/dev/null", tmp_path / "null.npz")
+    with pytest.raises(FileAccessError, match="is a character device"):
+        model.save(tmp_path / "null.npz")
+    assert sorted(os.listdir(tmp_path)) == ["dangling.npz", "link.npz", "null.npz", "real.npz"]
+
+
+@pytest.mark.parametrize("out, phrase", [
+    ("", "the output path is empty"),
+    ("/proc/m.npz", "cannot write /proc/m.npz"),
+    ("/proc/self/comm", "cannot write /proc/self/comm"),
+    ("/sys/m.npz", "cannot write /sys/m.npz"),
+    ("x" * 300 + ".npz", "its name is 304 bytes long, more than the 255"),
+])
+def test_paths_that_cannot_take_a_file_are_refused_early(tmp_path, model, out, phrase):
+    with pytest.raises(FileAccessError, match=phrase):
+        check_writable(tmp_path / out if out.startswith("x") else out)
+    assert os.listdir(tmp_path) == []   # the probe's temporary file is gone
+
+
+# --- writing through the CLI: refused before training, one line, exit 2 ---------------------
+
+@pytest.mark.parametrize("device", ["/dev/null", "/dev/full"])
+def test_cli_train_out_device(tmp_path, device):
+    msg = cli_error(tmp_path, "train", "--steps", "1", "--samples", "0", "--out", device)
+    assert msg.startswith(f"{device} is a character device, not a regular file")
+    assert stat.S_ISCHR(os.lstat(device).st_mode)
+
+
+def test_cli_train_out_is_the_data(tmp_path):
+    (tmp_path / "w.txt").write_text("anna\nbob\ncara\n")
+    msg = cli_error(tmp_path, "train", "--steps", "1", "--samples", "0", "--data", "w.txt",
+                    "--out", "w.txt")
+    assert msg == "w.txt is the input file w.txt, which minibigram never replaces: choose " \
+                  "another output path."
+    msg = cli_error(tmp_path, "train", "--stream", "--steps", "1", "--samples", "0",
+                    "--data", "w.txt", "--out", "./w.txt")
+    assert "never replaces" in msg
+
+
+@pytest.mark.parametrize("out, phrase", [
+    ("", "the output path is empty"),
+    ("fifo", "is a named pipe (FIFO)"),
+    (".", "is a folder"),
+    ("/proc/m.npz", "cannot write /proc/m.npz"),
+    ("/sys/m.npz", "cannot write /sys/m.npz"),
+    ("x" * 300, "more than the 255 this file system allows"),
+])
+def test_cli_train_out_refused_before_training(tmp_path, out, phrase):
+    os.mkfifo(tmp_path / "fifo")
+    msg = cli_error(tmp_path, "train", "--steps", "1", "--samples", "0", "--out", out)
+    assert phrase in msg, msg
+
+
+def test_cli_plot_never_replaces_its_model(tmp_path, model):
+    model.save(tmp_path / "m.npz")
+    assert "never replaces" in cli_error(tmp_path, "plot", "--model", "m.npz", "--out",
+                                         "m.npz")
+    assert "character device" in cli_error(tmp_path, "plot", "--model", "m.npz", "--out",
+                                           "/dev/null")
+
+
+# --- temporary files -------------------------------------------------------------------------
+
+SLOW_SAVE = textwrap.dedent("""
+    import signal, sys, time
+    from minibigram.io import atomic_write
+    if sys.argv[2] == "custom":
+        signal.signal(signal.SIGTERM, lambda s, f: sys.exit(7))
+    def write(f):
+        f.write(b"half a model")
+        f.flush()
+        print("writing", flush=True)
+        time.sleep(60)
+    try:
+        atomic_write(sys.argv[1], write)
+    except KeyboardInterrupt:
+        sys.exit(130)
+""")
+
+
+@pytest.mark.parametrize("sig, handler, status", [
+    (signal.SIGTERM, "default", -signal.SIGTERM),   # the process still ends by SIGTERM
+    (signal.SIGTERM, "custom", 7),                  # the program's own handler still runs
+    (signal.SIGINT, "default", 130),                # KeyboardInterrupt, as before
+])
+def test_a_signal_during_a_save_removes_the_temporary_file(tmp_path, sig, handler, status):
+    (tmp_path / "m.npz").write_bytes(b"previous")
+    p = subprocess.Popen([sys.executable, "-c", SLOW_SAVE, str(tmp_path / "m.npz"), handler],
+                         stdout=subprocess.PIPE, text=True)
+    try:
+        assert p.stdout.readline() == "writing\n"
+        assert any(n.endswith(".tmp") for n in os.listdir(tmp_path))
+        p.send_signal(sig)
+        assert p.wait(timeout=60) == status
+    finally:
+        if p.poll() is None:
+            p.kill()
+        p.stdout.close()
+    assert os.listdir(tmp_path) == ["m.npz"]
+    assert (tmp_path / "m.npz").read_bytes() == b"previous"
+
+
+def test_a_save_restores_the_signal_handlers(tmp_path, model):
+    before = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
+    model.save(tmp_path / "m.npz")
+    assert (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)) == before
+
+
+def _dead_pid():
+    p = subprocess.Popen([sys.executable, "-c", "pass"])
+    p.wait()
+    return p.pid
+
+
+def test_a_later_save_clears_stale_temporary_files(tmp_path, model):
+    dead = tmp_path / f".minibigram-{_dead_pid()}-0badf00d.tmp"
+    alive = tmp_path / f".minibigram-{os.getpid()}-0123abcd.tmp"   # a live process's
+    other = tmp_path / ".minibigram-notes.tmp"                      # not one of ours
+    for p in (dead, alive, other):
+        p.write_bytes(b"half a model")
+    model.save(tmp_path / "m.npz")
+    assert sorted(os.listdir(tmp_path)) == sorted([alive.name, other.name, "m.npz"])
+
+
+def test_a_locked_temporary_file_is_kept_whatever_its_pid(tmp_path):
+    """A writer in another PID namespace has a PID we cannot see, but holds its lock."""
+    fcntl = pytest.importorskip("fcntl")
+    locked = tmp_path / f".minibigram-{_dead_pid()}-0badf00d.tmp"
+    locked.write_bytes(b"being written")
+    with open(locked, "rb") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        assert remove_stale_temporaries(tmp_path) == []
+    assert remove_stale_temporaries(tmp_path) == [locked.name]
+
+
+def test_a_failed_write_leaves_nothing(tmp_path):
+    def fail(f):
+        f.write(b"half")
+        raise ValueError("boom")
+    with pytest.raises(ValueError, match="boom"):
+        atomic_write(tmp_path / "m.npz", fail)
+    assert os.listdir(tmp_path) == []
+
+
+def test_round_trip_still_holds(tmp_path, model):
+    save_npz(tmp_path / "m.npz", kind="bigram", arrays={"W": model.W}, vocab=model.vocab,
+             history=[1.0, 0.5], settings={"split": "80/10/10", "split_seed": 3})
+    arrays, vocab, history, settings = load_npz(tmp_path / "m.npz", kind="bigram", names=("W",))
+    assert (arrays["W"] == model.W).all() and arrays["W"].dtype == model.W.dtype
+    assert vocab == model.vocab and history == [1.0, 0.5]
+    assert settings == {"split": "80/10/10", "split_seed": 3}
+    assert model_kind(tmp_path / "m.npz") == "bigram"

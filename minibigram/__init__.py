@@ -32,7 +32,7 @@ from .errors import (
 )
 from .evaluate import sweep
 from .functional import cross_entropy
-from .gradcheck import GradcheckError, GradcheckResult, assert_gradcheck, gradcheck
+from .checks import GradcheckError, GradcheckResult, assert_gradcheck, gradcheck
 from .model import BigramModel
 from .ngram import CountModel, NGramModel, load_model
 from .optim import closed_form, gradient_descent, newton

@@ -322,7 +322,7 @@ def _cmd_plot(args: argparse.Namespace) -> int:
 
 
 def _add_gradcheck_parser(sub: Any) -> None:
-    from .gradcheck import CHECKED_ENGINES
+    from .checks import CHECKED_ENGINES
 
     p = sub.add_parser("gradcheck", help="check every engine's gradient by finite differences",
                        description="Compare each engine's hand-derived gradient with central "
@@ -346,7 +346,7 @@ def _add_gradcheck_parser(sub: Any) -> None:
 
 
 def _cmd_gradcheck(args: argparse.Namespace) -> int:
-    from .gradcheck import CHECKED_ENGINES, check_engines
+    from .checks import CHECKED_ENGINES, check_engines
 
     engines = tuple(dict.fromkeys(args.engine or CHECKED_ENGINES))
     dtypes = tuple(dict.fromkeys(args.dtype or ("float64", "float32")))

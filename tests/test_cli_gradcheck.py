@@ -1,4 +1,4 @@
-"""`minibigram gradcheck`: a row per (problem, engine, dtype), exit status 1 on any failure."""
+"""`minibigram.checks`: a row per (problem, engine, dtype), exit status 1 on any failure."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import numpy as np
 
 from minibigram import loss_and_grad
 from minibigram.cli import main
-from minibigram.gradcheck import CHECKED_ENGINES, ENGINE_CASES
+from minibigram.checks import CHECKED_ENGINES, ENGINE_CASES
 
 
 def run(*args):
@@ -66,7 +66,7 @@ def test_wrong_gradient_exits_1(monkeypatch, capsys):
         return loss, dW.T
 
     # the module, not the function of the same name that minibigram re-exports
-    module = importlib.import_module("minibigram.gradcheck")
+    module = importlib.import_module("minibigram.checks")
     monkeypatch.setattr(module, "loss_and_grad", transposed)
     assert main(["gradcheck", "--engine", "index"]) == 1
     out = capsys.readouterr().out

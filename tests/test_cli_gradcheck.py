@@ -1,4 +1,4 @@
-"""`minibigram.checks`: a row per (problem, engine, dtype), exit status 1 on any failure."""
+"""`minibigram gradcheck`: a row per (problem, engine, dtype), exit status 1 on any failure."""
 
 from __future__ import annotations
 

@@ -8,6 +8,7 @@ The pipeline, one module per stage::
 ``functional.py`` holds each math step with its backward beside it.
 """
 
+from .checks import GradcheckError, GradcheckResult, assert_gradcheck, gradcheck
 from .data import (
     BOUNDARY,
     BigramCounts,
@@ -32,7 +33,6 @@ from .errors import (
 )
 from .evaluate import sweep
 from .functional import cross_entropy
-from .checks import GradcheckError, GradcheckResult, assert_gradcheck, gradcheck
 from .model import BigramModel
 from .ngram import CountModel, NGramModel, load_model
 from .optim import closed_form, gradient_descent, newton

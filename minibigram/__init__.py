@@ -8,7 +8,17 @@ The pipeline, one module per stage::
 ``functional.py`` holds each math step with its backward beside it.
 """
 
-from .checks import GradcheckError, GradcheckResult, assert_gradcheck, gradcheck
+from .checks import (
+    PASS_RULE,
+    REFERENCE_PROBLEMS,
+    GradcheckError,
+    GradcheckResult,
+    ReferenceProblem,
+    assert_gradcheck,
+    gradcheck,
+    hvpcheck,
+    reference_problem,
+)
 from .data import (
     BOUNDARY,
     BigramCounts,
@@ -56,6 +66,9 @@ __all__ = [
     "MinibigramError",
     "ModelFileError",
     "NGramModel",
+    "PASS_RULE",
+    "REFERENCE_PROBLEMS",
+    "ReferenceProblem",
     "SettingsError",
     "TorchGenerator",
     "TrainingError",
@@ -71,11 +84,13 @@ __all__ = [
     "cross_entropy",
     "gradcheck",
     "gradient_descent",
+    "hvpcheck",
     "load_model",
     "load_words",
     "loss_and_grad",
     "newton",
     "ngrams",
+    "reference_problem",
     "split_words",
     "sweep",
 ]

@@ -10,8 +10,8 @@ import sys
 import numpy as np
 
 from minibigram import loss_and_grad
-from minibigram.cli import main
 from minibigram.checks import CHECKED_ENGINES, ENGINE_CASES
+from minibigram.cli import main
 
 
 def run(*args):

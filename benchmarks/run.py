@@ -146,6 +146,33 @@ def worker_count(path: str, repeats: int) -> dict:
     return res
 
 
+def worker_gradcheck(variant: str, repeats: int) -> dict:
+    """Check the 27 x 27 bigram loss (counts of names.txt, reg 0.01) in float64, one way."""
+    mb, words, vocab, xs, ys = _names_data()
+    V = len(vocab)
+    N = mb.bigram_counts(xs, ys, V)
+    W = mb.model.init_weights(V, 2147483647).astype("float64")
+    if variant.startswith("torch"):
+        import torch
+        tN = torch.tensor(N, dtype=torch.float64)
+        tW = torch.tensor(W, requires_grad=True)
+
+        def loss(W):                                       # the same function, in torch
+            return (-(tN * torch.log_softmax(W, dim=1)).sum() / tN.sum()
+                    + REG * (W**2).mean())
+
+        def run():
+            return torch.autograd.gradcheck(loss, (tW,), fast_mode=variant == "torch-fast")
+        return _measure(run, repeats)
+    from minibigram.engines import counts_loss_and_grad
+
+    def run():
+        result = mb.gradcheck(lambda W: counts_loss_and_grad(W, N, REG), W,
+                              fast=variant == "fast")
+        assert result.ok, str(result)
+    return _measure(run, repeats)
+
+
 # ---------------------------------------------------------------- the run
 
 
@@ -211,6 +238,26 @@ def _mb(b: float) -> str:
     return f"{b / 1e6:+.1f} MB"
 
 
+def _gradcheck_rows(have_torch: bool) -> list[tuple[str, str, str, str, str, str]]:
+    """Gradient checking the 27 x 27 bigram loss in float64, beside torch.autograd.gradcheck."""
+    rows = []
+    check = {}
+    for variant, repeats in (("full", 3), ("fast", 21), ("torch", 3), ("torch-fast", 21)):
+        if variant.startswith("torch") and not have_torch:
+            continue
+        check[variant] = _worker("gradcheck", variant, str(repeats))
+    base = check.get("torch", {}).get("seconds")
+    labels = {"full": "gradcheck, every entry (4 calls each)",
+              "fast": "gradcheck fast=True (4 directions, 9 calls)",
+              "torch": "torch.autograd.gradcheck",
+              "torch-fast": "torch.autograd.gradcheck fast_mode"}
+    for variant, r in check.items():
+        ratio = f"{base / r['seconds']:,.2f}x" if base else "-"
+        rows.append(("gradcheck 27x27 float64", labels[variant], f"{r['seconds'] * 1e3:,.1f} ms",
+                     ratio, _mb(r["peak_bytes"]), ""))
+    return rows
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--count-mb", type=int, default=1024,
@@ -221,7 +268,8 @@ def main() -> None:
     if args.worker:
         sys.path.insert(0, ROOT)
         kind, variant, arg = args.worker
-        fn = {"train": worker_train, "sample": worker_sample, "count": worker_count}[kind]
+        fn = {"train": worker_train, "sample": worker_sample, "count": worker_count,
+              "gradcheck": worker_gradcheck}[kind]
         print(json.dumps(fn(variant, int(arg))))
         return
     try:
@@ -258,6 +306,8 @@ def main() -> None:
             met = f"{targets['index']}: {'met' if ok else 'NOT met'}"
         rows.append(("train, 100 steps", name, f"{r['seconds'] * 1e3:,.1f} ms", ratio,
                      _mb(r["peak_bytes"]), met))
+
+    rows += _gradcheck_rows(have_torch)
 
     # Sampling: names per second.
     sample = {}

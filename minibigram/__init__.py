@@ -11,9 +11,22 @@ The pipeline, one module per stage::
 it; the ``onehot`` engine is their chain.
 """
 
+from .checks import (
+    PASS_RULE,
+    REFERENCE_PROBLEMS,
+    GradcheckError,
+    GradcheckResult,
+    ReferenceProblem,
+    assert_gradcheck,
+    gradcheck,
+    hvpcheck,
+    reference_problem,
+)
 from .engines import (
     ENGINES,
+    concat_hvp,
     concat_loss_and_grad,
+    counts_hvp,
     counts_loss_and_grad,
     loss_and_grad,
     objective,
@@ -30,7 +43,6 @@ from .errors import (
 from .evaluate import sweep
 from .examples import BigramCounts, bigram_counts, bigrams, context_counts, ngrams
 from .functional import cross_entropy
-from .gradcheck import GradcheckError, GradcheckResult, assert_gradcheck, gradcheck
 from .io import load_model
 from .models import BigramModel, CountModel, LanguageModel, NGramModel
 from .optim import closed_form, concat_newton, gradient_descent, newton
@@ -58,6 +70,9 @@ __all__ = [
     "MinibigramError",
     "ModelFileError",
     "NGramModel",
+    "PASS_RULE",
+    "REFERENCE_PROBLEMS",
+    "ReferenceProblem",
     "SettingsError",
     "TorchGenerator",
     "TrainingError",
@@ -66,20 +81,24 @@ __all__ = [
     "bigram_counts",
     "bigrams",
     "closed_form",
+    "concat_hvp",
     "concat_newton",
     "concat_loss_and_grad",
     "context_counts",
     "count_bigrams",
+    "counts_hvp",
     "counts_loss_and_grad",
     "cross_entropy",
     "gradcheck",
     "gradient_descent",
+    "hvpcheck",
     "load_model",
     "load_words",
     "loss_and_grad",
     "newton",
     "ngrams",
     "objective",
+    "reference_problem",
     "split_words",
     "sweep",
 ]

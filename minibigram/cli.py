@@ -480,14 +480,15 @@ def _cmd_plot(args: argparse.Namespace) -> int:
 
 
 def _add_gradcheck_parser(sub: Any) -> None:
-    from .gradcheck import CHECKED_ENGINES
+    from .checks import CHECKED_ENGINES, PASS_RULE
 
     p = sub.add_parser("gradcheck", help="check every engine's gradient by finite differences",
-                       description="Compare each engine's hand-derived gradient with central "
-                                   "finite differences on random problems; one row per check. "
-                                   "float32 rows check the float32 gradient against float64 "
-                                   "differences, with float32 tolerances. Exit status 1 if any "
-                                   "check fails.")
+                       description="Compare each engine's hand-derived gradient (or, with "
+                                   "--hessian, Hessian-vector product) with finite differences "
+                                   "on random problems; one row per check. float32 rows check "
+                                   "the float32 gradient against float64 differences, with "
+                                   f"float32 tolerances. Pass rule per entry: {PASS_RULE} "
+                                   "(a analytic, n numeric). Exit status 1 if any check fails.")
     p.add_argument("--engine", action="append", choices=CHECKED_ENGINES,
                    help="engine to check; repeat for several (default: all; 'concat' is the "
                         "concatenated-one-hot n-gram network)")
@@ -497,32 +498,39 @@ def _add_gradcheck_parser(sub: Any) -> None:
                    help="context lengths (default 1: bigrams); for K > 1 the three engines "
                         "check the joint encoding, W of shape (contexts, V)")
     p.add_argument("--max-entries", type=_positive_int, default=1000, metavar="M",
-                   help="check at most M entries of each W (default 1000; 0: all)")
+                   help="check at most M entries of each W (with --hessian: M columns of "
+                        "the Hessian; default 1000; 0: all)")
+    p.add_argument("--hessian", action="store_true",
+                   help="check the hand-derived Hessian-vector products (counts_hvp for the "
+                        "joint engines, concat_hvp for concat) against differences of the "
+                        "gradient")
     p.add_argument("--seed", type=_seed, default=0, help="seed of the random problems (default 0)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead")
     p.set_defaults(func=_cmd_gradcheck)
 
 
 def _cmd_gradcheck(args: argparse.Namespace) -> int:
-    from .gradcheck import CHECKED_ENGINES, check_engines
+    from .checks import CHECKED_ENGINES, check_engines
 
     engines = tuple(dict.fromkeys(args.engine or CHECKED_ENGINES))
     dtypes = tuple(dict.fromkeys(args.dtype or ("float64", "float32")))
     rows = check_engines(engines, dtypes, tuple(dict.fromkeys(args.context)), seed=args.seed,
-                         max_entries=args.max_entries or None)
+                         max_entries=args.max_entries or None, hessian=args.hessian)
     failed = sum(not r.ok for _, r in rows)
     if args.json:
         _emit_json({"ok": failed == 0, "checks": [
-            {**case, "max_rel_error": r.max_rel_error, "rtol": r.rtol, "atol": r.atol,
+            {**case, "kind": r.kind, "max_ratio": r.max_ratio, "max_abs_error": r.max_abs_error,
+             "max_rel_error": r.max_rel_error, "rtol": r.rtol, "atol": r.atol,
              "n_checked": r.n_checked, "ok": r.ok} for case, r in rows]})
         return 1 if failed else 0
     print(f"{'engine':<7} {'K':>2} {'W shape':<13} {'n':>4} {'reg':>5} {'dtype':<8} "
-          f"{'checked':>7} {'worst rel err':>13} {'rtol':>6}  result")
+          f"{'checked':>7} {'max |a-n|':>10} {'max ratio':>10}  result")
     for case, r in rows:
         print(f"{case['engine']:<7} {case['K']:>2} {str(tuple(case['shape'])):<13} "
               f"{case['n']:>4} {case['reg']:>5g} {case['dtype']:<8} {r.n_checked:>7} "
-              f"{r.max_rel_error:>13.2e} {r.rtol:>6g}  {'pass' if r.ok else 'FAIL'}")
-    print(f"{len(rows) - failed} of {len(rows)} checks passed")
+              f"{r.max_abs_error:>10.2e} {r.max_ratio:>10.2e}  {'pass' if r.ok else 'FAIL'}")
+    print(f"{len(rows) - failed} of {len(rows)} checks passed "
+          "(ratio = |a - n| / (atol + rtol * |n|), at most 1 to pass)")
     for case, r in rows:
         if not r.ok:
             print(f"\n{case['engine']} K={case['K']} {case['dtype']} W {tuple(case['shape'])}:"

@@ -316,3 +316,108 @@ def concat_loss(W: np.ndarray, X: np.ndarray, ys: np.ndarray, reg: float = 0.0,
     # backward: the sum hands dlogits to each position, scattered into its rows
     dW = np.stack([_scatter_rows(X[:, p], dlogits, V) for p in range(K)])   # (K, V, V)
     return float(loss), dW.astype(W.dtype) + F.l2_backward(W, reg)
+
+
+# ---------------------------------------------------------------- second order (issue 14)
+# Hessian-vector products of the counts (joint) and concat losses, hand-derived: the
+# backward of each loss's backward, checked by ``minibigram.hvpcheck``.
+
+
+def counts_hvp(W: np.ndarray, U: np.ndarray, N: np.ndarray, reg: float = 0.0) -> np.ndarray:
+    """Hessian-vector product ``H U`` of :func:`counts_loss_and_grad`'s loss at ``W``.
+
+    Parameters
+    ----------
+    W : ndarray, shape (C, V)
+        The point: one row of logits per context (C = V for the bigram).
+    U : ndarray, shape (C, V)
+        The direction.
+    N : ndarray, shape (C, V)
+        Counts (or total weights), as for :func:`counts_loss_and_grad`; the Hessian
+        only needs their row sums.
+    reg : float
+        L2 strength of ``reg * mean(W**2)``.
+
+    Returns
+    -------
+    HU : ndarray, shape (C, V), float64
+
+    Notes
+    -----
+    With ``n = sum N``, ``r_i = sum_j N_ij``, ``p_i = softmax(W_i)`` and
+    ``c = 2 reg / W.size`` the rows decouple, each with the Hessian of
+    :func:`minibigram.newton`, ``H_i = (r_i / n) (diag(p_i) - p_i p_iᵀ) + c I``, so
+
+    ``(H U)_i = (r_i / n) (p_i * U_i - p_i (p_i · U_i)) + c U_i``,
+
+    the derivative of the gradient ``(r_i p_i - N_i) / n + c W_i`` along ``U``
+    (``d p_i = p_i * dW_i - p_i (p_i · dW_i)``, the backward of softmax). O(C V),
+    no (V, V) Hessian is formed.
+    """
+    W, U = np.asarray(W, dtype=np.float64), np.asarray(U, dtype=np.float64)
+    N = np.asarray(N, dtype=np.float64)
+    if W.ndim != 2 or U.shape != W.shape or N.shape != W.shape:
+        raise SettingsError(f"counts_hvp needs W, U and N of one (C, V) shape; got W {W.shape}, "
+                            f"U {U.shape} and N {N.shape}.")
+    n = N.sum()
+    if not n > 0:
+        raise DataError("the count matrix is empty: there is nothing to learn from.")
+    a = N.sum(axis=1, keepdims=True) / n                   # (C, 1) share of each context
+    # d softmax(W_i) along U_i is softmax's backward applied to U_i
+    dp = F.softmax_backward(F.softmax(W), U)               # (C, V) p*U - p (p·U)
+    return a * dp + (2 * reg / W.size) * U                 # (C, V)
+
+
+def concat_hvp(W: np.ndarray, U: np.ndarray, X: np.ndarray, reg: float = 0.0,
+               weights: np.ndarray | None = None) -> np.ndarray:
+    """Hessian-vector product ``H U`` of :func:`concat_loss_and_grad`'s loss at ``W``.
+
+    Parameters
+    ----------
+    W : ndarray, shape (K, V, V)
+        The point.
+    U : ndarray, shape (K, V, V)
+        The direction.
+    X : ndarray of int, shape (n, K)
+        Contexts, as for :func:`concat_loss_and_grad`. The targets are not needed:
+        the Hessian of cross-entropy does not depend on them.
+    reg : float
+        L2 strength of ``reg * mean(W**2)`` over all ``K V V`` weights.
+    weights : ndarray, shape (n,), optional
+        Weight per example, as for :func:`concat_loss_and_grad`.
+
+    Returns
+    -------
+    HU : ndarray, shape (K, V, V), float64
+
+    Notes
+    -----
+    Forward mode, then the gradient's own backward: with example shares ``s_k``
+    (``1/n``, or ``w_k / sum w``), ``z_k = sum_p W[p, X[k, p]]`` and ``P = softmax(z)``::
+
+        dz_k   = sum_p U[p, X[k, p]]                             # (n, V) logits moved by U
+        dG_k   = s_k (P_k * dz_k - P_k (P_k · dz_k))             # (n, V) d dlogits
+        HU[p]  = onehot(X[:, p]).T @ dG  + (2 reg / W.size) U[p] # (V, V), each p
+
+    which is ``H U`` for the blocks :func:`minibigram.ngram.concat_newton` builds:
+    the block of rows ``W[p, x]``, ``W[q, y]`` sums ``s_k (diag(P_k) - P_k P_kᵀ)`` over
+    the examples with ``X[k, p] = x`` and ``X[k, q] = y``.
+    """
+    W, U = np.asarray(W, dtype=np.float64), np.asarray(U, dtype=np.float64)
+    X = np.asarray(X)
+    if (W.ndim != 3 or W.shape[1] != W.shape[2] or U.shape != W.shape or X.ndim != 2
+            or X.shape[1] != W.shape[0] or len(X) == 0):
+        raise SettingsError(f"concat_hvp needs W and U of one (K, V, V) shape and contexts of "
+                            f"shape (n, K); got W {W.shape}, U {U.shape} and contexts {X.shape}.")
+    K, V, _ = W.shape
+    if not np.issubdtype(X.dtype, np.integer) or X.min() < 0 or X.max() >= V:
+        raise DataError(f"contexts must hold integer ids in [0, {V}).")
+    w = None if weights is None else np.asarray(weights, dtype=np.float64)
+    if w is not None and (w.shape != (len(X),) or w.min() < 0 or not w.sum() > 0):
+        raise DataError("weights must be non-negative, one per example, with a positive sum.")
+    s = np.full(len(X), 1.0 / len(X)) if w is None else w / w.sum()   # (n,)
+    P = F.softmax(W[np.arange(K), X].sum(axis=1))          # (n, V)
+    dz = U[np.arange(K), X].sum(axis=1)                    # (n, V)
+    dG = s[:, None] * F.softmax_backward(P, dz)            # (n, V) P*dz - P (P·dz), scaled
+    HU = np.stack([_scatter_rows(X[:, p], dG, V) for p in range(K)])       # (K, V, V)
+    return HU + (2 * reg / W.size) * U

@@ -10,8 +10,9 @@ import sys
 import numpy as np
 
 from minibigram import loss_and_grad
+from minibigram.checks import CHECKED_ENGINES, ENGINE_CASES
 from minibigram.cli import main
-from minibigram.gradcheck import CHECKED_ENGINES, ENGINE_CASES
+from minibigram.functional import softmax
 
 
 def run(*args):
@@ -28,7 +29,8 @@ def test_every_engine_and_dtype_passes_json():
     assert {(c["engine"], c["dtype"]) for c in checks} == {
         (e, d) for e in CHECKED_ENGINES for d in ("float64", "float32")}
     for c in checks:  # K = 1: every entry of the small W checked
-        assert c["ok"] and c["max_rel_error"] <= c["rtol"] and c["K"] == 1
+        assert c["ok"] and c["max_ratio"] <= 1 and c["K"] == 1 and c["kind"] == "gradcheck"
+        assert c["max_abs_error"] <= c["atol"]  # every gradient entry is below 1 here
         assert c["n_checked"] == np.prod(c["shape"]) <= 27 * 27
 
 
@@ -41,7 +43,7 @@ def test_human_output_and_selection():
     assert len(rows) == 2 * len(ENGINE_CASES)
     assert {ln.split()[0] for ln in rows} == {"counts", "index"}
     assert all("float64" in ln.split() and ln.endswith("pass") for ln in rows)
-    assert lines[-1] == f"{len(rows)} of {len(rows)} checks passed"
+    assert lines[-1].startswith(f"{len(rows)} of {len(rows)} checks passed (ratio = |a - n| / ")
 
 
 def test_longer_contexts_check_joint_and_concat():
@@ -66,7 +68,7 @@ def test_wrong_gradient_exits_1(monkeypatch, capsys):
         return loss, dW.T
 
     # the module, not the function of the same name that minibigram re-exports
-    module = importlib.import_module("minibigram.gradcheck")
+    module = importlib.import_module("minibigram.checks")
     monkeypatch.setattr(module, "loss_and_grad", transposed)
     assert main(["gradcheck", "--engine", "index"]) == 1
     out = capsys.readouterr().out
@@ -77,3 +79,23 @@ def test_bad_engine_is_one_line_and_status_2():
     r = run("--engine", "nope")
     assert r.returncode == 2 and r.stdout == ""
     assert r.stderr.startswith("minibigram: error: ") and len(r.stderr.splitlines()) == 1
+
+
+def test_hessian_checks_every_engines_hvp():
+    r = run("--hessian", "--dtype", "float64", "--max-entries", "30", "--json")
+    assert r.returncode == 0, r.stderr
+    checks = json.loads(r.stdout)["checks"]
+    assert len(checks) == len(ENGINE_CASES) * len(CHECKED_ENGINES)
+    assert all(c["ok"] and c["kind"] == "hvpcheck" and c["max_ratio"] <= 1 for c in checks)
+
+
+def test_hessian_without_the_outer_product_exits_1(monkeypatch, capsys):
+    def diag_only(W, U, N, reg=0.0):   # (r_i / n) diag(p_i) U_i + c U_i, no - p_i p_i^T
+        share = N.sum(axis=1, keepdims=True) / N.sum()
+        return share * softmax(W) * U + 2 * reg / W.size * U
+
+    module = importlib.import_module("minibigram.checks")
+    monkeypatch.setattr(module, "counts_hvp", diag_only)
+    assert main(["gradcheck", "--hessian", "--engine", "counts", "--dtype", "float64"]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL" in out and "hvpcheck FAILED" in out

@@ -7,8 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-from minibigram import load_words, split_words
-from minibigram import CountModel, NGramModel, load_model
+from minibigram import CountModel, NGramModel, load_model, load_words, split_words
 
 
 def run(*args, cwd=None):

@@ -7,9 +7,10 @@ from minibigram import (
     ModelFileError,
     SettingsError,
     TorchGenerator,
+    Vocabulary,
+    bigrams,
     loss_and_grad,
 )
-from minibigram import Vocabulary, bigrams
 
 WORDS = ["anna", "bob", "cara", "dan", "abba", "ada"]
 

@@ -4,14 +4,14 @@ import numpy as np
 import pytest
 
 import minibigram as mb
+from minibigram import CountModel, NGramModel, load_model
 from minibigram import functional as F
-from minibigram.examples import context_codes, context_counts, ngrams
-from minibigram.words import parse_split, split_words
 from minibigram.engines import concat_loss_and_grad, counts_loss_and_grad, loss_and_grad
 from minibigram.evaluate import sweep
+from minibigram.examples import context_codes, context_counts, ngrams
 from minibigram.io import model_kind, save_npz
-from minibigram import CountModel, NGramModel, load_model
 from minibigram.sampling import SAMPLERS, adjust_probs
+from minibigram.words import parse_split, split_words
 
 WORDS = ["anna", "bob", "cara", "dan", "abba", "ada", "carol", "bonnie"]
 

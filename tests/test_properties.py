@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from minibigram import ENGINES, assert_gradcheck, loss_and_grad
 from minibigram import functional as F
-from minibigram.examples import context_codes
 from minibigram.engines import concat_loss_and_grad
+from minibigram.examples import context_codes
 
 PROPS = settings(max_examples=200, deadline=None, derandomize=True, database=None)
 

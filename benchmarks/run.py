@@ -5,6 +5,7 @@ with `python -c "import numpy"` (whole processes).
 
     python benchmarks/run.py                 # the full run (a 1 GB counting file), a few minutes
     python benchmarks/run.py --count-mb 64   # a quicker run
+    python benchmarks/run.py --only-dask --shard-mb 16   # the Dask row alone, small shards
 
 Every measurement runs in a fresh subprocess (this file with ``--worker``), so
 peak memory is the growth of that process's resident set (Linux ``VmHWM`` reset
@@ -173,6 +174,27 @@ def worker_gradcheck(variant: str, repeats: int) -> dict:
     return _measure(run, repeats)
 
 
+def worker_shards(variant: str, pattern: str) -> dict:
+    """Count every file of ``pattern``: one process in a row ("single"), or on 2 Dask workers."""
+    import glob
+
+    import minibigram as mb
+    files = sorted(glob.glob(pattern))
+    size = sum(os.path.getsize(f) for f in files)
+    if variant == "single":
+        res = _measure(lambda: sum(map(mb.count_bigrams, files[1:]), mb.count_bigrams(files[0])),
+                       1)
+    else:
+        from minibigram.cluster import local_cluster
+        t = time.perf_counter()
+        with local_cluster(2) as cluster:
+            start = time.perf_counter() - t
+            res = _measure(lambda: mb.count_files(files, address=cluster.scheduler_address), 1)
+        res["startup"] = start
+    res["rate"] = size / res["seconds"]
+    return res
+
+
 # ---------------------------------------------------------------- the run
 
 
@@ -263,11 +285,17 @@ def main() -> None:
     p.add_argument("--count-mb", type=int, default=1024,
                    help="size of the generated ASCII file to count (default 1024 MB)")
     p.add_argument("--cli-runs", type=int, default=9, help="process runs each (default 9)")
+    p.add_argument("--shard-mb", type=int, default=128,
+                   help="size of each of the 8 shards counted on Dask (default 128 MB)")
+    p.add_argument("--only-dask", action="store_true", help="run the Dask counting row only")
     p.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.worker:
         sys.path.insert(0, ROOT)
         kind, variant, arg = args.worker
+        if kind == "shards":
+            print(json.dumps(worker_shards(variant, arg)))
+            return
         fn = {"train": worker_train, "sample": worker_sample, "count": worker_count,
               "gradcheck": worker_gradcheck}[kind]
         print(json.dumps(fn(variant, int(arg))))
@@ -282,6 +310,10 @@ def main() -> None:
 
     rows: list[tuple[str, str, str, str, str, str]] = []
     t0 = time.perf_counter()
+    if args.only_dask:
+        _dask_rows(rows, args.shard_mb)
+        _print_table(rows, t0)
+        return
 
     # Training: the notebook's 100 steps.
     train = {}
@@ -336,6 +368,8 @@ def main() -> None:
                  f"{r['rate'] / 1e6:,.0f} MB/s", "-", _mb(r["peak_bytes"]),
                  f">= 100 MB/s, < 100 MB: {'met' if ok else 'NOT met'}"))
 
+    _dask_rows(rows, args.shard_mb)
+
     # The CLI as a whole process.
     t_np, t_cli = _process_times(args.cli_runs)
     rows.append(("whole process", 'python -c "import numpy"', f"{t_np * 1e3:,.0f} ms", "1x",
@@ -344,6 +378,29 @@ def main() -> None:
                  f"{t_cli / t_np:.2f}x", "-",
                  f"<= 2x import numpy: {'met' if t_cli <= 2 * t_np else 'NOT met'}"))
 
+    _print_table(rows, t0)
+
+
+def _dask_rows(rows: list, shard_mb: int) -> None:
+    """8 shards counted one after the other in one process, then on a 2-worker LocalCluster."""
+    with tempfile.TemporaryDirectory() as folder:
+        for i in range(8):
+            sub = os.path.join(folder, str(i))
+            os.mkdir(sub)
+            os.rename(_make_ascii_file(sub, shard_mb), os.path.join(folder, f"shard{i}.txt"))
+        pattern = os.path.join(folder, "shard*.txt")
+        size = sum(os.path.getsize(os.path.join(folder, f"shard{i}.txt")) for i in range(8))
+        single = _worker("shards", "single", pattern)
+        dask = _worker("shards", "dask", pattern)
+    task = f"count 8 x {size / 8e6:,.0f} MB ASCII"
+    rows.append((task, "count_bigrams, one process, file after file",
+                 f"{single['rate'] / 1e6:,.0f} MB/s", "1x", _mb(single["peak_bytes"]), ""))
+    rows.append((task, "count_files, LocalCluster 2 workers",
+                 f"{dask['rate'] / 1e6:,.0f} MB/s", f"{dask['rate'] / single['rate']:.2f}x", "-",
+                 f"(+ {dask['startup']:.1f} s to start the cluster)"))
+
+
+def _print_table(rows: list, t0: float) -> None:
     head = ("task", "variant", "time or rate", "ratio", "peak memory", "target")
     widths = [max(len(r[i]) for r in (*rows, head)) for i in range(len(head))]
     print(f"Machine: {_machine()}")

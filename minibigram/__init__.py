@@ -22,6 +22,7 @@ from .checks import (
     hvpcheck,
     reference_problem,
 )
+from .cluster import count_files
 from .engines import (
     ENGINES,
     concat_hvp,
@@ -41,13 +42,21 @@ from .errors import (
     TrainingError,
 )
 from .evaluate import sweep
-from .examples import BigramCounts, bigram_counts, bigrams, context_counts, ngrams
+from .examples import (
+    BigramCounts,
+    ContextCounts,
+    bigram_counts,
+    bigrams,
+    context_codes,
+    context_counts,
+    ngrams,
+)
 from .functional import cross_entropy
 from .io import load_model
 from .models import BigramModel, CountModel, LanguageModel, NGramModel
 from .optim import closed_form, concat_newton, gradient_descent, newton
 from .sampling import SAMPLERS
-from .stream import count_bigrams
+from .stream import count_bigrams, count_contexts
 from .torchrng import TorchGenerator
 from .vocab import BOUNDARY, Vocabulary
 from .words import load_words, split_words
@@ -60,6 +69,7 @@ __all__ = [
     "SAMPLERS",
     "BigramCounts",
     "BigramModel",
+    "ContextCounts",
     "CountModel",
     "DataError",
     "DependencyError",
@@ -83,9 +93,12 @@ __all__ = [
     "closed_form",
     "concat_hvp",
     "concat_newton",
+    "context_codes",
     "concat_loss_and_grad",
     "context_counts",
     "count_bigrams",
+    "count_contexts",
+    "count_files",
     "counts_hvp",
     "counts_loss_and_grad",
     "cross_entropy",

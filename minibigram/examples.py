@@ -100,12 +100,105 @@ def bigram_counts(xs: np.ndarray, ys: np.ndarray, V: int,
     return flat.reshape(C, V)
 
 
-class BigramCounts:
-    """Bigram counts with the vocabulary they are indexed by: the sufficient statistics.
+class ContextCounts:
+    """Counts of (context, next character) with the vocabulary they are indexed by.
 
-    The full-batch loss depends on the data only through ``N``, so a ``BigramCounts``
-    is all that training with the ``"counts"`` engine or the Newton solver needs
-    (``BigramModel.fit(counts=...)``).
+    The sufficient statistics of every model: the full-batch loss depends on the
+    data only through them, so they are all that the count model, the Newton
+    solvers and the ``"counts"`` engine need.
+
+    Parameters
+    ----------
+    N : ndarray, shape (C, V)
+        ``N[c, j]``: how often ``vocab.itos[j]`` follows ``contexts[c]``.
+    vocab : Vocabulary
+    contexts : ndarray of int, shape (C, K), optional
+        Every context that occurs, once, sorted by :func:`context_codes` (as
+        :func:`context_counts` returns them); default every character (``K = 1``,
+        ``C = V``).
+
+    Notes
+    -----
+    Counts add: the counts of two shards of a corpus, ``a + b``, are the counts of
+    their concatenation (a word never spans two shards). ``+`` merges the two
+    vocabularies into their union and re-indexes both sides first, then takes the
+    union of the contexts, ``N_{a+b}[c, j] = N_a[c, j] + N_b[c, j]`` (0 for a
+    context one side never saw); so shards counted separately, each discovering its
+    own alphabet, add up too.
+    """
+
+    def __init__(self, N: np.ndarray, vocab: Vocabulary, *,
+                 contexts: np.ndarray | None = None) -> None:
+        N = np.asarray(N)
+        V = len(vocab)
+        contexts = (np.arange(V)[:, None] if contexts is None
+                    else np.asarray(contexts, dtype=np.int64))   # (C, K)
+        if contexts.ndim != 2 or contexts.shape[1] < 1 or N.shape != (len(contexts), V):
+            raise DataError(f"counts of shape {N.shape}, contexts of shape {contexts.shape} "
+                            f"and a vocabulary of {V} characters do not belong together: give "
+                            "(C, V) counts and (C, K) contexts.")
+        self.N, self.vocab, self.contexts = N, vocab, contexts
+
+    @property
+    def context(self) -> int:
+        """The context length K."""
+        return int(self.contexts.shape[1])
+
+    @property
+    def num_examples(self) -> int:
+        """The number of (context, target) examples counted, ``N.sum()``."""
+        return int(self.N.sum())
+
+    def reindex(self, vocab: Vocabulary) -> ContextCounts:
+        """The same counts indexed by a larger ``vocab`` (one that holds every character)."""
+        missing = set(self.vocab.itos) - set(vocab.stoi)
+        if missing:
+            raise DataError(f"the vocabulary lacks {''.join(sorted(missing))!r}, which the "
+                            "counts hold: use a vocabulary with every counted character.")
+        V = len(vocab)
+        ids = np.array([vocab.stoi[c] for c in self.vocab.itos])   # (V_old,) old id -> new
+        contexts = ids[self.contexts]                                # (C, K) new ids
+        N = np.zeros((len(contexts), V), dtype=self.N.dtype)         # (C, V)
+        N[:, ids] = self.N
+        order = np.argsort(context_codes(contexts, V), kind="stable")   # sorted again
+        return self._new(N[order], vocab, contexts[order])
+
+    def __add__(self, other: ContextCounts) -> ContextCounts:
+        if not isinstance(other, ContextCounts):
+            return NotImplemented
+        if other.context != self.context:
+            raise DataError(f"counts of context length {self.context} and {other.context} "
+                            "cannot be added: count every shard with the same context length.")
+        vocab = (self.vocab if self.vocab == other.vocab
+                 else Vocabulary(self.vocab.itos[1:] + other.vocab.itos[1:]))
+        a, b = self.reindex(vocab), other.reindex(vocab)
+        V = len(vocab)
+        both = np.concatenate((context_codes(a.contexts, V), context_codes(b.contexts, V)))
+        codes, first, inv = np.unique(both, return_index=True, return_inverse=True)  # (C,)
+        contexts = np.concatenate((a.contexts, b.contexts))[first]  # (C, K) the union
+        N = np.zeros((len(codes), V), dtype=np.result_type(a.N, b.N))   # (C, V)
+        inv = inv.ravel()
+        N[inv[:len(a.N)]] += a.N        # the contexts of one side are distinct: no repeats
+        N[inv[len(a.N):]] += b.N
+        return self._new(N, vocab, contexts)
+
+    def _new(self, N: np.ndarray, vocab: Vocabulary, contexts: np.ndarray) -> ContextCounts:
+        return ContextCounts(N, vocab, contexts=contexts)
+
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, ContextCounts) and self.vocab == other.vocab
+                and np.array_equal(self.contexts, other.contexts)
+                and np.array_equal(self.N, other.N))
+
+    __hash__ = None  # type: ignore[assignment]  # mutable arrays inside
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__name__}({self.num_examples} examples, {len(self.contexts)} "
+                f"contexts of length {self.context}, {self.vocab!r})")
+
+
+class BigramCounts(ContextCounts):
+    """Bigram counts: the :class:`ContextCounts` of K = 1, every character a context.
 
     Parameters
     ----------
@@ -113,53 +206,22 @@ class BigramCounts:
         ``N[i, j]``: how often ``vocab.itos[j]`` follows ``vocab.itos[i]``.
     vocab : Vocabulary
 
-    Notes
-    -----
-    Counts add: the counts of two shards of a corpus, ``a + b``, are the counts of
-    their concatenation (a word never spans two shards). ``+`` merges two
-    vocabularies into their union first, so shards counted separately with
-    ``vocab=None`` add up too.
+    The full-batch loss of the bigram network depends on the data only through
+    ``N``, so this is all ``BigramModel.fit(counts=...)`` needs.
     """
 
-    def __init__(self, N: np.ndarray, vocab: Vocabulary) -> None:
+    def __init__(self, N: np.ndarray, vocab: Vocabulary, *,
+                 contexts: np.ndarray | None = None) -> None:
         N = np.asarray(N)
         if N.shape != (len(vocab), len(vocab)):
             raise DataError(f"the count matrix has shape {N.shape} but the vocabulary has "
                             f"{len(vocab)} characters: they do not belong together.")
-        self.N = N
-        self.vocab = vocab
+        super().__init__(N, vocab)   # contexts: every character, in id order
 
-    @property
-    def num_examples(self) -> int:
-        """The number of (context, target) pairs counted, ``N.sum()``."""
-        return int(self.N.sum())
-
-    def reindex(self, vocab: Vocabulary) -> BigramCounts:
-        """The same counts indexed by a larger ``vocab`` (one that holds every character)."""
-        missing = set(self.vocab.itos) - set(vocab.stoi)
-        if missing:
-            raise DataError(f"the vocabulary lacks {''.join(sorted(missing))!r}, which the "
-                            "counts hold: use a vocabulary with every counted character.")
-        ids = np.array([vocab.stoi[c] for c in self.vocab.itos])   # (V_old,) once per char
-        N = np.zeros((len(vocab), len(vocab)), dtype=self.N.dtype)
-        N[np.ix_(ids, ids)] = self.N
-        return BigramCounts(N, vocab)
-
-    def __add__(self, other: BigramCounts) -> BigramCounts:
-        if not isinstance(other, BigramCounts):
-            return NotImplemented
-        vocab = (self.vocab if self.vocab == other.vocab
-                 else Vocabulary(self.vocab.itos[1:] + other.vocab.itos[1:]))
-        return BigramCounts(self.reindex(vocab).N + other.reindex(vocab).N, vocab)
-
-    def __eq__(self, other: object) -> bool:
-        return (isinstance(other, BigramCounts) and self.vocab == other.vocab
-                and np.array_equal(self.N, other.N))
-
-    __hash__ = None  # type: ignore[assignment]  # mutable array inside
-
-    def __repr__(self) -> str:
-        return f"BigramCounts({self.num_examples} pairs, {self.vocab!r})"
+    def _new(self, N: np.ndarray, vocab: Vocabulary, contexts: np.ndarray) -> BigramCounts:
+        full = np.zeros((len(vocab), len(vocab)), dtype=N.dtype)   # (V, V) every character
+        full[contexts[:, 0]] = N                                    # a context, in id order
+        return BigramCounts(full, vocab)
 
 
 def ngrams(words: Sequence[str], vocab: Vocabulary, K: int) -> tuple[np.ndarray, np.ndarray]:

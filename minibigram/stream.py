@@ -1,8 +1,12 @@
-"""Streaming counts: the bigram counts of a corpus of any size, read in chunks.
+"""Streaming counts: the counts of a corpus of any size, read in pieces.
 
-:func:`count_bigrams` reads a file (or lines) in chunks cut at line breaks and
-counts each with array operations only, so memory does not grow with the corpus.
-Its result equals ``bigram_counts(*bigrams(words, vocab), V)`` on the same words.
+:func:`count_bigrams` and :func:`count_contexts` read a file (or lines) in pieces
+of ``chunk_bytes`` and count each with array operations only, carrying from one
+piece to the next just what a count needs: the last K ids, whether the line so far
+is only white space, and a run of spaces not yet known to end its line. So memory
+does not grow with the corpus, nor with the length of a line, and the time is
+linear in both. The result equals ``context_counts(*ngrams(words, vocab, K), V)``
+on the same words, read as :func:`minibigram.load_words` reads them.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from .errors import DataError, FileAccessError, check_whole, read_error
-from .examples import BigramCounts
+from .examples import BigramCounts, ContextCounts, context_codes
 from .vocab import Vocabulary, code_points
 from .words import PathLike
 
@@ -22,94 +26,92 @@ from .words import PathLike
 _LINE_BREAKS = np.array([ord(c) for c in "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"])
 _SPACES = np.array([ord(c) for c in "\t\x1f \xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
                     "\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000"])
-_ASCII_SPACES = b" \t\x1f"
+_PLAIN = bytes(range(33, 127)) + b"\n"   # ASCII that needs neither stripping nor mapping
 _NO_SLOT = -1
 
 
-class _StreamCounter:
-    """Counts bigrams over parts of a text that each end with a line break.
+class _Counter:
+    """Counts (context, target) examples of a text given in pieces cut anywhere.
 
-    Characters get "slots" in order of discovery (slot 0 is the boundary); a dense
-    table maps every code point to its slot, so mapping a part is one gather.
-    Plain ASCII parts skip even that: their byte pairs are counted and mapped to
-    slots once, at the end.
-    The (S, S) matrix ``K`` is counted in slot order and reordered into the
-    vocabulary's order at the end.
+    Characters get "slots" in order of discovery (slot 0 is the boundary, which
+    every line break maps to); a dense table maps every code point to its slot, so
+    mapping a piece is one gather. The counts are kept in slot order and put into
+    the vocabulary's order once, at the end.
     """
 
-    def __init__(self, vocab: Vocabulary | None, source: str) -> None:
-        self.source = source
+    def __init__(self, K: int, vocab: Vocabulary | None, source: str) -> None:
+        self.K, self.source = K, source
         self.fixed = vocab is not None
         self.slot = np.full(0x110000, _NO_SLOT, dtype=np.int64)    # code point -> slot
         self.slot[_LINE_BREAKS] = 0
         chars = vocab.itos[1:] if vocab is not None else []
         self.codes = [ord(c) for c in chars]                       # slot s+1 -> code point
         self.slot[self.codes] = np.arange(1, len(chars) + 1)
-        self.K = np.zeros((len(chars) + 1,) * 2, dtype=np.int64)
-        self.is_break = np.zeros(0x110000, dtype=bool)
-        self.is_break[_LINE_BREAKS] = True
         self.is_space = np.zeros(0x110000, dtype=bool)
         self.is_space[_SPACES] = True
-        self.byte_pairs = np.zeros(1 << 16, dtype=np.int64)   # [next byte * 256 + prev byte]
+        self.tail = np.zeros(K, dtype=np.int64)   # the last K ids, boundaries repeated K times
+        self.at_start = True                      # only white space since the last break
+        self.pending = np.zeros(0, np.uint32)     # trailing spaces, unless a character follows
         self.lines_before = 0
 
-    def _error_line(self, part: bytes, offset: int) -> int:
+    @property
+    def S(self) -> int:
+        """Slots so far: the boundary and every character discovered."""
+        return len(self.codes) + 1
+
+    def line_of(self, part: bytes, offset: int) -> int:
         return self.lines_before + part[:offset].count(b"\n") + 1
 
     def add(self, part: bytes) -> None:
-        """Count one part: whole lines of UTF-8, ending with a line break."""
-        if b"." in part:
-            line = self._error_line(part, part.index(b"."))
-            raise DataError(f"{self.source} line {line}: a word contains '.', which is the "
-                            "boundary token: remove or replace that character.")
-        if part.isascii() and not any(b in part for b in _ASCII_SPACES):
-            self._add_plain_ascii(part)
-            return
-        try:
-            text = part.decode("utf-8")
-        except UnicodeDecodeError as e:
-            raise DataError(f"{self.source} is not UTF-8 text (undecodable byte at line "
-                            f"{self._error_line(part, e.start)}): save it as UTF-8 and "
-                            "try again.") from None
-        codes = self._strip_lines(code_points(text))
-        ids = np.concatenate(([0], self._slots(codes)))       # (L+1,) 0 at every line break
-        z = ids == 0                                           # blank lines: one boundary
-        ids = ids[np.concatenate(([True], ~(z[1:] & z[:-1])))]
-        S = len(self.K)
-        flat = ids[:-1] * S                                    # (L,) pair (i, j) -> i*S + j
-        flat += ids[1:]
-        self.K += np.bincount(flat, minlength=S * S).reshape(S, S)
+        """Count one piece of UTF-8 (cut at a character boundary, anywhere in a line)."""
+        for bad, what in ((b".", "a word contains '.', which is the boundary token: remove or "
+                                 "replace that character."),
+                          (b"\x00", "a NUL character (U+0000) is not text: give a text file "
+                                    "with one word per line.")):
+            if bad in part:
+                raise DataError(f"{self.source} line {self.line_of(part, part.index(bad))}: "
+                                f"{what}")
+        if self.fast and not self.pending.size and not part.translate(None, _PLAIN):
+            self.add_plain(part)
+        else:
+            try:
+                text = part.decode("utf-8")
+            except UnicodeDecodeError as e:
+                raise DataError(f"{self.source} is not UTF-8 text (undecodable byte at line "
+                                f"{self.line_of(part, e.start)}): save it as UTF-8 and try "
+                                "again.") from None
+            self.add_ids(self.to_ids(code_points(text)))
         self.lines_before += part.count(b"\n")
 
-    def _add_plain_ascii(self, part: bytes) -> None:
-        """The fast path: ASCII without spaces. Count byte pairs; map them to ids at the end.
+    def to_ids(self, codes: np.ndarray) -> np.ndarray:
+        """Slot ids of a piece's code points, white space at line ends dropped (str.strip).
 
-        Read as little-endian uint16, the bytes ``data[2k], data[2k+1]`` are the number
-        ``data[2k] + 256 * data[2k+1]``: one bincount over that view, and one over the
-        view shifted by a byte, count every adjacent pair with no arithmetic at all.
+        A space is dropped if only white space lies between it and the line's start
+        (leading) or end (trailing). A run of spaces at the end of the piece waits in
+        ``pending`` until the next piece tells which it is.
         """
-        data = b"\n" + part                                   # the previous part ended a line
-        L = len(data)
-        for offset in (0, 1):
-            pairs = np.frombuffer(data, dtype=np.uint16, count=(L - offset) // 2, offset=offset)
-            self.byte_pairs += np.bincount(pairs, minlength=1 << 16)
-        self.lines_before += int(np.count_nonzero(np.frombuffer(part, dtype=np.uint8) == 10))
-
-    def _strip_lines(self, codes: np.ndarray) -> np.ndarray:
-        """Drop white space at the start and end of each line (str.strip), vectorized."""
-        br = self.is_break[codes]
-        sp = self.is_space[codes]
-        if not sp.any():
-            return codes
+        codes = np.concatenate((self.pending, codes))              # (L,)
+        sp = self.is_space[codes]                                   # (L,)
+        br = self.slot[codes] == 0                                  # (L,) line breaks
         L = len(codes)
         pos = np.arange(L)
-        prev = np.maximum.accumulate(np.where(sp, -1, pos))    # last non-space at or before
-        nxt = np.minimum.accumulate(np.where(sp, L, pos)[::-1])[::-1]   # first at or after
-        leading = (prev < 0) | br[np.maximum(prev, 0)]
-        trailing = (nxt == L) | br[np.minimum(nxt, L - 1)]
-        return codes[~(sp & (leading | trailing))]
+        real = ~sp & ~br                                            # characters of words
+        # the last non-space at or before each position, -1 if none in this piece
+        prev = np.maximum.accumulate(np.where(sp, -1, pos))
+        leading = np.where(prev < 0, self.at_start, br[np.maximum(prev, 0)])
+        nxt = np.minimum.accumulate(np.where(sp, L, pos)[::-1])[::-1]   # first after, or L
+        unknown = nxt == L                                          # no break or char follows
+        trailing = ~unknown & br[np.minimum(nxt, L - 1)]
+        last_real = np.flatnonzero(real | br)
+        if last_real.size:
+            self.at_start = bool(br[last_real[-1]])
+        wait = sp & unknown & ~leading                              # spaces of unknown fate
+        self.pending = codes[wait]
+        keep = ~(sp & (leading | trailing | wait))
+        return self.slots(codes[keep])
 
-    def _slots(self, codes: np.ndarray) -> np.ndarray:
+    def slots(self, codes: np.ndarray) -> np.ndarray:
+        """The slot of every code point, discovering the characters not seen yet."""
         ids = self.slot[codes]
         unknown = ids == _NO_SLOT
         if unknown.any():
@@ -119,36 +121,157 @@ class _StreamCounter:
                 raise DataError(f"{self.source}: the character {ch!r} (U+{ord(ch):04X}) is "
                                 "not in the given vocabulary: remove it, or pass vocab=None "
                                 "to discover the alphabet.")
-            S = len(self.K)
+            S = self.S
             self.slot[new] = np.arange(S, S + len(new))
             self.codes.extend(int(c) for c in new)
-            self.K = np.pad(self.K, (0, len(new)))
+            self.grow(S, len(new))
             ids = self.slot[codes]
         return ids
 
+    def add_ids(self, ids: np.ndarray) -> None:
+        """Count the examples whose targets are ``ids`` (one piece, slot ids, 0 = break)."""
+        if not ids.size:
+            return
+        K = self.K
+        z = ids == 0                                    # a run of breaks (blank lines) is one
+        keep = ~(z & np.concatenate(([self.tail[-1] == 0], z[:-1])))
+        ids = ids[keep]
+        if not ids.size:
+            return
+        # each boundary stands for K of them: ".w1.w2." -> "..w1..w2.." for K = 2
+        seq = np.concatenate((self.tail, np.repeat(ids, np.where(ids == 0, K, 1))))   # (T,)
+        windows = np.lib.stride_tricks.sliding_window_view(seq, K + 1)   # (T-K, K+1)
+        # an example unless its target pads a start: a boundary after a boundary
+        rows = windows[(seq[K:] != 0) | (seq[K - 1:-1] != 0)]             # (n, K+1)
+        self.tail = seq[-K:].copy()
+        self.count(rows[:, :K], rows[:, K])
+
+    def add_plain(self, part: bytes) -> None:
+        """The fast path of bigrams: printable ASCII and "\\n" only. Count byte pairs.
+
+        Read as little-endian uint16, the bytes ``data[2k], data[2k+1]`` are the number
+        ``data[2k] + 256 * data[2k+1]``: one bincount over that view, and one over the
+        view shifted by a byte, count every adjacent pair with no arithmetic at all.
+        The previous piece's last id leads as its own byte (a break as ``"\\n"``).
+        """
+        last = int(self.tail[-1])
+        lead = 10 if last == 0 else self.codes[last - 1]
+        if lead >= 128:                                   # a non-ASCII character leads
+            self.add_ids(self.to_ids(code_points(part.decode("ascii"))))
+            return
+        data = bytes([lead]) + part                                       # (L+1,)
+        L = len(data)
+        for offset in (0, 1):
+            pairs = np.frombuffer(data, dtype=np.uint16, count=(L - offset) // 2, offset=offset)
+            self.byte_pairs += np.bincount(pairs, minlength=1 << 16)
+        self.tail[-1] = self.slots(np.array([data[-1]]))[0]
+        self.at_start = data[-1] == 10
+
+    # --- the counts, in slot order: subclasses keep them
+
+    fast = False   # whether add_plain counts byte pairs (bigrams only)
+    byte_pairs: np.ndarray
+
+    def grow(self, S: int, new: int) -> None:
+        raise NotImplementedError
+
+    def count(self, X: np.ndarray, ys: np.ndarray) -> None:
+        raise NotImplementedError
+
+    def order(self) -> tuple[Vocabulary, np.ndarray]:
+        """The vocabulary of every slot, and each slot's id in it."""
+        vocab = Vocabulary(chr(c) for c in self.codes)
+        return vocab, np.array([0] + [vocab.stoi[chr(c)] for c in self.codes])   # (S,)
+
+    def finish(self) -> None:
+        """The end of the text ends its last line."""
+        self.add_ids(self.to_ids(np.array([10], np.uint32)))
+
+
+class _BigramCounter(_Counter):
+    """The (S, S) pair counts, ``M[i, j]``: ``j`` after ``i``, in slot order."""
+
+    fast = True
+
+    def __init__(self, vocab: Vocabulary | None, source: str) -> None:
+        super().__init__(1, vocab, source)
+        self.M = np.zeros((self.S, self.S), dtype=np.int64)
+        self.byte_pairs = np.zeros(1 << 16, dtype=np.int64)   # [next byte * 256 + prev byte]
+
+    def grow(self, S: int, new: int) -> None:
+        self.M = np.pad(self.M, (0, new))
+
+    def count(self, X: np.ndarray, ys: np.ndarray) -> None:
+        S = self.S
+        self.M += np.bincount(X[:, 0] * S + ys, minlength=S * S).reshape(S, S)
+
     def result(self) -> BigramCounts:
-        # Fold the byte-pair table of the fast path into K, then drop boundary -> boundary
-        # pairs (blank lines and "\r\n"), which the general path never counts.
+        # Fold the byte-pair table of the fast path into M, then drop boundary -> boundary
+        # pairs (blank lines), which the general path never counts.
         pairs = self.byte_pairs.reshape(256, 256).T[:128, :128]   # [prev byte, next byte]
         seen = np.flatnonzero(pairs.sum(axis=0) + pairs.sum(axis=1))
         if len(seen):
-            ids = self._slots(seen)
-            K = np.zeros_like(self.K)
-            np.add.at(K, (ids[:, None], ids[None, :]), pairs[np.ix_(seen, seen)])
-            self.K += K
-        self.K[0, 0] = 0
-        vocab = Vocabulary(chr(c) for c in self.codes)
-        order = np.array([0] + [vocab.stoi[chr(c)] for c in self.codes])   # slot -> id
-        N = np.zeros_like(self.K)
-        N[np.ix_(order, order)] = self.K
+            ids = self.slots(seen)
+            M = np.zeros_like(self.M)
+            np.add.at(M, (ids[:, None], ids[None, :]), pairs[np.ix_(seen, seen)])
+            self.M += M
+        self.M[0, 0] = 0
+        vocab, order = self.order()
+        N = np.zeros_like(self.M)                                  # (V, V)
+        N[np.ix_(order, order)] = self.M
         return BigramCounts(N, vocab)
 
 
-def _byte_parts(f: Any, chunk_bytes: int) -> Iterator[bytes]:
-    """Read a binary stream in chunks; yield parts that end with a whole line.
+class _ContextCounter(_Counter):
+    """The sorted distinct contexts seen, ``ctx`` (C, K), and their counts ``N`` (C, S)."""
 
-    Cutting after the last ``b"\\n"`` of each chunk keeps every word, and every
-    multi-byte UTF-8 character (whose bytes are all >= 0x80), whole.
+    def __init__(self, K: int, vocab: Vocabulary | None, source: str) -> None:
+        super().__init__(K, vocab, source)
+        self.ctx = np.zeros((0, K), dtype=np.int64)              # (C, K) slot ids, sorted
+        self.N = np.zeros((0, self.S), dtype=np.int64)           # (C, S)
+
+    def grow(self, S: int, new: int) -> None:
+        # new slots keep the old ids but change the base of the codes: sort again
+        order = np.argsort(context_codes(self.ctx, S + new), kind="stable")
+        self.ctx = self.ctx[order]
+        self.N = np.pad(self.N[order], ((0, 0), (0, new)))       # (C, S + new)
+
+    def count(self, X: np.ndarray, ys: np.ndarray) -> None:
+        S = self.S
+        codes, first, inv = np.unique(context_codes(X, S), return_index=True,
+                                      return_inverse=True)       # (c,) this piece's contexts
+        Nc = np.bincount(inv.ravel() * S + ys, minlength=len(codes) * S).reshape(-1, S)
+        old = context_codes(self.ctx, S)                         # (C,) sorted
+        pos = np.searchsorted(old, codes)                        # (c,)
+        found = pos < len(old)
+        found[found] = old[pos[found]] == codes[found]
+        if found.all():                                          # the usual case, late on
+            self.N[pos] += Nc
+            return
+        union = np.union1d(old, codes)                           # (C',) sorted
+        ctx = np.zeros((len(union), self.K), dtype=np.int64)     # (C', K)
+        N = np.zeros((len(union), S), dtype=np.int64)            # (C', S)
+        at_old, at_new = np.searchsorted(union, old), np.searchsorted(union, codes)
+        ctx[at_old], ctx[at_new] = self.ctx, X[first]
+        N[at_old] = self.N
+        N[at_new] += Nc
+        self.ctx, self.N = ctx, N
+
+    def result(self) -> ContextCounts:
+        vocab, order = self.order()
+        contexts = order[self.ctx]                               # (C, K) vocabulary ids
+        N = np.zeros_like(self.N)                                # (C, V)
+        N[:, order] = self.N
+        sort = np.argsort(context_codes(contexts, len(vocab)), kind="stable")
+        return ContextCounts(N[sort], vocab, contexts=contexts[sort])
+
+
+def _byte_pieces(f: Any, chunk_bytes: int) -> Iterator[bytes]:
+    """Read a binary stream in pieces of about ``chunk_bytes``, each cut between characters.
+
+    A UTF-8 character's continuation bytes are ``0b10xxxxxx``; the few bytes of a
+    character cut by a read wait for the next piece, so memory stays one piece
+    whatever the length of a line. A UTF-8 byte-order mark at the start is dropped.
     """
     carry = f.read(3)
     if carry == b"\xef\xbb\xbf":                              # UTF-8 byte-order mark
@@ -158,21 +281,26 @@ def _byte_parts(f: Any, chunk_bytes: int) -> Iterator[bytes]:
         if not chunk:
             break
         buf = carry + chunk if carry else chunk
-        cut = buf.rfind(b"\n") + 1
-        if cut:
-            yield buf[:cut]
+        cut = len(buf)
+        lead = next((i for i in range(cut - 1, max(cut - 5, -1), -1) if buf[i] & 0xC0 != 0x80),
+                    None)
+        if lead is not None and buf[lead] >= 0xC0:           # a multi-byte character starts
+            size = 2 if buf[lead] < 0xE0 else 3 if buf[lead] < 0xF0 else 4
+            if lead + size > cut:
+                cut = lead                                     # ... and is not complete yet
+        yield buf[:cut]
         carry = buf[cut:]
     if carry:
-        yield carry + b"\n"
+        yield carry                                            # undecodable: reported
 
 
-def _line_parts(lines: Iterable[str], chunk_bytes: int) -> Iterator[bytes]:
-    """Join lines (of str) into parts of about ``chunk_bytes`` characters."""
+def _line_pieces(lines: Iterable[str], chunk_bytes: int) -> Iterator[bytes]:
+    """Join lines (of str) into UTF-8 pieces of about ``chunk_bytes`` characters."""
     batch: list[str] = []
     size = 0
     for line in lines:
         if not isinstance(line, str):
-            raise DataError(f"count_bigrams reads lines of str, got {type(line).__name__}: "
+            raise DataError(f"counting reads lines of str, got {type(line).__name__}: "
                             "decode them first, or pass a file path.")
         batch.append(line)
         size += len(line) + 1
@@ -183,14 +311,32 @@ def _line_parts(lines: Iterable[str], chunk_bytes: int) -> Iterator[bytes]:
         yield ("\n".join(batch) + "\n").encode("utf-8")
 
 
-def _count_parts(counter: _StreamCounter, parts: Iterable[bytes],
-                 progress: Callable[[int], None] | None) -> None:
+def _count(counter: _Counter, source: PathLike | Iterable[str], chunk_bytes: int,
+           progress: Callable[[int], None] | None) -> None:
+    """Feed ``source`` (a path, or lines of str) to ``counter`` piece by piece."""
+    chunk_bytes = check_whole("chunk_bytes", chunk_bytes, 1)
     done = 0
-    for part in parts:
-        counter.add(part)
-        if progress is not None:
-            done += len(part)
-            progress(done)
+    if isinstance(source, (str, os.PathLike)):
+        name = os.fspath(source)
+        if os.path.isdir(name):
+            raise FileAccessError(f"{name} is a folder, not a file: give the path of a text "
+                                  "file with one word per line.")
+        try:
+            with open(name, "rb") as f:
+                for piece in _byte_pieces(f, chunk_bytes):
+                    counter.add(piece)
+                    done += len(piece)
+                    if progress is not None:
+                        progress(done)
+        except OSError as e:
+            raise read_error(name, e) from None
+    else:
+        for piece in _line_pieces(source, chunk_bytes):
+            counter.add(piece)
+            done += len(piece)
+            if progress is not None:
+                progress(done)
+    counter.finish()
 
 
 def count_bigrams(source: PathLike | Iterable[str], vocab: Vocabulary | None = None,
@@ -208,10 +354,10 @@ def count_bigrams(source: PathLike | Iterable[str], vocab: Vocabulary | None = N
         Index the counts by this vocabulary (a character outside it is an error).
         ``None`` discovers the alphabet in the same pass.
     chunk_bytes : int, default 1 MiB
-        How much to read at a time. Memory use is a small multiple of it (plus the
-        longest line, which is never cut), whatever the size of the input.
+        How much to read at a time. Memory use is a small multiple of it, whatever
+        the size of the input or the length of its lines.
     progress : callable, optional
-        ``progress(n)`` after each chunk, with ``n`` the bytes counted so far (of
+        ``progress(n)`` after each piece, with ``n`` the bytes counted so far (of
         the file, whose size is ``os.path.getsize``; or of the lines, UTF-8 encoded).
         E.g. ``minibigram.progress.Progress(total, unit="byte").update``.
 
@@ -226,34 +372,47 @@ def count_bigrams(source: PathLike | Iterable[str], vocab: Vocabulary | None = N
     FileAccessError
         If the path does not exist, is a folder, or cannot be read.
     DataError
-        If the file is not UTF-8, a word contains ``"."``, or a character is missing
-        from the given ``vocab``.
+        If the file is not UTF-8, a word contains ``"."`` or NUL (the message names
+        the line), or a character is missing from the given ``vocab``.
 
     Notes
     -----
-    Each chunk is cut after its last line break; the rest waits for the next chunk.
-    So no word and no multi-byte character is ever split, and each chunk is counted
-    with array operations only: bytes -> code points (an ASCII chunk is its own
-    array of code points) -> ids, by one table lookup -> pair index ``i * S + j`` ->
-    ``np.bincount``. A new character gets the next free id as soon as it is seen;
-    the ids are put into the vocabulary's sorted order once, at the end.
+    Each piece is counted with array operations only: bytes -> code points (a
+    piece of printable ASCII is its own array of code points) -> ids, by one table
+    lookup -> pair index ``i * S + j`` -> ``np.bincount``. A new character gets the
+    next free id as soon as it is seen; the ids are put into the vocabulary's
+    sorted order once, at the end.
 
     Counts of separate shards add up, ``count_bigrams(a) + count_bigrams(b)``,
-    which is how a cluster counts a corpus too large for one machine.
+    which is how a cluster counts a corpus too large for one machine
+    (:func:`minibigram.count_files`).
     """
-    chunk_bytes = check_whole("chunk_bytes", chunk_bytes, 1)
+    counter = _BigramCounter(vocab, "the input")
     if isinstance(source, (str, os.PathLike)):
-        name = os.fspath(source)
-        if os.path.isdir(name):
-            raise FileAccessError(f"{name} is a folder, not a file: give the path of a text "
-                                  "file with one word per line.")
-        counter = _StreamCounter(vocab, name)
-        try:
-            with open(name, "rb") as f:
-                _count_parts(counter, _byte_parts(f, chunk_bytes), progress)
-        except OSError as e:
-            raise read_error(name, e) from None
-    else:
-        counter = _StreamCounter(vocab, "the input")
-        _count_parts(counter, _line_parts(source, chunk_bytes), progress)
+        counter.source = os.fspath(source)
+    _count(counter, source, chunk_bytes, progress)
+    return counter.result()
+
+
+def count_contexts(source: PathLike | Iterable[str], context: int,
+                   vocab: Vocabulary | None = None, chunk_bytes: int = 1 << 20,
+                   progress: Callable[[int], None] | None = None) -> ContextCounts:
+    """Count the (context, next character) examples of a corpus in a stream, for any K.
+
+    :func:`count_bigrams` for contexts of ``context`` characters: each word ``w``
+    gives ``len(w) + 1`` examples, read as ``"." * K + w + "."``. The parameters and
+    errors are those of :func:`count_bigrams`; memory is a small multiple of
+    ``chunk_bytes`` (about ``8 (K + 2)`` bytes per byte read) plus the counts.
+
+    Returns
+    -------
+    ContextCounts
+        Equal to ``ContextCounts(N, vocab, contexts=contexts)`` with
+        ``contexts, N = context_counts(*ngrams(words, vocab, K), V)`` on the same words.
+    """
+    K = check_whole("the context length", context, 1)
+    counter = _ContextCounter(K, vocab, "the input")
+    if isinstance(source, (str, os.PathLike)):
+        counter.source = os.fspath(source)
+    _count(counter, source, chunk_bytes, progress)
     return counter.result()

@@ -1,0 +1,152 @@
+"""count_contexts streams the same context counts as ngrams + context_counts; ContextCounts add."""
+
+import os
+import tempfile
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import minibigram as mb
+
+TRICKY = ("\ufeff  Zoë  \r\n\n\n ana maria\t\nab\n\u2028x\u3000y  \r\n\nåsa\r\n"
+          "\x0cbob\n   \n中文\U0001f600\nélise")                  # no final line break
+
+
+def reference(words, K, vocab=None):
+    """The in-memory gold: ngrams, then context_counts, as the n-gram models count."""
+    vocab = vocab or mb.Vocabulary.from_words(words)
+    contexts, N = mb.context_counts(*mb.ngrams(words, vocab, K), len(vocab))
+    return mb.ContextCounts(N, vocab, contexts=contexts)
+
+
+@pytest.mark.parametrize("K", [1, 2, 3, 5])
+@pytest.mark.parametrize("chunk_bytes", [1, 2, 3, 7, 1 << 20])
+def test_stream_equals_in_memory_counts(tmp_path, K, chunk_bytes):
+    # Chunks of 1-3 bytes fall inside every multi-byte character and every line somewhere.
+    path = tmp_path / "tricky.txt"
+    path.write_bytes(TRICKY.encode("utf-8"))
+    gold = reference(mb.load_words(path), K)
+    counts = mb.count_contexts(path, K, chunk_bytes=chunk_bytes)
+    assert counts == gold
+    assert counts.N.dtype == np.int64 and counts.contexts.dtype == np.int64
+    assert counts.context == K and counts.num_examples == gold.N.sum()
+
+
+@pytest.mark.parametrize("K", [2, 3])
+def test_stream_equals_in_memory_counts_on_names(tmp_path, names, K):
+    path = tmp_path / "names.txt"
+    path.write_text("\n".join(names) + "\n")
+    assert mb.count_contexts(path, K, chunk_bytes=4096) == reference(names, K)
+
+
+def test_k1_is_count_bigrams(names):
+    # K = 1 contexts are the characters that occur; their rows are count_bigrams' rows.
+    counts = mb.count_contexts(names, 1)
+    bigrams = mb.count_bigrams(names)
+    np.testing.assert_array_equal(counts.N, bigrams.N[counts.contexts[:, 0]])
+
+
+def test_iterable_of_lines_and_given_vocab(tmp_path):
+    path = tmp_path / "tricky.txt"
+    path.write_bytes(TRICKY.encode("utf-8"))
+    words = mb.load_words(path)
+    vocab = mb.Vocabulary(set("".join(words)) | {"q"})          # a larger alphabet than seen
+    with open(path, encoding="utf-8-sig") as f:
+        assert mb.count_contexts(f, 2, vocab=vocab, chunk_bytes=5) == reference(words, 2, vocab)
+
+
+def test_progress_reports_every_byte(tmp_path, names):
+    path = tmp_path / "names.txt"
+    path.write_text("\n".join(names) + "\n")
+    seen = []
+    mb.count_contexts(path, 2, chunk_bytes=10_000, progress=seen.append)
+    assert seen == sorted(seen) and len(seen) > 1 and seen[-1] == os.path.getsize(path)
+
+
+@pytest.mark.parametrize("K", [1, 3])
+def test_shards_add_up_to_the_whole_with_merged_alphabets(K):
+    a_words, b_words = ["ab", "ba", "zoë"], ["中文", "ab", "q"]
+    a, b = mb.count_contexts(a_words, K), mb.count_contexts(b_words, K)
+    assert a.vocab != b.vocab
+    assert a + b == reference(a_words + b_words, K)
+    assert b + a == a + b
+
+
+def test_adding_different_context_lengths_is_refused():
+    with pytest.raises(mb.DataError, match="context length 2 and 3"):
+        mb.count_contexts(["ab"], 2) + mb.count_contexts(["ab"], 3)
+
+
+def test_not_utf8_names_the_file_and_line(tmp_path):
+    path = tmp_path / "latin1.txt"
+    path.write_bytes("anna\nbob\nzoë\n".encode("latin-1"))
+    with pytest.raises(mb.DataError, match=r"latin1\.txt is not UTF-8 text .*at line 3"):
+        mb.count_contexts(path, 2, chunk_bytes=2)
+
+
+def test_boundary_in_a_word_names_the_line(tmp_path):
+    path = tmp_path / "dots.txt"
+    path.write_text("anna\nbob\nst. john\n")
+    with pytest.raises(mb.DataError, match=r"dots\.txt line 3: a word contains '\.'"):
+        mb.count_contexts(path, 2, chunk_bytes=3)
+
+
+def test_unknown_character_with_a_given_vocab():
+    with pytest.raises(mb.DataError, match="'z' .* is not in the given vocabulary"):
+        mb.count_contexts(["ab", "az"], 2, vocab=mb.Vocabulary("ab"))
+
+
+@pytest.mark.parametrize("context", [0, -1, 1.5, True])
+def test_bad_context_length(context):
+    with pytest.raises(mb.SettingsError, match="context length must be a whole number"):
+        mb.count_contexts(["ab"], context)
+
+
+def test_missing_file_and_folder(tmp_path):
+    with pytest.raises(mb.FileAccessError, match="does not exist"):
+        mb.count_contexts(tmp_path / "nope.txt", 2)
+    with pytest.raises(mb.FileAccessError, match="is a folder"):
+        mb.count_contexts(tmp_path, 2)
+
+
+# Words of ASCII, 2-, 3- and 4-byte UTF-8 characters and inner spaces; lines padded with
+# white space, blank lines and Windows line endings, cut into chunks of 1 to 16 bytes.
+_CHARS = st.sampled_from(list("abz -é中\U0001f600ß"))
+_LINE = st.tuples(st.sampled_from(["", " ", "\t", "\u3000"]),
+                  st.text(_CHARS, min_size=0, max_size=8),
+                  st.sampled_from(["", " ", "\t "]),
+                  st.sampled_from(["\n", "\r\n", "\u2028"]))
+
+
+@settings(max_examples=150, deadline=None)
+@given(lines=st.lists(_LINE, min_size=1, max_size=12), K=st.integers(1, 4),
+       chunk_bytes=st.integers(1, 16), final_break=st.booleans())
+def test_property_stream_equals_in_memory(lines, K, chunk_bytes, final_break):
+    text = "".join(a + w + b + end for a, w, b, end in lines)
+    if not final_break:
+        text = text.rstrip("\n")
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "words.txt")
+        with open(path, "wb") as f:
+            f.write(text.encode("utf-8"))
+        try:
+            words = mb.load_words(path)
+        except mb.DataError:                                   # only blank lines: no words
+            words = []
+        counts = mb.count_contexts(path, K, chunk_bytes=chunk_bytes)
+    if words:
+        assert counts == reference(words, K)
+    else:
+        assert counts.num_examples == 0 and len(counts.contexts) == 0
+
+
+@settings(max_examples=100, deadline=None)
+@given(words=st.lists(st.text(st.sampled_from(list("abé中\U0001f600")), min_size=1,
+                              max_size=6), min_size=2, max_size=10),
+       cut=st.integers(1, 9), K=st.integers(1, 3))
+def test_property_any_split_adds_up(words, cut, K):
+    cut = min(cut, len(words) - 1)
+    whole = mb.count_contexts(words, K)
+    assert mb.count_contexts(words[:cut], K) + mb.count_contexts(words[cut:], K) == whole

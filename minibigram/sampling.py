@@ -15,12 +15,13 @@ into :func:`sample_one_at_a_time`, the notebook's loop.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import numpy as np
 
 from .errors import SettingsError
-from .torchrng import TorchGenerator, draw_torch, draw_torch_cdf, draw_torch_mkl
+from .torchrng import BulkDraw, TorchGenerator
 
 Sampler = Callable[[np.ndarray, int, int], "list[list[int]]"]
 Draw = Callable[[np.ndarray, Any], int]
@@ -158,20 +159,117 @@ def sample_numpy(P: np.ndarray, n: int, seed: int) -> list[list[int]]:
     return [w[:-1].tolist() for w in np.split(ids, ends[:-1] + 1)] if n else []
 
 
+def replay_bulk(P: np.ndarray, n: int, seed: int, era: str, max_len: int = 1000) -> np.ndarray:
+    """The words ``sample_one_at_a_time(P, n, TorchGenerator(seed), draw)`` gives, all at once.
+
+    Parameters
+    ----------
+    P : ndarray, shape (V, V), or (V**K, V) for contexts of K characters
+    n : int
+        Number of words.
+    seed : int
+        Seeds the :class:`~minibigram.torchrng.TorchGenerator`.
+    era : {"torch-mkl", "torch", "torch-cdf"}
+        Whose ``torch.multinomial`` to replay: ``draw`` is the era's ``draw_*`` function.
+    max_len : int
+        A word is cut after this many characters.
+
+    Returns
+    -------
+    ids : ndarray of int32, shape (n + total characters,)
+        The words one after another, each followed by its end token 0, as :func:`sample_bulk`.
+
+    Notes
+    -----
+    Every draw takes the same number of words of the generator's stream whatever row it
+    draws from, so draw ``d`` (counted over all words) always uses the ``d``-th slice of
+    the stream: its key (:class:`~minibigram.torchrng.BulkDraw`) is known before the walk.
+    Which draw starts a word still depends on the words before it. So a block of
+    positions is walked *speculatively*: a word is started at every position ``i`` of the
+    block at once, all of them advancing one character per step together (word ``i``'s
+    ``t``-th draw uses key ``i + t``), giving the number of draws ``L_i`` of the word that
+    would start at ``i``. The real words then follow the chain ``i -> i + L_i`` from the
+    first position; their characters are read off the speculative walks. A word of
+    ``max_len`` characters also spends the draw that would have been its next one.
+    A speculative word costs one row-draw per character, so the work is about (draws
+    per word)^2 row-draws per word: every draw of a word is tried as its start.
+    """
+    S, V = P.shape                                          # S = V, or V**K context rows
+    out = np.zeros(0, dtype=np.int32)
+    if n == 0:
+        return out
+    bulk = BulkDraw(era, P)
+    generator = TorchGenerator(seed)
+    keys = bulk.keys(generator, 0)                          # keys of positions base, base + 1, ...
+    base = 0
+    cur = 0                                                 # stream position of the next word
+    pieces: list[np.ndarray] = []
+    done = 0
+    cap = max(256, (1 << 21) // V)                          # positions per block: keys of <= 16 MB
+    B = min(cap, 16 * n)                                    # a first block measures draws per word
+    while done < n:
+        keys, base = keys[cur - base:], cur                 # drop the used keys
+        starts = np.arange(B, dtype=np.int64)               # (B,) block offsets of the words tried
+        lens = np.full(B, max_len, dtype=np.int64)          # (B,) characters of each tried word
+        alive, state = starts, np.zeros(B, dtype=np.int64)  # (m,) unfinished words and their rows
+        drawn: list[tuple[np.ndarray, np.ndarray]] = []     # per step: unfinished words, their ids
+        for t in range(max_len):
+            if len(alive) == 0:
+                break
+            # Keys up to position B + t: also the unread last draw of a word cut at max_len,
+            # so the next block's first word starts within the keys drawn.
+            if len(keys) <= B + t:
+                more = bulk.keys(generator, max(B + t + 1 - len(keys), B // 4))
+                keys = np.concatenate([keys, more])
+            ix = bulk.draw(state, keys[alive + t])          # (m,) word alive's t-th draw
+            drawn.append((alive, ix))
+            ends = ix == 0
+            lens[alive[ends]] = t
+            going = ~ends
+            alive = alive[going]
+            state = (state[going] * V + ix[going]) % S      # drop the oldest character, append ix
+        # Follow the chain of real words through the block: word at i uses lens[i] + 1 draws.
+        chosen = []
+        i = 0
+        while i < B and done + len(chosen) < n:
+            chosen.append(i)
+            i += int(lens[i]) + 1
+        take = np.array(chosen, dtype=np.int64)             # (w,) block offsets of real words
+        size = lens[take] + 1                               # (w,) characters and end token
+        where = np.full(B, -1, dtype=np.int64)              # (B,) output start of a real word
+        where[take] = np.cumsum(size) - size
+        block = np.zeros(int(size.sum()), dtype=np.int32)   # cut words keep their end 0 here
+        for t, (alive, ix) in enumerate(drawn):
+            at = where[alive]                               # (m,)
+            real = at >= 0
+            block[at[real] + t] = ix[real]
+        pieces.append(block)
+        done += len(chosen)
+        cur = base + i
+        B = min(cap, int((n - done) * 1.1 * i / len(chosen)) + 64)  # draws per word, measured
+    return np.concatenate(pieces)
+
+
+def _replay_lists(P: np.ndarray, n: int, seed: int, era: str) -> list[list[int]]:
+    ids = replay_bulk(P, n, seed, era)
+    ends = np.flatnonzero(ids == 0)
+    return [w[:-1].tolist() for w in np.split(ids, ends[:-1] + 1)] if n else []
+
+
 def sample_torch_mkl(P: np.ndarray, n: int, seed: int) -> list[list[int]]:
     """Replay torch 2.0-2.6 (the notebook's names): :func:`~minibigram.torchrng.draw_torch_mkl`
     with ``TorchGenerator(seed)``, as ``torch.multinomial(p, 1, True, generator=g)``."""
-    return sample_one_at_a_time(P, n, TorchGenerator(seed), draw_torch_mkl)
+    return _replay_lists(P, n, seed, "torch-mkl")
 
 
 def sample_torch(P: np.ndarray, n: int, seed: int) -> list[list[int]]:
     """Replay torch 2.7 and newer: :func:`~minibigram.torchrng.draw_torch`."""
-    return sample_one_at_a_time(P, n, TorchGenerator(seed), draw_torch)
+    return _replay_lists(P, n, seed, "torch")
 
 
 def sample_torch_cdf(P: np.ndarray, n: int, seed: int) -> list[list[int]]:
     """Replay torch 1.x (the lecture video): :func:`~minibigram.torchrng.draw_torch_cdf`."""
-    return sample_one_at_a_time(P, n, TorchGenerator(seed), draw_torch_cdf)
+    return _replay_lists(P, n, seed, "torch-cdf")
 
 
 SAMPLERS: dict[str, Sampler] = {
@@ -184,6 +282,7 @@ DEFAULT_SAMPLER = "torch-mkl"  # the notebook's names
 #: Samplers that return one flat id array (each word followed by 0), decoded in one go.
 BULK_SAMPLERS: dict[str, Callable[[np.ndarray, int, int], np.ndarray]] = {
     "numpy": sample_bulk,
+    **{era: partial(replay_bulk, era=era) for era in ("torch-mkl", "torch", "torch-cdf")},
 }
 
 

@@ -9,7 +9,8 @@ token).
 row ``code = c_1 V^(K-1) + ... + c_K`` (see :func:`minibigram.data.context_codes`);
 after drawing ``t`` the context code becomes ``(code * V + t) % V**K``, which for a
 square ``P`` is just ``t``. Per-character samplers are a plain ``draw(p, generator) -> int`` plugged
-into :func:`sample_one_at_a_time`, the notebook's loop.
+into :func:`sample_one_at_a_time`, the notebook's loop; :func:`replay_bulk` gives exactly that
+loop's words for torch's draws (the samplers "torch-mkl", "torch", "torch-cdf"), in bulk.
 """
 
 from __future__ import annotations
@@ -186,18 +187,21 @@ def replay_bulk(P: np.ndarray, n: int, seed: int, era: str, max_len: int = 1000)
     the stream: its key (:class:`~minibigram.torchrng.BulkDraw`) is known before the walk.
     Which draw starts a word still depends on the words before it. So a block of
     positions is walked *speculatively*: a word is started at every position ``i`` of the
-    block at once, all of them advancing one character per step together (word ``i``'s
-    ``t``-th draw uses key ``i + t``), giving the number of draws ``L_i`` of the word that
-    would start at ``i``. The real words then follow the chain ``i -> i + L_i`` from the
-    first position; their characters are read off the speculative walks. A word of
-    ``max_len`` characters also spends the draw that would have been its next one.
-    A speculative word costs one row-draw per character, so the work is about (draws
-    per word)^2 row-draws per word: every draw of a word is tried as its start.
+    block at once, all advancing one character per step together (word ``i``'s ``t``-th
+    draw uses key ``i + t``), to find ``e_i``, the position of the last draw the word
+    starting at ``i`` would use: where it draws the end token, or ``i + max_len`` (a word
+    cut at ``max_len`` characters also spends the draw that would come next).
+
+    Two tried words that reach the same position in the same row go on identically, so
+    the one started earlier stops there and takes the end of the other (capped at its
+    own ``i + max_len``): each position remembers the last row a word reached it in. This
+    about halves the row-draws of the speculative walk (names: 2.9 per position instead
+    of 7.2). The real words follow the chain ``i -> e_i + 1`` from the block's first
+    position and are walked once more, now knowing their lengths, for their characters.
     """
     S, V = P.shape                                          # S = V, or V**K context rows
-    out = np.zeros(0, dtype=np.int32)
     if n == 0:
-        return out
+        return np.zeros(0, dtype=np.int32)
     bulk = BulkDraw(era, P)
     generator = TorchGenerator(seed)
     keys = bulk.keys(generator, 0)                          # keys of positions base, base + 1, ...
@@ -205,14 +209,16 @@ def replay_bulk(P: np.ndarray, n: int, seed: int, era: str, max_len: int = 1000)
     cur = 0                                                 # stream position of the next word
     pieces: list[np.ndarray] = []
     done = 0
-    cap = max(256, (1 << 21) // V)                          # positions per block: keys of <= 16 MB
-    B = min(cap, 16 * n)                                    # a first block measures draws per word
+    cap = max(256, (1 << 18) // V)                          # positions per block: keys stay cached
+    B = min(cap, 16 * min(n, 256))                          # a first block measures draws per word
     while done < n:
         keys, base = keys[cur - base:], cur                 # drop the used keys
-        starts = np.arange(B, dtype=np.int64)               # (B,) block offsets of the words tried
-        lens = np.full(B, max_len, dtype=np.int64)          # (B,) characters of each tried word
-        alive, state = starts, np.zeros(B, dtype=np.int64)  # (m,) unfinished words and their rows
-        drawn: list[tuple[np.ndarray, np.ndarray]] = []     # per step: unfinished words, their ids
+        tried = np.arange(B, dtype=np.int64)                # (B,) block offsets of the words tried
+        end = tried + max_len                               # (B,) last draw of each, if never 0
+        into = tried.copy()                                 # (B,) the word each one merged into
+        row_at = np.full(B + max_len, -1, dtype=np.int64)   # (B + max_len,) last row seen at each
+        word_at = np.zeros(B + max_len, dtype=np.int64)     # ... and the word that had it
+        alive, state = tried, np.zeros(B, dtype=np.int64)   # (m,) unfinished words and their rows
         for t in range(max_len):
             if len(alive) == 0:
                 break
@@ -221,33 +227,59 @@ def replay_bulk(P: np.ndarray, n: int, seed: int, era: str, max_len: int = 1000)
             if len(keys) <= B + t:
                 more = bulk.keys(generator, max(B + t + 1 - len(keys), B // 4))
                 keys = np.concatenate([keys, more])
-            ix = bulk.draw(state, keys[alive + t])          # (m,) word alive's t-th draw
-            drawn.append((alive, ix))
+            pos = alive + t                                 # (m,) distinct positions
+            if t:                                           # (at t = 0 every word is in row 0)
+                same = row_at[pos] == state                 # (m,) a later-started word was here
+                into[alive[same]] = word_at[pos[same]]
+                keep = ~same
+                alive, state, pos = alive[keep], state[keep], pos[keep]
+                row_at[pos] = state
+                word_at[pos] = alive
+            ix = bulk.draw(state, keys[pos])                # (m,) word alive's t-th draw
             ends = ix == 0
-            lens[alive[ends]] = t
+            end[alive[ends]] = pos[ends]
             going = ~ends
             alive = alive[going]
             state = (state[going] * V + ix[going]) % S      # drop the oldest character, append ix
-        # Follow the chain of real words through the block: word at i uses lens[i] + 1 draws.
-        chosen = []
+        root = into                                         # follow merges to the word that ended
+        while True:
+            nxt = root[root]
+            if np.array_equal(nxt, root):
+                break
+            root = nxt
+        end = np.minimum(end[root], tried + max_len)        # (B,)
+        # The real words: the chain from the block's first position.
+        chosen: list[int] = []
         i = 0
+        ends_list = end.tolist()
         while i < B and done + len(chosen) < n:
             chosen.append(i)
-            i += int(lens[i]) + 1
-        take = np.array(chosen, dtype=np.int64)             # (w,) block offsets of real words
-        size = lens[take] + 1                               # (w,) characters and end token
-        where = np.full(B, -1, dtype=np.int64)              # (B,) output start of a real word
-        where[take] = np.cumsum(size) - size
-        block = np.zeros(int(size.sum()), dtype=np.int32)   # cut words keep their end 0 here
-        for t, (alive, ix) in enumerate(drawn):
-            at = where[alive]                               # (m,)
-            real = at >= 0
-            block[at[real] + t] = ix[real]
-        pieces.append(block)
+            i = ends_list[i] + 1
+        pieces.append(_walk_known(bulk, keys, np.array(chosen, dtype=np.int64),
+                                  end[chosen] - chosen, S))
         done += len(chosen)
         cur = base + i
         B = min(cap, int((n - done) * 1.1 * i / len(chosen)) + 64)  # draws per word, measured
     return np.concatenate(pieces)
+
+
+def _walk_known(bulk: BulkDraw, keys: np.ndarray, starts: np.ndarray, lens: np.ndarray,
+                S: int) -> np.ndarray:
+    """The words starting at key positions ``starts``, ``lens`` characters each, ids + end 0."""
+    V = bulk.V
+    size = lens + 1                                         # (w,) characters and end token
+    at = np.cumsum(size) - size                             # (w,) output start of each word
+    order = np.argsort(-lens, kind="stable")                # longest first: alive is a prefix
+    starts, at, lens = starts[order], at[order], lens[order]
+    out = np.zeros(int(size.sum()), dtype=np.int32)         # a cut word keeps its end 0
+    state = np.zeros(len(starts), dtype=np.int64)           # (w,) each word's current row
+    T = int(lens[0]) if len(lens) else 0
+    alive = np.searchsorted(-lens, -np.arange(T), side="left")  # (T,) words longer than t
+    for t, m in enumerate(alive.tolist()):
+        ix = bulk.draw(state[:m], keys[starts[:m] + t])     # (m,) never 0: the lengths are known
+        out[at[:m] + t] = ix
+        state[:m] = (state[:m] * V + ix) % S
+    return out
 
 
 def _replay_lists(P: np.ndarray, n: int, seed: int, era: str) -> list[list[int]]:

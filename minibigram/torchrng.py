@@ -19,6 +19,8 @@ In every era, more than one sample with replacement goes through the inverse CDF
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 from numpy.typing import ArrayLike
 
@@ -423,9 +425,12 @@ class TorchGenerator:
 
     def uniform64(self, n: int) -> np.ndarray:
         """Return ``n`` float64 uniforms in [0, 1), two words each (53 random bits, exact)."""
-        w = self.words(2 * n).astype(np.uint64).reshape(n, 2)
-        w64 = (w[:, 0] << np.uint64(32)) | w[:, 1]
-        return (w64 & np.uint64(2**53 - 1)).astype(np.float64) * 2.0**-53
+        w64 = self.words(2 * n).view(np.uint64)  # (n,) two words each, in memory order
+        if sys.byteorder == "little":  # the first word is the low half: swap, it is the high one
+            w64 = (w64 << np.uint64(32)) | (w64 >> np.uint64(32))
+        u = (w64 & np.uint64(2**53 - 1)).astype(np.float64)  # (n,) exact: < 2^53
+        u *= 2.0**-53
+        return u
 
     # -- torch.rand, torch.randn ------------------------------------------------------------
     def rand(self, *shape, dtype="float32") -> np.ndarray:

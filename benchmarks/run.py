@@ -5,7 +5,7 @@ with `python -c "import numpy"` (whole processes).
 
     python benchmarks/run.py                 # the full run (a 1 GB counting file), a few minutes
     python benchmarks/run.py --count-mb 64   # a quicker run
-    python benchmarks/run.py --only-dask --shard-mb 16   # the Dask row alone, small shards
+    python benchmarks/run.py --only dask --shard-mb 16   # the Dask row alone, small shards
 
 Every measurement runs in a fresh subprocess (this file with ``--worker``), so
 peak memory is the growth of that process's resident set (Linux ``VmHWM`` reset
@@ -132,12 +132,46 @@ def worker_sample(variant: str, n: int) -> dict:
                         break
                 names.append("".join(out))
             return names
+    elif variant.endswith(":per-draw"):                   # the reference: one draw at a time
+        from minibigram.sampling import sample_one_at_a_time
+        from minibigram.torchrng import TorchGenerator, draw_torch, draw_torch_cdf, draw_torch_mkl
+        draw = {"torch-mkl": draw_torch_mkl, "torch": draw_torch,
+                "torch-cdf": draw_torch_cdf}[variant.split(":")[0]]
+        P = model.probs()
+
+        def run():
+            ids = sample_one_at_a_time(P, n, TorchGenerator(1), draw)
+            return [vocab.decode(w) for w in ids]
     else:
         def run():
             return model.sample(n, seed=1, sampler=variant)
     res = _measure(run, 3)
     res["rate"] = n / res["seconds"]
     return res
+
+
+def worker_plot(model_path: str, repeats: int) -> dict:
+    """`minibigram plot` of a saved model as a whole process (start-up and PNG included)."""
+    out = model_path[:-4] + ".png"
+    cmd = [sys.executable, "-m", "minibigram", "plot", "--model", model_path, "--out", out]
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    return _measure(lambda: subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env=env),
+                    repeats)
+
+
+def _alphabet_model(folder: str, V: int) -> str:
+    """The notebook's net (27 characters), or a net over V printable characters, saved."""
+    sys.path.insert(0, ROOT)
+    import numpy as np
+
+    import minibigram as mb
+    chars = [chr(c) for c in range(0x21, 0x250) if chr(c).isprintable() and chr(c) != "."]
+    rng = np.random.default_rng(V)
+    words = None if V == 27 else ["".join(chars[: V - 1])] + [   # every character, then more
+        "".join(rng.choice(chars[: V - 1], 6)) for _ in range(20_000)]
+    path = os.path.join(folder, f"alphabet{V}.npz")
+    mb.BigramModel.fit(words).save(path)
+    return path
 
 
 def worker_count(path: str, repeats: int) -> dict:
@@ -287,9 +321,12 @@ def main() -> None:
     p.add_argument("--cli-runs", type=int, default=9, help="process runs each (default 9)")
     p.add_argument("--shard-mb", type=int, default=128,
                    help="size of each of the 8 shards counted on Dask (default 128 MB)")
-    p.add_argument("--only-dask", action="store_true", help="run the Dask counting row only")
+    p.add_argument("--only", default="train,sample,plot,count,dask,gradcheck,process",
+                   help="comma-separated sections to run (default: all of "
+                        "train,sample,plot,count,dask,gradcheck,process)")
     p.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     args = p.parse_args()
+    sections = set(args.only.split(","))
     if args.worker:
         sys.path.insert(0, ROOT)
         kind, variant, arg = args.worker
@@ -297,7 +334,7 @@ def main() -> None:
             print(json.dumps(worker_shards(variant, arg)))
             return
         fn = {"train": worker_train, "sample": worker_sample, "count": worker_count,
-              "gradcheck": worker_gradcheck}[kind]
+              "gradcheck": worker_gradcheck, "plot": worker_plot}[kind]
         print(json.dumps(fn(variant, int(arg))))
         return
     try:
@@ -310,73 +347,92 @@ def main() -> None:
 
     rows: list[tuple[str, str, str, str, str, str]] = []
     t0 = time.perf_counter()
-    if args.only_dask:
-        _dask_rows(rows, args.shard_mb)
-        _print_table(rows, t0)
-        return
-
     # Training: the notebook's 100 steps.
-    train = {}
-    # The three slow ones run once (100 steps already average out the noise).
-    for variant, repeats in (("torch", 1), ("onehot", 1), ("index", 1), ("counts", 21),
-                             ("newton", 21)):
-        if variant == "torch" and not have_torch:
-            continue
-        train[variant] = _worker("train", variant, str(repeats))
-    base = train.get("torch", {}).get("seconds")
-    targets = {"counts": ">= 1000x torch", "index": "<= onehot time and memory"}
-    for variant, r in train.items():
-        name = {"torch": "torch notebook loop", "newton": "newton (to max abs dW < 1e-10)"}.get(
-            variant, f"numpy {variant} engine")
-        ratio = f"{base / r['seconds']:,.0f}x" if base else "-"
-        met = ""
-        if variant == "counts" and base:
-            met = f"{targets['counts']}: {'met' if base / r['seconds'] >= 1000 else 'NOT met'}"
-        if variant == "index":
-            ok = (r["seconds"] <= train["onehot"]["seconds"]
-                  and r["peak_bytes"] < train["onehot"]["peak_bytes"])
-            met = f"{targets['index']}: {'met' if ok else 'NOT met'}"
-        rows.append(("train, 100 steps", name, f"{r['seconds'] * 1e3:,.1f} ms", ratio,
-                     _mb(r["peak_bytes"]), met))
+    if "train" in sections:
+        train = {}
+        # The three slow ones run once (100 steps already average out the noise).
+        for variant, repeats in (("torch", 1), ("onehot", 1), ("index", 1), ("counts", 21),
+                                 ("newton", 21)):
+            if variant == "torch" and not have_torch:
+                continue
+            train[variant] = _worker("train", variant, str(repeats))
+        base = train.get("torch", {}).get("seconds")
+        targets = {"counts": ">= 1000x torch", "index": "<= onehot time and memory"}
+        for variant, r in train.items():
+            name = {"torch": "torch notebook loop", "newton": "newton (to max abs dW < 1e-10)"}.get(
+                variant, f"numpy {variant} engine")
+            ratio = f"{base / r['seconds']:,.0f}x" if base else "-"
+            met = ""
+            if variant == "counts" and base:
+                met = f"{targets['counts']}: {'met' if base / r['seconds'] >= 1000 else 'NOT met'}"
+            if variant == "index":
+                ok = (r["seconds"] <= train["onehot"]["seconds"]
+                      and r["peak_bytes"] < train["onehot"]["peak_bytes"])
+                met = f"{targets['index']}: {'met' if ok else 'NOT met'}"
+            rows.append(("train, 100 steps", name, f"{r['seconds'] * 1e3:,.1f} ms", ratio,
+                         _mb(r["peak_bytes"]), met))
 
-    rows += _gradcheck_rows(have_torch)
+    if "gradcheck" in sections:
+        rows += _gradcheck_rows(have_torch)
 
     # Sampling: names per second.
-    sample = {}
-    if have_torch:
-        sample["torch-loop"] = _worker("sample", "torch-loop", "300")
-    for name in SAMPLERS:
-        sample[name] = _worker("sample", name, "1000000" if name == "numpy" else "3000")
-    base = sample.get("torch-loop", {}).get("rate")
-    for variant, r in sample.items():
-        ratio = f"{r['rate'] / base:,.0f}x" if base else "-"
-        met = ""
-        if variant == "numpy":
-            ok = r["rate"] >= 1e6 and (not base or r["rate"] >= 150 * base)
-            met = f">= 1M/s and >= 150x torch: {'met' if ok else 'NOT met'}"
-        label = "torch notebook loop" if variant == "torch-loop" else f"sampler {variant!r}"
-        rows.append(("sample names", label, f"{r['rate']:,.0f} names/s", ratio,
-                     _mb(r["peak_bytes"]), met))
+    if "sample" in sections:
+        sample = {}
+        if have_torch:
+            sample["torch-loop"] = _worker("sample", "torch-loop", "300")
+        for name in SAMPLERS:
+            sample[name] = _worker("sample", name, "1000000" if name == "numpy" else "100000")
+            if name != "numpy":                                # beside the per-draw reference
+                sample[f"{name}:per-draw"] = _worker("sample", f"{name}:per-draw", "3000")
+        base = sample.get("torch-loop", {}).get("rate")
+        for variant, r in sample.items():
+            ratio = f"{r['rate'] / base:,.0f}x" if base else "-"
+            met = ""
+            if variant == "numpy":
+                ok = r["rate"] >= 1e6 and (not base or r["rate"] >= 150 * base)
+                met = f">= 1M/s and >= 150x torch: {'met' if ok else 'NOT met'}"
+            elif variant in ("torch-mkl", "torch", "torch-cdf"):
+                per_draw = sample[f"{variant}:per-draw"]["rate"]
+                met = (f">= 100,000/s (same names): {'met' if r['rate'] >= 1e5 else 'NOT met'}; "
+                       f"{r['rate'] / per_draw:,.0f}x per-draw")
+            label = ("torch notebook loop" if variant == "torch-loop" else
+                     f"sampler {variant.split(':')[0]!r}, one draw at a time (the reference)"
+                     if variant.endswith(":per-draw") else f"sampler {variant!r}")
+            rows.append(("sample names", label, f"{r['rate']:,.0f} names/s", ratio,
+                         _mb(r["peak_bytes"]), met))
+
+    # Plot: the labelled table of models of 27, 59 and 100 characters, as whole processes.
+    if "plot" in sections:
+        with tempfile.TemporaryDirectory() as folder:
+            for V, bound in ((27, None), (59, 5.0), (100, 10.0)):
+                r = _worker("plot", _alphabet_model(folder, V), "3")
+                ok = bound and r["seconds"] <= bound
+                met = f"<= {bound:.0f} s: {'met' if ok else 'NOT met'}" if bound else ""
+                rows.append((f"plot, {V} characters", "minibigram plot (whole process)",
+                             f"{r['seconds']:,.2f} s", "-", "-", met))
 
     # Counting a large ASCII file in a stream.
-    with tempfile.TemporaryDirectory() as folder:
-        path = _make_ascii_file(folder, args.count_mb)
-        size = os.path.getsize(path)
-        r = _worker("count", path, "1")
-    ok = r["rate"] >= 100e6 and r["peak_bytes"] < 100e6
-    rows.append((f"count {size / 1e6:,.0f} MB ASCII", "count_bigrams (file in page cache)",
-                 f"{r['rate'] / 1e6:,.0f} MB/s", "-", _mb(r["peak_bytes"]),
-                 f">= 100 MB/s, < 100 MB: {'met' if ok else 'NOT met'}"))
+    if "count" in sections:
+        with tempfile.TemporaryDirectory() as folder:
+            path = _make_ascii_file(folder, args.count_mb)
+            size = os.path.getsize(path)
+            r = _worker("count", path, "1")
+        ok = r["rate"] >= 100e6 and r["peak_bytes"] < 100e6
+        rows.append((f"count {size / 1e6:,.0f} MB ASCII", "count_bigrams (file in page cache)",
+                     f"{r['rate'] / 1e6:,.0f} MB/s", "-", _mb(r["peak_bytes"]),
+                     f">= 100 MB/s, < 100 MB: {'met' if ok else 'NOT met'}"))
 
-    _dask_rows(rows, args.shard_mb)
+    if "dask" in sections:
+        _dask_rows(rows, args.shard_mb)
 
     # The CLI as a whole process.
-    t_np, t_cli = _process_times(args.cli_runs)
-    rows.append(("whole process", 'python -c "import numpy"', f"{t_np * 1e3:,.0f} ms", "1x",
-                 "-", ""))
-    rows.append(("whole process", "minibigram train", f"{t_cli * 1e3:,.0f} ms",
-                 f"{t_cli / t_np:.2f}x", "-",
-                 f"<= 2x import numpy: {'met' if t_cli <= 2 * t_np else 'NOT met'}"))
+    if "process" in sections:
+        t_np, t_cli = _process_times(args.cli_runs)
+        rows.append(("whole process", 'python -c "import numpy"', f"{t_np * 1e3:,.0f} ms", "1x",
+                     "-", ""))
+        rows.append(("whole process", "minibigram train", f"{t_cli * 1e3:,.0f} ms",
+                     f"{t_cli / t_np:.2f}x", "-",
+                     f"<= 2x import numpy: {'met' if t_cli <= 2 * t_np else 'NOT met'}"))
 
     _print_table(rows, t0)
 

@@ -19,6 +19,8 @@ In every era, more than one sample with replacement goes through the inverse CDF
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 from numpy.typing import ArrayLike
 
@@ -292,6 +294,73 @@ def draw_torch_cdf(p_row: np.ndarray, generator: TorchGenerator) -> int:
 _DRAWS = {"torch": draw_torch, "torch-mkl": draw_torch_mkl, "torch-cdf": draw_torch_cdf}
 
 
+class BulkDraw:
+    """Many one-sample ``torch.multinomial`` draws of one era, each from a row of one table.
+
+    ``keys(generator, n)`` consumes the stream exactly as ``n`` calls of the era's ``draw_*``
+    function do, whatever rows are drawn from (each draw takes a fixed number of words), and
+    returns their random keys; ``draw(rows, keys)`` then turns key ``k`` into the id
+    ``draw_*(P[rows[k]], ...)`` would have returned, for all ``k`` at once, with the same
+    floating-point operations in the same dtype, so the ids are the same bit for bit.
+
+    Parameters
+    ----------
+    era : {"torch", "torch-mkl", "torch-cdf"}
+    P : ndarray, shape (S, V)
+        Non-negative weights, one row per state, float32 or float64.
+
+    Notes
+    -----
+    What one draw consumes, its key, and how row ``p`` and the key give the id:
+
+    * ``"torch"``: V float64 uniforms (2V words), key :math:`q_i = -\\log(1 - u_i)` rounded to
+      ``p``'s dtype; id :math:`\\arg\\max_i p_i / q_i` (first maximum).
+    * ``"torch-mkl"``: one word (two for float64: the low one of ``random64()``) seeds MKL's
+      MCG31m1 stream, :math:`x_i = x_0 a^i \\bmod m`; key :math:`q_i = -\\ln(x_i / m)` rounded to
+      ``p``'s dtype; id :math:`\\arg\\max_i p_i / q_i`.
+    * ``"torch-cdf"``: one float64 uniform (2 words), the key; id :math:`\\#\\{i : c_i < u\\}`, the
+      smallest ``i`` with :math:`c_i \\ge u`, ``c`` the row's cumsum normalized in ``p``'s dtype.
+    """
+
+    def __init__(self, era: str, P: np.ndarray) -> None:
+        if era not in _DRAWS:
+            raise SettingsError(f"era {era!r} is unknown; use one of {', '.join(ERAS)}.")
+        self.era, self.V, self.dtype = era, P.shape[1], P.dtype
+        if era == "torch-cdf":  # each row's c exactly as _cdf_draw makes it
+            c = np.cumsum(P, axis=1, dtype=P.dtype)  # (S, V) sequential, in p's dtype
+            last = c[:, -1:]  # (S, 1)
+            c = np.divide(c, last, out=c.copy(), where=last > 0)  # (S, V)
+            c[:, -1] = 1
+            self.table = c.astype(np.float64)  # (S, V)
+        else:
+            self.table = P
+        # MKL's stream x_i = x_0 a^i mod m: the powers a^i mod m, exact in Python ints
+        apow = [1]
+        for _ in range(self.V - 1):
+            apow.append(apow[-1] * _MCG31_A % _MCG31_M)
+        self._apow = np.array(apow, dtype=np.uint64)  # (V,)
+
+    def keys(self, generator: TorchGenerator, n: int) -> np.ndarray:
+        """The random keys of the next ``n`` draws: (n, V) of P's dtype, or (n,) float64 (cdf)."""
+        if self.era == "torch-cdf":
+            return generator.uniform64(n)  # (n,)
+        if self.era == "torch":
+            u = generator.uniform64(n * self.V).reshape(n, self.V)  # (n, V)
+            return (-np.log1p(-u)).astype(self.dtype)
+        words = generator.words(n * 2 if self.dtype == np.float64 else n)  # (n,) or (2n,)
+        s = words[1::2] if self.dtype == np.float64 else words  # (n,) low word of random64()
+        x0 = s.astype(np.uint64) % np.uint64(_MCG31_M)
+        x0[x0 == 0] = 1
+        x = x0[:, None] * self._apow % np.uint64(_MCG31_M)  # (n, V) < 2^62, exact
+        return (-np.log(x.astype(np.float64) / _MCG31_M)).astype(self.dtype)
+
+    def draw(self, rows: np.ndarray, keys: np.ndarray) -> np.ndarray:
+        """The ids drawn from rows ``rows`` with ``keys`` (one key per row), shape (len(rows),)."""
+        if self.era == "torch-cdf":
+            return (self.table[rows] < keys[:, None]).sum(axis=1)  # (m,) smallest i with c_i >= u
+        return np.argmax(self.table[rows] / keys, axis=1)  # (m,) first maximum, as argmax
+
+
 class TorchGenerator:
     """``torch.Generator().manual_seed(seed)`` on the CPU, in NumPy alone.
 
@@ -356,9 +425,12 @@ class TorchGenerator:
 
     def uniform64(self, n: int) -> np.ndarray:
         """Return ``n`` float64 uniforms in [0, 1), two words each (53 random bits, exact)."""
-        w = self.words(2 * n).astype(np.uint64).reshape(n, 2)
-        w64 = (w[:, 0] << np.uint64(32)) | w[:, 1]
-        return (w64 & np.uint64(2**53 - 1)).astype(np.float64) * 2.0**-53
+        w64 = self.words(2 * n).view(np.uint64)  # (n,) two words each, in memory order
+        if sys.byteorder == "little":  # the first word is the low half: swap, it is the high one
+            w64 = (w64 << np.uint64(32)) | (w64 >> np.uint64(32))
+        u = (w64 & np.uint64(2**53 - 1)).astype(np.float64)  # (n,) exact: < 2^53
+        u *= 2.0**-53
+        return u
 
     # -- torch.rand, torch.randn ------------------------------------------------------------
     def rand(self, *shape, dtype="float32") -> np.ndarray:

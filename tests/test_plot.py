@@ -16,7 +16,7 @@ from minibigram import (
     bigram_counts,
     bigrams,
 )
-from minibigram.plot import plot_bigrams, plot_loss_curve, save_figure
+from minibigram.plot import MAX_PLOT_CHARS, bigram_table, plot_bigrams, plot_loss_curve, save_figure
 
 pytest.importorskip("matplotlib")
 
@@ -26,33 +26,45 @@ def model():
     return BigramModel.fit(["anna", "bob", "zoë", "ann marie"], steps=5, lr=5.0)
 
 
-def _texts(fig):
-    return [t.get_text() for t in fig.axes[0].texts]
-
-
-def test_table_labels_every_cell_with_its_bigram_and_probability(model):
+def test_table_image_is_the_probability_table_and_every_cell_is_labelled(model):
     fig = plot_bigrams(model)
-    texts = _texts(fig)
+    table, pairs, values, what = bigram_table(model)
     V = model.V
-    assert len(texts) == 2 * V * V
     P = model.probs()
+    assert what == "probabilities P[j | i]"
+    np.testing.assert_array_equal(fig.axes[0].images[0].get_array(), P.astype(np.float64))
     itos = ["\u2423" if c == " " else c for c in model.vocab.itos]   # spaces shown as ␣
-    for i in range(V):
-        for j in range(V):
-            bigram, value = texts[2 * (i * V + j)], texts[2 * (i * V + j) + 1]
-            assert bigram == itos[i] + itos[j]
-            assert float("0" + value) == pytest.approx(P[i, j], abs=5e-4)
-    image = fig.axes[0].images[0].get_array()
-    assert np.allclose(image, P)
+    assert pairs == [[a + b for b in itos] for a in itos]
+    assert np.allclose([[float("0" + v) for v in row] for row in values], P, atol=5e-4)
+    # The label layer: ink above the middle (the bigram) and below it (the value) of every
+    # cell, and nowhere else than in cells.
+    labels = fig.axes[0].images[1].get_array()
+    cell = labels.shape[0] // V
+    assert labels.shape == (V * cell, V * cell, 4) and cell == 60
+    ink = labels[:, :, 3].reshape(V, cell, V, cell)
+    assert (ink[:, : cell // 2].max(axis=(1, 3)) > 128).all()
+    assert (ink[:, cell // 2 + 1:].max(axis=(1, 3)) > 128).all()
+
+
+def test_the_lecture_table_of_counts(names):
+    """The lecture's figure: cell (".", "a") reads ".a" and 4410, ("a", ".") "a." and 6640."""
+    m = CountModel.fit(names, context=1)
+    table, pairs, values, what = bigram_table(m)
+    a = m.vocab.stoi["a"]
+    assert (pairs[0][a], values[0][a], pairs[a][0], values[a][0]) == (".a", "4410", "a.", "6640")
+    assert what == "counts N[i, j]" and table.sum() == 228146   # the lecture's bigram count
+    fig = plot_bigrams(m)
+    np.testing.assert_array_equal(fig.axes[0].images[0].get_array(), table)
+    assert fig.axes[0].images[1].get_array().shape == (27 * 60, 27 * 60, 4)   # the lecture's size
+    assert len(fig.axes[0].texts) == 0   # no text artist per cell
 
 
 def test_count_model_shows_its_counts():
     words = ["anna", "bob", "zoë"]
     m = CountModel.fit(words, context=1)
-    texts = _texts(plot_bigrams(m))
     vocab = m.vocab
     N = bigram_counts(*bigrams(words, vocab), len(vocab))
-    assert texts[1::2] == [str(n) for n in N.ravel()]
+    assert sum(bigram_table(m)[2], []) == [str(n) for n in N.ravel()]
     with pytest.raises(DataError, match="counted, not trained"):
         plot_loss_curve(m)
 
@@ -61,9 +73,29 @@ def test_count_model_shows_its_counts():
 def test_ngram_model_with_one_character_of_context(encoding):
     words = ["anna", "bob", "zoë"]
     m = NGramModel.fit(words, context=1, encoding=encoding, steps=3)
-    values = [float("0" + t) for t in _texts(plot_bigrams(m))[1::2]]
+    values = [float("0" + t) for t in sum(bigram_table(m)[2], [])]
     P = m.table()
     assert np.allclose(values, P.ravel(), atol=5e-4)
+
+
+def alphabet_model(V):
+    """A count model over V characters: '.', '$' (mathtext's sign), then printable ones."""
+    chars = [chr(c) for c in range(0x21, 0x250) if chr(c).isprintable() and chr(c) != "."]
+    return CountModel.fit(["".join(chars[: V - 1])], context=1)
+
+
+def test_large_alphabets_are_a_heat_map_with_the_characters_on_the_edges():
+    m = alphabet_model(100)
+    fig = plot_bigrams(m)
+    ax = fig.axes[0]
+    assert len(ax.images) == 1 and ax.images[0].get_array().shape == (100, 100)
+    itos = m.vocab.itos
+    assert [t.get_text() for t in ax.get_xticklabels()] == itos
+    assert [t.get_text() for t in ax.get_yticklabels()] == itos
+    assert len(plot_bigrams(alphabet_model(66)).axes[0].images) == 2   # still labelled
+    with pytest.raises(SettingsError, match=f"more than the {MAX_PLOT_CHARS} .* at most"):
+        plot_bigrams(alphabet_model(MAX_PLOT_CHARS + 1))
+    assert MAX_PLOT_CHARS == 200
 
 
 def test_longer_contexts_are_refused():
@@ -114,6 +146,19 @@ def test_without_matplotlib_a_clear_error(monkeypatch, model, tmp_path, capsys):
                  str(tmp_path / "x.png")]) == 2
     assert capsys.readouterr().err == f"minibigram: error: {expected}\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.npz"]
+
+
+@pytest.mark.parametrize("V", [59, 100])
+def test_plot_command_is_silent_about_missing_glyphs(tmp_path, V):
+    """Characters the font lacks (and '$', which matplotlib would read as math) draw
+    without a warning line: stderr stays empty."""
+    chars = [chr(c) for c in range(0x21, 0x250) if chr(c).isprintable() and chr(c) != "."]
+    CountModel.fit(["".join(chars[: V - 3]) + "\u4e00\u0f00"], context=1).save(tmp_path / "c.npz")
+    r = subprocess.run([sys.executable, "-m", "minibigram", "plot", "--model", "c.npz",
+                        "--out", "c.png"], cwd=tmp_path, capture_output=True, text=True,
+                       timeout=180)
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+    assert (tmp_path / "c.png").read_bytes().startswith(b"\x89PNG")
 
 
 def test_plot_command_loads_any_model_kind(tmp_path):

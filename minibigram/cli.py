@@ -25,7 +25,15 @@ from .engines import ENGINES
 from .errors import DataError, MinibigramError, SettingsError
 from .evaluate import PARAM, fit_kind, model_split, sample_marks, split_losses, sweep
 from .io import check_writable, load_model
-from .models import DTYPES, ENCODINGS, INITS, MODEL_KINDS, NOTEBOOK_SEED, SOLVERS
+from .models import (
+    DTYPES,
+    ENCODINGS,
+    INITS,
+    MODEL_KINDS,
+    NOTEBOOK_SEED,
+    SOLVERS,
+    check_sampling,
+)
 from .progress import Progress
 from .sampling import DEFAULT_SAMPLER, SAMPLERS
 from .stream import count_bigrams
@@ -292,6 +300,10 @@ def _cmd_train(args: argparse.Namespace) -> int:
             parts = {"train": train, "dev": dev, "test": test}
         else:
             parts = {"train": words, "dev": [], "test": []}
+    if args.samples:   # checked now, not after minutes of training
+        alphabet = counts.vocab if counts is not None else vocab
+        assert alphabet is not None
+        check_sampling(len(alphabet), args.context, args.samples)
     value = args.smoothing if args.model_kind == "counts" else args.reg
     options = _fit_options(args)
     if counts is not None:
@@ -646,7 +658,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     args.given = {a.split("=", 1)[0] for a in argv if a.startswith("--")}
     try:
-        return int(args.func(args))
+        status = int(args.func(args))
+        sys.stdout.flush()   # here, so a full disk is reported below, not at exit
+        return status
     except MinibigramError as e:
         print(f"minibigram: error: {e}", file=sys.stderr)
         return 2
@@ -654,6 +668,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The reader went away (e.g. "| head"); stop quietly, as other commands do.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
+    except OSError as e:
+        if e.filename is not None:   # a file the library reported already; not stdout
+            raise
+        # stdout cannot take the output (a full disk, a closed device): say so, once
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        print(f"minibigram: error: cannot write the output ({e.strerror or e}): check the "
+              "free space of where stdout goes.", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         # Model files are written to a temporary file and renamed, so nothing is half-written.
         print("minibigram: interrupted; no model file was left half-written.", file=sys.stderr)

@@ -110,3 +110,19 @@ def read_error(path: str, e: OSError, missing: str = "check the path") -> FileAc
         return FileAccessError(f"{path} is a folder, not a file: give the path of a file.")
     return FileAccessError(f"{path} cannot be read ({e.strerror}): check that it is a file "
                            "you are allowed to read.")
+
+
+#: The most memory one computation may ask for (its largest arrays together): minibigram
+#: stays within a few hundred MB whatever its input, and says so before allocating.
+MAX_BYTES = 2**28
+
+
+def check_size(what: str, nbytes: float, hint: str) -> None:
+    """Refuse, before allocating, work whose arrays would take more than :data:`MAX_BYTES`.
+
+    ``what`` names the work ("the one-hot matrix of 228146 examples"), ``hint`` what
+    to do instead.
+    """
+    if nbytes > MAX_BYTES:
+        raise SettingsError(f"{what} would need {nbytes / 2**20:,.0f} MiB, more than the "
+                            f"{MAX_BYTES / 2**20:,.0f} MiB minibigram allows itself: {hint}.")

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .errors import DataError, SettingsError, check_whole
+from .errors import DataError, SettingsError, check_size, check_whole
 from .vocab import BOUNDARY, Vocabulary
 
 
@@ -96,6 +96,8 @@ def bigram_counts(xs: np.ndarray, ys: np.ndarray, V: int,
         int64 without weights, float64 with them.
     """
     C = V if rows is None else rows
+    check_size(f"a count matrix of {C} contexts by {V} characters", 8.0 * C * V,
+               "use a smaller alphabet or a shorter context")
     flat = np.bincount(np.asarray(xs) * V + np.asarray(ys), weights=weights, minlength=C * V)
     return flat.reshape(C, V)
 
@@ -255,20 +257,34 @@ def ngrams(words: Sequence[str], vocab: Vocabulary, K: int) -> tuple[np.ndarray,
     K = check_whole("the context length", K, 1, error=DataError)
     if len(words) == 0:
         return np.zeros((0, K), np.int64), np.zeros(0, np.int64)
+    text = BOUNDARY + BOUNDARY.join(words) + BOUNDARY                      # ".w1.w2."
+    check_size(f"the examples of {len(words)} words with a context of {K}",
+               len(text) * (3 * K + 2) * 8, "use a shorter context")
     if K == 1:   # the same pairs, without the padding bookkeeping
         xs, ys = bigrams(words, vocab)
         return xs[:, None], ys
-    pad = BOUNDARY * K
-    ids = vocab.encode(pad + (BOUNDARY + pad).join(words) + BOUNDARY)   # (total,)
-    lengths = np.fromiter((len(w) for w in words), dtype=np.int64, count=len(words))
-    starts = np.concatenate(([0], np.cumsum(lengths + K + 1)[:-1]))        # block starts
-    windows = np.lib.stride_tricks.sliding_window_view(ids, K + 1)          # (total-K, K+1)
-    # Window t ends at position t + K; it is an example unless that position pads a block.
-    is_pad = np.zeros(len(ids), dtype=bool)
-    is_pad[(starts[:, None] + np.arange(K)).ravel()] = True
-    keep = ~is_pad[K:]
-    rows = windows[keep]
-    return np.ascontiguousarray(rows[:, :K]), rows[:, K].copy()
+    X, ys = context_windows(pad_boundaries(vocab.encode(text), K), K)
+    return np.ascontiguousarray(X), ys.copy()
+
+
+def pad_boundaries(ids: np.ndarray, K: int) -> np.ndarray:
+    """Every boundary id 0 repeated K times: ``".w1.w2."`` becomes ``"..w1..w2.."`` for K = 2.
+
+    A word's end boundary and the K - 1 after it are the K boundaries that pad the
+    next word's first context, as makemore pads ``"." * K + w + "."``.
+    """
+    return np.repeat(ids, np.where(ids == 0, K, 1))                        # (T,)
+
+
+def context_windows(seq: np.ndarray, K: int) -> tuple[np.ndarray, np.ndarray]:
+    """The (context, target) examples of a boundary-padded id sequence (see pad_boundaries).
+
+    Every window of width ``K + 1`` is an example, unless its target pads a start (a
+    boundary after a boundary). Returns views ``X`` (n, K) and ``ys`` (n,).
+    """
+    windows = np.lib.stride_tricks.sliding_window_view(seq, K + 1)     # (T-K, K+1)
+    rows = windows[(seq[K:] != 0) | (seq[K - 1:-1] != 0)]               # (n, K+1)
+    return rows[:, :K], rows[:, K]
 
 
 def context_codes(X: np.ndarray, V: int) -> np.ndarray:

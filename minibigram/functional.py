@@ -122,7 +122,8 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     logit of 89 in float32) and the largest entry of each row is exactly 1 before
     normalizing.
     """
-    counts = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    with np.errstate(over="ignore"):   # a logit gap past the float range: exp gives 0
+        counts = np.exp(logits - logits.max(axis=-1, keepdims=True))
     return counts / counts.sum(axis=-1, keepdims=True)
 
 
@@ -151,8 +152,9 @@ def log_softmax(logits: np.ndarray) -> np.ndarray:
     give ``-inf`` once a probability underflows to 0 (a logit gap above about 87 in
     float32), and adding an ``eps`` would give a wrong number.
     """
-    shifted = logits - logits.max(axis=-1, keepdims=True)        # (..., V) every entry <= 0
-    counts = exp(shifted)                                        # (..., V) in (0, 1]
+    with np.errstate(over="ignore"):   # a logit gap past the float range is -inf: exp gives 0
+        shifted = logits - logits.max(axis=-1, keepdims=True)    # (..., V) every entry <= 0
+    counts = exp(shifted)                                        # (..., V) in [0, 1]
     return shifted - np.log(counts.sum(axis=-1, keepdims=True))  # (..., V)
 
 

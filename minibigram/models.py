@@ -27,6 +27,7 @@ with ``k = 0`` (``0/0``) it is a convention.
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Sequence
 from typing import Any, Callable, ClassVar
@@ -36,12 +37,14 @@ import numpy as np
 from . import functional as F
 from .engines import ENGINES, concat_loss, counts_loss, objective
 from .errors import (
+    MAX_BYTES,
     DataError,
     ModelFileError,
     SettingsError,
     check_choice,
     check_real,
     check_seed,
+    check_size,
     check_whole,
     check_words,
 )
@@ -57,7 +60,7 @@ from .examples import (
     weighted_examples,
 )
 from .io import load_model, save_model
-from .optim import concat_newton, gradient_descent, newton
+from .optim import NEWTON_BLOCK, concat_newton, gradient_descent, newton
 from .sampling import DEFAULT_SAMPLER, adjust_probs, sample_words
 from .torchrng import TorchGenerator
 from .vocab import Vocabulary
@@ -69,8 +72,9 @@ INITS = ("torch", "normal")
 SOLVERS = ("gd", "newton")
 ENCODINGS = ("joint", "concat")
 MODEL_KINDS = ("network", "counts")
-#: Largest ``V**K * V`` sampling table (float64 entries) built for a K-context model.
-MAX_TABLE = 2**25
+#: Largest ``V**K * V`` sampling table (float64 entries) built for a K-context model:
+#: with the copies sampling makes (cumulative sums, temperature) it stays in MAX_BYTES.
+MAX_TABLE = 2**24
 
 Callback = Callable[[int, float], None]
 
@@ -106,6 +110,29 @@ def check_contexts(contexts: np.ndarray, V: int) -> np.ndarray:
             or not (np.diff(context_codes(contexts.astype(np.int64), V)) > 0).all()):
         raise ModelFileError("holds contexts that are not sorted, distinct character ids")
     return contexts.astype(np.int64)
+
+
+#: Memory a sampled word takes on its way out (its draws, ids and str), bytes, for names.
+SAMPLE_BYTES = 256
+
+
+def check_sampling(V: int, K: int, n: int = 0) -> None:
+    """Refuse, before any work, sampling ``n`` words from V characters and contexts of K.
+
+    Sampling walks a table of ``V**(K+1)`` probabilities (at most :data:`MAX_TABLE`)
+    and holds about :data:`SAMPLE_BYTES` per word until they are decoded.
+
+    Raises
+    ------
+    SettingsError
+    """
+    if (K + 1) * math.log2(max(V, 2)) > math.log2(MAX_TABLE):   # V**(K+1), in logs: K may
+        # be huge
+        raise SettingsError(f"sampling needs a table of V**(K+1) = {V}**{K + 1} entries, too "
+                            "many: use a shorter context (or sample no words).")
+    check_size(f"sampling {n:,} words", float(n) * SAMPLE_BYTES,
+               f"sample at most {MAX_BYTES // SAMPLE_BYTES:,} per call, and call again with "
+               "another seed for more")
 
 
 class LanguageModel:
@@ -183,9 +210,7 @@ class LanguageModel:
         SettingsError
             If ``V**(K+1)`` is more than :data:`MAX_TABLE` entries.
         """
-        if self.V ** (self.K + 1) > MAX_TABLE:
-            raise SettingsError(f"sampling needs a table of V**(K+1) = {self.V}**{self.K + 1} "
-                                "entries, too many: use a shorter context.")
+        check_sampling(self.V, self.K)
         return self._rows(self.V ** self.K)
 
     def sample(self, n: int = 15, seed: int = NOTEBOOK_SEED, sampler: str = DEFAULT_SAMPLER,
@@ -206,6 +231,9 @@ class LanguageModel:
         """
         n = check_whole("the number of samples", n)
         seed = check_seed(seed)
+        check_sampling(self.V, self.K, n)
+        if n == 0:
+            return []
         P = adjust_probs(self.table(), temperature, top_k)
         return sample_words(P, n, seed, sampler, self.vocab)
 
@@ -337,6 +365,10 @@ class CountModel(LanguageModel):
         N = arrays["N"]
         if N.dtype.kind not in "iuf" or not np.isfinite(N).all() or (N < 0).any():
             raise ModelFileError("holds counts that are not finite non-negative numbers")
+        with np.errstate(over="ignore"):
+            total = (N.astype(np.float64) + settings.get("smoothing", 1.0)).sum()
+        if not np.isfinite(total):
+            raise ModelFileError("holds counts so large that their sum overflows")
         contexts = check_contexts(arrays["contexts"], len(vocab))
         try:
             return cls(N, vocab, contexts=contexts, smoothing=settings.get("smoothing", 1.0),
@@ -477,7 +509,10 @@ class NGramModel(LanguageModel):
                 contexts, N = all_contexts(len(vocab), 1), bigram_counts(X[:, 0], ys, len(vocab))
             else:
                 contexts, N = context_counts(X, ys, len(vocab))  # (C, K), (C, V)
-        V = len(vocab)
+        V, C, n = len(vocab), len(contexts), int(num_examples)
+        check_size(f"training the {encoding} network on {V} characters and {C} contexts",
+                   _fit_bytes(solver, engine, encoding, n, C, V, context, dtype),
+                   "use a smaller alphabet or a shorter context, or the count model")
         if joint:   # the joint loss depends on the data only through N (C, V)
             shape: tuple[int, ...] = N.shape
             if engine == "counts" or solver == "newton":
@@ -489,6 +524,12 @@ class NGramModel(LanguageModel):
             shape = (context, V, V)
             Xc, tc, wc = weighted_examples(contexts, N)          # (m, K), (m,), (m,)
             loss_fn = objective("concat", shape, xs=Xc, ys=tc, weights=wc, reg=reg)
+        if solver == "gd" and lr * 2 * reg / np.prod(shape) > 2:
+            # the L2 term alone has curvature 2 reg / W.size: a step of lr overshoots it
+            raise SettingsError(f"the learning rate {lr:g} and reg {reg:g} together make every "
+                                "gradient step overshoot (2 lr reg / W.size = "
+                                f"{2 * lr * reg / np.prod(shape):.3g}, above 2): lower the "
+                                "learning rate or reg, or use the newton solver.")
         if solver == "newton":
             W, history = (newton(N, reg, max_iter=steps, callback=callback) if joint
                           else concat_newton(contexts, N, reg, max_iter=steps,
@@ -565,6 +606,24 @@ class NGramModel(LanguageModel):
         except (ModelFileError, SettingsError) as e:
             raise ModelFileError("holds arrays that do not fit together: "
                                  + str(e).rstrip(".")) from None
+
+
+def _fit_bytes(solver: str, engine: str, encoding: str, n: int, C: int, V: int, K: int,
+               dtype: str) -> float:
+    """An upper estimate of the memory :meth:`NGramModel.fit` asks for, in bytes."""
+    size = np.dtype(dtype).itemsize
+    work = 6.0 * 8 * C * V                          # W, dW, logp, N/n in float64, and a copy
+    if encoding == "concat":
+        work = 6.0 * 8 * K * V * V + 3.0 * 8 * min(n, C * V) * V   # the weighted examples' rows
+        if solver == "newton":
+            work += 16.0 * (K * V * V) ** 2 + 8.0 * C * V * V      # the Hessian and S_c blocks
+    elif solver == "newton":
+        work += 3.0 * 8 * min(C, NEWTON_BLOCK) * V * V   # a (V, V) Hessian per context, blocks
+    elif engine == "onehot":
+        work += 2.0 * size * n * C + 3.0 * size * n * V   # the one-hot matrix, (n, V) arrays
+    elif engine == "index":
+        work += 3.0 * size * n * V
+    return work
 
 
 class BigramModel(NGramModel):

@@ -16,12 +16,12 @@ import numpy as np
 
 from . import functional as F
 from .engines import LossFn, concat_loss
-from .errors import DataError, SettingsError, TrainingError
+from .errors import DataError, SettingsError, TrainingError, check_size
 from .examples import weighted_examples
 
 Callback = Callable[[int, float], None]
-#: Largest dense Hessian (bytes) that :func:`concat_newton` builds; it also needs a copy.
-MAX_HESSIAN_BYTES = 2**30
+#: Rows whose (V, V) Hessians :func:`newton` solves at once: memory stays 24 V**2 times it.
+NEWTON_BLOCK = 1024
 
 
 def gradient_descent(loss_fn: LossFn, W: np.ndarray, steps: int, lr: float,
@@ -53,7 +53,8 @@ def gradient_descent(loss_fn: LossFn, W: np.ndarray, steps: int, lr: float,
     Raises
     ------
     TrainingError
-        If the loss or the weights become NaN or infinite: the steps are too large.
+        If the loss or the weights become NaN or infinite, or the last step's loss is
+        above the first's: the steps are too large.
     """
     W = W.copy()
     history: list[float] = []
@@ -70,6 +71,9 @@ def gradient_descent(loss_fn: LossFn, W: np.ndarray, steps: int, lr: float,
             W -= lr * dW
             if not np.isfinite(W).all():   # caught here, before the next step's checks
                 raise _diverged(f"the weights became infinite or NaN at step {step}", lr)
+    if len(history) > 1 and history[-1] > history[0]:   # a descent method went uphill
+        raise _diverged(f"the loss rose from {history[0]:.6g} at step 1 to {history[-1]:.6g} "
+                        f"at step {len(history)}", lr)
     return W, history
 
 
@@ -180,9 +184,13 @@ def newton(N: np.ndarray, reg: float, W: np.ndarray | None = None, *, tol: float
         history.append(float(f.sum()))
         if callback is not None:
             callback(k, history[-1])
-        H = r[:, None, None] * (p[:, :, None] * eye - p[:, :, None] * p[:, None, :])
-        H += c * eye                                       # (C, V, V) one Hessian per row
-        d = np.linalg.solve(H, g[:, :, None])[:, :, 0]     # (C, V) Newton steps
+        d = np.empty_like(g)                               # (C, V) Newton steps
+        for lo in range(0, C, NEWTON_BLOCK):               # rows decouple: a block at a time
+            b = slice(lo, lo + NEWTON_BLOCK)
+            pb = p[b]                                      # (B, V)
+            H = r[b, None, None] * (pb[:, :, None] * eye - pb[:, :, None] * pb[:, None, :])
+            H += c * eye                                   # (B, V, V) one Hessian per row
+            d[b] = np.linalg.solve(H, g[b, :, None])[:, :, 0]
         W, f, logp = backtrack(row_losses, W, d, f, (g * d).sum(axis=1))
     return W, history
 
@@ -270,11 +278,9 @@ def concat_newton(contexts: np.ndarray, N: np.ndarray, reg: float, W: np.ndarray
     C, K = contexts.shape
     V = N.shape[1]
     size = K * V * V
-    if size * size * 8 > MAX_HESSIAN_BYTES:
-        raise SettingsError(f"the concat encoding's exact solver needs a {size}x{size} Hessian "
-                            f"({size * size * 8 / 2**30:.1f} GiB) for K={K} and V={V}, too large: "
-                            "use a shorter context or the joint encoding (or, from Python, "
-                            "solver='gd').")
+    check_size(f"the concat encoding's exact solver, with a {size}x{size} Hessian for K={K} "
+               f"and V={V},", 16.0 * size * size + 8.0 * C * V * V,
+               "use a shorter context or the joint encoding (or, from Python, solver='gd')")
     Nf = np.asarray(N, dtype=np.float64) / N.sum()               # (C, V)
     a = Nf.sum(axis=1)                                           # (C,) share of each context
     lam = 2 * reg / size

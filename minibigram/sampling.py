@@ -113,7 +113,9 @@ def sample_bulk(P: np.ndarray, n: int, seed: int, max_len: int = 1000) -> np.nda
     K = 1 << int(np.ceil(np.log2(64 * V)))                 # buckets per row, a power of 2
     # (S*K,) next id * K, < 0: undecided. Only for bigrams: with V**K context rows the
     # table would be too large, and every draw compares u with its row of C instead.
-    G = _guide_table(C, K).astype(np.int64).ravel() * K if S == V else None
+    # The guide table is 8 S K bytes: built only while that is small (V <= 362 or so).
+    G = (_guide_table(C, K).astype(np.int64).ravel() * K if S == V and S * K <= 2**23
+         else None)
     # Each unfinished word is one int64, word << SH | cur * K, so a step compresses a
     # single array and the guide index is (state & low) + bucket.
     SH = int(np.ceil(np.log2(S * K)))

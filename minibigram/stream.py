@@ -17,8 +17,14 @@ from typing import Any
 
 import numpy as np
 
-from .errors import DataError, FileAccessError, check_whole, read_error
-from .examples import BigramCounts, ContextCounts, context_codes
+from .errors import DataError, FileAccessError, check_size, check_whole, read_error
+from .examples import (
+    BigramCounts,
+    ContextCounts,
+    context_codes,
+    context_windows,
+    pad_boundaries,
+)
 from .vocab import Vocabulary, code_points
 from .words import PathLike
 
@@ -138,13 +144,10 @@ class _Counter:
         ids = ids[keep]
         if not ids.size:
             return
-        # each boundary stands for K of them: ".w1.w2." -> "..w1..w2.." for K = 2
-        seq = np.concatenate((self.tail, np.repeat(ids, np.where(ids == 0, K, 1))))   # (T,)
-        windows = np.lib.stride_tricks.sliding_window_view(seq, K + 1)   # (T-K, K+1)
-        # an example unless its target pads a start: a boundary after a boundary
-        rows = windows[(seq[K:] != 0) | (seq[K - 1:-1] != 0)]             # (n, K+1)
+        seq = np.concatenate((self.tail, pad_boundaries(ids, K)))   # (T,) K-padded, after
+        X, ys = context_windows(seq, K)                                 # the last K ids
         self.tail = seq[-K:].copy()
-        self.count(rows[:, :K], rows[:, K])
+        self.count(X, ys)
 
     def add_plain(self, part: bytes) -> None:
         """The fast path of bigrams: printable ASCII and "\\n" only. Count byte pairs.
@@ -199,6 +202,8 @@ class _BigramCounter(_Counter):
         self.byte_pairs = np.zeros(1 << 16, dtype=np.int64)   # [next byte * 256 + prev byte]
 
     def grow(self, S: int, new: int) -> None:
+        check_size(f"counting the {S + new} characters of {self.source} by pairs",
+                   8.0 * (S + new) ** 2, "count a text with a smaller alphabet")
         self.M = np.pad(self.M, (0, new))
 
     def count(self, X: np.ndarray, ys: np.ndarray) -> None:
@@ -231,6 +236,9 @@ class _ContextCounter(_Counter):
         self.N = np.zeros((0, self.S), dtype=np.int64)           # (C, S)
 
     def grow(self, S: int, new: int) -> None:
+        check_size(f"counting the {len(self.ctx)} contexts of {self.source} by their "
+                   f"{S + new} next characters", 8.0 * len(self.ctx) * (S + new),
+                   "count a text with a smaller alphabet, or use a shorter context")
         # new slots keep the old ids but change the base of the codes: sort again
         order = np.argsort(context_codes(self.ctx, S + new), kind="stable")
         self.ctx = self.ctx[order]

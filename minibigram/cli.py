@@ -141,12 +141,13 @@ def _parent(*adders: Callable[[argparse.ArgumentParser], None]) -> argparse.Argu
 
 
 def _json_flag(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--json", action="store_true", help="print one JSON object instead")
+    p.add_argument("--json", action="store_true",
+                   help="print one JSON object instead (default: plain text)")
 
 
 def _model_flag(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", required=True, metavar="MODEL.npz",
-                   help="a model file written by 'minibigram train --out'")
+                   help="a model file written by 'minibigram train --out' (required; no default)")
 
 
 def _data_flag(p: argparse.ArgumentParser) -> None:
@@ -164,7 +165,8 @@ def _sampler_flags(p: argparse.ArgumentParser) -> None:
 
 def _split_flags(p: argparse.ArgumentParser, default_seed: int | None = 42) -> None:
     p.add_argument("--split", type=_split, metavar="TR/DEV/TE",
-                   help="random split by word, e.g. 80/10/10")
+                   help="random split by word, e.g. 80/10/10 (default: no split, train on "
+                        "every word)")
     p.add_argument("--split-seed", type=_seed, default=default_seed,
                    help=f"seed of the split (default {default_seed})")
 
@@ -177,18 +179,23 @@ def _add_train_parser(sub: Any, common: argparse.ArgumentParser) -> None:
                        help="train the bigram network and print samples",
                        description="Train the bigram network by full-batch gradient descent, as "
                                    "in makemore part 1, then print samples. The defaults are "
-                                   "the notebook's.")
+                                   "the notebook's. The loss printed per step and as the final "
+                                   "loss is the notebook's: mean NLL plus the L2 term reg * "
+                                   "mean(W**2); with --split, or another model, the lines 'mean "
+                                   "NLL per character' leave the L2 term out, as 'eval' does.")
     p.add_argument("--stream", action="store_true",
                    help="count --data in 1 MiB chunks instead of reading it whole: memory stays "
                         "bounded for a corpus of any size (the bigram network, trained from its "
-                        "counts; with the counts engine or --solver newton)")
+                        "counts; with the counts engine or --solver newton; default: read the "
+                        "words)")
     p.add_argument("--steps", type=_positive_int, default=100, help="gradient steps (default 100)")
     p.add_argument("--lr", type=_positive_float, default=50.0, help="learning rate (default 50)")
     p.add_argument("--reg", type=_finite_float, default=0.01,
                    help="L2 strength, reg * mean(W**2) (default 0.01)")
     p.add_argument("--engine", choices=ENGINES, default="counts",
                    help="how the loss and gradient are computed; same numbers (default counts)")
-    p.add_argument("--dtype", choices=DTYPES, default="float32", help="default float32")
+    p.add_argument("--dtype", choices=DTYPES, default="float32",
+                   help="dtype of W and of training (default float32)")
     p.add_argument("--solver", choices=SOLVERS, default="gd",
                    help="gd: the notebook's gradient steps (default); newton: the exact "
                         "optimum, in float64, to max|dW| < 1e-10 (--steps caps the iterations; "
@@ -198,17 +205,19 @@ def _add_train_parser(sub: Any, common: argparse.ArgumentParser) -> None:
                         "normal = numpy's default_rng (default torch)")
     p.add_argument("--samples", type=_positive_int, default=15,
                    help="names to sample after training (default 15)")
-    p.add_argument("--out", metavar="MODEL.npz", help="save the trained model here")
+    p.add_argument("--out", metavar="MODEL.npz",
+                   help="save the trained model here (default: not saved)")
     p.add_argument("--log-every", type=_positive_int, default=1, metavar="N",
                    help="print the loss every N steps (default 1, like the notebook; 0: never)")
     p.add_argument("--model-kind", choices=MODEL_KINDS, default="network",
-                   help="the network (default) or the smoothed count model")
+                   help="network: the trained network; counts: the smoothed count model "
+                        "(default network)")
     p.add_argument("--context", type=_context, default=1, metavar="K",
                    help="characters of context (default 1: bigrams)")
     p.add_argument("--encoding", choices=ENCODINGS, default="joint",
                    help="network input for K > 1: one row per seen context (joint) or K "
                         "one-hots (concat); both solved exactly by Newton's method, at most "
-                        "--steps iterations (concat needs --reg > 0)")
+                        "--steps iterations (concat needs --reg > 0; default joint)")
     p.add_argument("--smoothing", type=_finite_float, default=1.0, metavar="k",
                    help="add-k smoothing of the count model (default 1)")
     _split_flags(p)
@@ -337,7 +346,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         return 0
     if plain:
         print(f"trained on {model.settings['num_examples']} examples, vocabulary of {model.V}; "
-              f"final loss {model.final_loss:.7f}")
+              f"final loss {model.final_loss:.7f} (mean NLL + L2 term)")
     else:
         print(f"trained the {_describe(args)} on {model.settings['num_examples']} examples, "
               f"vocabulary of {model.V}")
@@ -388,7 +397,7 @@ def _refuse_unused(args: argparse.Namespace) -> None:
 
 
 def _format_losses(losses: dict[str, float | None]) -> str:
-    return "mean NLL per character: " + ", ".join(
+    return "mean NLL per character (no L2 term): " + ", ".join(
         f"{k} {v:.6f}" for k, v in losses.items() if v is not None)
 
 
@@ -398,9 +407,11 @@ def _format_losses(losses: dict[str, float | None]) -> str:
 def _add_sample_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("sample", parents=[common, _parent(_model_flag)],
                        help="sample words from a saved model",
-                       description="Sample words from a saved model of any kind, one per line.")
+                       description="Sample words from a saved model of any kind, one per line "
+                                   "(-n 0 prints nothing).")
     p.add_argument("-n", type=_positive_int, default=15, help="how many (default 15)")
-    p.add_argument("--seed", type=_seed, default=NOTEBOOK_SEED, help=f"default {NOTEBOOK_SEED}")
+    p.add_argument("--seed", type=_seed, default=NOTEBOOK_SEED,
+                   help=f"seed of sampling (default {NOTEBOOK_SEED})")
     p.add_argument("--sampler", choices=list(SAMPLERS), default=DEFAULT_SAMPLER,
                    help=f"see 'minibigram train --help' (default {DEFAULT_SAMPLER})")
     p.add_argument("--temperature", type=_finite_float, default=1.0,
@@ -409,7 +420,7 @@ def _add_sample_parser(sub: Any, common: argparse.ArgumentParser) -> None:
                    help="draw only among the K likeliest next characters (default: all)")
     p.add_argument("--mark", action="store_true",
                    help="mark each sample in-train, in-dev, in-test or new (the model's split "
-                        "of --data; without a split, in-train or new)")
+                        "of --data; without a split, in-train or new; default: no marks)")
     p.add_argument("--data", metavar="PATH",
                    help="the training data, for --mark (default: embedded names)")
     p.set_defaults(func=_cmd_sample)
@@ -439,7 +450,8 @@ def _add_score_parser(sub: Any, common: argparse.ArgumentParser) -> None:
                        help="negative log-likelihood of words under a saved model",
                        description="Score words: the mean negative log-likelihood per predicted "
                                    "character (end token included); lower is more name-like.")
-    p.add_argument("words", nargs="+", metavar="WORD", help="the words to score")
+    p.add_argument("words", nargs="+", metavar="WORD",
+                   help="one or more words to score (required; no default)")
     p.add_argument("--skip-unknown", action="store_true",
                    help="remove characters the model never saw and score the rest "
                         "(default: such a character is an error)")
@@ -473,9 +485,10 @@ def _add_plot_parser(sub: Any, common: argparse.ArgumentParser) -> None:
                                    "of every training step. Needs matplotlib: "
                                    'pip install ".[plot]" in a minibigram checkout.')
     p.add_argument("--out", required=True, metavar="FIGURE.png",
-                   help="image file to write; the format follows the extension (png, svg, pdf)")
+                   help="image file to write; the format follows the extension (png, svg, pdf) "
+                        "(required; no default)")
     p.add_argument("--loss-curve", action="store_true",
-                   help="draw the training loss per step instead of the table")
+                   help="draw the training loss per step instead of the table (default: the table)")
     p.set_defaults(func=_cmd_plot)
 
 
@@ -515,9 +528,9 @@ def _add_gradcheck_parser(sub: Any) -> None:
     p.add_argument("--hessian", action="store_true",
                    help="check the hand-derived Hessian-vector products (counts_hvp for the "
                         "joint engines, concat_hvp for concat) against differences of the "
-                        "gradient")
+                        "gradient (default: check the gradients)")
     p.add_argument("--seed", type=_seed, default=0, help="seed of the random problems (default 0)")
-    p.add_argument("--json", action="store_true", help="print one JSON object instead")
+    _json_flag(p)
     p.set_defaults(func=_cmd_gradcheck)
 
 
@@ -561,7 +574,8 @@ def _add_eval_parser(sub: Any, common: argparse.ArgumentParser) -> None:
                                    "the one the model was trained with), on each of train, dev "
                                    "and test.")
     p.add_argument("--split", type=_split, metavar="TR/DEV/TE",
-                   help="default: the model's own split, if it was trained with one")
+                   help="default: the model's own split, if it was trained with one; otherwise no "
+                        "split (every word of --data)")
     p.add_argument("--split-seed", type=_seed, help="default: the model's own split seed, or 42")
     p.set_defaults(func=_cmd_eval)
 
@@ -599,8 +613,8 @@ def _add_sweep_parser(sub: Any, common: argparse.ArgumentParser) -> None:
                    help="the network's input for K > 1 (see 'minibigram train --help'; "
                         "default joint)")
     p.add_argument("--split", type=_split, default=(0.8, 0.1, 0.1), metavar="TR/DEV/TE",
-                   help="default 80/10/10")
-    p.add_argument("--split-seed", type=_seed, default=42, help="default 42")
+                   help="random split by word (default 80/10/10)")
+    p.add_argument("--split-seed", type=_seed, default=42, help="seed of the split (default 42)")
     p.set_defaults(func=_cmd_sweep)
 
 

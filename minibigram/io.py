@@ -369,10 +369,10 @@ def _open_regular(path: str) -> IO[bytes]:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
         raise FileAccessError(f"{path} does not exist: check the path, or train a model with "
-                              "'minibigram train --out MODEL.npz'.") from None
+                              "model.save(path) or 'minibigram train --out MODEL.npz'.") from None
     except IsADirectoryError:
         raise FileAccessError(f"{path} is a folder, not a model file: give the .npz file "
-                              "written by 'minibigram train --out'.") from None
+                              "written by model.save or 'minibigram train --out'.") from None
     except OSError as e:
         raise FileAccessError(f"{path} cannot be read ({e.strerror}): check that it is a file "
                               "you are allowed to read.") from None
@@ -381,9 +381,9 @@ def _open_regular(path: str) -> IO[bytes]:
         os.close(fd)
         if stat.S_ISDIR(mode):
             raise FileAccessError(f"{path} is a folder, not a model file: give the .npz file "
-                                  "written by 'minibigram train --out'.")
+                                  "written by model.save or 'minibigram train --out'.")
         raise FileAccessError(f"{path} is {_describe_mode(mode)}, not a model file: give the "
-                              ".npz file written by 'minibigram train --out'.")
+                              ".npz file written by model.save or 'minibigram train --out'.")
     return os.fdopen(fd, "rb")
 
 
@@ -520,7 +520,8 @@ def _open_model(path: str) -> Iterator[_Reader]:
                                  "written by minibigram.")
         if not magic.startswith(b"PK"):  # a .npz file is a zip archive
             raise ModelFileError(f"{path} is not a minibigram model file (not an .npz "
-                                 "archive): give the file written by 'minibigram train --out'.")
+                                 "archive): give the file written by model.save or "
+                                 "'minibigram train --out'.")
         _check_directory(path, f)
         try:
             z = zipfile.ZipFile(f)

@@ -62,7 +62,7 @@ from .examples import (
 from .io import load_model, save_model
 from .optim import NEWTON_BLOCK, concat_newton, gradient_descent, newton
 from .sampling import DEFAULT_SAMPLER, adjust_probs, sample_words
-from .torchrng import TorchGenerator
+from .torchrng import ERAS, TorchGenerator
 from .vocab import Vocabulary
 from .words import PathLike, training_words
 
@@ -234,8 +234,12 @@ class LanguageModel:
         check_sampling(self.V, self.K, n)
         if n == 0:
             return []
-        P = adjust_probs(self.table(), temperature, top_k)
+        P = adjust_probs(self._sampling_table(sampler), temperature, top_k)
         return sample_words(P, n, seed, sampler, self.vocab)
+
+    def _sampling_table(self, sampler: str) -> np.ndarray:
+        """The table ``sample`` walks with ``sampler``: :meth:`table` unless a model says else."""
+        return self.table()
 
     def save(self, path: PathLike) -> None:
         """Write the model to a ``.npz`` file (no pickled objects), atomically."""
@@ -355,6 +359,22 @@ class CountModel(LanguageModel):
         P = np.full((S, self.V), 1.0 / self.V)                   # (S, V) unseen: uniform
         P[self._codes] = self.probs()
         return P
+
+    def _sampling_table(self, sampler: str) -> np.ndarray:
+        """Under the torch eras, the notebook's float32 table; otherwise :meth:`table`.
+
+        The notebook samples ``P = (N+1).float(); P /= P.sum(1, keepdims=True)``, a
+        float32 table, and a torch draw depends on ``p``'s dtype (``torch-mkl`` seeds its
+        stream from one 32-bit word for float32, two for float64), so the torch eras get
+        ``float32(N + k) / float32(rowsum(N + k))``: the notebook's table bit for bit when
+        the row sums are below 2**24. Scoring and the ``numpy`` sampler keep float64.
+        """
+        P = self.table()                                         # (S, V) float64
+        if sampler not in ERAS:
+            return P
+        Nk = np.ones(P.shape, dtype=np.float32)                  # (S, V) unseen: uniform
+        Nk[self._codes] = self.N + self.smoothing                # rows of seen contexts
+        return Nk / Nk.sum(axis=1, keepdims=True, dtype=np.float64).astype(np.float32)
 
     def to_arrays(self) -> dict[str, np.ndarray]:
         return {"N": self.N, "contexts": self.contexts}

@@ -1,8 +1,8 @@
 """Pictures of a model: its bigram table (like the lecture's figure) and its loss curve.
 
-matplotlib is optional (``pip install "minibigram[plot]"``) and imported only
-inside these functions, always with the non-interactive Agg canvas, so plotting
-never needs a screen.
+matplotlib is optional (``pip install matplotlib``, or ``pip install ".[plot]"`` in a
+checkout) and imported only inside these functions, always with the non-interactive Agg
+canvas, so plotting never needs a screen.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from .errors import DataError, DependencyError, SettingsError
 from .io import atomic_write
 from .words import PathLike
 
-PLOT_INSTALL = 'pip install "minibigram[plot]"'
+PLOT_INSTALL = ('pip install matplotlib (or, in a minibigram checkout, pip install ".[plot]"; '
+                'minibigram is not on PyPI)')
 
 
 #: The largest alphabet :func:`plot_bigrams` draws: its rows are then 10 px high.
@@ -224,10 +225,11 @@ def plot_loss_curve(model: Any) -> Any:
     history = list(getattr(model, "history", []))
     if not history and getattr(model, "kind", None) == "counts":
         raise DataError("a count model is counted, not trained, so it has no loss curve: plot "
-                        "its table without --loss-curve.")
+                        "its table instead (plot_bigrams, or 'minibigram plot' without "
+                        "--loss-curve).")
     if not history:
         raise DataError("the model has no loss history (it was trained for 0 steps): train it "
-                        "for at least one step, or plot its table without --loss-curve.")
+                        "for at least one step, or plot its table instead (plot_bigrams).")
     fig = _figure((7.0, 4.5))
     ax = fig.add_subplot()
     ax.plot(np.arange(1, len(history) + 1), history, marker="." if len(history) < 50 else None)

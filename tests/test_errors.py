@@ -170,7 +170,7 @@ def test_missing_model_file_and_folder(ws):
     msg = same_error(ws, FileAccessError, lambda: BigramModel.load(p),
                      "sample", "--model", p)
     assert msg == (f"{p} does not exist: check the path, or train a model with "
-                   "'minibigram train --out MODEL.npz'.")
+                   "model.save(path) or 'minibigram train --out MODEL.npz'.")
     msg = same_error(ws, FileAccessError, lambda: BigramModel.load(ws),
                      "score", "--model", ws, "anna")
     assert "is a folder, not a model file" in msg
@@ -196,7 +196,7 @@ def test_text_or_npy_file_as_model(ws):
         msg = same_error(ws, ModelFileError, lambda p=p: BigramModel.load(p),
                          "sample", "--model", p)
         assert msg == (f"{p} is not a minibigram model file (not an .npz archive): give the "
-                       "file written by 'minibigram train --out'.")
+                       "file written by model.save or 'minibigram train --out'.")
 
 
 class _Payload:

@@ -134,7 +134,8 @@ def test_without_matplotlib_a_clear_error(monkeypatch, model, tmp_path, capsys):
     for name in ("matplotlib", "matplotlib.figure", "matplotlib.backends.backend_agg"):
         monkeypatch.setitem(sys.modules, name, None)   # None makes the import fail
     expected = ('plotting needs matplotlib, which is not installed: run '
-                'pip install "minibigram[plot]".')
+                'pip install matplotlib (or, in a minibigram checkout, pip install ".[plot]"; '
+                'minibigram is not on PyPI).')
     for draw in (plot_bigrams, plot_loss_curve):
         with pytest.raises(DependencyError) as info:
             draw(model)

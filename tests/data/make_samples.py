@@ -9,7 +9,10 @@ sampler and three models: ``bigram`` (``BigramModel.fit()``, the notebook's net,
 float32), ``counts`` (``CountModel.fit(smoothing=1)``, float64) and ``counts2``
 (``CountModel.fit(context=2)``, rows for V**2 contexts), all with seed 2147483647.
 The files were made with the one-draw-at-a-time samplers (commit 'pin the samplers'
-names') before they were vectorized; rerunning it must leave them unchanged.
+names') before they were vectorized; rerunning it must leave them unchanged. The two
+count models' ``torch-mkl`` lists were made again, one draw at a time, when count
+models began to sample the notebook's float32 table under the torch eras (issue 12):
+torch-mkl's draw depends on the table's dtype; torch and torch-cdf gave the same names.
 """
 
 from pathlib import Path

@@ -111,12 +111,13 @@ def test_not_utf8_names_the_line(ws):
     assert "is not UTF-8" in cli_error(ws, "train", "--data", ws / "binary.npz")
 
 
-def test_boundary_character_names_word_and_line(ws):
-    (ws / "dots.txt").write_text("anna\n\nj.r.\n", encoding="utf-8")
-    msg = same_error(ws, DataError, lambda: load_words(ws / "dots.txt"),
-                     "train", "--data", ws / "dots.txt")
-    assert msg == (f"{ws / 'dots.txt'} line 3: the word 'j.r.' contains '.', which is the "
-                   "boundary token: remove or replace that character.")
+def test_nul_character_names_its_line(ws):
+    # ('.' used to be refused here; it is an ordinary character now: see test_boundary.py.)
+    (ws / "nul.txt").write_text("anna\n\nj\x00r\n", encoding="utf-8")
+    msg = same_error(ws, DataError, lambda: load_words(ws / "nul.txt"),
+                     "train", "--data", ws / "nul.txt")
+    assert msg == (f"{ws / 'nul.txt'} line 3 holds a NUL character (U+0000), which is not "
+                   "text: give a text file with one word per line.")
 
 
 def test_bom_and_crlf_are_read_transparently(ws):
@@ -144,9 +145,10 @@ def test_boundary_character_in_a_scored_word(ws):
     m = BigramModel.load(ws / "m.npz")
     msg = same_error(ws, DataError, lambda: m.log_prob("an.na"),
                      "score", "--model", ws / "m.npz", "an.na")
-    assert msg == ("the word 'an.na' contains '.', which is the boundary token and cannot be "
-                   "part of a word: remove it, or leave it out with --skip-unknown "
-                   "(skip_unknown=True).")
+    # The names have no '.': it is a character the model never saw, not a boundary.
+    assert msg == ("the word 'an.na' contains '.' (U+002E), which is not in the model's "
+                   "vocabulary: leave it out with --skip-unknown (skip_unknown=True), or train "
+                   "on data that contains it.")
     assert m.log_prob("an.na", skip_unknown=True) == m.log_prob("anna")
 
 

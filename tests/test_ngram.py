@@ -294,8 +294,11 @@ def test_concat_newton_reaches_the_optimum(names, K):
 
 def test_a_boundary_inside_a_scored_word_is_refused_or_skipped():
     m = CountModel.fit(WORDS, context=2)
-    with pytest.raises(mb.DataError, match="boundary"):
+    with pytest.raises(mb.DataError, match="'.' .* not in the model's vocabulary"):
         m.nll(["an.na"])
+    with pytest.raises(mb.DataError, match="line break"):
+        m.nll(["an\nna"])
+    assert m.log_prob("an\nna", skip_unknown=True) == m.log_prob("anna")
     assert m.log_prob("an.na", skip_unknown=True) == m.log_prob("anna")
 
 

@@ -349,7 +349,7 @@ def test_temperature_and_top_k():
     np.testing.assert_array_equal(top1, np.eye(3)[[0, 1, 2]])
     top2 = adjust_probs(P, top_k=2)
     np.testing.assert_allclose(top2[0], [0.625, 0.375, 0], rtol=1e-15)
-    for bad in ({"temperature": 0}, {"temperature": float("nan")}, {"top_k": 0}):
+    for bad in ({"temperature": -1}, {"temperature": float("nan")}, {"top_k": 0}):
         with pytest.raises(mb.SettingsError):
             adjust_probs(P, **bad)
     # a temperature so small that log(p) / T overflows: the likeliest character, not NaN

@@ -267,7 +267,7 @@ def test_arrays_that_do_not_fit_together(ws, changes, expected):
 # --- settings ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("args, expected", [
-    (["train", "--samples", "-5"], "argument --samples: expected a whole number >= 0, got -5"),
+    (["train", "--samples", "-5"], "argument -n/--samples: expected a whole number >= 0, got -5"),
     (["train", "--steps", "-1"], "argument --steps: expected a whole number >= 0, got -1"),
     (["train", "--steps", "ten"], "argument --steps: expected a whole number, got 'ten'"),
     (["train", "--lr", "nan"], "argument --lr: expected a finite number, got nan"),
@@ -275,11 +275,11 @@ def test_arrays_that_do_not_fit_together(ws, changes, expected):
     (["train", "--lr", "0"], "argument --lr: expected a number > 0, got 0"),
     (["train", "--lr", "-1"], "argument --lr: expected a number > 0, got -1"),
     (["train", "--reg", "nan"], "argument --reg: expected a finite number, got nan"),
-    (["train", "--seed", "-1"], "argument --seed: expected a whole number >= 0, got -1"),
-    (["gradcheck", "--seed", "-1"], "argument --seed: expected a whole number >= 0, got -1"),
+    (["train", "--seed", "-1"], "argument -s/--seed: expected a whole number >= 0, got -1"),
+    (["gradcheck", "--seed", "-1"], "argument -s/--seed: expected a whole number >= 0, got -1"),
     (["sample", "--model", "m.npz", "-n", "-5"], "argument -n: expected a whole number >= 0"),
     (["sample", "--model", "m.npz", "--seed", str(2**64)],
-     "argument --seed: expected a seed below 2**64"),
+     "argument -s/--seed: expected a seed below 2**64"),
     (["train", "--engine", "gpu"], "argument --engine: invalid choice: 'gpu'"),
     (["frobnicate"], "argument COMMAND: invalid choice: 'frobnicate'"),
     (["score", "--model", "m.npz"], "the following arguments are required: WORD"),

@@ -2,8 +2,9 @@
 
 A word is one line of a UTF-8 text file, stripped of surrounding white space;
 blank lines are skipped. A word may hold any character but a line break (``"."``
-included): the boundary between words is the line break, not a character. Everything downstream (the vocabulary, the examples,
-the counts) starts from a list of words.
+included): the boundary between words is the line break, not a character.
+Everything downstream (the vocabulary, the examples, the counts) starts from a
+list of words.
 """
 
 from __future__ import annotations

@@ -118,8 +118,8 @@ def test_a_genuine_bug_is_not_swallowed(monkeypatch):
 # text file of lines: str.splitlines() also breaks lines at \v \f \x1c \x1d \x1e \x85
 # \u2028 \u2029, and str.strip() removes any white space (U+00A0, U+3000, ...) at a
 # word's ends. So words here hold no line breaks and white space only as inner ' '.
-# ('.' is an ordinary character: the boundary is the line break.) Control, unassigned and surrogate code points are
-# not text.
+# ('.' is an ordinary character: the boundary is the line break.) Control, unassigned
+# and surrogate code points are not text.
 _RANGES = [(0x41, 0x7A), (0xC0, 0x17F),        # Latin, accented Latin
            (0x300, 0x36F),                     # combining diacritical marks
            (0x370, 0x3FF), (0x400, 0x4FF),     # Greek, Cyrillic

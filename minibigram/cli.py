@@ -2,21 +2,34 @@
 
 Argparse and printing only: every computation is a library call. Each subcommand
 has its parser in ``_add_<name>_parser`` (shared flags come from the parent
-parsers below) and its work in ``_cmd_<name>``. With ``--json`` a command prints
-exactly one JSON object on stdout; otherwise it prints for a person. Bad input
-ends with one line ``minibigram: error: ...`` on stderr and exit status 2; Ctrl-C
-with one line ``minibigram: interrupted ...`` and status 130. Any other exception
-is a bug in minibigram, so it is not hidden: Python prints its traceback (status 1).
+parsers below) and its work in ``_cmd_<name>``.
+
+stdout is the product, stderr the status. Samples, scores, tables, JSON and the
+losses a learner asked for (``step N loss ...``) go to stdout, so ``minibigram
+sample ... | sort`` and ``train ... > out.txt`` capture only them; "trained on",
+"saved the model to", "wrote FIGURE", progress and warnings go to stderr (see
+:func:`_say`). ``-q/--quiet`` silences the status (stderr stays empty on success),
+``-v/--verbose`` adds detail (the model, its settings, timings). With ``--json`` a
+command prints exactly one JSON object on stdout and, unless ``-v``, no status.
+
+Bad input ends with one line ``minibigram: error: ...`` on stderr and exit status
+2; Ctrl-C with one line ``minibigram: interrupted ...`` and status 130. Any other
+exception is a bug in minibigram, so it is not hidden: Python prints its traceback
+(status 1).
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import difflib
 import json
 import math
 import os
+import re
 import sys
+import time
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, NoReturn
 
@@ -45,15 +58,76 @@ class _Parser(argparse.ArgumentParser):
     """An ArgumentParser whose errors are one line and exit status 2.
 
     Options must be spelled out (no ``--ste`` for ``--steps``), so that
-    :func:`_refuse_unused` can tell which options were given.
+    :func:`_refuse_unused` can tell which options were given: a command's parser
+    records them in ``args.given``, each by its long name. An unknown option, or an
+    invalid choice, names the closest valid ones and the command's own help.
     """
+
+    #: A subcommand's parser: it records the options given and refuses what it cannot read.
+    command = False
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("allow_abbrev", False)
         super().__init__(*args, **kwargs)
 
+    def parse_known_args(  # type: ignore[override]  # one signature for argparse's overloads
+            self, args: Any = None, namespace: Any = None) -> tuple[argparse.Namespace, list[str]]:
+        namespace, extras = super().parse_known_args(args, namespace)
+        if self.command:   # here, not in the top parser, so the error names this command
+            if extras:
+                self.error(f"unrecognized arguments: {' '.join(extras)}")
+            namespace.given = self.given(args or [])
+        return namespace, extras
+
+    def option_actions(self) -> dict[str, argparse.Action]:
+        """Every option string of this parser (``-s``, ``--seed``, ...) and its action."""
+        return dict(self._option_string_actions)   # argparse's own table of them
+
+    def given(self, argv: Sequence[str]) -> set[str]:
+        """The options in ``argv``, each by its long name: ``-s 5``, ``-s5`` and
+        ``--seed=5`` are all ``--seed``; ``-qv`` is ``--quiet`` and ``--verbose``."""
+        actions = self.option_actions()
+        names: list[str] = []
+        for tok in argv:
+            if tok == "--":                       # the rest are positional
+                break
+            if tok.startswith("--"):
+                names.append(tok.split("=", 1)[0])
+            elif tok.startswith("-") and len(tok) > 1:
+                for ch in tok[1:]:                # short flags may be grouped: -qv
+                    names.append("-" + ch)
+                    action = actions.get("-" + ch)
+                    if action is None or action.nargs != 0:   # the rest is its value
+                        break
+        return {max(actions[n].option_strings, key=len) for n in names if n in actions}
+
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"minibigram: error: {message} (see '{self.prog} --help').\n")
+        near: list[str] = []
+        if message.startswith("unrecognized arguments: "):
+            for tok in message.split(": ", 1)[1].split():
+                if tok.startswith("-"):
+                    near = _closest(tok.split("=", 1)[0], list(self.option_actions()))
+                    if near:
+                        break
+        choice = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)$", message)
+        if choice:
+            near = _closest(choice[1], re.findall(r"'([^']*)'", choice[2]))
+        hint = ""
+        if near:
+            hint = f"; did you mean {near[0]}?" if len(near) == 1 else \
+                f"; did you mean {', '.join(near[:-1])} or {near[-1]}?"
+        self.exit(2, f"minibigram: error: {message}{hint} (see '{self.prog} --help').\n")
+
+
+def _closest(name: str, valid: list[str]) -> list[str]:
+    """The valid names ``name`` may mean: those it abbreviates (``--st``: ``--steps``,
+    ``--stream``), else the closest spellings (``difflib``); likeliest first, at most 3."""
+    if name.startswith("--"):
+        valid = [v for v in valid if v.startswith("--")]
+    prefixed = [v for v in valid if v.startswith(name)]
+    if prefixed:
+        return sorted(prefixed, key=lambda v: (len(v), v))[:3]
+    return difflib.get_close_matches(name, valid, n=3, cutoff=0.6)
 
 
 def _positive_int(text: str) -> int:
@@ -130,6 +204,22 @@ def _emit_json(obj: dict[str, Any]) -> None:
     print(json.dumps(_finite_or_none(obj), ensure_ascii=False, allow_nan=False))
 
 
+def _say(args: argparse.Namespace, text: str, detail: bool = False) -> None:
+    """A status line on stderr: unless -q (or --json without -v); a ``detail`` only with -v."""
+    if args.verbosity >= (2 if detail else 1):
+        print(text, file=sys.stderr, flush=True)
+
+
+def _status_flags(p: argparse.ArgumentParser) -> None:
+    quiet = p.add_mutually_exclusive_group()
+    quiet.add_argument("-q", "--quiet", action="store_true",
+                       help="no status on stderr (progress, 'saved', 'trained on'); the "
+                            "results on stdout are unchanged (default: off)")
+    quiet.add_argument("-v", "--verbose", action="store_true",
+                       help="more status on stderr: the model, its settings, timings "
+                            "(default: off)")
+
+
 # --- parent parsers: each shared flag is written once
 
 
@@ -142,21 +232,22 @@ def _parent(*adders: Callable[[argparse.ArgumentParser], None]) -> argparse.Argu
 
 def _json_flag(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true",
-                   help="print one JSON object instead (default: plain text)")
+                   help="print one JSON object on stdout instead (and no status, unless -v; "
+                        "default: plain text)")
 
 
 def _model_flag(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", required=True, metavar="MODEL.npz",
+    p.add_argument("-m", "--model", required=True, metavar="MODEL.npz",
                    help="a model file written by 'minibigram train --out' (required; no default)")
 
 
 def _data_flag(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--data", metavar="PATH", help="text file, one word per line "
+    p.add_argument("-d", "--data", metavar="PATH", help="text file, one word per line "
                    "(default: the embedded names.txt, 32,033 names)")
 
 
 def _sampler_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--seed", type=_seed, default=NOTEBOOK_SEED,
+    p.add_argument("-s", "--seed", type=_seed, default=NOTEBOOK_SEED,
                    help=f"seed of the initial W and of sampling (default {NOTEBOOK_SEED})")
     p.add_argument("--sampler", choices=list(SAMPLERS), default=DEFAULT_SAMPLER,
                    help="torch-mkl = torch 2.0-2.6 (the notebook), torch = 2.7+, torch-cdf = "
@@ -203,9 +294,9 @@ def _add_train_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--init", choices=INITS, default="torch",
                    help="initial W: torch = the notebook's torch.randn, replayed without torch; "
                         "normal = numpy's default_rng (default torch)")
-    p.add_argument("--samples", type=_positive_int, default=15,
+    p.add_argument("-n", "--samples", type=_positive_int, default=15,
                    help="names to sample after training (default 15)")
-    p.add_argument("--out", metavar="MODEL.npz",
+    p.add_argument("-o", "--out", metavar="MODEL.npz",
                    help="save the trained model here (default: not saved)")
     p.add_argument("--log-every", type=_positive_int, default=1, metavar="N",
                    help="print the loss every N steps (default 1, like the notebook; 0: never)")
@@ -229,7 +320,7 @@ def _stream_counts(args: argparse.Namespace) -> Any:
     source = load_words() if args.data is None else args.data
     total = 0 if args.data is None or not os.path.isfile(args.data) else os.path.getsize(args.data)
     progress = Progress(total, unit="byte",
-                        enabled=not args.json and sys.stdout.isatty() and sys.stderr.isatty())
+                        enabled=args.verbosity > 0 and sys.stdout.isatty() and sys.stderr.isatty())
     try:
         counts = count_bigrams(source, progress=progress.update)
     finally:
@@ -243,8 +334,9 @@ def _stream_counts(args: argparse.Namespace) -> Any:
 @contextlib.contextmanager
 def _step_log(args: argparse.Namespace, newton: bool = False
               ) -> Iterator[Callable[[int, float], None] | None]:
-    """The training callback: the loss every --log-every steps, like the notebook, and on a
-    terminal a live "step/loss/rate" line on stderr; None (nothing) with --json.
+    """The training callback: the loss every --log-every steps on stdout, like the notebook,
+    and on a terminal a live "step/loss/rate" line on stderr (not with -q); None (nothing)
+    with --json.
 
     Newton's method stops when it has converged, not at --steps: its progress line has
     no total.
@@ -253,7 +345,7 @@ def _step_log(args: argparse.Namespace, newton: bool = False
         yield None
         return
     progress = Progress(0 if newton else args.steps,
-                        enabled=sys.stdout.isatty() and sys.stderr.isatty())
+                        enabled=args.verbosity > 0 and sys.stdout.isatty() and sys.stderr.isatty())
     unprinted: list[tuple[int, float]] = []   # the latest step, if it was not printed
 
     def show(step: int, loss: float) -> None:
@@ -317,17 +409,23 @@ def _cmd_train(args: argparse.Namespace) -> int:
     options = _fit_options(args)
     if counts is not None:
         options["counts"] = counts
+    _say(args, f"training the {_describe(args)} on "
+               f"{'the counts of ' if counts is not None else ''}"
+               f"{args.data or 'the embedded names'}", detail=True)
+    start = time.perf_counter()
     with _step_log(args, newton=options.get("solver", "newton") == "newton") as log:
         if args.model_kind == "network":
             options["callback"] = log
         model = fit_kind(args.model_kind, None if counts is not None else parts["train"],
                          context=args.context, encoding=args.encoding, value=value,
                          vocab=vocab, **options)
+    _say(args, f"trained in {time.perf_counter() - start:.2f} s: {model!r}", detail=True)
     if args.split:
         model.settings.update(split="/".join(f"{100 * f:g}" for f in args.split),
                               split_seed=args.split_seed)
     if args.out:
         model.save(args.out)   # first: nothing after training may lose the model
+        _say(args, f"saved the model to {args.out}")
     plain = args.split is None and args.context == 1 and args.encoding == "joint" \
         and args.model_kind == "network"
     losses = None if plain else split_losses(model, {"train": parts["train"],
@@ -345,17 +443,16 @@ def _cmd_train(args: argparse.Namespace) -> int:
                     "sampler": args.sampler, "model": args.out})
         return 0
     if plain:
-        print(f"trained on {model.settings['num_examples']} examples, vocabulary of {model.V}; "
-              f"final loss {model.final_loss:.7f} (mean NLL + L2 term)")
+        _say(args, f"trained on {model.settings['num_examples']} examples, vocabulary of "
+                   f"{model.V}; final loss {model.final_loss:.7f} (mean NLL + L2 term)")
     else:
-        print(f"trained the {_describe(args)} on {model.settings['num_examples']} examples, "
-              f"vocabulary of {model.V}")
+        _say(args, f"trained the {_describe(args)} on {model.settings['num_examples']} "
+                   f"examples, vocabulary of {model.V}")
         assert losses is not None
         print(_format_losses(losses))
+    _say(args, f"settings: {json.dumps(_finite_or_none(model.settings))}", detail=True)
     for s in samples:
         print(s)
-    if args.out:
-        print(f"saved the model to {args.out}")
     return 0
 
 
@@ -410,26 +507,32 @@ def _add_sample_parser(sub: Any, common: argparse.ArgumentParser) -> None:
                        description="Sample words from a saved model of any kind, one per line "
                                    "(-n 0 prints nothing).")
     p.add_argument("-n", type=_positive_int, default=15, help="how many (default 15)")
-    p.add_argument("--seed", type=_seed, default=NOTEBOOK_SEED,
+    p.add_argument("-s", "--seed", type=_seed, default=NOTEBOOK_SEED,
                    help=f"seed of sampling (default {NOTEBOOK_SEED})")
     p.add_argument("--sampler", choices=list(SAMPLERS), default=DEFAULT_SAMPLER,
                    help=f"see 'minibigram train --help' (default {DEFAULT_SAMPLER})")
     p.add_argument("--temperature", type=_finite_float, default=1.0,
-                   help="below 1 sharpens, above 1 flattens (default 1)")
+                   help="below 1 sharpens, above 1 flattens (default 1); 0 is greedy: the "
+                        "likeliest next character every time (on a tie, the first in the "
+                        "vocabulary), the same words whatever the seed")
     p.add_argument("--top-k", type=_positive_int, metavar="K",
                    help="draw only among the K likeliest next characters (default: all)")
     p.add_argument("--mark", action="store_true",
                    help="mark each sample in-train, in-dev, in-test or new (the model's split "
                         "of --data; without a split, in-train or new; default: no marks)")
-    p.add_argument("--data", metavar="PATH",
+    p.add_argument("-d", "--data", metavar="PATH",
                    help="the training data, for --mark (default: embedded names)")
     p.set_defaults(func=_cmd_sample)
 
 
 def _cmd_sample(args: argparse.Namespace) -> int:
     model = load_model(args.model)
+    _say(args, f"{args.model}: {model!r}", detail=True)
+    start = time.perf_counter()
     samples = model.sample(args.n, seed=args.seed, sampler=args.sampler,
                            temperature=args.temperature, top_k=args.top_k)
+    _say(args, f"sampled {len(samples)} words in {time.perf_counter() - start:.3f} s "
+               f"({args.sampler})", detail=True)
     marks = (sample_marks(samples, model_split(model, load_words(args.data))) if args.mark
              else None)
     if args.json:
@@ -460,6 +563,7 @@ def _add_score_parser(sub: Any, common: argparse.ArgumentParser) -> None:
 
 def _cmd_score(args: argparse.Namespace) -> int:
     model = load_model(args.model)
+    _say(args, f"{args.model}: {model!r}", detail=True)
     skip = args.skip_unknown
     rows = [{"word": w, "nll": model.nll([w], skip_unknown=skip),
              "log_prob": model.log_prob(w, skip_unknown=skip)} for w in args.words]
@@ -484,7 +588,7 @@ def _add_plot_parser(sub: Any, common: argparse.ArgumentParser) -> None:
                                    "like the lecture's figure; or, with --loss-curve, the loss "
                                    "of every training step. Needs matplotlib: "
                                    'pip install ".[plot]" in a minibigram checkout.')
-    p.add_argument("--out", required=True, metavar="FIGURE.png",
+    p.add_argument("-o", "--out", required=True, metavar="FIGURE.png",
                    help="image file to write; the format follows the extension (png, svg, pdf) "
                         "(required; no default)")
     p.add_argument("--loss-curve", action="store_true",
@@ -497,9 +601,10 @@ def _cmd_plot(args: argparse.Namespace) -> int:
 
     check_writable(args.out, inputs=(args.model,))
     model = load_model(args.model)
+    _say(args, f"{args.model}: {model!r}", detail=True)
     fig = (plot_loss_curve if args.loss_curve else plot_bigrams)(model)
     save_figure(fig, args.out)
-    print(f"wrote {args.out}")
+    _say(args, f"wrote {args.out}")
     return 0
 
 
@@ -529,7 +634,8 @@ def _add_gradcheck_parser(sub: Any) -> None:
                    help="check the hand-derived Hessian-vector products (counts_hvp for the "
                         "joint engines, concat_hvp for concat) against differences of the "
                         "gradient (default: check the gradients)")
-    p.add_argument("--seed", type=_seed, default=0, help="seed of the random problems (default 0)")
+    p.add_argument("-s", "--seed", type=_seed, default=0,
+                   help="seed of the random problems (default 0)")
     _json_flag(p)
     p.set_defaults(func=_cmd_gradcheck)
 
@@ -539,8 +645,10 @@ def _cmd_gradcheck(args: argparse.Namespace) -> int:
 
     engines = tuple(dict.fromkeys(args.engine or CHECKED_ENGINES))
     dtypes = tuple(dict.fromkeys(args.dtype or ("float64", "float32")))
+    start = time.perf_counter()
     rows = check_engines(engines, dtypes, tuple(dict.fromkeys(args.context)), seed=args.seed,
                          max_entries=args.max_entries or None, hessian=args.hessian)
+    _say(args, f"{len(rows)} checks in {time.perf_counter() - start:.2f} s", detail=True)
     failed = sum(not r.ok for _, r in rows)
     if args.json:
         _emit_json({"ok": failed == 0, "checks": [
@@ -582,6 +690,7 @@ def _add_eval_parser(sub: Any, common: argparse.ArgumentParser) -> None:
 
 def _cmd_eval(args: argparse.Namespace) -> int:
     model = load_model(args.model)
+    _say(args, f"{args.model}: {model!r}", detail=True)
     words = load_words(args.data)
     if args.split or "split" in model.settings:
         losses = split_losses(model, model_split(model, words, args.split, args.split_seed))
@@ -647,7 +756,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     print(f"\nbest on dev: {b['kind']} K={b['context']} {PARAM[b['kind']]} "
           f"{b[PARAM[b['kind']]]:g}: dev {b['dev']:.4f}, test "
           f"{'-' if b['test'] is None else format(b['test'], '.4f')}")
-    print(f"{len(r['rows'])} settings in {r['seconds']:.1f} s")
+    _say(args, f"{len(r['rows'])} settings in {r['seconds']:.1f} s")
     return 0
 
 
@@ -663,6 +772,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_gradcheck_parser(sub)
     for add in (_add_plot_parser, _add_eval_parser, _add_sweep_parser):
         add(sub, common)
+    for p in sub.choices.values():   # every command: -q/-v, and args.given from its options
+        _status_flags(p)
+        p.command = True
     return parser
 
 
@@ -670,9 +782,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
-    args.given = {a.split("=", 1)[0] for a in argv if a.startswith("--")}
+    # 0: no status (-q, or --json without -v); 1: status; 2: status and detail (-v)
+    args.verbosity = (0 if args.quiet else 2 if args.verbose
+                      else 0 if getattr(args, "json", False) else 1)
     try:
-        status = int(args.func(args))
+        with warnings.catch_warnings():
+            if args.quiet:   # -q: stderr stays empty on success, warnings included
+                warnings.simplefilter("ignore")
+            status = int(args.func(args))
         sys.stdout.flush()   # here, so a full disk is reported below, not at exit
         return status
     except MinibigramError as e:

@@ -3,7 +3,9 @@
 The third stage: :func:`bigrams` and :func:`ngrams` turn words into training
 examples, :func:`bigram_counts` and :func:`context_counts` into their sufficient
 statistics. Each word ``w`` is read as ``"." + w + "."`` (K boundaries before it
-for a context of K characters).
+for a context of K characters), ``"."`` showing the boundary as the notebook does; as
+text the boundary is a line break (:data:`~minibigram.vocab.BOUNDARY_TEXT`), so a
+``"."`` inside a word is an ordinary character.
 """
 
 from __future__ import annotations
@@ -13,15 +15,17 @@ from collections.abc import Sequence
 import numpy as np
 
 from .errors import DataError, SettingsError, check_size, check_whole
-from .vocab import BOUNDARY, Vocabulary
+from .vocab import BOUNDARY_TEXT, LINE_BREAKS, Vocabulary
 
 
 def scorable_words(words: Sequence[str], vocab: Vocabulary,
                    skip_unknown: bool = False) -> list[str]:
     """The words a model can score: refuse, or with ``skip_unknown`` remove, what it cannot.
 
-    A character outside ``vocab`` has no row in the model, and a ``"."`` inside a
-    word would silently split it in two.
+    A character outside ``vocab`` has no row in the model; a line break inside a word
+    would silently split it in two, and so would the boundary's display symbol
+    ``vocab.itos[0]`` (which :meth:`Vocabulary.encode` reads as the boundary): neither
+    is a character of the vocabulary (:meth:`Vocabulary.unknown`).
 
     Raises
     ------
@@ -29,21 +33,32 @@ def scorable_words(words: Sequence[str], vocab: Vocabulary,
         Without ``skip_unknown``, naming the first such word and its characters.
     """
     if skip_unknown:
-        return [vocab.drop_unknown(w).replace(BOUNDARY, "") for w in words]
+        return [vocab.drop_unknown(w) for w in words]
     text = "".join(words)
-    if BOUNDARY not in text and not vocab.unknown(text):   # the usual case: one pass
+    if not vocab.unknown(text):                            # the usual case: one pass
         return list(words)
-    w = next(w for w in words if BOUNDARY in w or vocab.unknown(w))
-    if BOUNDARY in w:
-        raise DataError(f"the word {w!r} contains {BOUNDARY!r}, which is the boundary token "
-                        "and cannot be part of a word: remove it, or leave it out with "
-                        "--skip-unknown (skip_unknown=True).")
+    w = next(w for w in words if vocab.unknown(w))
     chars = vocab.unknown(w)
+    breaks = [c for c in chars if c in LINE_BREAKS]
+    if breaks:
+        raise DataError(f"the word {w!r} contains the line break {breaks[0]!r}, which ends a "
+                        "word and cannot be part of one: give one word per line, or leave it "
+                        "out with --skip-unknown (skip_unknown=True).")
     named = " and ".join(f"{c!r} (U+{ord(c):04X})" for c in chars)
     which, it = ("which is", "it") if len(chars) == 1 else ("which are", "them")
     raise DataError(f"the word {w!r} contains {named}, {which} not in the model's vocabulary: "
                     f"leave {it} out with --skip-unknown (skip_unknown=True), or train on data "
                     f"that contains {it}.")
+
+
+def _split_word_error(words: Sequence[str], vocab: Vocabulary) -> DataError:
+    """The error for words that encoding would split: one holds a line break or ``itos[0]``."""
+    w = next(w for w in words if vocab.unknown(w))
+    c = vocab.unknown(w)[0]
+    why = ("a line break ends a word" if c in LINE_BREAKS
+           else f"in this vocabulary {c!r} shows the boundary")
+    return DataError(f"the word {w!r} contains {c!r}, which is not a character of the "
+                     f"vocabulary ({why}): remove it, or build the vocabulary from these words.")
 
 
 def bigrams(words: Sequence[str], vocab: Vocabulary) -> tuple[np.ndarray, np.ndarray]:
@@ -65,13 +80,23 @@ def bigrams(words: Sequence[str], vocab: Vocabulary) -> tuple[np.ndarray, np.nda
 
     Notes
     -----
-    Joining the words with single boundaries, ``".emma.olivia."``, and taking each
-    adjacent pair of that one string yields exactly these pairs: the boundary after
-    ``emma`` is both the target that ends it and the context that starts ``olivia``.
+    Joining the words with single boundaries, ``".emma.olivia."`` (as text, with line
+    breaks: ``"\\nemma\\nolivia\\n"``), and taking each adjacent pair of that one
+    string yields exactly these pairs: the boundary after ``emma`` is both the target
+    that ends it and the context that starts ``olivia``.
+
+    Raises
+    ------
+    DataError
+        If a word holds a character outside ``vocab``, a line break, or the
+        boundary's display symbol ``vocab.itos[0]``.
     """
     if len(words) == 0:   # no words, no pairs (the string "." + "" + "." would give one)
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    ids = vocab.encode(BOUNDARY + BOUNDARY.join(words) + BOUNDARY)
+    B = BOUNDARY_TEXT
+    ids = vocab.encode(B + B.join(words) + B)                     # (n + 1,)
+    if np.count_nonzero(ids == 0) != len(words) + 1:              # a word would be split
+        raise _split_word_error(words, vocab)
     return ids[:-1], ids[1:]
 
 
@@ -153,12 +178,13 @@ class ContextCounts:
 
     def reindex(self, vocab: Vocabulary) -> ContextCounts:
         """The same counts indexed by a larger ``vocab`` (one that holds every character)."""
-        missing = set(self.vocab.itos) - set(vocab.stoi)
+        missing = set(self.vocab.itos[1:]) - set(vocab.itos[1:])
         if missing:
             raise DataError(f"the vocabulary lacks {''.join(sorted(missing))!r}, which the "
                             "counts hold: use a vocabulary with every counted character.")
         V = len(vocab)
-        ids = np.array([vocab.stoi[c] for c in self.vocab.itos])   # (V_old,) old id -> new
+        # the boundary is id 0 in both, whichever symbol each shows it with
+        ids = np.array([0] + [vocab.stoi[c] for c in self.vocab.itos[1:]])   # (V_old,) old -> new
         contexts = ids[self.contexts]                                # (C, K) new ids
         N = np.zeros((len(contexts), V), dtype=self.N.dtype)         # (C, V)
         N[:, ids] = self.N
@@ -249,21 +275,25 @@ def ngrams(words: Sequence[str], vocab: Vocabulary, K: int) -> tuple[np.ndarray,
 
     Notes
     -----
-    One encoded string holds every word as a block ``"." * K + w + "."``; a sliding
-    window of width ``K + 1`` over it gives every (context, target) row, and the
-    rows whose target is one of a block's ``K`` padding tokens are dropped. No
-    Python loop runs per character.
+    The words are encoded as one string ``".w1.w2."`` whose every boundary is then
+    repeated K times (:func:`pad_boundaries`); a sliding window of width ``K + 1``
+    over it gives every (context, target) row (:func:`context_windows`). No Python
+    loop runs per word or per character.
     """
     K = check_whole("the context length", K, 1, error=DataError)
     if len(words) == 0:
         return np.zeros((0, K), np.int64), np.zeros(0, np.int64)
-    text = BOUNDARY + BOUNDARY.join(words) + BOUNDARY                      # ".w1.w2."
+    B = BOUNDARY_TEXT
+    text = B + B.join(words) + B                                   # ".w1.w2.", as lines
     check_size(f"the examples of {len(words)} words with a context of {K}",
                len(text) * (3 * K + 2) * 8, "use a shorter context")
     if K == 1:   # the same pairs, without the padding bookkeeping
         xs, ys = bigrams(words, vocab)
         return xs[:, None], ys
-    X, ys = context_windows(pad_boundaries(vocab.encode(text), K), K)
+    ids = vocab.encode(text)                                               # (L,)
+    if np.count_nonzero(ids == 0) != len(words) + 1:              # a word would be split
+        raise _split_word_error(words, vocab)
+    X, ys = context_windows(pad_boundaries(ids, K), K)
     return np.ascontiguousarray(X), ys.copy()
 
 

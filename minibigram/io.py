@@ -555,11 +555,20 @@ def _read_meta(reader: _Reader, kind: str | None) -> dict[str, Any]:
 
 
 def _read_vocab(reader: _Reader) -> Vocabulary:
+    """The vocabulary of ``itos``: the boundary's display symbol, then the sorted characters.
+
+    ``itos[0]`` shows the boundary (id 0): ``"."`` for every file written before the
+    boundary stopped being a character, and for any data without ``"."``; the first
+    :data:`~minibigram.vocab.BOUNDARY_SYMBOLS` the characters lack (``"⏎"``) when they
+    hold ``"."``. It must be the symbol ``Vocabulary(itos[1:])`` chooses, so old files
+    read exactly as before and no file is ambiguous (see ``docs/boundary.md``).
+    """
     path = reader.path
 
     def invalid(why: str = "") -> ModelFileError:
         return ModelFileError(f"{path} has an invalid vocabulary (it must list single "
-                              f"characters, '.' first{why}): it is not a minibigram model file.")
+                              f"characters, the boundary's symbol first{why}): it is not a "
+                              "minibigram model file.")
 
     def check(dtype: np.dtype, shape: tuple[int, ...]) -> None:
         if dtype.kind != "U" or len(shape) != 1 or shape[0] == 0:
@@ -569,12 +578,17 @@ def _read_vocab(reader: _Reader) -> Vocabulary:
     codes = itos.astype(itos.dtype.newbyteorder("<")).view("<u4").reshape(len(itos), -1)  # (V, L)
     if ((codes > 0x10FFFF) | ((codes >= 0xD800) & (codes < 0xE000))).any():
         raise invalid(", no lone surrogates")
-    if itos[0] != "." or (np.char.str_len(itos) != 1).any():
+    if (np.char.str_len(itos) != 1).any():
         raise invalid()
-    vocab = Vocabulary([str(c) for c in itos[1:]])
-    if vocab.itos != [str(c) for c in itos]:
+    try:
+        vocab = Vocabulary([str(c) for c in itos[1:]])
+    except DataError:
+        raise invalid(", none a line break") from None
+    if vocab.itos[1:] != [str(c) for c in itos[1:]]:
         raise ModelFileError(f"{path} has an invalid vocabulary (not sorted or with repeats): "
                              "it is not a minibigram model file.")
+    if vocab.itos[0] != str(itos[0]):
+        raise invalid(f": {vocab.itos[0]!r} for these characters")
     return vocab
 
 

@@ -225,7 +225,9 @@ class LanguageModel:
             A name from ``minibigram.SAMPLERS``; ``"torch-mkl"``, ``"torch"`` and
             ``"torch-cdf"`` replay ``torch.multinomial`` of torch 2.0-2.6 (the notebook),
             2.7+ and 1.x. Each walks :meth:`table`, one row per context.
-        temperature : float, default 1
+        temperature : float >= 0, default 1
+            0 samples greedily: the likeliest next character at each step (on a tie
+            the lowest id), the same words whatever the seed.
         top_k : int, optional
             See :func:`minibigram.sampling.adjust_probs`; the defaults leave P as is.
         """
@@ -257,9 +259,33 @@ class LanguageModel:
         raise NotImplementedError
 
     def __repr__(self) -> str:
-        how = ", ".join(f"{k}={v}" for k, v in self.settings.items()
-                        if k in ("solver", "steps", "reg", "smoothing", "encoding"))
-        return f"{type(self).__name__}(K={self.K}, V={self.V}{', ' + how if how else ''})"
+        """One line: what the model is, then how it was trained, e.g.
+        ``BigramModel(K=1, V=27; gd, 100 steps at lr 50, reg 0.01, float32; 228,146
+        examples, final loss 2.4829)``. Settings the model does not know are left out."""
+        s = self.settings
+        what = [f"K={self.K}", f"V={self.V}"]
+        if self.kind == "ngram":
+            what.insert(0, str(s.get("encoding", "joint")))
+        contexts = getattr(self, "contexts", None)
+        if contexts is not None and self.K > 1:
+            what.append(f"{len(contexts):,} contexts")
+        if self.kind == "counts":
+            how = ["counted", f"smoothing {s['smoothing']:g}"]
+        elif "solver" in s:
+            steps = f"{s['steps']} steps" if "steps" in s else ""
+            if s["solver"] == "gd" and "lr" in s:
+                steps += f" at lr {s['lr']:g}"
+            how = [str(s["solver"]), steps,
+                   f"reg {s['reg']:g}" if "reg" in s else "", str(s.get("dtype", ""))]
+        else:
+            how = ["no training record"]   # built from arrays, not by fit
+        data = [f"{s['num_examples']:,} examples" if "num_examples" in s else ""]
+        if "split" in s:
+            data.append(f"split {s['split']} (seed {s.get('split_seed')})")
+        if self.final_loss is not None:
+            data.append(f"final loss {self.final_loss:.4f}")
+        parts = [", ".join(x for x in group if x) for group in (what, how, data)]
+        return f"{type(self).__name__}({'; '.join(p for p in parts if p)})"
 
 
 class CountModel(LanguageModel):

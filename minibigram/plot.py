@@ -56,7 +56,8 @@ def bigram_table(model: Any) -> tuple[np.ndarray, list[list[str]], list[list[str
     table : ndarray, shape (V, V)
         Probabilities ``P[i, j]`` (float64), or a CountModel's counts ``N[i, j]``.
     pairs : list of V lists of V str
-        ``pairs[i][j]`` is character ``i`` then character ``j`` (a space shown as ``␣``).
+        ``pairs[i][j]`` is character ``i`` then character ``j`` (a space shown as ``␣``, the
+        boundary as ``vocab.itos[0]``: ``"."``, or ``"⏎"`` when the data holds ``"."``).
     values : list of V lists of V str
         The count, or the probability with three digits and no leading 0 (``".123"``;
         ``"1"`` from 0.9995 on).

@@ -324,12 +324,18 @@ def adjust_probs(P: np.ndarray, temperature: float = 1.0, top_k: int | None = No
     Parameters
     ----------
     P : ndarray, shape (S, V), rows summing to 1
-    temperature : float > 0, default 1
+    temperature : float >= 0, default 1
         ``p_j ** (1/T)`` renormalized, i.e. ``softmax(log p / T)``: below 1 sharpens
-        towards the likeliest character, above 1 flattens towards uniform.
+        towards the likeliest character, above 1 flattens towards uniform. ``T = 0``
+        is greedy decoding: each row becomes one-hot at its likeliest character,
+        ``argmax_j p_j``, so every sampler draws it every time, whatever the seed.
+        On a tie the lowest id wins (``np.argmax``), so greedy words are
+        deterministic; a tiny ``T > 0`` would instead share the tie at random. The
+        boundary is id 0, so a row whose likeliest entries tie with the boundary
+        (e.g. the uniform row of an unseen context) ends the word.
     top_k : int >= 1, optional
         Keep only the ``k`` likeliest characters of each row (ties with the k-th are
-        kept too) and renormalize.
+        kept too) and renormalize. With ``T = 0`` it changes nothing.
 
     Returns
     -------
@@ -337,12 +343,17 @@ def adjust_probs(P: np.ndarray, temperature: float = 1.0, top_k: int | None = No
         ``P`` itself when ``temperature == 1`` and ``top_k`` is None, so the default
         samples are bit-for-bit unchanged; otherwise a new float64 table.
     """
-    if not (isinstance(temperature, (int, float)) and np.isfinite(temperature)
-            and temperature > 0):
-        raise SettingsError(f"the temperature must be a finite number > 0, got {temperature!r}.")
+    if not (isinstance(temperature, (int, float)) and not isinstance(temperature, bool)
+            and np.isfinite(temperature) and temperature >= 0):
+        raise SettingsError(f"the temperature must be a finite number >= 0 (0: greedy), got "
+                            f"{temperature!r}.")
     if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, (int, np.integer))
                               or top_k < 1):
         raise SettingsError(f"top_k must be a whole number >= 1, got {top_k!r}.")
+    if temperature == 0:   # greedy: the likeliest character of each row, lowest id on a tie
+        greedy = np.zeros(P.shape)                                 # (S, V)
+        greedy[np.arange(len(P)), P.argmax(axis=1)] = 1.0
+        return greedy
     if temperature == 1 and (top_k is None or top_k >= P.shape[1]):
         return P
     with np.errstate(divide="ignore", over="ignore"):

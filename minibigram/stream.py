@@ -25,11 +25,11 @@ from .examples import (
     context_windows,
     pad_boundaries,
 )
-from .vocab import Vocabulary, code_points
+from .vocab import LINE_BREAKS, Vocabulary, code_points
 from .words import PathLike
 
 # Line breaks as str.splitlines sees them, and the other white space str.strip removes.
-_LINE_BREAKS = np.array([ord(c) for c in "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"])
+_LINE_BREAKS = code_points(LINE_BREAKS)
 _SPACES = np.array([ord(c) for c in "\t\x1f \xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
                     "\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000"])
 _PLAIN = bytes(range(33, 127)) + b"\n"   # ASCII that needs neither stripping nor mapping
@@ -70,13 +70,11 @@ class _Counter:
 
     def add(self, part: bytes) -> None:
         """Count one piece of UTF-8 (cut at a character boundary, anywhere in a line)."""
-        for bad, what in ((b".", "a word contains '.', which is the boundary token: remove or "
-                                 "replace that character."),
-                          (b"\x00", "a NUL character (U+0000) is not text: give a text file "
-                                    "with one word per line.")):
-            if bad in part:
-                raise DataError(f"{self.source} line {self.line_of(part, part.index(bad))}: "
-                                f"{what}")
+        nul = part.find(b"\x00")   # ('.' is an ordinary character: the boundary is a break)
+        if nul >= 0:
+            raise DataError(f"{self.source} line {self.line_of(part, nul)}: a "
+                            "NUL character (U+0000) is not text: give a text file with one word "
+                            "per line.")
         if self.fast and not self.pending.size and not part.translate(None, _PLAIN):
             self.add_plain(part)
         else:
@@ -380,8 +378,9 @@ def count_bigrams(source: PathLike | Iterable[str], vocab: Vocabulary | None = N
     FileAccessError
         If the path does not exist, is a folder, or cannot be read.
     DataError
-        If the file is not UTF-8, a word contains ``"."`` or NUL (the message names
-        the line), or a character is missing from the given ``vocab``.
+        If the file is not UTF-8, holds a NUL character (the message names the line),
+        or a character is missing from the given ``vocab``. A ``"."`` is an ordinary
+        character: the boundary is the line break.
 
     Notes
     -----

@@ -1,8 +1,23 @@
 """The vocabulary: characters to token ids and back.
 
 The second stage of the pipeline: every character of the words gets an integer
-id, the boundary token :data:`BOUNDARY` id 0. Encoding a text is one table
-lookup over its code points, so no Python loop runs per character.
+id, the boundary token id 0. Encoding a text is one table lookup over its code
+points, so no Python loop runs per character.
+
+**The boundary is not a character of the data.** A word is a line of text, so it
+may hold any character but a line break, ``"."`` included; the boundary between
+words is the line break itself. Its text form is :data:`BOUNDARY_TEXT` (``"\\n"``):
+``"\\n".join(words)`` is the text of many words, and :meth:`Vocabulary.encode`
+maps every line break (:data:`LINE_BREAKS`, those of ``str.splitlines``) to id 0.
+
+The notebook *shows* the boundary as ``"."``, and so does minibigram: ``itos[0]``,
+the boundary's display symbol, is :data:`BOUNDARY` (``"."``) whenever the data has
+no ``"."``. When it has one, ``"."`` is an ordinary character with its own id and
+the boundary is shown by the first of :data:`BOUNDARY_SYMBOLS` the data does not
+contain: ``"⏎"`` (U+23CE RETURN SYMBOL), then ``"↵"``, ``"¶"``, then the first
+private-use code point from U+E000 the data does not contain. So ``itos[0]`` is
+never a character of the data, and ``itos`` alone says which symbol shows the
+boundary (see ``docs/boundary.md``).
 """
 
 from __future__ import annotations
@@ -13,8 +28,14 @@ import numpy as np
 
 from .errors import DataError
 
-#: The boundary token: it starts every word as a context and ends every word as a target.
+#: How the notebook shows the boundary token (id 0): ``vocab.itos[0]`` unless the data has ``"."``.
 BOUNDARY = "."
+#: The boundary's display symbols, in order of preference: the first the data lacks is ``itos[0]``.
+BOUNDARY_SYMBOLS = (BOUNDARY, "\u23ce", "\u21b5", "\u00b6")
+#: The boundary's text form: words are lines, so ``BOUNDARY_TEXT.join(words)`` is their text.
+BOUNDARY_TEXT = "\n"
+#: Every character ``str.splitlines`` breaks lines at: none is part of a word, all encode to 0.
+LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 
 
 def code_points(text: str) -> np.ndarray:
@@ -22,34 +43,56 @@ def code_points(text: str) -> np.ndarray:
     return np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
 
 
+def boundary_symbol(chars: Iterable[str]) -> str:
+    """The symbol that shows the boundary beside ``chars``: the first of
+    :data:`BOUNDARY_SYMBOLS` (``"."`` first) not among them, else the first private-use
+    code point from U+E000 not among them."""
+    taken = set(chars)
+    return next(s for s in (*BOUNDARY_SYMBOLS, *map(chr, range(0xE000, 0xF900)))
+                if s not in taken)
+
+
 class Vocabulary:
     """The mapping between characters and token ids.
 
-    ``"."`` (the boundary) is id 0; every other character seen in the data gets
-    ids 1..V-1 in code-point order. Characters are Unicode code points, so any
-    alphabet works, spaces inside names included.
+    The boundary is id 0; every character seen in the data gets ids 1..V-1 in
+    code-point order. Characters are Unicode code points, so any alphabet works,
+    spaces and ``"."`` inside words included; only line breaks cannot be part of a
+    word (a word is a line).
+
+    ``itos[0]`` is the boundary's display symbol: ``"."`` (:data:`BOUNDARY`), as in the
+    notebook, unless ``"."`` is one of the characters; then ``"⏎"`` (see
+    :func:`boundary_symbol`). ``stoi`` is the inverse of ``itos``, so ``stoi[itos[0]]``
+    is 0 (the notebook's ``stoi['.'] = 0``).
 
     Parameters
     ----------
     chars : iterable of str
-        The characters other than the boundary, each a single code point.
+        The characters of the words, each a single code point, none a line break.
     """
 
     def __init__(self, chars: Iterable[str]) -> None:
-        chars = sorted(set(chars) - {BOUNDARY})
+        chars = sorted(set(chars))
         if any(len(c) != 1 for c in chars):
             raise DataError("every vocabulary entry must be a single character.")
         if chars and chars[0] == "\x00":   # numpy's fixed-width strings drop it: no model file
             raise DataError("the NUL character (U+0000) cannot be part of a word: remove it.")
-        self.itos: list[str] = [BOUNDARY, *chars]
+        breaks = [c for c in chars if c in LINE_BREAKS]
+        if breaks:
+            raise DataError(f"the line break {breaks[0]!r} cannot be part of a word (a word is "
+                            "one line): split the text into lines first.")
+        self.itos: list[str] = [boundary_symbol(chars), *chars]
         self.stoi: dict[str, int] = {c: i for i, c in enumerate(self.itos)}
         # A lookup table from code point to id (-1: unknown); its last entry also
         # stands for every code point beyond the largest, so encoding is one gather.
         codes = code_points("".join(self.itos))             # (V,) id -> code point
-        self._codes = codes
+        breaks_cp = code_points(LINE_BREAKS)                # (10,)
+        # id -> code point of its text form: the boundary is written as a line break
+        self._text_codes = np.concatenate((code_points(BOUNDARY_TEXT), codes[1:]))   # (V,)
         # (4 bytes per code point up to the largest: 4.5 MB at most, for U+10FFFF.)
-        self._lut = np.full(int(codes.max()) + 2, -1, dtype=np.int32)
+        self._lut = np.full(int(max(codes.max(), breaks_cp.max())) + 2, -1, dtype=np.int32)
         self._lut[codes] = np.arange(len(codes))
+        self._lut[breaks_cp] = 0
 
     @classmethod
     def from_words(cls, words: Sequence[str]) -> Vocabulary:
@@ -58,18 +101,24 @@ class Vocabulary:
         Raises
         ------
         DataError
-            If a word contains the boundary character (the message names the word and
-            its position), or there are no words.
+            If a word contains a line break (the message names the word and its
+            position), or there are no words.
         """
         if len(words) == 0:
             raise DataError("there are no words to build a vocabulary from: "
                             "give at least one word.")
-        text = "".join(words)
-        if BOUNDARY in text:                               # rare: find the word to name it
-            i, w = next((i, w) for i, w in enumerate(words, start=1) if BOUNDARY in w)
-            raise DataError(f"word {i} ({w!r}) contains {BOUNDARY!r}, which is the boundary "
-                            "token: remove or replace that character.")
-        return cls(set(text))
+        chars = set("".join(words))
+        if not chars.isdisjoint(LINE_BREAKS):              # rare: find the word to name it
+            i, w = next((i, w) for i, w in enumerate(words, start=1)
+                        if not set(w).isdisjoint(LINE_BREAKS))
+            raise DataError(f"word {i} ({w!r}) contains a line break, which ends a word: "
+                            "give one word per line.")
+        return cls(chars)
+
+    @property
+    def boundary(self) -> str:
+        """The boundary's display symbol, ``itos[0]``: ``"."`` unless the data has ``"."``."""
+        return self.itos[0]
 
     def __len__(self) -> int:
         return len(self.itos)
@@ -81,10 +130,14 @@ class Vocabulary:
         return hash(tuple(self.itos))
 
     def __repr__(self) -> str:
-        return f"Vocabulary({''.join(self.itos[1:])!r}, size={len(self)})"
+        shown = "" if self.itos[0] == BOUNDARY else f", boundary={self.itos[0]!r}"
+        return f"Vocabulary({''.join(self.itos[1:])!r}, size={len(self)}{shown})"
 
     def encode(self, text: str) -> np.ndarray:
         """Token ids of every character of ``text`` (boundaries included), shape ``(len(text),)``.
+
+        Every line break, and the boundary's display symbol ``itos[0]`` (``"."`` for
+        the names, as in the notebook), encode to the boundary 0.
 
         Raises
         ------
@@ -108,25 +161,30 @@ class Vocabulary:
         return self.encode(text)
 
     def unknown(self, text: str) -> list[str]:
-        """The distinct characters of ``text`` that are not in the vocabulary, in order."""
-        return [c for c in dict.fromkeys(text) if c not in self.stoi]
+        """The distinct characters of ``text`` that are not characters of the vocabulary, in order.
+
+        Line breaks and the boundary's display symbol ``itos[0]`` are not characters of
+        any word, so they are unknown too.
+        """
+        return [c for c in dict.fromkeys(text) if not self.stoi.get(c, 0)]
 
     def drop_unknown(self, text: str) -> str:
         """``text`` with every character that is not in the vocabulary removed."""
         return text.translate(dict.fromkeys(map(ord, self.unknown(text))))
 
     def decode(self, ids: Iterable[int]) -> str:
-        """The characters of ``ids``; the boundary decodes to ``"."``."""
+        """The characters of ``ids`` for display; the boundary decodes to ``itos[0]``."""
         return "".join(self.itos[int(i)] for i in ids)
 
     def decode_words(self, ids: np.ndarray) -> list[str]:
         """Split a stream of ids, each word followed by the boundary 0, into words.
 
-        One table lookup turns all the ids into code points, one ``bytes.decode``
-        turns those into a single string, and ``str.split`` cuts it at the
-        boundaries (which no word contains): no Python loop per character.
+        One table lookup turns all the ids into code points (the boundary into a line
+        break), one ``bytes.decode`` turns those into a single string, and
+        ``str.split`` cuts it at the line breaks (which no word contains): no Python
+        loop per character.
         """
-        codes = self._codes                                   # (V,) id -> code point
+        codes = self._text_codes                              # (V,) id -> code point
         ascii_ = codes.max() < 128
         text = codes.astype(np.uint8 if ascii_ else np.uint32)[np.asarray(ids)].tobytes()
-        return text.decode("ascii" if ascii_ else "utf-32-le").split(BOUNDARY)[:-1]
+        return text.decode("ascii" if ascii_ else "utf-32-le").split(BOUNDARY_TEXT)[:-1]

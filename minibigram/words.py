@@ -1,8 +1,10 @@
 """Words: the first stage. Read them, check them, split them.
 
 A word is one line of a UTF-8 text file, stripped of surrounding white space;
-blank lines are skipped. Everything downstream (the vocabulary, the examples,
-the counts) starts from a list of words.
+blank lines are skipped. A word may hold any character but a line break (``"."``
+included): the boundary between words is the line break, not a character.
+Everything downstream (the vocabulary, the examples, the counts) starts from a
+list of words.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from typing import Union
 import numpy as np
 
 from .errors import DataError, FileAccessError, check_seed, check_words, read_error
-from .vocab import BOUNDARY
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -47,8 +48,7 @@ def load_words(path: PathLike | None = None) -> list[str]:
     FileAccessError
         If the path does not exist, is a folder, or cannot be read (an ``OSError``).
     DataError
-        If the file is not UTF-8, holds no words, or a word contains the boundary
-        character ``"."``.
+        If the file is not UTF-8, holds no words, or holds a NUL character.
     """
     if path is None:
         return parse_words(_default_names_text(), source="the embedded names.txt")
@@ -87,16 +87,10 @@ def parse_words(text: str, source: str = "the input") -> list[str]:
     Raises
     ------
     DataError
-        If no word remains, or a word contains the boundary character (the message
-        names the word and its line).
+        If no word remains, or the text holds a NUL character (the message names its
+        line).
     """
     lines = text.splitlines()
-    if BOUNDARY in text:                                   # rare: find the line to name it
-        for lineno, line in enumerate(lines, start=1):
-            if BOUNDARY in line:
-                raise DataError(f"{source} line {lineno}: the word {line.strip()!r} contains "
-                                f"{BOUNDARY!r}, which is the boundary token: remove or replace "
-                                "that character.")
     if "\x00" in text:
         lineno = text[: text.index("\x00")].count("\n") + 1
         raise DataError(f"{source} line {lineno} holds a NUL character (U+0000), which is not "

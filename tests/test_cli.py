@@ -37,12 +37,14 @@ def test_train_human_output_then_sample_and_score(tmp_path):
     r = run("train", "--data", str(words), "--steps", "7", "--lr", "2", "--samples", "4",
             "--log-every", "3", "--out", str(model))
     assert r.returncode == 0, r.stderr
-    lines = r.stdout.splitlines()
+    lines = r.stdout.splitlines()   # the losses asked for, then the samples: no status
     assert [ln.split()[1] for ln in lines[:4]] == ["1", "3", "6", "7"]
     m = BigramModel.load(model)
     assert len(m.history) == 7
-    samples = lines[5:9]
-    assert samples == m.sample(4, seed=2147483647)
+    assert lines[4:] == m.sample(4, seed=2147483647)
+    assert r.stderr.splitlines() == [f"saved the model to {model}",
+                                     "trained on 14 examples, vocabulary of 7; final loss "
+                                     f"{m.final_loss:.7f} (mean NLL + L2 term)"]
 
     r = run("sample", "--model", str(model), "-n", "6", "--seed", "3", "--json")
     assert r.returncode == 0, r.stderr

@@ -100,7 +100,7 @@ def test_bad_input_is_one_line_and_status_2(tmp_path):
                  ["sweep", "--split", "90/0/10"],
                  ["sweep", "--reg", "0.1,x"],
                  ["eval", "--model", str(tmp_path / "nope.npz")],
-                 ["sample", "--model", str(tmp_path / "nope.npz"), "--temperature", "0"]):
+                 ["sample", "--model", str(tmp_path / "nope.npz"), "--temperature", "-1"]):
         r = run(*args)
         assert r.returncode == 2, (args, r.stderr)
         assert r.stdout == ""

@@ -53,11 +53,13 @@ def test_vocabulary_round_trip_any_alphabet(words):
         assert vocab.decode(ids) == w
 
 
-def test_boundary_in_word_is_rejected():
-    with pytest.raises(DataError, match=r"'j\.r\.'"):
-        Vocabulary.from_words(["ann", "j.r."])
-    with pytest.raises(DataError, match=r"line 3.*'a\.b'"):
-        parse_words("x\n\na.b\n")
+def test_a_dot_is_an_ordinary_character_and_a_line_break_is_refused():
+    # The boundary is the line break, not '.': '.' gets an id, and the boundary shows as '⏎'.
+    vocab = Vocabulary.from_words(["ann", "j.r."])
+    assert vocab.itos == ["\u23ce", ".", "a", "j", "n", "r"] and vocab.stoi["."] == 1
+    assert parse_words("x\n\na.b\n") == ["x", "a.b"]
+    with pytest.raises(DataError, match=r"word 2 \('a\\nb'\) contains a line break"):
+        Vocabulary.from_words(["ann", "a\nb"])
 
 
 def test_blank_lines_skipped_and_whitespace_stripped():

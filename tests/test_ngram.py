@@ -294,8 +294,11 @@ def test_concat_newton_reaches_the_optimum(names, K):
 
 def test_a_boundary_inside_a_scored_word_is_refused_or_skipped():
     m = CountModel.fit(WORDS, context=2)
-    with pytest.raises(mb.DataError, match="boundary"):
+    with pytest.raises(mb.DataError, match="'.' .* not in the model's vocabulary"):
         m.nll(["an.na"])
+    with pytest.raises(mb.DataError, match="line break"):
+        m.nll(["an\nna"])
+    assert m.log_prob("an\nna", skip_unknown=True) == m.log_prob("anna")
     assert m.log_prob("an.na", skip_unknown=True) == m.log_prob("anna")
 
 
@@ -346,7 +349,7 @@ def test_temperature_and_top_k():
     np.testing.assert_array_equal(top1, np.eye(3)[[0, 1, 2]])
     top2 = adjust_probs(P, top_k=2)
     np.testing.assert_allclose(top2[0], [0.625, 0.375, 0], rtol=1e-15)
-    for bad in ({"temperature": 0}, {"temperature": float("nan")}, {"top_k": 0}):
+    for bad in ({"temperature": -1}, {"temperature": float("nan")}, {"top_k": 0}):
         with pytest.raises(mb.SettingsError):
             adjust_probs(P, **bad)
     # a temperature so small that log(p) / T overflows: the likeliest character, not NaN

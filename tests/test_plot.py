@@ -118,8 +118,8 @@ def test_plot_command_writes_png_files(tmp_path, model):
         r = subprocess.run([sys.executable, "-m", "minibigram", "plot", "--model", "m.npz",
                             "--out", name, *extra], cwd=tmp_path, capture_output=True, text=True,
                            timeout=180)
-        assert r.returncode == 0 and r.stderr == "", r.stderr
-        assert r.stdout == f"wrote {name}\n"
+        assert r.returncode == 0 and r.stdout == "", r.stdout
+        assert r.stderr == f"wrote {name}\n"   # status, on stderr
         assert (tmp_path / name).read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["loss.png", "m.npz", "table.png"]
 
@@ -152,13 +152,13 @@ def test_without_matplotlib_a_clear_error(monkeypatch, model, tmp_path, capsys):
 @pytest.mark.parametrize("V", [59, 100])
 def test_plot_command_is_silent_about_missing_glyphs(tmp_path, V):
     """Characters the font lacks (and '$', which matplotlib would read as math) draw
-    without a warning line: stderr stays empty."""
+    without a warning line: stderr holds only the status line."""
     chars = [chr(c) for c in range(0x21, 0x250) if chr(c).isprintable() and chr(c) != "."]
     CountModel.fit(["".join(chars[: V - 3]) + "\u4e00\u0f00"], context=1).save(tmp_path / "c.npz")
     r = subprocess.run([sys.executable, "-m", "minibigram", "plot", "--model", "c.npz",
                         "--out", "c.png"], cwd=tmp_path, capture_output=True, text=True,
                        timeout=180)
-    assert r.returncode == 0 and r.stderr == "", r.stderr
+    assert r.returncode == 0 and r.stderr == "wrote c.png\n", r.stderr
     assert (tmp_path / "c.png").read_bytes().startswith(b"\x89PNG")
 
 
@@ -167,5 +167,5 @@ def test_plot_command_loads_any_model_kind(tmp_path):
     r = subprocess.run([sys.executable, "-m", "minibigram", "plot", "--model", "c.npz",
                         "--out", "c.png"], cwd=tmp_path, capture_output=True, text=True,
                        timeout=180)
-    assert r.returncode == 0 and r.stderr == "", r.stderr
+    assert r.returncode == 0 and r.stderr == "wrote c.png\n", r.stderr
     assert (tmp_path / "c.png").read_bytes().startswith(b"\x89PNG")

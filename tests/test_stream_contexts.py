@@ -86,11 +86,16 @@ def test_not_utf8_names_the_file_and_line(tmp_path):
         mb.count_contexts(path, 2, chunk_bytes=2)
 
 
-def test_boundary_in_a_word_names_the_line(tmp_path):
+def test_a_dot_in_a_word_is_counted_as_a_character(tmp_path):
     path = tmp_path / "dots.txt"
     path.write_text("anna\nbob\nst. john\n")
-    with pytest.raises(mb.DataError, match=r"dots\.txt line 3: a word contains '\.'"):
-        mb.count_contexts(path, 2, chunk_bytes=3)
+    words = mb.load_words(path)
+    vocab = mb.Vocabulary.from_words(words)
+    contexts, N = mb.context_counts(*mb.ngrams(words, vocab, 2), len(vocab))
+    for chunk_bytes in (1, 3, 1 << 20):
+        counts = mb.count_contexts(path, 2, chunk_bytes=chunk_bytes)
+        assert counts.vocab == vocab and vocab.itos[:3] == ["\u23ce", " ", "."]
+        assert (counts.contexts == contexts).all() and (counts.N == N).all()
 
 
 def test_unknown_character_with_a_given_vocab():

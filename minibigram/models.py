@@ -60,7 +60,7 @@ from .io import load_model, save_model
 from .optim import concat_newton, gradient_descent, newton
 from .sampling import DEFAULT_SAMPLER, adjust_probs, sample_words
 from .torchrng import TorchGenerator
-from .vocab import Vocabulary
+from .vocab import BOUNDARY, Vocabulary
 from .words import PathLike, training_words
 
 NOTEBOOK_SEED = 2147483647
@@ -141,36 +141,90 @@ class LanguageModel:
         """The arrays a model file holds for this model (see :func:`minibigram.io.save_model`)."""
         raise NotImplementedError
 
-    def _examples(self, words: Sequence[str], skip_unknown: bool
-                  ) -> tuple[np.ndarray, np.ndarray]:
-        return ngrams(scorable_words(words, self.vocab, skip_unknown), self.vocab, self.K)
+    def _example_logp(self, words: Sequence[str], skip_unknown: bool
+                      ) -> tuple[np.ndarray, np.ndarray]:
+        """The (n,) log-probability of every example of ``words`` and the (m,) word lengths.
+
+        The one scoring path: every word's ``len(w) + 1`` examples, in word order,
+        from one encoding of all the words and one gather of log-probabilities.
+        """
+        if skip_unknown or BOUNDARY in "".join(words):
+            kept = scorable_words(words, self.vocab, skip_unknown)
+        else:   # the usual case: the one encoding below finds an unknown character
+            kept = list(words)
+        if skip_unknown:
+            emptied = next((w for w, k in zip(words, kept) if w and not k), None)
+            if emptied is not None:
+                raise DataError(f"the word {emptied!r} has no character the model knows, so "
+                                "skip_unknown leaves nothing of it to score: remove it, or "
+                                "score it without skip_unknown to see which characters are "
+                                "unknown.")
+        lengths = np.fromiter(map(len, kept), dtype=np.int64, count=len(kept))   # (m,)
+        try:
+            X, ys = ngrams(kept, self.vocab, self.K)                 # (n, K), (n,)
+        except DataError:
+            scorable_words(kept, self.vocab)   # raises, naming the word and its characters
+            raise
+        return self._target_logp(X, ys), lengths
+
+    def score(self, words: Sequence[str], *, skip_unknown: bool = False) -> np.ndarray:
+        """Natural log of the model's probability of each word, end token included.
+
+        ``log P(w) = sum_{t=1}^{len(w)+1} log P(w_t | w_{t-K} ... w_{t-1})`` with
+        ``w_{len(w)+1}`` the end token and the contexts padded with ``"."`` on the left.
+        All the words are scored in one vectorized pass: their examples are made at
+        once, their log-probabilities gathered at once, and ``np.add.reduceat`` sums
+        each word's ``len(w) + 1`` consecutive terms. No Python loop runs per word.
+
+        Parameters
+        ----------
+        words : sequence of str
+            A bare ``str`` is refused (it would be scored as one-letter words).
+        skip_unknown : bool, default False
+            Remove the characters the model cannot score (those it has never seen, and
+            the boundary ``"."``) before scoring, so ``"zoë"`` with an unknown ``"ë"``
+            is scored as ``"zo"``; otherwise such a character raises
+            :class:`DataError` naming it. A non-empty word that loses *every*
+            character is an error, never scored as the empty word.
+
+        Returns
+        -------
+        ndarray of float64, shape (len(words),)
+            ``-inf`` where a probability is 0 (a count model with smoothing 0).
+
+        Raises
+        ------
+        DataError
+        """
+        words = check_words(words)
+        logp, lengths = self._example_logp(words, skip_unknown)       # (n,), (m,)
+        if len(lengths) == 0:
+            return np.zeros(0)
+        starts = np.concatenate(([0], np.cumsum(lengths + 1)[:-1]))   # (m,) each word's first
+        return np.add.reduceat(logp.astype(np.float64, copy=False), starts)   # (m,)
 
     def log_prob(self, word: str, *, skip_unknown: bool = False) -> float:
         """Natural log of the model's probability of ``word``, end token included.
 
-        Parameters
-        ----------
-        word : str
-        skip_unknown : bool, default False
-            Remove the characters the model has never seen before scoring, so
-            ``"zoë"`` with an unknown ``"ë"`` is scored as ``"zo"``; otherwise
-            such a character raises :class:`DataError` naming it.
+        ``score([word])[0]``; see :meth:`score` for ``skip_unknown``.
         """
         if not isinstance(word, str):
             raise DataError(f"log_prob scores one word, a str; got {type(word).__name__}: "
                             "use nll or score for several words.")
-        return float(self._target_logp(*self._examples([word], skip_unknown)).sum())
+        return float(self.score([word], skip_unknown=skip_unknown)[0])
 
     def nll(self, words: Sequence[str], *, skip_unknown: bool = False) -> float:
         """Mean negative log-likelihood per predicted character (end tokens included).
 
+        ``-sum(score(words)) / sum(len(w) + 1)``, from the same examples and
+        log-probabilities as :meth:`score` (averaged per character, not per word).
         ``inf`` if a character has probability 0 (a count model with smoothing 0, or
-        a network solved with reg 0). ``skip_unknown`` is as in :meth:`log_prob`.
+        a network solved with reg 0). ``skip_unknown`` is as in :meth:`score`.
         """
         words = check_words(words)
         if not words:
             raise DataError("there are no words to score: give at least one word.")
-        return float(-self._target_logp(*self._examples(words, skip_unknown)).mean())
+        return float(-self._example_logp(words, skip_unknown)[0].mean())
 
     def table(self) -> np.ndarray:
         """The (V**K, V) next-character probabilities, row ``code`` for the context of that code.
@@ -320,6 +374,8 @@ class CountModel(LanguageModel):
             return np.log(Nk) - np.log(Nk.sum(axis=1, keepdims=True))
 
     def _target_logp(self, X: np.ndarray, ys: np.ndarray) -> np.ndarray:
+        if self.K == 1 and len(self._codes) == self.V:          # a row per character: its id
+            return self.log_probs()[X[:, 0], ys]
         pos, seen = lookup_contexts(self._codes, X, self.V)      # one gather, no (n, V) rows
         return np.where(seen, self.log_probs()[pos, ys], -np.log(self.V))
 
@@ -524,6 +580,8 @@ class NGramModel(LanguageModel):
             K = self.K
             logits = self.W.astype(np.float64)[np.arange(K), X].sum(axis=1)   # (n, V)
             return F.log_softmax(logits)[np.arange(len(ys)), ys]
+        if self.K == 1 and len(self._codes) == self.V:          # a row per character: its id
+            return self.log_probs()[X[:, 0], ys]
         pos, seen = lookup_contexts(self._codes, X, self.V)      # one gather, no (n, V) rows
         return np.where(seen, self.log_probs()[pos, ys], -np.log(self.V))
 

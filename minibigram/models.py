@@ -61,7 +61,7 @@ from .optim import concat_newton, gradient_descent, newton
 from .sampling import DEFAULT_SAMPLER, adjust_probs, sample_words
 from .torchrng import TorchGenerator
 from .vocab import BOUNDARY, Vocabulary
-from .words import PathLike, training_words
+from .words import PathLike, data_record, training_words
 
 NOTEBOOK_SEED = 2147483647
 DTYPES = ("float32", "float64")
@@ -106,6 +106,21 @@ def check_contexts(contexts: np.ndarray, V: int) -> np.ndarray:
             or not (np.diff(context_codes(contexts.astype(np.int64), V)) > 0).all()):
         raise ModelFileError("holds contexts that are not sorted, distinct character ids")
     return contexts.astype(np.int64)
+
+
+def provenance(words: Sequence[str] | None) -> dict[str, Any]:
+    """The settings that say what a model was trained on and by which minibigram.
+
+    ``{"minibigram": version, "data": data_record(words)}`` (see
+    :func:`minibigram.words.data_record`: source, sha256, number of words); without
+    words (a model trained from counts) only the version.
+    """
+    from . import __version__   # the package is imported by the time a model is fitted
+
+    out: dict[str, Any] = {"minibigram": __version__}
+    if words is not None:
+        out["data"] = data_record(words)
+    return out
 
 
 class LanguageModel:
@@ -225,6 +240,21 @@ class LanguageModel:
         if not words:
             raise DataError("there are no words to score: give at least one word.")
         return float(-self._example_logp(words, skip_unknown)[0].mean())
+
+    def log_rows(self, contexts: np.ndarray) -> np.ndarray:
+        """``log P(next | context)`` for each of ``contexts`` (n, K): an (n, V) float64 array.
+
+        The very numbers :meth:`score` gathers (uniform ``-log V`` for a context the
+        joint or count model never saw), computed in blocks of contexts.
+        """
+        X = np.asarray(contexts, dtype=np.int64).reshape(-1, self.K)    # (n, K)
+        V, out = self.V, np.empty((len(X), self.V))                     # (n, V)
+        block = max(1, 2**20 // (V * V))   # concat makes (block V, V) logits
+        for i in range(0, len(X), block):
+            Xb = np.repeat(X[i:i + block], V, axis=0)                   # (b V, K)
+            ys = np.tile(np.arange(V), len(Xb) // V)                    # (b V,)
+            out[i:i + block] = self._target_logp(Xb, ys).reshape(-1, V)
+        return out
 
     def table(self) -> np.ndarray:
         """The (V**K, V) next-character probabilities, row ``code`` for the context of that code.
@@ -357,7 +387,7 @@ class CountModel(LanguageModel):
         X, ys = ngrams(words, vocab, context)                    # (n, K), (n,)
         contexts, N = context_counts(X, ys, len(vocab))          # (C, K), (C, V)
         return cls(N, vocab, contexts=contexts, smoothing=smoothing,
-                   settings={"num_examples": int(len(ys))})
+                   settings={"num_examples": int(len(ys)), **provenance(words)})
 
     def probs(self) -> np.ndarray:
         """The (C, V) table ``(N + k) / rowsum(N + k)``, one row per seen context.
@@ -562,6 +592,7 @@ class NGramModel(LanguageModel):
                                     "final_loss": final_loss}
         if solver == "gd":
             settings.update(lr=lr, seed=seed, engine=engine, init=init)
+        settings.update(provenance(words))
         model = cls(W.astype(dtype, copy=False), vocab, context=context, encoding=encoding,
                     contexts=contexts if joint else None, history=history, settings=settings)
         return model

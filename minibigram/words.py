@@ -3,13 +3,19 @@
 A word is one line of a UTF-8 text file, stripped of surrounding white space;
 blank lines are skipped. Everything downstream (the vocabulary, the examples,
 the counts) starts from a list of words.
+
+:func:`load_words` returns a :class:`WordList`, a list that remembers where its
+words came from and the sha256 of the bytes they were read from, so that a model
+trained on it can record its data (:func:`data_record`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import sys
 from collections.abc import Sequence
-from typing import Union
+from typing import Any, Union
 
 import numpy as np
 
@@ -19,28 +25,87 @@ from .vocab import BOUNDARY
 PathLike = Union[str, "os.PathLike[str]"]
 
 
-def _default_names_text() -> str:
+#: The source name recorded for the embedded names (:func:`load_words` with no path).
+EMBEDDED_NAMES = "embedded:names.txt"
+#: The path that means standard input, as in Unix tools.
+STDIN = "-"
+#: The source name recorded for words read from standard input.
+STDIN_NAME = "<stdin>"
+
+
+def _default_names_path() -> str:
     # A plain path beside this module: importlib.resources would cost the CLI ~20 ms of imports.
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "datasets", "names.txt")
-    with open(path, encoding="utf-8") as f:
-        return f.read()
+    return os.path.join(os.path.dirname(os.path.abspath(__file__)), "datasets", "names.txt")
 
 
-def load_words(path: PathLike | None = None) -> list[str]:
+class WordList(list):  # type: ignore[type-arg]  # a list of str, with where it came from
+    """A list of words that remembers its source and the sha256 of the bytes read.
+
+    It is a plain ``list`` in every other way. Slicing it or splitting it gives
+    ordinary lists: only the words exactly as read carry their source.
+
+    Attributes
+    ----------
+    source : str
+        The path read, :data:`EMBEDDED_NAMES` or :data:`STDIN_NAME`.
+    sha256 : str
+        Hex digest of the bytes read (the whole file, byte-order mark included).
+    """
+
+    def __init__(self, words: Sequence[str], source: str, sha256: str) -> None:
+        super().__init__(words)
+        self.source = source
+        self.sha256 = sha256
+
+
+def data_record(words: Sequence[str]) -> dict[str, Any]:
+    """What a model records of its training words: ``{"source", "sha256", "num_words"}``.
+
+    For a :class:`WordList` (from :func:`load_words`), the source read and the sha256
+    of its bytes. For any other sequence, ``source`` is None and ``sha256`` is that
+    of the words written one per line (UTF-8, each followed by ``"\\n"``), which is
+    also the sha256 of a file written that way.
+    """
+    if isinstance(words, WordList):
+        return {"source": words.source, "sha256": words.sha256, "num_words": len(words)}
+    digest = hashlib.sha256("".join(w + "\n" for w in words).encode("utf-8")).hexdigest()
+    return {"source": None, "sha256": digest, "num_words": len(words)}
+
+
+def file_sha256(path: PathLike | None = None) -> str:
+    """The sha256 (hex) of a file's bytes, read in 1 MiB chunks; ``None``: the embedded names.
+
+    Raises
+    ------
+    FileAccessError
+    """
+    source = _default_names_path() if path is None else os.fspath(path)
+    digest = hashlib.sha256()
+    try:
+        with open(source, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                digest.update(chunk)
+    except OSError as e:
+        raise read_error(source, e) from None
+    return digest.hexdigest()
+
+
+def load_words(path: PathLike | None = None) -> WordList:
     """Read one word per line.
 
     Parameters
     ----------
     path : str or os.PathLike, optional
-        A UTF-8 text file. ``None`` (the default) reads the embedded ``names.txt``:
+        A UTF-8 text file; ``"-"`` reads standard input (name a file called ``-``
+        as ``./-``). ``None`` (the default) reads the embedded ``names.txt``:
         32,033 names from the makemore repository.
 
     Returns
     -------
-    list of str
+    WordList
         The words in file order, each stripped of surrounding white space; blank
         lines are skipped. A UTF-8 byte-order mark and Windows line endings are
-        read transparently.
+        read transparently. It records the source and the sha256 of the bytes read.
 
     Raises
     ------
@@ -51,18 +116,24 @@ def load_words(path: PathLike | None = None) -> list[str]:
         character ``"."``.
     """
     if path is None:
-        return parse_words(_default_names_text(), source="the embedded names.txt")
-    source = os.fspath(path)
-    if os.path.isdir(source):
-        raise FileAccessError(f"{source} is a folder, not a file: give the path of a text "
-                              "file with one word per line.")
-    try:
-        with open(source, "rb") as f:
-            raw = f.read()
-    except OSError as e:
-        raise read_error(source, e, "check the path, or give no path to use the embedded "
-                                    "names") from None
-    return parse_words(decode_utf8(raw, source), source=source)
+        source, name = _default_names_path(), EMBEDDED_NAMES
+    else:
+        source = name = os.fspath(path)
+    if source == STDIN:
+        raw, name = sys.stdin.buffer.read(), STDIN_NAME
+    else:
+        if os.path.isdir(source):
+            raise FileAccessError(f"{source} is a folder, not a file: give the path of a text "
+                                  "file with one word per line.")
+        try:
+            with open(source, "rb") as f:
+                raw = f.read()
+        except OSError as e:
+            raise read_error(source, e, "check the path, or give no path to use the embedded "
+                                        "names") from None
+    label = "the embedded names.txt" if name == EMBEDDED_NAMES else name
+    words = parse_words(decode_utf8(raw, label), source=label)
+    return WordList(words, name, hashlib.sha256(raw).hexdigest())
 
 
 def decode_utf8(raw: bytes, source: str) -> str:
@@ -113,10 +184,12 @@ def training_words(words: Sequence[str] | None) -> list[str]:
     """The words to train on: ``None`` means the embedded names; none at all is an error."""
     if words is None:
         return load_words()
-    words = check_words(words)
-    if not words:
+    checked = check_words(words)
+    if not checked:
         raise DataError("there are no words to train on: give at least one word.")
-    return words
+    if isinstance(words, WordList):   # keep where they came from
+        return WordList(checked, words.source, words.sha256)
+    return checked
 
 
 def parse_split(text: str) -> tuple[float, float, float]:

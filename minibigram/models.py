@@ -115,7 +115,7 @@ def provenance(words: Sequence[str] | None) -> dict[str, Any]:
     :func:`minibigram.words.data_record`: source, sha256, number of words); without
     words (a model trained from counts) only the version.
     """
-    from . import __version__   # the package is imported by the time a model is fitted
+    from . import __version__  # the package is imported by the time a model is fitted
 
     out: dict[str, Any] = {"minibigram": __version__}
     if words is not None:
@@ -217,6 +217,16 @@ class LanguageModel:
             return np.zeros(0)
         starts = np.concatenate(([0], np.cumsum(lengths + 1)[:-1]))   # (m,) each word's first
         return np.add.reduceat(logp.astype(np.float64, copy=False), starts)   # (m,)
+
+    def dropped(self, words: Sequence[str]) -> list[str]:
+        """What ``skip_unknown`` removes from each word: its characters the model cannot
+        score (never seen in training, or the boundary ``"."``), every one, in order."""
+        words = check_words(words)
+        text = "".join(words)
+        if BOUNDARY not in text and not self.vocab.unknown(text):   # the usual case
+            return [""] * len(words)
+        bad = {*self.vocab.unknown(text), BOUNDARY}
+        return ["".join(c for c in w if c in bad) for w in words]
 
     def log_prob(self, word: str, *, skip_unknown: bool = False) -> float:
         """Natural log of the model's probability of ``word``, end token included.

@@ -14,8 +14,8 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
-from collections.abc import Sequence
-from typing import Any, Union
+from collections.abc import Iterator, Sequence
+from typing import Any, BinaryIO, Union
 
 import numpy as np
 
@@ -118,7 +118,8 @@ def load_words(path: PathLike | None = None) -> WordList:
     if path is None:
         source, name = _default_names_path(), EMBEDDED_NAMES
     else:
-        source = name = os.fspath(path)
+        source = os.fspath(path)
+        name = source if source == STDIN else os.path.abspath(source)
     if source == STDIN:
         raw, name = sys.stdin.buffer.read(), STDIN_NAME
     else:
@@ -266,3 +267,89 @@ def split_words(words: Sequence[str], fractions: Sequence[float] = (0.8, 0.1, 0.
                         "words: give more words or a larger train share.")
     parts = np.split(order, [n1, n2])
     return tuple([words[i] for i in p] for p in parts)  # type: ignore[return-value]
+
+
+def open_words(path: PathLike) -> BinaryIO:
+    """Open a word file for reading in binary, or raise the one-sentence error.
+
+    Raises
+    ------
+    FileAccessError
+    """
+    source = os.fspath(path)
+    if os.path.isdir(source):
+        raise FileAccessError(f"{source} is a folder, not a file: give the path of a text "
+                              "file with one word per line.")
+    try:
+        return open(source, "rb")
+    except OSError as e:
+        raise read_error(source, e) from None
+
+
+def read_word_chunks(f: BinaryIO, source: str, chunk_bytes: int = 1 << 20
+                     ) -> Iterator[list[str]]:
+    """The words of a binary stream, one per line, a list of about ``chunk_bytes`` at a time.
+
+    Lines are read as :func:`load_words` reads them (UTF-8, a leading byte-order mark
+    dropped, white space stripped, blank lines skipped), but only one chunk is held at
+    a time, so memory does not grow with the number of words. Unlike
+    :func:`load_words`, a ``"."`` inside a word is left for the scorer to refuse or
+    skip.
+
+    Raises
+    ------
+    DataError
+        If a line is not UTF-8 or holds a NUL character, naming ``source`` and the line.
+    """
+    lineno, first = 0, True
+    while True:
+        lines = f.readlines(chunk_bytes)
+        if not lines:
+            return
+        raw = b"".join(lines)
+        text = decode_utf8(raw, source) if first else None
+        if text is None:
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                line = lineno + raw[: e.start].count(b"\n") + 1
+                raise DataError(f"{source} is not UTF-8 text (undecodable byte at line {line}): "
+                                "save it as UTF-8 and try again.") from None
+        if "\x00" in text:
+            line = lineno + text[: text.index("\x00")].count("\n") + 1
+            raise DataError(f"{source} line {line} holds a NUL character (U+0000), which is "
+                            "not text: give a text file with one word per line.")
+        first = False
+        lineno += len(lines)
+        words = [w for w in map(str.strip, text.splitlines()) if w]
+        if words:
+            yield words
+
+
+def recorded_words(record: Any) -> WordList:
+    """The words a model's ``settings["data"]`` record names, if they are there unchanged.
+
+    Parameters
+    ----------
+    record : dict
+        :func:`data_record`'s ``{"source", "sha256", "num_words"}``.
+
+    Raises
+    ------
+    DataError
+        Saying why not: no record, words read from standard input or given as a list
+        (nothing to read again), a file that is missing or whose sha256 has changed.
+    """
+    if not isinstance(record, dict) or not isinstance(record.get("sha256"), str):
+        raise DataError("the model does not record its training data")
+    source = record.get("source")
+    if not isinstance(source, str) or source == STDIN_NAME:
+        raise DataError(f"the model was trained on {source or 'a list of words'}, which "
+                        "cannot be read again")
+    path = None if source == EMBEDDED_NAMES else source
+    if path is not None and not os.path.isfile(path):
+        raise DataError(f"the model's training data {source} is not there any more")
+    if file_sha256(path) != record["sha256"]:
+        raise DataError(f"the model's training data {source} has changed since training "
+                        "(its sha256 differs)")
+    return load_words(path)

@@ -557,7 +557,9 @@ def _cmd_score(args: argparse.Namespace) -> int:
             try:
                 sys.stdout.write(_score_lines(model, words, args.skip_unknown, args.json,
                                               emptied))
-            except DataError as e:
+            except DataError as e:   # a file's or stdin's word is named with its source
+                if source == "the arguments":
+                    raise
                 raise DataError(f"{source}: {e}") from None
     sys.stdout.flush()
     for w in emptied:
@@ -686,7 +688,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     words = _model_words(model, args.data)
     own = model.settings.get("data")
     same = isinstance(own, dict) and own.get("sha256") == data_record(words)["sha256"]
-    if args.split and "split" not in model.settings:
+    if args.split and "split" not in model.settings and (same or not isinstance(own, dict)):
         print("minibigram: note: " + ("the model was trained on all of these words, so its "
                                       "dev and test words were seen in training"
               if same else "the model records no split: if it was trained on these words, "

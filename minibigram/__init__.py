@@ -42,6 +42,7 @@ from .errors import (
 )
 from .evaluate import sweep
 from .examples import BigramCounts, bigram_counts, bigrams, context_counts, ngrams
+from .export import to_json, write_arpa, write_json
 from .functional import cross_entropy
 from .io import load_model
 from .models import BigramModel, CountModel, LanguageModel, NGramModel
@@ -50,7 +51,7 @@ from .sampling import SAMPLERS
 from .stream import count_bigrams
 from .torchrng import TorchGenerator
 from .vocab import BOUNDARY, Vocabulary
-from .words import load_words, split_words
+from .words import WordList, load_words, split_words
 
 __version__ = "0.1.0"
 
@@ -77,6 +78,7 @@ __all__ = [
     "TorchGenerator",
     "TrainingError",
     "Vocabulary",
+    "WordList",
     "assert_gradcheck",
     "bigram_counts",
     "bigrams",
@@ -101,4 +103,7 @@ __all__ = [
     "reference_problem",
     "split_words",
     "sweep",
+    "to_json",
+    "write_arpa",
+    "write_json",
 ]

@@ -173,6 +173,61 @@ def worker_gradcheck(variant: str, repeats: int) -> dict:
     return _measure(run, repeats)
 
 
+def worker_score(variant: str, repeats: int) -> dict:
+    """Score all 32,033 names one log-probability each: model.score, a log_prob loop, nltk.lm."""
+    import minibigram as mb
+    words = mb.load_words()
+    if variant == "nltk":
+        from nltk.lm import Laplace
+        from nltk.lm.preprocessing import pad_both_ends, padded_everygram_pipeline
+        train, vocab = padded_everygram_pipeline(2, [list(w) for w in words])
+        lm = Laplace(2)
+        lm.fit(train, vocab)
+
+        def run():
+            out = []
+            for w in words:
+                toks = list(pad_both_ends(list(w), n=2))
+                out.append(sum(lm.logscore(t, [c]) for c, t in zip(toks, toks[1:])))
+            return out
+    else:
+        model = mb.BigramModel.fit(words)                  # the notebook's model
+        if variant == "score":
+            def run():
+                return model.score(words)
+        else:
+            def run():
+                return [model.log_prob(w) for w in words]
+    res = _measure(run, repeats)
+    res["rate"] = len(words) / res["seconds"]
+    return res
+
+
+def _score_rows() -> list[tuple[str, str, str, str, str, str]]:
+    """model.score beside the log_prob loop and nltk.lm (skipped cleanly without nltk)."""
+    try:
+        import nltk  # noqa: F401
+        have_nltk = True
+    except ImportError:
+        have_nltk = False
+    runs = {"score": _worker("score", "score", "21"), "loop": _worker("score", "loop", "3")}
+    if have_nltk:
+        runs["nltk"] = _worker("score", "nltk", "1")
+    base = runs["loop"]["rate"]
+    labels = {"score": "model.score (one vectorized pass)", "loop": "model.log_prob loop",
+              "nltk": "nltk.lm Laplace(2) logscore"}
+    rows = []
+    for variant, r in runs.items():
+        met = (f">= 1M words/s: {'met' if r['rate'] >= 1e6 else 'NOT met'}"
+               if variant == "score" else "")
+        rows.append(("score 32,033 names", labels[variant], f"{r['rate']:,.0f} words/s",
+                     f"{r['rate'] / base:,.1f}x loop", _mb(r["peak_bytes"]), met))
+    if not have_nltk:
+        rows.append(("score 32,033 names", "nltk.lm (not installed: skipped)", "-", "-", "-",
+                     ""))
+    return rows
+
+
 # ---------------------------------------------------------------- the run
 
 
@@ -269,7 +324,7 @@ def main() -> None:
         sys.path.insert(0, ROOT)
         kind, variant, arg = args.worker
         fn = {"train": worker_train, "sample": worker_sample, "count": worker_count,
-              "gradcheck": worker_gradcheck}[kind]
+              "gradcheck": worker_gradcheck, "score": worker_score}[kind]
         print(json.dumps(fn(variant, int(arg))))
         return
     try:
@@ -325,6 +380,8 @@ def main() -> None:
         label = "torch notebook loop" if variant == "torch-loop" else f"sampler {variant!r}"
         rows.append(("sample names", label, f"{r['rate']:,.0f} names/s", ratio,
                      _mb(r["peak_bytes"]), met))
+
+    rows += _score_rows()
 
     # Counting a large ASCII file in a stream.
     with tempfile.TemporaryDirectory() as folder:

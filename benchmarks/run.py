@@ -87,7 +87,7 @@ def worker_train(variant: str, repeats: int) -> dict:
         return _measure(run, repeats)
     from minibigram.engines import counts_loss_and_grad, loss_and_grad
     from minibigram.optim import gradient_descent, newton
-    W0 = mb.model.init_weights(V, 2147483647)
+    W0 = mb.models.init_weights(V, 2147483647)
     if variant == "newton":
         def run():
             N = mb.bigram_counts(xs, ys, V)                # the counting pass is included
@@ -151,7 +151,7 @@ def worker_gradcheck(variant: str, repeats: int) -> dict:
     mb, words, vocab, xs, ys = _names_data()
     V = len(vocab)
     N = mb.bigram_counts(xs, ys, V)
-    W = mb.model.init_weights(V, 2147483647).astype("float64")
+    W = mb.models.init_weights(V, 2147483647).astype("float64")
     if variant.startswith("torch"):
         import torch
         tN = torch.tensor(N, dtype=torch.float64)

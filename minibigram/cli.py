@@ -3,7 +3,8 @@
 Argparse and printing only: every computation is a library call. Each subcommand
 has its parser in ``_add_<name>_parser`` (shared flags come from the parent
 parsers below) and its work in ``_cmd_<name>``. With ``--json`` a command prints
-exactly one JSON object on stdout; otherwise it prints for a person. Bad input
+exactly one JSON object on stdout (``score``: JSON Lines, one object per word, as it
+streams); otherwise it prints for a person (``score``: tab-separated lines). Bad input
 ends with one line ``minibigram: error: ...`` on stderr and exit status 2; Ctrl-C
 with one line ``minibigram: interrupted ...`` and status 130. Any other exception
 is a bug in minibigram, so it is not hidden: Python prints its traceback (status 1).

@@ -88,7 +88,7 @@ def worker_train(variant: str, repeats: int) -> dict:
         return _measure(run, repeats)
     from minibigram.engines import counts_loss_and_grad, loss_and_grad
     from minibigram.optim import gradient_descent, newton
-    W0 = mb.model.init_weights(V, 2147483647)
+    W0 = mb.models.init_weights(V, 2147483647)
     if variant == "newton":
         def run():
             N = mb.bigram_counts(xs, ys, V)                # the counting pass is included
@@ -186,7 +186,7 @@ def worker_gradcheck(variant: str, repeats: int) -> dict:
     mb, words, vocab, xs, ys = _names_data()
     V = len(vocab)
     N = mb.bigram_counts(xs, ys, V)
-    W = mb.model.init_weights(V, 2147483647).astype("float64")
+    W = mb.models.init_weights(V, 2147483647).astype("float64")
     if variant.startswith("torch"):
         import torch
         tN = torch.tensor(N, dtype=torch.float64)
@@ -227,6 +227,61 @@ def worker_shards(variant: str, pattern: str) -> dict:
         res["startup"] = start
     res["rate"] = size / res["seconds"]
     return res
+
+
+def worker_score(variant: str, repeats: int) -> dict:
+    """Score all 32,033 names one log-probability each: model.score, a log_prob loop, nltk.lm."""
+    import minibigram as mb
+    words = mb.load_words()
+    if variant == "nltk":
+        from nltk.lm import Laplace
+        from nltk.lm.preprocessing import pad_both_ends, padded_everygram_pipeline
+        train, vocab = padded_everygram_pipeline(2, [list(w) for w in words])
+        lm = Laplace(2)
+        lm.fit(train, vocab)
+
+        def run():
+            out = []
+            for w in words:
+                toks = list(pad_both_ends(list(w), n=2))
+                out.append(sum(lm.logscore(t, [c]) for c, t in zip(toks, toks[1:])))
+            return out
+    else:
+        model = mb.BigramModel.fit(words)                  # the notebook's model
+        if variant == "score":
+            def run():
+                return model.score(words)
+        else:
+            def run():
+                return [model.log_prob(w) for w in words]
+    res = _measure(run, repeats)
+    res["rate"] = len(words) / res["seconds"]
+    return res
+
+
+def _score_rows() -> list[tuple[str, str, str, str, str, str]]:
+    """model.score beside the log_prob loop and nltk.lm (skipped cleanly without nltk)."""
+    try:
+        import nltk  # noqa: F401
+        have_nltk = True
+    except ImportError:
+        have_nltk = False
+    runs = {"score": _worker("score", "score", "21"), "loop": _worker("score", "loop", "3")}
+    if have_nltk:
+        runs["nltk"] = _worker("score", "nltk", "1")
+    base = runs["loop"]["rate"]
+    labels = {"score": "model.score (one vectorized pass)", "loop": "model.log_prob loop",
+              "nltk": "nltk.lm Laplace(2) logscore"}
+    rows = []
+    for variant, r in runs.items():
+        met = (f">= 1M words/s: {'met' if r['rate'] >= 1e6 else 'NOT met'}"
+               if variant == "score" else "")
+        rows.append(("score 32,033 names", labels[variant], f"{r['rate']:,.0f} words/s",
+                     f"{r['rate'] / base:,.1f}x loop", _mb(r["peak_bytes"]), met))
+    if not have_nltk:
+        rows.append(("score 32,033 names", "nltk.lm (not installed: skipped)", "-", "-", "-",
+                     ""))
+    return rows
 
 
 # ---------------------------------------------------------------- the run
@@ -334,7 +389,7 @@ def main() -> None:
             print(json.dumps(worker_shards(variant, arg)))
             return
         fn = {"train": worker_train, "sample": worker_sample, "count": worker_count,
-              "gradcheck": worker_gradcheck, "plot": worker_plot}[kind]
+              "gradcheck": worker_gradcheck, "plot": worker_plot, "score": worker_score}[kind]
         print(json.dumps(fn(variant, int(arg))))
         return
     try:
@@ -410,6 +465,8 @@ def main() -> None:
                 met = f"<= {bound:.0f} s: {'met' if ok else 'NOT met'}" if bound else ""
                 rows.append((f"plot, {V} characters", "minibigram plot (whole process)",
                              f"{r['seconds']:,.2f} s", "-", "-", met))
+
+    rows += _score_rows()
 
     # Counting a large ASCII file in a stream.
     if "count" in sections:

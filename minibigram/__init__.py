@@ -51,6 +51,7 @@ from .examples import (
     context_counts,
     ngrams,
 )
+from .export import to_json, write_arpa, write_json
 from .functional import cross_entropy
 from .io import load_model
 from .models import BigramModel, CountModel, LanguageModel, NGramModel
@@ -59,7 +60,7 @@ from .sampling import SAMPLERS
 from .stream import count_bigrams, count_contexts
 from .torchrng import TorchGenerator
 from .vocab import BOUNDARY, Vocabulary
-from .words import load_words, split_words
+from .words import WordList, load_words, split_words
 
 __version__ = "0.1.0"
 
@@ -87,6 +88,7 @@ __all__ = [
     "TorchGenerator",
     "TrainingError",
     "Vocabulary",
+    "WordList",
     "assert_gradcheck",
     "bigram_counts",
     "bigrams",
@@ -114,4 +116,7 @@ __all__ = [
     "reference_problem",
     "split_words",
     "sweep",
+    "to_json",
+    "write_arpa",
+    "write_json",
 ]

@@ -7,10 +7,12 @@ parsers below) and its work in ``_cmd_<name>``.
 stdout is the product, stderr the status. Samples, scores, tables, JSON and the
 losses a learner asked for (``step N loss ...``) go to stdout, so ``minibigram
 sample ... | sort`` and ``train ... > out.txt`` capture only them; "trained on",
-"saved the model to", "wrote FIGURE", progress and warnings go to stderr (see
-:func:`_say`). ``-q/--quiet`` silences the status (stderr stays empty on success),
-``-v/--verbose`` adds detail (the model, its settings, timings). With ``--json`` a
-command prints exactly one JSON object on stdout and, unless ``-v``, no status.
+"saved the model to", "wrote FIGURE", progress, notes and warnings go to stderr
+(see :func:`_say`). ``-q/--quiet`` silences the status (stderr stays empty on
+success), ``-v/--verbose`` adds detail (the model, its settings, timings). With
+``--json`` a command prints exactly one JSON object on stdout (``score``: JSON
+Lines, one object per word, as it streams) and, unless ``-v``, no status;
+otherwise it prints for a person (``score``: tab-separated lines).
 
 Bad input ends with one line ``minibigram: error: ...`` on stderr and exit status
 2; Ctrl-C with one line ``minibigram: interrupted ...`` and status 130. Any other
@@ -33,6 +35,8 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, NoReturn
 
+import numpy as np
+
 from . import __version__
 from .engines import ENGINES
 from .errors import DataError, MinibigramError, SettingsError
@@ -51,7 +55,19 @@ from .progress import Progress
 from .sampling import DEFAULT_SAMPLER, SAMPLERS
 from .stream import count_bigrams
 from .vocab import Vocabulary
-from .words import load_words, parse_split, split_words
+from .words import (
+    EMBEDDED_NAMES,
+    STDIN,
+    STDIN_NAME,
+    data_record,
+    file_sha256,
+    load_words,
+    open_words,
+    parse_split,
+    read_word_chunks,
+    recorded_words,
+    split_words,
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -210,6 +226,12 @@ def _say(args: argparse.Namespace, text: str, detail: bool = False) -> None:
         print(text, file=sys.stderr, flush=True)
 
 
+def _note(args: argparse.Namespace, text: str) -> None:
+    """A warning on stderr (``minibigram: note: ...``): shown unless -q, --json included."""
+    if not args.quiet:
+        print(f"minibigram: note: {text}", file=sys.stderr, flush=True)
+
+
 def _status_flags(p: argparse.ArgumentParser) -> None:
     quiet = p.add_mutually_exclusive_group()
     quiet.add_argument("-q", "--quiet", action="store_true",
@@ -241,9 +263,15 @@ def _model_flag(p: argparse.ArgumentParser) -> None:
                    help="a model file written by 'minibigram train --out' (required; no default)")
 
 
+def _eval_data_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-d", "--data", metavar="PATH", help="text file, one word per line; '-' reads "
+                   "standard input (default: the model's own training data when the file it "
+                   "records is there with the same sha256, else the embedded names)")
+
+
 def _data_flag(p: argparse.ArgumentParser) -> None:
-    p.add_argument("-d", "--data", metavar="PATH", help="text file, one word per line "
-                   "(default: the embedded names.txt, 32,033 names)")
+    p.add_argument("-d", "--data", metavar="PATH", help="text file, one word per line; '-' "
+                   "reads standard input (default: the embedded names.txt, 32,033 names)")
 
 
 def _sampler_flags(p: argparse.ArgumentParser) -> None:
@@ -420,9 +448,14 @@ def _cmd_train(args: argparse.Namespace) -> int:
                          context=args.context, encoding=args.encoding, value=value,
                          vocab=vocab, **options)
     _say(args, f"trained in {time.perf_counter() - start:.2f} s: {model!r}", detail=True)
-    if args.split:
-        model.settings.update(split="/".join(f"{100 * f:g}" for f in args.split),
-                              split_seed=args.split_seed)
+    if args.split and words is not None:   # the record is of all the words; the split
+        model.settings.update(split="/".join(f"{100 * f:g}" for f in args.split),  # the part
+                              split_seed=args.split_seed, data=data_record(words))
+    if counts is not None:
+        model.settings["data"] = {"source": EMBEDDED_NAMES if args.data is None
+                                  else os.path.abspath(args.data),
+                                  "sha256": file_sha256(args.data),
+                                  "num_words": int(counts.N[0].sum())}   # words start at "."
     if args.out:
         model.save(args.out)   # first: nothing after training may lose the model
         _say(args, f"saved the model to {args.out}")
@@ -485,6 +518,9 @@ def _refuse_unused(args: argparse.Namespace) -> None:
         raise SettingsError(f"{' and '.join(unused)} {'does' if len(unused) == 1 else 'do'} "
                             f"not apply to {what}: leave {'it' if len(unused) == 1 else 'them'} "
                             "out.")
+    if args.stream and args.data == STDIN:
+        raise SettingsError("--stream counts a file, which standard input is not: give "
+                            "--data PATH, or leave out --stream to read standard input.")
     if args.stream and args.split:
         raise SettingsError("--stream counts the whole file without keeping its words, so it "
                             "cannot be split: leave out --split or --stream.")
@@ -521,7 +557,8 @@ def _add_sample_parser(sub: Any, common: argparse.ArgumentParser) -> None:
                    help="mark each sample in-train, in-dev, in-test or new (the model's split "
                         "of --data; without a split, in-train or new; default: no marks)")
     p.add_argument("-d", "--data", metavar="PATH",
-                   help="the training data, for --mark (default: embedded names)")
+                   help="the training data, for --mark (default: the data the model records, "
+                        "if it is there unchanged, else the embedded names)")
     p.set_defaults(func=_cmd_sample)
 
 
@@ -533,8 +570,8 @@ def _cmd_sample(args: argparse.Namespace) -> int:
                            temperature=args.temperature, top_k=args.top_k)
     _say(args, f"sampled {len(samples)} words in {time.perf_counter() - start:.3f} s "
                f"({args.sampler})", detail=True)
-    marks = (sample_marks(samples, model_split(model, load_words(args.data))) if args.mark
-             else None)
+    marks = (sample_marks(samples, model_split(model, _model_words(model, args.data, args)))
+             if args.mark else None)
     if args.json:
         out: dict[str, Any] = {"samples": samples, "seed": args.seed, "sampler": args.sampler}
         if marks is not None:
@@ -550,34 +587,121 @@ def _cmd_sample(args: argparse.Namespace) -> int:
 
 def _add_score_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("score", parents=[common, _parent(_model_flag)],
-                       help="negative log-likelihood of words under a saved model",
-                       description="Score words: the mean negative log-likelihood per predicted "
-                                   "character (end token included); lower is more name-like.")
-    p.add_argument("words", nargs="+", metavar="WORD",
-                   help="one or more words to score (required; no default)")
+                       help="score words under a saved model, one line per word",
+                       description="Score words: one line per word, tab-separated: the word, "
+                                   "its mean negative log-likelihood per predicted character "
+                                   "(end token included; lower is more name-like) and its "
+                                   "natural log-probability. Words come from the arguments; "
+                                   "an argument '-' reads words from standard input, and "
+                                   "--file FILE (repeatable) from a file, one word per line "
+                                   "(blank lines skipped), in chunks: memory does not grow "
+                                   "with the number of words. Arguments are scored first, in "
+                                   "order ('-' in its place), then the files. With --json: "
+                                   "JSON Lines, one object per word.")
+    p.add_argument("words", nargs="*", metavar="WORD",
+                   help="a word to score; '-' reads words from standard input (default: "
+                        "none; give words, '-' or --file)")
+    p.add_argument("-f", "--file", action="append", default=[], metavar="FILE",
+                   help="read words from FILE, one per line; repeatable (default: none)")
     p.add_argument("--skip-unknown", action="store_true",
-                   help="remove characters the model never saw and score the rest "
-                        "(default: such a character is an error)")
+                   help="remove the characters the model cannot score (unknown ones and the "
+                        "boundary '.') and score the rest; a 'skipped' column lists what was "
+                        "removed. A word left with nothing is not scored: its line has empty "
+                        "scores (JSON null and an 'error'), stderr names it, and the exit "
+                        "status is 2 (default: such a character is an error)")
     p.set_defaults(func=_cmd_score)
 
 
+_SCORE_CHUNK = 1 << 20   # bytes of words read, scored and written at a time
+
+
+def _word_sources(args: argparse.Namespace) -> Iterator[tuple[str, Iterator[list[str]]]]:
+    """(source name, chunks of words) in the documented order: arguments, '-', files."""
+    pending: list[str] = []
+    for w in args.words:
+        if w == STDIN:
+            if pending:
+                yield "the arguments", iter([pending])
+                pending = []
+            yield STDIN_NAME, read_word_chunks(sys.stdin.buffer, STDIN_NAME, _SCORE_CHUNK)
+        elif w.strip():
+            pending.append(w)
+    if pending:
+        yield "the arguments", iter([pending])
+    for path in args.file:
+        with open_words(path) as f:
+            yield path, read_word_chunks(f, path, _SCORE_CHUNK)
+
+
+def _score_lines(model: Any, words: list[str], skip: bool, as_json: bool,
+                 emptied: list[str]) -> str:
+    """The output lines of one chunk of words (see score's --help)."""
+    dropped = model.dropped(words) if skip else None
+    if dropped is not None:
+        empty = [bool(w) and len(d) == len(w) for w, d in zip(words, dropped)]
+        kept = [w for w, e in zip(words, empty) if not e]
+    else:
+        empty, kept = [False] * len(words), words
+    lp = model.score(kept, skip_unknown=skip)                     # (m,)
+    n = np.fromiter((len(w) + 1 for w in kept), dtype=np.float64, count=len(kept))
+    if dropped is not None:
+        n -= np.fromiter((len(d) for d, e in zip(dropped, empty) if not e), dtype=np.float64,
+                         count=len(kept))
+    nll = (-lp / n).tolist()
+    lps = lp.tolist()
+    out, k = [], 0
+    for i, w in enumerate(words):
+        if empty[i]:
+            emptied.append(w)
+            if as_json:
+                out.append(json.dumps({"word": w, "nll": None, "log_prob": None,
+                                       "skipped": dropped[i] if dropped else "",
+                                       "error": "no character the model knows"},
+                                      ensure_ascii=False))
+            else:
+                out.append(f"{w}\t\t\t{dropped[i] if dropped else ''}")
+            continue
+        a, b = nll[k], lps[k]
+        k += 1
+        if as_json:
+            row: dict[str, Any] = {"word": w, "nll": _finite(a), "log_prob": _finite(b)}
+            if dropped is not None:
+                row["skipped"] = dropped[i]
+            out.append(json.dumps(row, ensure_ascii=False))
+        else:
+            out.append(f"{w}\t{a!r}\t{b!r}" + (f"\t{dropped[i]}" if dropped is not None
+                                                 else ""))
+    return "\n".join(out) + "\n" if out else ""
+
+
+def _finite(x: float) -> float | None:
+    return x if math.isfinite(x) else None
+
+
 def _cmd_score(args: argparse.Namespace) -> int:
+    if not args.words and not args.file:
+        raise DataError("there are no words to score: give words, '-' to read them from "
+                        "standard input, or --file FILE.")
+    for path in args.file:   # every file is checked before the first line is written
+        with open_words(path):
+            pass
     model = load_model(args.model)
     _say(args, f"{args.model}: {model!r}", detail=True)
-    skip = args.skip_unknown
-    rows = [{"word": w, "nll": model.nll([w], skip_unknown=skip),
-             "log_prob": model.log_prob(w, skip_unknown=skip)} for w in args.words]
-    if skip:
-        for r in rows:
-            r["skipped"] = "".join(model.vocab.unknown(r["word"]))
-    if args.json:
-        _emit_json({"scores": rows})
-    else:
-        width = max(len(w) for w in args.words)
-        for r in rows:
-            note = f"  (without {r['skipped']!r})" if r.get("skipped") else ""
-            print(f"{r['word']:<{width}}  nll {r['nll']:.4f}  log-prob {r['log_prob']:.4f}{note}")
-    return 0
+    emptied: list[str] = []
+    for source, chunks in _word_sources(args):
+        for words in chunks:
+            try:
+                sys.stdout.write(_score_lines(model, words, args.skip_unknown, args.json,
+                                              emptied))
+            except DataError as e:   # a file's or stdin's word is named with its source
+                if source == "the arguments":
+                    raise
+                raise DataError(f"{source}: {e}") from None
+    sys.stdout.flush()
+    for w in emptied:
+        print(f"minibigram: error: the word {w!r} has no character the model knows: it was "
+              "not scored (its line has empty scores).", file=sys.stderr)
+    return 2 if emptied else 0
 
 
 def _add_plot_parser(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -675,7 +799,7 @@ def _cmd_gradcheck(args: argparse.Namespace) -> int:
 
 
 def _add_eval_parser(sub: Any, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("eval", parents=[common, _parent(_model_flag, _data_flag)],
+    p = sub.add_parser("eval", parents=[common, _parent(_model_flag, _eval_data_flag)],
                        help="train/dev/test loss of a saved model",
                        description="Mean NLL per character (without the L2 term) of a saved "
                                    "model (any kind) on a word list. With a split (given, or "
@@ -688,10 +812,36 @@ def _add_eval_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     p.set_defaults(func=_cmd_eval)
 
 
+def _model_words(model: Any, data: str | None, args: argparse.Namespace) -> Any:
+    """--data, else the model's recorded training data if it is there unchanged, else the
+    embedded names, saying on stderr why and what is used instead."""
+    if data is not None:
+        return load_words(data)
+    try:
+        return recorded_words(model.settings.get("data"))
+    except DataError as why:
+        _note(args, f"{why}; using the embedded names (give --data to choose).")
+        return load_words()
+
+
 def _cmd_eval(args: argparse.Namespace) -> int:
     model = load_model(args.model)
     _say(args, f"{args.model}: {model!r}", detail=True)
-    words = load_words(args.data)
+    words = _model_words(model, args.data, args)
+    own = model.settings.get("data")
+    same = isinstance(own, dict) and own.get("sha256") == data_record(words)["sha256"]
+    if args.split and "split" not in model.settings and (same or not isinstance(own, dict)):
+        _note(args, ("the model was trained on all of these words, so "
+                                           "its dev and test words were seen in training"
+             if same else "the model records no split: if it was trained on these words, "
+                          "its dev and test words were seen in training") + ".")
+    elif (args.split or args.split_seed is not None) and "split" in model.settings and same \
+            and ((args.split and parse_split(str(model.settings["split"])) != args.split)
+                 or (args.split_seed is not None
+                     and args.split_seed != model.settings.get("split_seed"))):
+        _note(args, "this split is not the model's own "
+                   f"({model.settings['split']}, seed {model.settings.get('split_seed')}): its "
+                   "dev and test words may have been in the model's training part.")
     if args.split or "split" in model.settings:
         losses = split_losses(model, model_split(model, words, args.split, args.split_seed))
     else:
@@ -760,6 +910,77 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- info, export
+
+
+def _add_info_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("info", parents=[common, _parent(_model_flag)],
+                       help="what a saved model is and what it was trained on",
+                       description="Show a saved model's kind, context length K, vocabulary "
+                                   "size V, encoding, final loss, every setting, and its "
+                                   "provenance: the training data (source, sha256, number of "
+                                   "words), split and split seed, and the minibigram version "
+                                   "that trained it.")
+    p.set_defaults(func=_cmd_info)
+
+
+def _cmd_info(args: argparse.Namespace) -> int:
+    model = load_model(args.model)
+    st = model.settings
+    info: dict[str, Any] = {
+        "model": args.model, "kind": model.kind, "context": model.K, "vocab_size": model.V,
+        "vocab": "".join(model.vocab.itos), "encoding": st.get("encoding"),
+        "final_loss": model.final_loss, "steps_recorded": len(model.history),
+        "data": st.get("data"), "split": st.get("split"), "split_seed": st.get("split_seed"),
+        "minibigram": st.get("minibigram"), "settings": st}
+    if args.json:
+        _emit_json(info)
+        return 0
+    data = info["data"] if isinstance(info["data"], dict) else {}
+    unknown = "not recorded"
+    lines = [("model", args.model), ("kind", model.kind), ("context K", model.K),
+             ("vocabulary V", f"{model.V}: {info['vocab']!r}"),
+             ("encoding", info["encoding"] or "-"),
+             ("final loss", unknown if model.final_loss is None else f"{model.final_loss:.7f}"),
+             ("data source", data.get("source") or (unknown if not data else "a list of words")),
+             ("data sha256", data.get("sha256", unknown)),
+             ("data words", data.get("num_words", unknown)),
+             ("split", f"{info['split']} (seed {info['split_seed']})" if info["split"]
+              else "none: trained on all the data"),
+             ("minibigram", info["minibigram"] or unknown)]
+    lines += [(f"setting {k}", v) for k, v in st.items()
+              if k not in ("data", "split", "split_seed", "minibigram")]
+    width = max(len(k) for k, _ in lines)
+    for k, v in lines:
+        print(f"{k:<{width}}  {v}")
+    return 0
+
+
+def _add_export_parser(sub: Any) -> None:
+    from .export import FORMATS
+
+    p = sub.add_parser("export", parents=[_parent(_model_flag)],
+                       help="write a saved model as JSON or ARPA, readable without numpy",
+                       description="Write a saved model's next-character log-probabilities "
+                                   "as JSON (schema minibigram-lm version 1, see "
+                                   "docs/embedding.md) or as an ARPA n-gram file (SRILM, "
+                                   "KenLM), for any model kind.")
+    p.add_argument("--format", required=True, choices=FORMATS,
+                   help="json (schema minibigram-lm 1) or arpa (required; no default)")
+    p.add_argument("-o", "--out", required=True, metavar="FILE", help="the file to write "
+                   "(replaced atomically if it is a regular file; required; no default)")
+    p.set_defaults(func=_cmd_export)
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from .export import export
+
+    check_writable(args.out, inputs=(args.model,))
+    export(load_model(args.model), args.out, args.format)
+    print(f"wrote {args.out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="minibigram",
                      description="The makemore part-1 bigram network in NumPy.")
@@ -770,8 +991,9 @@ def build_parser() -> argparse.ArgumentParser:
     for add in (_add_train_parser, _add_sample_parser, _add_score_parser):
         add(sub, common)
     _add_gradcheck_parser(sub)
-    for add in (_add_plot_parser, _add_eval_parser, _add_sweep_parser):
+    for add in (_add_plot_parser, _add_eval_parser, _add_sweep_parser, _add_info_parser):
         add(sub, common)
+    _add_export_parser(sub)
     for p in sub.choices.values():   # every command: -q/-v, and args.given from its options
         _status_flags(p)
         p.command = True

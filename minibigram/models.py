@@ -64,7 +64,7 @@ from .optim import NEWTON_BLOCK, concat_newton, gradient_descent, newton
 from .sampling import DEFAULT_SAMPLER, adjust_probs, sample_words
 from .torchrng import ERAS, TorchGenerator
 from .vocab import Vocabulary
-from .words import PathLike, training_words
+from .words import PathLike, data_record, training_words
 
 NOTEBOOK_SEED = 2147483647
 DTYPES = ("float32", "float64")
@@ -135,6 +135,21 @@ def check_sampling(V: int, K: int, n: int = 0) -> None:
                "another seed for more")
 
 
+def provenance(words: Sequence[str] | None) -> dict[str, Any]:
+    """The settings that say what a model was trained on and by which minibigram.
+
+    ``{"minibigram": version, "data": data_record(words)}`` (see
+    :func:`minibigram.words.data_record`: source, sha256, number of words); without
+    words (a model trained from counts) only the version.
+    """
+    from . import __version__  # the package is imported by the time a model is fitted
+
+    out: dict[str, Any] = {"minibigram": __version__}
+    if words is not None:
+        out["data"] = data_record(words)
+    return out
+
+
 class LanguageModel:
     """What every model kind shares: scoring and sampling from K previous characters.
 
@@ -168,36 +183,115 @@ class LanguageModel:
         """The arrays a model file holds for this model (see :func:`minibigram.io.save_model`)."""
         raise NotImplementedError
 
-    def _examples(self, words: Sequence[str], skip_unknown: bool
-                  ) -> tuple[np.ndarray, np.ndarray]:
-        return ngrams(scorable_words(words, self.vocab, skip_unknown), self.vocab, self.K)
+    def _example_logp(self, words: Sequence[str], skip_unknown: bool
+                      ) -> tuple[np.ndarray, np.ndarray]:
+        """The (n,) log-probability of every example of ``words`` and the (m,) word lengths.
+
+        The one scoring path: every word's ``len(w) + 1`` examples, in word order,
+        from one encoding of all the words and one gather of log-probabilities.
+        """
+        if skip_unknown:
+            kept = scorable_words(words, self.vocab, skip_unknown)
+        else:   # the one encoding below names an unknown character
+            kept = list(words)
+        if skip_unknown:
+            emptied = next((w for w, k in zip(words, kept) if w and not k), None)
+            if emptied is not None:
+                raise DataError(f"the word {emptied!r} has no character the model knows, so "
+                                "skip_unknown leaves nothing of it to score: remove it, or "
+                                "score it without skip_unknown to see which characters are "
+                                "unknown.")
+        lengths = np.fromiter(map(len, kept), dtype=np.int64, count=len(kept))   # (m,)
+        try:
+            X, ys = ngrams(kept, self.vocab, self.K)                 # (n, K), (n,)
+        except DataError:
+            scorable_words(kept, self.vocab)   # raises, naming the word and its characters
+            raise
+        return self._target_logp(X, ys), lengths
+
+    def score(self, words: Sequence[str], *, skip_unknown: bool = False) -> np.ndarray:
+        """Natural log of the model's probability of each word, end token included.
+
+        ``log P(w) = sum_{t=1}^{len(w)+1} log P(w_t | w_{t-K} ... w_{t-1})`` with
+        ``w_{len(w)+1}`` the end token and the contexts padded with ``"."`` on the left.
+        All the words are scored in one vectorized pass: their examples are made at
+        once, their log-probabilities gathered at once, and ``np.add.reduceat`` sums
+        each word's ``len(w) + 1`` consecutive terms. No Python loop runs per word.
+
+        Parameters
+        ----------
+        words : sequence of str
+            A bare ``str`` is refused (it would be scored as one-letter words).
+        skip_unknown : bool, default False
+            Remove the characters the model cannot score (those it has never seen, and
+            the boundary ``"."``) before scoring, so ``"zoë"`` with an unknown ``"ë"``
+            is scored as ``"zo"``; otherwise such a character raises
+            :class:`DataError` naming it. A non-empty word that loses *every*
+            character is an error, never scored as the empty word.
+
+        Returns
+        -------
+        ndarray of float64, shape (len(words),)
+            ``-inf`` where a probability is 0 (a count model with smoothing 0).
+
+        Raises
+        ------
+        DataError
+        """
+        words = check_words(words)
+        logp, lengths = self._example_logp(words, skip_unknown)       # (n,), (m,)
+        if len(lengths) == 0:
+            return np.zeros(0)
+        starts = np.concatenate(([0], np.cumsum(lengths + 1)[:-1]))   # (m,) each word's first
+        return np.add.reduceat(logp.astype(np.float64, copy=False), starts)   # (m,)
+
+    def dropped(self, words: Sequence[str]) -> list[str]:
+        """What ``skip_unknown`` removes from each word: its characters the model cannot
+        score (never seen in training, a line break, or the boundary's display symbol
+        ``vocab.itos[0]``), every one, in order."""
+        words = check_words(words)
+        bad = set(self.vocab.unknown("".join(words)))
+        if not bad:   # the usual case
+            return [""] * len(words)
+        return ["".join(c for c in w if c in bad) for w in words]
 
     def log_prob(self, word: str, *, skip_unknown: bool = False) -> float:
         """Natural log of the model's probability of ``word``, end token included.
 
-        Parameters
-        ----------
-        word : str
-        skip_unknown : bool, default False
-            Remove the characters the model has never seen before scoring, so
-            ``"zoë"`` with an unknown ``"ë"`` is scored as ``"zo"``; otherwise
-            such a character raises :class:`DataError` naming it.
+        ``score([word])[0]``; see :meth:`score` for ``skip_unknown``.
         """
         if not isinstance(word, str):
             raise DataError(f"log_prob scores one word, a str; got {type(word).__name__}: "
                             "use nll or score for several words.")
-        return float(self._target_logp(*self._examples([word], skip_unknown)).sum())
+        return float(self.score([word], skip_unknown=skip_unknown)[0])
 
     def nll(self, words: Sequence[str], *, skip_unknown: bool = False) -> float:
         """Mean negative log-likelihood per predicted character (end tokens included).
 
+        ``-sum(score(words)) / sum(len(w) + 1)``, from the same examples and
+        log-probabilities as :meth:`score` (averaged per character, not per word).
         ``inf`` if a character has probability 0 (a count model with smoothing 0, or
-        a network solved with reg 0). ``skip_unknown`` is as in :meth:`log_prob`.
+        a network solved with reg 0). ``skip_unknown`` is as in :meth:`score`.
         """
         words = check_words(words)
         if not words:
             raise DataError("there are no words to score: give at least one word.")
-        return float(-self._target_logp(*self._examples(words, skip_unknown)).mean())
+        return float(-self._example_logp(words, skip_unknown)[0].mean())
+
+    def log_rows(self, contexts: np.ndarray) -> np.ndarray:
+        """``log P(next | context)`` for each of ``contexts`` (n, K): an (n, V) float64 array.
+
+        The very numbers :meth:`score` gathers (uniform ``-log V`` for a context the
+        joint or count model never saw), computed in blocks of contexts.
+        """
+        X = np.asarray(contexts, dtype=np.int64).reshape(-1, self.K)    # (n, K)
+        V, out = self.V, np.empty((len(X), self.V))                     # (n, V)
+        block = max(1, 2**20 // (V * V))   # concat makes (block V, V) logits
+        for i in range(0, len(X), block):
+            Xb = np.repeat(X[i:i + block], V, axis=0)                   # (b V, K)
+            ys = np.tile(np.arange(V), len(Xb) // V)                    # (b V,)
+            out[i:i + block] = self._target_logp(Xb, ys).reshape(-1, V)
+        return out
 
     def table(self) -> np.ndarray:
         """The (V**K, V) next-character probabilities, row ``code`` for the context of that code.
@@ -361,7 +455,7 @@ class CountModel(LanguageModel):
         X, ys = ngrams(words, vocab, context)                    # (n, K), (n,)
         contexts, N = context_counts(X, ys, len(vocab))          # (C, K), (C, V)
         return cls(N, vocab, contexts=contexts, smoothing=smoothing,
-                   settings={"num_examples": int(len(ys))})
+                   settings={"num_examples": int(len(ys)), **provenance(words)})
 
     def probs(self) -> np.ndarray:
         """The (C, V) table ``(N + k) / rowsum(N + k)``, one row per seen context.
@@ -378,6 +472,8 @@ class CountModel(LanguageModel):
             return np.log(Nk) - np.log(Nk.sum(axis=1, keepdims=True))
 
     def _target_logp(self, X: np.ndarray, ys: np.ndarray) -> np.ndarray:
+        if self.K == 1 and len(self._codes) == self.V:          # a row per character: its id
+            return self.log_probs()[X[:, 0], ys]
         pos, seen = lookup_contexts(self._codes, X, self.V)      # one gather, no (n, V) rows
         return np.where(seen, self.log_probs()[pos, ys], -np.log(self.V))
 
@@ -593,6 +689,7 @@ class NGramModel(LanguageModel):
                                     "final_loss": final_loss}
         if solver == "gd":
             settings.update(lr=lr, seed=seed, engine=engine, init=init)
+        settings.update(provenance(words))
         model = cls(W.astype(dtype, copy=False), vocab, context=context, encoding=encoding,
                     contexts=contexts if joint else None, history=history, settings=settings)
         return model
@@ -611,6 +708,8 @@ class NGramModel(LanguageModel):
             K = self.K
             logits = self.W.astype(np.float64)[np.arange(K), X].sum(axis=1)   # (n, V)
             return F.log_softmax(logits)[np.arange(len(ys)), ys]
+        if self.K == 1 and len(self._codes) == self.V:          # a row per character: its id
+            return self.log_probs()[X[:, 0], ys]
         pos, seen = lookup_contexts(self._codes, X, self.V)      # one gather, no (n, V) rows
         return np.where(seen, self.log_probs()[pos, ys], -np.log(self.V))
 

@@ -5,13 +5,19 @@ blank lines are skipped. A word may hold any character but a line break (``"."``
 included): the boundary between words is the line break, not a character.
 Everything downstream (the vocabulary, the examples, the counts) starts from a
 list of words.
+
+:func:`load_words` returns a :class:`WordList`, a list that remembers where its
+words came from and the sha256 of the bytes they were read from, so that a model
+trained on it can record its data (:func:`data_record`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
-from collections.abc import Sequence
-from typing import Union
+import sys
+from collections.abc import Iterator, Sequence
+from typing import Any, BinaryIO, Union
 
 import numpy as np
 
@@ -20,28 +26,87 @@ from .errors import DataError, FileAccessError, check_seed, check_words, read_er
 PathLike = Union[str, "os.PathLike[str]"]
 
 
-def _default_names_text() -> str:
+#: The source name recorded for the embedded names (:func:`load_words` with no path).
+EMBEDDED_NAMES = "embedded:names.txt"
+#: The path that means standard input, as in Unix tools.
+STDIN = "-"
+#: The source name recorded for words read from standard input.
+STDIN_NAME = "<stdin>"
+
+
+def _default_names_path() -> str:
     # A plain path beside this module: importlib.resources would cost the CLI ~20 ms of imports.
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "datasets", "names.txt")
-    with open(path, encoding="utf-8") as f:
-        return f.read()
+    return os.path.join(os.path.dirname(os.path.abspath(__file__)), "datasets", "names.txt")
 
 
-def load_words(path: PathLike | None = None) -> list[str]:
+class WordList(list):  # type: ignore[type-arg]  # a list of str, with where it came from
+    """A list of words that remembers its source and the sha256 of the bytes read.
+
+    It is a plain ``list`` in every other way. Slicing it or splitting it gives
+    ordinary lists: only the words exactly as read carry their source.
+
+    Attributes
+    ----------
+    source : str
+        The path read, :data:`EMBEDDED_NAMES` or :data:`STDIN_NAME`.
+    sha256 : str
+        Hex digest of the bytes read (the whole file, byte-order mark included).
+    """
+
+    def __init__(self, words: Sequence[str], source: str, sha256: str) -> None:
+        super().__init__(words)
+        self.source = source
+        self.sha256 = sha256
+
+
+def data_record(words: Sequence[str]) -> dict[str, Any]:
+    """What a model records of its training words: ``{"source", "sha256", "num_words"}``.
+
+    For a :class:`WordList` (from :func:`load_words`), the source read and the sha256
+    of its bytes. For any other sequence, ``source`` is None and ``sha256`` is that
+    of the words written one per line (UTF-8, each followed by ``"\\n"``), which is
+    also the sha256 of a file written that way.
+    """
+    if isinstance(words, WordList):
+        return {"source": words.source, "sha256": words.sha256, "num_words": len(words)}
+    digest = hashlib.sha256("".join(w + "\n" for w in words).encode("utf-8")).hexdigest()
+    return {"source": None, "sha256": digest, "num_words": len(words)}
+
+
+def file_sha256(path: PathLike | None = None) -> str:
+    """The sha256 (hex) of a file's bytes, read in 1 MiB chunks; ``None``: the embedded names.
+
+    Raises
+    ------
+    FileAccessError
+    """
+    source = _default_names_path() if path is None else os.fspath(path)
+    digest = hashlib.sha256()
+    try:
+        with open(source, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                digest.update(chunk)
+    except OSError as e:
+        raise read_error(source, e) from None
+    return digest.hexdigest()
+
+
+def load_words(path: PathLike | None = None) -> WordList:
     """Read one word per line.
 
     Parameters
     ----------
     path : str or os.PathLike, optional
-        A UTF-8 text file. ``None`` (the default) reads the embedded ``names.txt``:
+        A UTF-8 text file; ``"-"`` reads standard input (name a file called ``-``
+        as ``./-``). ``None`` (the default) reads the embedded ``names.txt``:
         32,033 names from the makemore repository.
 
     Returns
     -------
-    list of str
+    WordList
         The words in file order, each stripped of surrounding white space; blank
         lines are skipped. A UTF-8 byte-order mark and Windows line endings are
-        read transparently.
+        read transparently. It records the source and the sha256 of the bytes read.
 
     Raises
     ------
@@ -51,18 +116,25 @@ def load_words(path: PathLike | None = None) -> list[str]:
         If the file is not UTF-8, holds no words, or holds a NUL character.
     """
     if path is None:
-        return parse_words(_default_names_text(), source="the embedded names.txt")
-    source = os.fspath(path)
-    if os.path.isdir(source):
-        raise FileAccessError(f"{source} is a folder, not a file: give the path of a text "
-                              "file with one word per line.")
-    try:
-        with open(source, "rb") as f:
-            raw = f.read()
-    except OSError as e:
-        raise read_error(source, e, "check the path, or give no path to use the embedded "
-                                    "names") from None
-    return parse_words(decode_utf8(raw, source), source=source)
+        source, name = _default_names_path(), EMBEDDED_NAMES
+    else:
+        source = os.fspath(path)
+        name = source if source == STDIN else os.path.abspath(source)
+    if source == STDIN:
+        raw, name = sys.stdin.buffer.read(), STDIN_NAME
+    else:
+        if os.path.isdir(source):
+            raise FileAccessError(f"{source} is a folder, not a file: give the path of a text "
+                                  "file with one word per line.")
+        try:
+            with open(source, "rb") as f:
+                raw = f.read()
+        except OSError as e:
+            raise read_error(source, e, "check the path, or give no path to use the embedded "
+                                        "names") from None
+    label = "the embedded names.txt" if name == EMBEDDED_NAMES else name
+    words = parse_words(decode_utf8(raw, label), source=label)
+    return WordList(words, name, hashlib.sha256(raw).hexdigest())
 
 
 def decode_utf8(raw: bytes, source: str) -> str:
@@ -107,10 +179,12 @@ def training_words(words: Sequence[str] | None) -> list[str]:
     """The words to train on: ``None`` means the embedded names; none at all is an error."""
     if words is None:
         return load_words()
-    words = check_words(words)
-    if not words:
+    checked = check_words(words)
+    if not checked:
         raise DataError("there are no words to train on: give at least one word.")
-    return words
+    if isinstance(words, WordList):   # keep where they came from
+        return WordList(checked, words.source, words.sha256)
+    return checked
 
 
 def parse_split(text: str) -> tuple[float, float, float]:
@@ -187,3 +261,89 @@ def split_words(words: Sequence[str], fractions: Sequence[float] = (0.8, 0.1, 0.
                         "words: give more words or a larger train share.")
     parts = np.split(order, [n1, n2])
     return tuple([words[i] for i in p] for p in parts)  # type: ignore[return-value]
+
+
+def open_words(path: PathLike) -> BinaryIO:
+    """Open a word file for reading in binary, or raise the one-sentence error.
+
+    Raises
+    ------
+    FileAccessError
+    """
+    source = os.fspath(path)
+    if os.path.isdir(source):
+        raise FileAccessError(f"{source} is a folder, not a file: give the path of a text "
+                              "file with one word per line.")
+    try:
+        return open(source, "rb")
+    except OSError as e:
+        raise read_error(source, e) from None
+
+
+def read_word_chunks(f: BinaryIO, source: str, chunk_bytes: int = 1 << 20
+                     ) -> Iterator[list[str]]:
+    """The words of a binary stream, one per line, a list of about ``chunk_bytes`` at a time.
+
+    Lines are read as :func:`load_words` reads them (UTF-8, a leading byte-order mark
+    dropped, white space stripped, blank lines skipped), but only one chunk is held at
+    a time, so memory does not grow with the number of words. Unlike
+    :func:`load_words`, a ``"."`` inside a word is left for the scorer to refuse or
+    skip.
+
+    Raises
+    ------
+    DataError
+        If a line is not UTF-8 or holds a NUL character, naming ``source`` and the line.
+    """
+    lineno, first = 0, True
+    while True:
+        lines = f.readlines(chunk_bytes)
+        if not lines:
+            return
+        raw = b"".join(lines)
+        text = decode_utf8(raw, source) if first else None
+        if text is None:
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                line = lineno + raw[: e.start].count(b"\n") + 1
+                raise DataError(f"{source} is not UTF-8 text (undecodable byte at line {line}): "
+                                "save it as UTF-8 and try again.") from None
+        if "\x00" in text:
+            line = lineno + text[: text.index("\x00")].count("\n") + 1
+            raise DataError(f"{source} line {line} holds a NUL character (U+0000), which is "
+                            "not text: give a text file with one word per line.")
+        first = False
+        lineno += len(lines)
+        words = [w for w in map(str.strip, text.splitlines()) if w]
+        if words:
+            yield words
+
+
+def recorded_words(record: Any) -> WordList:
+    """The words a model's ``settings["data"]`` record names, if they are there unchanged.
+
+    Parameters
+    ----------
+    record : dict
+        :func:`data_record`'s ``{"source", "sha256", "num_words"}``.
+
+    Raises
+    ------
+    DataError
+        Saying why not: no record, words read from standard input or given as a list
+        (nothing to read again), a file that is missing or whose sha256 has changed.
+    """
+    if not isinstance(record, dict) or not isinstance(record.get("sha256"), str):
+        raise DataError("the model does not record its training data")
+    source = record.get("source")
+    if not isinstance(source, str) or source == STDIN_NAME:
+        raise DataError(f"the model was trained on {source or 'a list of words'}, which "
+                        "cannot be read again")
+    path = None if source == EMBEDDED_NAMES else source
+    if path is not None and not os.path.isfile(path):
+        raise DataError(f"the model's training data {source} is not there any more")
+    if file_sha256(path) != record["sha256"]:
+        raise DataError(f"the model's training data {source} has changed since training "
+                        "(its sha256 differs)")
+    return load_words(path)

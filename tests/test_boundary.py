@@ -232,7 +232,7 @@ def test_train_score_sample_on_dotted_words(tmp_path):
 
     r = run("score", "-m", "m.npz", "--json", "St. Louis", "a.b@example.org", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
-    scores = json.loads(r.stdout)["scores"]
+    scores = [json.loads(line) for line in r.stdout.splitlines()]   # JSON Lines
     P = m.table()
     for s, w in zip(scores, ["St. Louis", "a.b@example.org"]):
         by_hand = sum(np.log(P[a, b]) for a, b in pairs_by_hand([w], m.vocab.stoi))

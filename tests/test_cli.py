@@ -52,11 +52,13 @@ def test_train_human_output_then_sample_and_score(tmp_path):
 
     r = run("score", "--model", str(model), "anna", "bob", "--json")
     assert r.returncode == 0, r.stderr
-    scores = json.loads(r.stdout)["scores"]
+    scores = [json.loads(line) for line in r.stdout.splitlines()]   # JSON Lines
     assert [s["word"] for s in scores] == ["anna", "bob"]
     assert np.isclose(scores[0]["nll"], m.nll(["anna"]))
-    r = run("score", "--model", str(model), "anna")
-    assert r.returncode == 0 and r.stdout.startswith("anna  nll ")
+    r = run("score", "--model", str(model), "anna")   # word, nll, log_prob; tab-separated
+    assert r.returncode == 0
+    word, nll, log_prob = r.stdout.rstrip("\n").split("\t")
+    assert (word, float(nll), float(log_prob)) == ("anna", m.nll(["anna"]), m.log_prob("anna"))
 
 
 def test_bad_input_is_one_line_and_status_2(tmp_path):
@@ -102,7 +104,7 @@ def test_json_is_strict_when_a_probability_is_zero(tmp_path):
     def refuse(name):
         raise AssertionError(f"non-standard JSON constant {name}")
 
-    scores = json.loads(r.stdout, parse_constant=refuse)["scores"]
+    scores = [json.loads(line, parse_constant=refuse) for line in r.stdout.splitlines()]
     assert np.isfinite(scores[0]["log_prob"]) and scores[0]["log_prob"] < 0
     assert scores[1]["log_prob"] is None and scores[1]["nll"] is None
 

@@ -156,13 +156,13 @@ def test_skip_unknown_scores_the_word_without_them(ws):
     m = BigramModel.load(ws / "m.npz")
     r = run("score", "--model", ws / "m.npz", "--skip-unknown", "--json", "boë", "bob", cwd=ws)
     assert r.returncode == 0, r.stderr
-    rows = json.loads(r.stdout)["scores"]
+    rows = [json.loads(line) for line in r.stdout.splitlines()]   # JSON Lines
     assert rows[0]["skipped"] == "ë" and rows[1]["skipped"] == ""
     assert rows[0]["nll"] == pytest.approx(m.nll(["bo"]))
     assert rows[0]["log_prob"] == pytest.approx(m.log_prob("bo"))
     assert m.log_prob("boë", skip_unknown=True) == m.log_prob("bo")
     r = run("score", "--model", ws / "m.npz", "--skip-unknown", "boë", cwd=ws)
-    assert r.returncode == 0 and "(without 'ë')" in r.stdout
+    assert r.returncode == 0 and r.stdout.split("\t")[3] == "ë\n"   # the skipped column
 
 
 # --- model files ---------------------------------------------------------------------------
@@ -282,11 +282,17 @@ def test_arrays_that_do_not_fit_together(ws, changes, expected):
      "argument -s/--seed: expected a seed below 2**64"),
     (["train", "--engine", "gpu"], "argument --engine: invalid choice: 'gpu'"),
     (["frobnicate"], "argument COMMAND: invalid choice: 'frobnicate'"),
-    (["score", "--model", "m.npz"], "the following arguments are required: WORD"),
 ])
 def test_bad_settings_on_the_command_line(ws, args, expected):
     msg = cli_error(ws, *args, *(["--out", ws / "prev.npz"] if args[0] == "train" else []))
     assert msg.startswith(expected) and msg.endswith("--help')."), msg
+
+
+def test_score_without_words_is_one_line(ws):
+    """Words may come from arguments, '-' or --file: none at all is one clear line."""
+    msg = cli_error(ws, "score", "--model", "m.npz")
+    assert msg == ("there are no words to score: give words, '-' to read them from standard "
+                   "input, or --file FILE.")
 
 
 @pytest.mark.parametrize("kwargs, match", [

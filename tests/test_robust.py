@@ -172,7 +172,7 @@ def test_any_alphabet_through_the_cli(tmp_path):
     assert all(set(s) <= set(m.vocab.itos[1:]) for s in out["samples"])
     r = run("score", "--model", "m.npz", "--json", *words, cwd=tmp_path)
     assert r.returncode == 0, r.stderr
-    scores = json.loads(r.stdout.decode("utf-8"))["scores"]
+    scores = [json.loads(line) for line in r.stdout.decode("utf-8").splitlines()]   # JSON Lines
     assert [s["word"] for s in scores] == words
     assert np.allclose([s["nll"] for s in scores], [m.nll([w]) for w in words])
 

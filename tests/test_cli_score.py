@@ -1,0 +1,155 @@
+"""Batch scoring: model.score, and `minibigram score` over arguments, stdin and files."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import minibigram as mb
+
+
+def run(*args, stdin=None, cwd=None):
+    return subprocess.run([sys.executable, "-m", "minibigram", *map(str, args)], input=stdin,
+                          capture_output=True, text=True, cwd=cwd, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def names():
+    return mb.load_words()
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("score")
+    model = mb.CountModel.fit(context=2, smoothing=0.5)
+    model.save(folder / "m.npz")
+    return folder, model
+
+
+@pytest.mark.parametrize("make", [
+    lambda: mb.BigramModel.fit(steps=3),
+    lambda: mb.CountModel.fit(context=3),
+    lambda: mb.NGramModel.fit(mb.load_words()[:3000], context=2,
+                              vocab=mb.Vocabulary.from_words(mb.load_words())),
+    lambda: mb.NGramModel.fit(context=2, encoding="concat", steps=3),
+])
+def test_score_is_the_sum_of_each_words_log_probabilities(make, names):
+    """Gold: each word's own examples, one log-probability per character, summed."""
+    model = make()
+    words = names[::50]
+    got = model.score(words)
+    assert got.dtype == np.float64 and got.shape == (len(words),)
+    rows = model.log_rows(mb.ngrams(words, model.vocab, model.K)[0])   # (n, V)
+    ys = mb.ngrams(words, model.vocab, model.K)[1]
+    per_char = rows[np.arange(len(ys)), ys]
+    starts = np.cumsum([0] + [len(w) + 1 for w in words])
+    gold = [per_char[a:b].sum() for a, b in zip(starts[:-1], starts[1:])]
+    assert np.allclose(got, gold, rtol=1e-12, atol=1e-12)
+    assert model.log_prob(words[0]) == got[0]
+    assert model.nll(words) == pytest.approx(-got.sum() / (starts[-1]), rel=1e-12)
+
+
+def test_score_edge_cases():
+    model = mb.CountModel.fit(["anna", "bob"])
+    assert model.score([]).shape == (0,)
+    assert model.score(["a.b", "bé"], skip_unknown=True).tolist() == model.score(
+        ["ab", "b"]).tolist()
+    assert model.dropped(["a.b", "bé", "bob", "XY"]) == [".", "é", "", "XY"]
+    with pytest.raises(mb.DataError, match="has no character the model knows"):
+        model.score(["anna", "XY"], skip_unknown=True)
+    with pytest.raises(mb.DataError, match="not in the model's vocabulary"):
+        model.score(["anna", "XY"])
+
+
+@pytest.mark.parametrize("call", [
+    lambda m: m.nll("anna"), lambda m: m.score("anna"), lambda m: m.dropped("anna"),
+    lambda m: mb.BigramModel.fit("anna"), lambda m: mb.CountModel.fit("anna"),
+    lambda m: mb.NGramModel.fit("anna"), lambda m: mb.split_words("anna"),
+])
+def test_a_string_is_not_a_list_of_words(call):
+    model = mb.CountModel.fit(["anna", "bob"])
+    with pytest.raises(mb.DataError, match="got the single string 'anna': wrap it in a list"):
+        call(model)
+
+
+@pytest.mark.parametrize("fractions, hint", [
+    ((80, 10, 10), "percentages? divide them by 100"), ((0.5, 0.5, 0.5), "sum to 1"),
+    ((0.9, 0.2, -0.1), ">= 0"), ((0, 0.5, 0.5), "train > 0"), ((0.5, 0.5), "three numbers"),
+])
+def test_split_fractions_are_checked(fractions, hint):
+    with pytest.raises(mb.DataError, match="the split fractions .* are not .*"):
+        mb.split_words(["a"] * 10, fractions)
+    try:
+        mb.split_words(["a"] * 10, fractions)
+    except mb.DataError as e:
+        assert hint in str(e) and repr(tuple(fractions)) in str(e)
+
+
+def test_stdin_lines_agree_with_score_to_1e_12(saved, names):
+    """20,000 words through a pipe: one TSV line each, equal to model.score."""
+    folder, model = saved
+    words = (names * 1)[:20000]
+    r = run("score", "--model", folder / "m.npz", "-", stdin="\n".join(words) + "\n")
+    assert r.returncode == 0, r.stderr
+    lines = [ln.split("\t") for ln in r.stdout.splitlines()]
+    assert [ln[0] for ln in lines] == words
+    logp = np.array([float(ln[2]) for ln in lines])
+    nll = np.array([float(ln[1]) for ln in lines])
+    ref = model.score(words)
+    assert np.abs(logp - ref).max() <= 1e-12
+    assert np.abs(nll - (-ref / [len(w) + 1 for w in words])).max() <= 1e-12
+
+
+def test_words_files_and_stdin_in_the_documented_order(saved, tmp_path):
+    folder, model = saved
+    (tmp_path / "a.txt").write_text("\ufeffcara\r\n\n  dave \n", encoding="utf-8")
+    r = run("score", "--model", folder / "m.npz", "anna", "-", "bob", "--file",
+            tmp_path / "a.txt", "-f", tmp_path / "a.txt", "--json", stdin="emma\nzed\n")
+    assert r.returncode == 0, r.stderr
+    rows = [json.loads(line) for line in r.stdout.splitlines()]   # JSON Lines
+    order = ["anna", "emma", "zed", "bob", "cara", "dave", "cara", "dave"]
+    assert [row["word"] for row in rows] == order
+    assert [row["log_prob"] for row in rows] == model.score(order).tolist()
+
+
+def test_skip_unknown_reports_what_it_dropped_and_flags_emptied_words(saved):
+    folder, model = saved
+    r = run("score", "--model", folder / "m.npz", "--skip-unknown", "--json", "-",
+            stdin="zoë\na.b\nANNA\nbob\n")
+    assert r.returncode == 2   # a word was left empty: flagged, and the status says so
+    rows = [json.loads(line) for line in r.stdout.splitlines()]
+    assert [row["skipped"] for row in rows] == ["ë", ".", "ANNA", ""]
+    assert rows[0]["log_prob"] == model.log_prob("zo")
+    assert rows[1]["log_prob"] == model.log_prob("ab")
+    assert rows[2]["log_prob"] is None and rows[2]["nll"] is None and "error" in rows[2]
+    assert r.stderr.count("\n") == 1 and "'ANNA' has no character the model knows" in r.stderr
+    r = run("score", "--model", folder / "m.npz", "--skip-unknown", "ANNA", "bob")
+    assert r.stdout.splitlines()[0] == "ANNA\t\t\tANNA"
+
+
+def test_bad_input_files_are_one_line(saved, tmp_path):
+    folder, _ = saved
+    (tmp_path / "bad.txt").write_bytes(b"anna\nb\xffb\n")
+    for args, stdin, msg in (
+            (["--file", tmp_path / "nope.txt"], None, "does not exist"),
+            (["--file", tmp_path / "bad.txt"], None, "not UTF-8 text (undecodable byte at "
+                                                      "line 2)"),
+            (["-"], "anna\nzoë\n", "<stdin>: the word 'zoë' contains 'ë'")):
+        r = run("score", "--model", folder / "m.npz", *args, stdin=stdin)
+        assert r.returncode == 2 and r.stderr.count("\n") == 1 and msg in r.stderr, r.stderr
+
+
+def test_train_reads_stdin(tmp_path):
+    words = "anna\nbob\ncara\n"
+    r = run("train", "--data", "-", "--model-kind", "counts", "--out", tmp_path / "m.npz",
+            "--json", stdin=words)
+    assert r.returncode == 0, r.stderr
+    model = mb.load_model(tmp_path / "m.npz")
+    assert model.settings["data"]["source"] == "<stdin>"
+    assert model.settings["data"]["num_words"] == 3
+    assert model.score(["anna"]).tolist() == mb.CountModel.fit(["anna", "bob", "cara"]).score(
+        ["anna"]).tolist()

@@ -99,11 +99,12 @@ def exp(logits: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
 def row_sum(x: np.ndarray) -> np.ndarray:
     """``x.sum(axis=-1, keepdims=True)``: each row's sum, shape (..., 1).
 
-    Computed as the matrix-vector product ``x @ ones``: the same sum, several times
-    faster than numpy's reduction over rows as short as V = 27, which pays a fixed
-    cost per row.
+    Computed by ``np.einsum``: the same sum, several times faster than numpy's
+    ``sum`` over rows as short as V = 27 (which pays a fixed cost per row), and
+    steadier than the BLAS product ``x @ ones`` on a busy machine (BLAS threads wait
+    for each other there).
     """
-    return (x @ np.ones(x.shape[-1], dtype=x.dtype))[..., None]    # (..., 1)
+    return np.einsum("...j->...", x)[..., None]            # (..., 1)
 
 
 def exp_backward(counts: np.ndarray, dcounts: np.ndarray) -> np.ndarray:

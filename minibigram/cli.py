@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import math
 import os
 import sys
@@ -119,6 +118,8 @@ def _finite_or_none(obj: Any) -> Any:
 
 def _emit_json(obj: dict[str, Any]) -> None:
     """Print one strict JSON object (non-finite numbers become null)."""
+    import json  # here, not at the top: only --json needs it (start-up time)
+
     print(json.dumps(_finite_or_none(obj), ensure_ascii=False, allow_nan=False))
 
 

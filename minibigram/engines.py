@@ -130,16 +130,16 @@ def objective(engine: str, shape: tuple[int, ...], *, xs: np.ndarray | None = No
             N = np.bincount(xs * V + ys, weights=weights, minlength=C * V).reshape(C, V)
         return _counts_objective(N, reg)
     assert xs is not None and ys is not None
-    X, y = xs, ys
+    xs_, ys_ = xs, ys   # narrowed from Optional, for the closures
     if engine == "concat":
-        return lambda W: concat_loss(W, X, y, reg, weights)
+        return lambda W: concat_loss(W, xs_, ys_, reg, weights)
     if engine == "index":   # sorted by context once: each context's rows become one run
-        order = np.argsort(X, kind="stable")               # (n,)
-        X, y = X[order], y[order]
+        order = np.argsort(xs_, kind="stable")               # (n,)
+        xs_, ys_ = xs_[order], ys_[order]
         weights = None if weights is None else weights[order]
     kernel = onehot_loss_and_grad if engine == "onehot" else index_loss_and_grad
     work: dict[str, np.ndarray] = {}   # buffers (and runs) kept from one step to the next
-    return lambda W: kernel(W, X, y, reg, weights, work=work)
+    return lambda W: kernel(W, xs_, ys_, reg, weights, work=work)
 
 
 def loss_and_grad(W: np.ndarray, xs: np.ndarray, ys: np.ndarray, reg: float = 0.0,

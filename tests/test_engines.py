@@ -10,6 +10,7 @@ from minibigram import (
     SettingsError,
     bigram_counts,
     loss_and_grad,
+    objective,
 )
 from minibigram.engines import counts_loss_and_grad
 
@@ -142,3 +143,43 @@ def test_concat_engine_losses_are_pinned(names):
     got = [model.history[k] for k in (0, 1, 49, 99)]
     np.testing.assert_allclose(got, steps, rtol=1e-12, atol=0)
     assert model.final_loss == pytest.approx(final, rel=1e-12, abs=0)
+
+
+CHAIN = ("one_hot", "linear", "log_softmax", "nll", "l2",
+         "nll_backward", "log_softmax_backward", "linear_backward", "l2_backward")
+
+
+def test_onehot_engine_runs_through_each_forward_and_backward_once(monkeypatch):
+    """The literal engine stays the notebook's chain: every step a call of functional."""
+    from minibigram import functional as F
+
+    calls = dict.fromkeys(CHAIN, 0)
+
+    def counting(name, f):
+        def counted(*args, **kwargs):
+            calls[name] += 1
+            return f(*args, **kwargs)
+        return counted
+
+    for name in CHAIN:   # engines calls them as F.<name>: the module's attributes
+        monkeypatch.setattr(F, name, counting(name, getattr(F, name)))
+    rng = np.random.default_rng(5)
+    W, xs, ys = random_problem(rng, 7, 300)
+    for k in range(1, 4):
+        loss_and_grad(W, xs, ys, 0.1, engine="onehot")
+        assert calls == dict.fromkeys(CHAIN, k)
+
+
+@pytest.mark.parametrize("engine", ["onehot", "index"])
+def test_reused_buffers_give_the_same_numbers_at_every_step(engine):
+    """The per-step function keeps its (n, V) buffers: a second call must not see the first."""
+    rng = np.random.default_rng(6)
+    W, xs, ys = random_problem(rng, 9, 500)
+    w = rng.random(500) + 0.1
+    f = objective(engine, W.shape, xs=xs, ys=ys, weights=w, reg=0.3)
+    W2 = W + rng.standard_normal(W.shape)
+    for Wk in (W, W2, W):
+        loss, dW = f(Wk)
+        ref_loss, ref_dW = loss_and_grad(Wk, xs, ys, 0.3, engine="onehot", weights=w)
+        assert abs(loss - ref_loss) <= 1e-12 * abs(ref_loss)
+        assert rel_err(dW, ref_dW) <= 1e-12

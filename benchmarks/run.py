@@ -145,6 +145,29 @@ def worker_sample(variant: str, n: int) -> dict:
     return res
 
 
+def worker_concat(variant: str, repeats: int) -> dict:
+    """``train --context K --encoding concat``: contexts, counts and Newton's solve, one way.
+
+    ``variant`` is ``"K-solve"`` (``"3-cg"``, ``"3-dense"``); the result also holds the
+    loss and max |dW| of the returned W.
+    """
+    from minibigram.examples import weighted_examples
+    from minibigram.optim import concat_newton
+    mb, words, vocab, xs, ys = _names_data()
+    K, solve = int(variant.split("-")[0]), variant.split("-")[1]
+    out = {}
+
+    def run():
+        contexts, N = mb.context_counts(*mb.ngrams(words, vocab, K), len(vocab))
+        out["W"], out["history"] = concat_newton(contexts, N, REG, max_iter=STEPS, solve=solve)
+        out["problem"] = weighted_examples(contexts, N)
+    res = _measure(run, repeats)
+    Xc, tc, wc = out["problem"]
+    loss, dW = mb.concat_loss_and_grad(out["W"], Xc, tc, REG, wc)
+    res.update(loss=loss, max_dW=float(abs(dW).max()), steps=len(out["history"]))
+    return res
+
+
 def worker_count(path: str, repeats: int) -> dict:
     import minibigram as mb
     res = _measure(lambda: mb.count_bigrams(path), repeats)
@@ -314,7 +337,26 @@ def _process_rows(runs: int) -> list[tuple[str, str, str, str, str, str]]:
 
 
 def _concat_rows() -> list[tuple[str, str, str, str, str, str]]:
-    return []
+    """``train --context K --encoding concat``: Newton by conjugate gradients beside the dense
+    Hessian it replaced, K = 3 (issue 15, target 6) and K = 4. The ratio is the dense time
+    over the row's."""
+    runs = {v: _worker("concat", v, r) for v, r in (("3-dense", "1"), ("3-cg", "3"),
+                                                    ("4-cg", "3"))}
+    base = runs["3-dense"]
+    rows = []
+    for variant, r in runs.items():
+        K, solve = variant.split("-")
+        label = (f"K={K}, " + ("dense (K V V)^2 Hessian, np.linalg.solve" if solve == "dense"
+                               else "conjugate gradients on H U products"))
+        same = abs(r["loss"] - base["loss"]) <= 1e-10 * base["loss"] and r["max_dW"] < 1e-8
+        met = f"{r['steps']} steps, max|dW| {r['max_dW']:.0e}"
+        if variant == "3-cg":
+            ok = r["seconds"] <= 2 and same
+            met += f"; <= 2 s at the dense optimum: {'met' if ok else 'NOT met'}"
+        rows.append(("train concat Newton", label, f"{r['seconds'] * 1e3:,.0f} ms",
+                     _ratio(base["seconds"] / r["seconds"]) if K == "3" else "-",
+                     _mb(r["peak_bytes"]), met))
+    return rows
 
 
 def main() -> None:
@@ -330,7 +372,7 @@ def main() -> None:
         sys.path.insert(0, ROOT)
         kind, variant, arg = args.worker
         fn = {"train": worker_train, "sample": worker_sample, "count": worker_count,
-              "gradcheck": worker_gradcheck}[kind]
+              "gradcheck": worker_gradcheck, "concat": worker_concat}[kind]
         print(json.dumps(fn(variant, int(arg))))
         return
     try:

@@ -7,7 +7,7 @@ from minibigram import concat_loss_and_grad, concat_newton, context_counts, ngra
 from minibigram.examples import weighted_examples
 
 # The optimum of the concat network on names.txt at reg 0.01, recorded from the dense
-# solver before conjugate gradients replaced it (issue 15): final loss and history.
+# solver before conjugate gradients replaced it (issue 15): the final loss.
 PINNED_CONCAT_NEWTON = {
     2: 2.351320714805169,
     3: 2.281330543247827,

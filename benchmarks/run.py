@@ -6,6 +6,7 @@ with `python -c "import numpy"` (whole processes).
     python benchmarks/run.py                 # the full run (a 1 GB counting file), a few minutes
     python benchmarks/run.py --count-mb 64   # a quicker run
     python benchmarks/run.py --only dask --shard-mb 16   # the Dask row alone, small shards
+    python benchmarks/run.py --only train,concat,process   # the rows of issue 15, about a minute
 
 Every measurement runs in a fresh subprocess (this file with ``--worker``), so
 peak memory is the growth of that process's resident set (Linux ``VmHWM`` reset
@@ -89,7 +90,12 @@ def worker_train(variant: str, repeats: int) -> dict:
     from minibigram.engines import counts_loss_and_grad, loss_and_grad
     from minibigram.optim import gradient_descent, newton
     W0 = mb.models.init_weights(V, 2147483647)
-    if variant == "newton":
+    if variant in ("fit", "onehot", "index"):
+        engine = "counts" if variant == "fit" else variant
+
+        def run():   # from the raw words: vocabulary, pairs, counting, init and 100 steps
+            return mb.BigramModel.fit(words, engine=engine)
+    elif variant == "newton":
         def run():
             N = mb.bigram_counts(xs, ys, V)                # the counting pass is included
             return newton(N, REG)
@@ -172,6 +178,29 @@ def _alphabet_model(folder: str, V: int) -> str:
     path = os.path.join(folder, f"alphabet{V}.npz")
     mb.BigramModel.fit(words).save(path)
     return path
+
+
+def worker_concat(variant: str, repeats: int) -> dict:
+    """``train --context K --encoding concat``: contexts, counts and Newton's solve, one way.
+
+    ``variant`` is ``"K-solve"`` (``"3-cg"``, ``"3-dense"``); the result also holds the
+    loss and max |dW| of the returned W.
+    """
+    from minibigram.examples import weighted_examples
+    from minibigram.optim import concat_newton
+    mb, words, vocab, xs, ys = _names_data()
+    K, solve = int(variant.split("-")[0]), variant.split("-")[1]
+    out = {}
+
+    def run():
+        contexts, N = mb.context_counts(*mb.ngrams(words, vocab, K), len(vocab))
+        out["W"], out["history"] = concat_newton(contexts, N, REG, max_iter=STEPS, solve=solve)
+        out["problem"] = weighted_examples(contexts, N)
+    res = _measure(run, repeats)
+    Xc, tc, wc = out["problem"]
+    loss, dW = mb.concat_loss_and_grad(out["W"], Xc, tc, REG, wc)
+    res.update(loss=loss, max_dW=float(abs(dW).max()), steps=len(out["history"]))
+    return res
 
 
 def worker_count(path: str, repeats: int) -> dict:
@@ -369,6 +398,78 @@ def _gradcheck_rows(have_torch: bool) -> list[tuple[str, str, str, str, str, str
     return rows
 
 
+def _ratio(x: float) -> str:
+    return f"{x:,.0f}x" if x >= 10 else f"{x:.2f}x"
+
+
+def _train_rows(have_torch: bool) -> list[tuple[str, str, str, str, str, str]]:
+    """The notebook's 100 steps: the torch loop, then each numpy path (issue 15, targets 1, 2).
+
+    The ratio is torch's time over the row's (above 1: faster than torch).
+    """
+    train = {}
+    # The three slow ones run once, side by side (100 steps already average out the noise).
+    for variant, repeats in (("torch", 1), ("onehot", 1), ("index", 1), ("fit", 21),
+                             ("counts", 21), ("newton", 21)):
+        if variant == "torch" and not have_torch:
+            continue
+        train[variant] = _worker("train", variant, str(repeats))
+    base = train.get("torch", {}).get("seconds")
+    names = {"torch": "torch notebook loop",
+             "fit": "BigramModel.fit(words): vocabulary, pairs, counts, init, 100 steps",
+             "onehot": "BigramModel.fit(words, engine='onehot')",
+             "index": "BigramModel.fit(words, engine='index')",
+             "counts": "counts engine from pairs (checks N every step)",
+             "newton": "newton (to max abs dW < 1e-10)"}
+    rows = []
+    for variant, r in train.items():
+        speedup = base / r["seconds"] if base else None
+        met = ""
+        if variant in ("fit", "counts") and speedup:
+            met = f">= 1000x torch: {'met' if speedup >= 1000 else 'NOT met'}"
+        if variant == "onehot" and speedup:
+            met = (f"time <= 1.5x torch's: {'met' if 1 / speedup <= 1.5 else 'NOT met'} "
+                   f"({1 / speedup:.2f}x)")
+        if variant == "index":
+            ok = (r["seconds"] <= train["onehot"]["seconds"]
+                  and r["peak_bytes"] < train["onehot"]["peak_bytes"])
+            met = f"<= onehot time and memory: {'met' if ok else 'NOT met'}"
+        rows.append(("train, 100 steps", names[variant], f"{r['seconds'] * 1e3:,.1f} ms",
+                     _ratio(speedup) if speedup else "-", _mb(r["peak_bytes"]), met))
+    return rows
+
+
+def _process_rows(runs: int) -> list[tuple[str, str, str, str, str, str]]:
+    """The CLI as a whole process beside 'python -c "import numpy"' (issue 15, target 5)."""
+    t_np, t_cli = _process_times(runs)
+    return [("whole process", 'python -c "import numpy"', f"{t_np * 1e3:,.0f} ms", "1x", "-", ""),
+            ("whole process", "minibigram train", f"{t_cli * 1e3:,.0f} ms", f"{t_cli / t_np:.2f}x",
+             "-", f"<= 1.3x import numpy: {'met' if t_cli <= 1.3 * t_np else 'NOT met'}")]
+
+
+def _concat_rows() -> list[tuple[str, str, str, str, str, str]]:
+    """``train --context K --encoding concat``: Newton by conjugate gradients beside the dense
+    Hessian it replaced, K = 3 (issue 15, target 6) and K = 4. The ratio is the dense time
+    over the row's."""
+    runs = {v: _worker("concat", v, r) for v, r in (("3-dense", "1"), ("3-cg", "3"),
+                                                    ("4-cg", "3"))}
+    base = runs["3-dense"]
+    rows = []
+    for variant, r in runs.items():
+        K, solve = variant.split("-")
+        label = (f"K={K}, " + ("dense (K V V)^2 Hessian, np.linalg.solve" if solve == "dense"
+                               else "conjugate gradients on H U products"))
+        same = abs(r["loss"] - base["loss"]) <= 1e-10 * base["loss"] and r["max_dW"] < 1e-8
+        met = f"{r['steps']} steps, max|dW| {r['max_dW']:.0e}"
+        if variant == "3-cg":
+            ok = r["seconds"] <= 2 and same
+            met += f"; <= 2 s at the dense optimum: {'met' if ok else 'NOT met'}"
+        rows.append(("train concat Newton", label, f"{r['seconds'] * 1e3:,.0f} ms",
+                     _ratio(base["seconds"] / r["seconds"]) if K == "3" else "-",
+                     _mb(r["peak_bytes"]), met))
+    return rows
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--count-mb", type=int, default=1024,
@@ -376,9 +477,9 @@ def main() -> None:
     p.add_argument("--cli-runs", type=int, default=9, help="process runs each (default 9)")
     p.add_argument("--shard-mb", type=int, default=128,
                    help="size of each of the 8 shards counted on Dask (default 128 MB)")
-    p.add_argument("--only", default="train,sample,plot,count,dask,gradcheck,process",
+    p.add_argument("--only", default="train,concat,sample,plot,score,count,dask,gradcheck,process",
                    help="comma-separated sections to run (default: all of "
-                        "train,sample,plot,count,dask,gradcheck,process)")
+                        "train,concat,sample,plot,score,count,dask,gradcheck,process)")
     p.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     args = p.parse_args()
     sections = set(args.only.split(","))
@@ -389,7 +490,8 @@ def main() -> None:
             print(json.dumps(worker_shards(variant, arg)))
             return
         fn = {"train": worker_train, "sample": worker_sample, "count": worker_count,
-              "gradcheck": worker_gradcheck, "plot": worker_plot, "score": worker_score}[kind]
+              "gradcheck": worker_gradcheck, "plot": worker_plot, "score": worker_score,
+              "concat": worker_concat}[kind]
         print(json.dumps(fn(variant, int(arg))))
         return
     try:
@@ -402,30 +504,12 @@ def main() -> None:
 
     rows: list[tuple[str, str, str, str, str, str]] = []
     t0 = time.perf_counter()
-    # Training: the notebook's 100 steps.
+    # Training: the notebook's 100 steps (issue 15, targets 1 and 2).
     if "train" in sections:
-        train = {}
-        # The three slow ones run once (100 steps already average out the noise).
-        for variant, repeats in (("torch", 1), ("onehot", 1), ("index", 1), ("counts", 21),
-                                 ("newton", 21)):
-            if variant == "torch" and not have_torch:
-                continue
-            train[variant] = _worker("train", variant, str(repeats))
-        base = train.get("torch", {}).get("seconds")
-        targets = {"counts": ">= 1000x torch", "index": "<= onehot time and memory"}
-        for variant, r in train.items():
-            name = {"torch": "torch notebook loop", "newton": "newton (to max abs dW < 1e-10)"}.get(
-                variant, f"numpy {variant} engine")
-            ratio = f"{base / r['seconds']:,.0f}x" if base else "-"
-            met = ""
-            if variant == "counts" and base:
-                met = f"{targets['counts']}: {'met' if base / r['seconds'] >= 1000 else 'NOT met'}"
-            if variant == "index":
-                ok = (r["seconds"] <= train["onehot"]["seconds"]
-                      and r["peak_bytes"] < train["onehot"]["peak_bytes"])
-                met = f"{targets['index']}: {'met' if ok else 'NOT met'}"
-            rows.append(("train, 100 steps", name, f"{r['seconds'] * 1e3:,.1f} ms", ratio,
-                         _mb(r["peak_bytes"]), met))
+        rows += _train_rows(have_torch)
+    # Longer contexts (issue 15, target 6).
+    if "concat" in sections:
+        rows += _concat_rows()
 
     if "gradcheck" in sections:
         rows += _gradcheck_rows(have_torch)
@@ -466,7 +550,8 @@ def main() -> None:
                 rows.append((f"plot, {V} characters", "minibigram plot (whole process)",
                              f"{r['seconds']:,.2f} s", "-", "-", met))
 
-    rows += _score_rows()
+    if "score" in sections:
+        rows += _score_rows()
 
     # Counting a large ASCII file in a stream.
     if "count" in sections:
@@ -482,15 +567,9 @@ def main() -> None:
     if "dask" in sections:
         _dask_rows(rows, args.shard_mb)
 
-    # The CLI as a whole process.
+    # The CLI as a whole process (issue 15, target 5).
     if "process" in sections:
-        t_np, t_cli = _process_times(args.cli_runs)
-        rows.append(("whole process", 'python -c "import numpy"', f"{t_np * 1e3:,.0f} ms", "1x",
-                     "-", ""))
-        rows.append(("whole process", "minibigram train", f"{t_cli * 1e3:,.0f} ms",
-                     f"{t_cli / t_np:.2f}x", "-",
-                     f"<= 2x import numpy: {'met' if t_cli <= 2 * t_np else 'NOT met'}"))
-
+        rows += _process_rows(args.cli_runs)
     _print_table(rows, t0)
 
 
@@ -513,7 +592,7 @@ def _dask_rows(rows: list, shard_mb: int) -> None:
                  f"(+ {dask['startup']:.1f} s to start the cluster)"))
 
 
-def _print_table(rows: list, t0: float) -> None:
+def _print_table(rows: list[tuple[str, str, str, str, str, str]], t0: float) -> None:
     head = ("task", "variant", "time or rate", "ratio", "peak memory", "target")
     widths = [max(len(r[i]) for r in (*rows, head)) for i in range(len(head))]
     print(f"Machine: {_machine()}")

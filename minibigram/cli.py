@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import difflib
 import json
 import math
 import os
@@ -143,6 +142,8 @@ def _closest(name: str, valid: list[str]) -> list[str]:
     prefixed = [v for v in valid if v.startswith(name)]
     if prefixed:
         return sorted(prefixed, key=lambda v: (len(v), v))[:3]
+    import difflib  # here, not at the top: only a mistyped option needs it (start-up time)
+
     return difflib.get_close_matches(name, valid, n=3, cutoff=0.6)
 
 
@@ -217,6 +218,8 @@ def _finite_or_none(obj: Any) -> Any:
 
 def _emit_json(obj: dict[str, Any]) -> None:
     """Print one strict JSON object (non-finite numbers become null)."""
+    import json  # here, not at the top: only --json needs it (start-up time)
+
     print(json.dumps(_finite_or_none(obj), ensure_ascii=False, allow_nan=False))
 
 

@@ -92,10 +92,12 @@ def check_words(words: object, what: str = "words") -> list[str]:
         out = list(words)  # type: ignore[call-overload]
     except TypeError:
         raise DataError(f"expected a sequence of {what}, got {type(words).__name__}.") from None
-    bad = next((w for w in out if not isinstance(w, str)), None)
-    if bad is not None:
+    try:
+        "".join(out)   # a loop in C that stops with TypeError at the first word not a str
+    except TypeError:
+        bad = next(w for w in out if not isinstance(w, str))   # rare: find it to name it
         raise DataError(f"every one of the {what} must be a str, got {type(bad).__name__} "
-                        f"{bad!r}: decode or convert it first.")
+                        f"{bad!r}: decode or convert it first.") from None
     return out
 
 

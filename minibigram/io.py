@@ -21,18 +21,17 @@ never leaves a half-written file: see :func:`check_writable` and ``docs/safety.m
 from __future__ import annotations
 
 import contextlib
-import json
 import math
 import os
 import re
-import signal
 import stat
-import struct
-import threading
-import zipfile
-import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from typing import IO, TYPE_CHECKING, Any, BinaryIO, Callable, Union
+
+# json, signal, struct, threading, zipfile and zlib are imported by the functions that save
+# or load: importing them here would slow down the start of every command (issue 15).
+if TYPE_CHECKING:
+    import zipfile
 
 import numpy as np
 
@@ -250,6 +249,9 @@ def _signals_raise() -> Iterator[None]:
     """While a save runs, SIGTERM and SIGINT raise :class:`_Signalled` (cleanup, then the
     signal is delivered again to the handler that was there before). An ignored signal
     stays ignored; outside the main thread handlers cannot be set, and nothing changes."""
+    import signal  # here, not at the top: only a save needs them (start-up time)
+    import threading
+
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -325,6 +327,8 @@ def atomic_write(path: PathLike, write: Callable[[BinaryIO], None]) -> None:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
         if isinstance(e, _Signalled):
+            import signal  # here, not at the top: only a save needs it (start-up time)
+
             signal.raise_signal(e.signum)   # the previous handler decides what happens now
             raise KeyboardInterrupt from None   # (it returned: the save still did not happen)
         if isinstance(e, OSError) and not isinstance(e, FileAccessError):
@@ -336,6 +340,8 @@ def atomic_write(path: PathLike, write: Callable[[BinaryIO], None]) -> None:
 def save_npz(path: PathLike, *, kind: str, arrays: dict[str, np.ndarray], vocab: Vocabulary,
              history: Sequence[float], settings: dict[str, Any]) -> None:
     """Write a model file atomically (see :func:`atomic_write`): no pickled objects."""
+    import json  # here, not at the top: only a save needs it (start-up time)
+
     meta = json.dumps({"format": FORMAT, "kind": kind, "settings": settings})
     contents: dict[str, Any] = {"meta": np.array(meta), "itos": np.array(vocab.itos),
                                 "history": np.asarray(history, dtype=np.float64), **arrays}
@@ -391,6 +397,8 @@ def _check_directory(path: str, f: IO[bytes]) -> None:
     """Refuse a zip whose directory lists more than :data:`MAX_MEMBERS` members, before
     :mod:`zipfile` parses it all into memory. A file without the end record is left to
     zipfile (which reports it as not a zip)."""
+    import struct  # here, not at the top: only a load needs it (start-up time)
+
     size = f.seek(0, os.SEEK_END)
     f.seek(max(0, size - 22 - 65535))   # the end record, then at most a 64 KiB comment
     tail = f.read()
@@ -414,6 +422,9 @@ class _Reader:
 
     def read(self, name: str, check: Callable[[np.dtype, tuple[int, ...]], None]) -> np.ndarray:
         """Read member ``name``: header first, ``check(dtype, shape)``, then the data."""
+        import zipfile  # here, not at the top: only a load needs them (start-up time)
+        import zlib
+
         path = self.path
         info = self.z.getinfo(self.members[name])
         if info.flag_bits & 0x1:
@@ -523,6 +534,8 @@ def _open_model(path: str) -> Iterator[_Reader]:
                                  "archive): give the file written by model.save or "
                                  "'minibigram train --out'.")
         _check_directory(path, f)
+        import zipfile  # here, not at the top: only a load needs it (start-up time)
+
         try:
             z = zipfile.ZipFile(f)
         except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
@@ -543,6 +556,8 @@ def _read_meta(reader: _Reader, kind: str | None) -> dict[str, Any]:
                                  "model file of this version.")
 
     text = str(reader.read("meta", check)[()])
+    import json  # here, not at the top: only a load needs it (start-up time)
+
     try:
         meta = json.loads(text)
         if (meta["format"] != FORMAT or not isinstance(meta["settings"], dict)

@@ -107,8 +107,14 @@ class Vocabulary:
         if len(words) == 0:
             raise DataError("there are no words to build a vocabulary from: "
                             "give at least one word.")
-        chars = set("".join(words))
-        if not chars.isdisjoint(LINE_BREAKS):              # rare: find the word to name it
+        text = "".join(words)
+        codes = code_points(text)                          # (L,)
+        # The distinct code points, sorted: one bincount when they are all below 2**16
+        # (a 512 KB table; any alphabet of the Basic Multilingual Plane), else a sort.
+        small = codes.size == 0 or int(codes.max()) < 2**16
+        present = np.flatnonzero(np.bincount(codes)) if small else np.unique(codes)   # (V-1,)
+        chars = present.astype(np.uint32).tobytes().decode("utf-32-le")
+        if not set(chars).isdisjoint(LINE_BREAKS):         # rare: find the word to name it
             i, w = next((i, w) for i, w in enumerate(words, start=1)
                         if not set(w).isdisjoint(LINE_BREAKS))
             raise DataError(f"word {i} ({w!r}) contains a line break, which ends a word: "
@@ -145,8 +151,9 @@ class Vocabulary:
             If a character is not in the vocabulary (the message names it).
         """
         codes = code_points(text)                                     # (L,)
-        ids = self._lut[np.minimum(codes, len(self._lut) - 1)]         # (L,) -1: unknown
-        if (ids < 0).any():
+        # mode="clip": a code point beyond the table reads its last entry, -1 (unknown)
+        ids = np.take(self._lut, codes, mode="clip")                  # (L,) -1: unknown
+        if ids.size and ids.min() < 0:
             ch = chr(int(codes[np.argmax(ids < 0)]))
             raise DataError(f"the character {ch!r} (U+{ord(ch):04X}) is not in the model's "
                             "vocabulary: remove it, or train on data that contains it.")

@@ -2,7 +2,16 @@ import numpy as np
 import pytest
 from conftest import random_problem
 
-from minibigram import ENGINES, DataError, SettingsError, bigram_counts, loss_and_grad
+from minibigram import (
+    ENGINES,
+    BigramModel,
+    DataError,
+    NGramModel,
+    SettingsError,
+    bigram_counts,
+    loss_and_grad,
+    objective,
+)
 from minibigram.engines import counts_loss_and_grad
 
 SHAPES = [(2, 1), (5, 7), (27, 300), (40, 1000)]
@@ -101,3 +110,76 @@ def test_against_torch_autograd(dtype, tol, engine):
         loss, dW = loss_and_grad(W, xs, ys, reg, engine=engine, weights=w)
         assert abs(loss - ref_loss) <= tol * abs(ref_loss), (trial, V, n, reg)
         assert rel_err(dW, ref_dW) <= tol, (trial, V, n, reg)
+
+
+# The notebook's 100 steps on names.txt in float64, recorded before the speed work of
+# issue 15 (steps 1, 2, 50, 100 of ``history`` and ``final_loss``): a faster engine must
+# give the same losses to 1e-12 relative.
+PINNED_GD = {
+    "onehot": ([3.768618711886925, 3.3788068603636385, 2.5107579947821823, 2.490130469547639],
+               2.4899588909731865),
+    "index": ([3.7686187118869254, 3.378806860363631, 2.5107579947821828, 2.490130469547639],
+              2.4899588909731865),
+    "counts": ([3.768618711886925, 3.3788068603636385, 2.5107579947821823, 2.490130469547639],
+               2.4899588909731865),
+}
+PINNED_CONCAT_GD = ([4.242241351364114, 3.5121320774658145, 2.455306168409753, 2.455709649903373],
+                    2.3940035364858754)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_engine_losses_are_pinned(names, engine):
+    model = BigramModel.fit(names, engine=engine, dtype="float64")
+    steps, final = PINNED_GD[engine]
+    got = [model.history[k] for k in (0, 1, 49, 99)]
+    np.testing.assert_allclose(got, steps, rtol=1e-12, atol=0)
+    assert model.final_loss == pytest.approx(final, rel=1e-12, abs=0)
+
+
+def test_concat_engine_losses_are_pinned(names):
+    model = NGramModel.fit(names, context=2, encoding="concat", solver="gd", steps=100, lr=50.0,
+                           dtype="float64", init="torch")
+    steps, final = PINNED_CONCAT_GD
+    got = [model.history[k] for k in (0, 1, 49, 99)]
+    np.testing.assert_allclose(got, steps, rtol=1e-12, atol=0)
+    assert model.final_loss == pytest.approx(final, rel=1e-12, abs=0)
+
+
+CHAIN = ("one_hot", "linear", "log_softmax", "nll", "l2",
+         "nll_backward", "log_softmax_backward", "linear_backward", "l2_backward")
+
+
+def test_onehot_engine_runs_through_each_forward_and_backward_once(monkeypatch):
+    """The literal engine stays the notebook's chain: every step a call of functional."""
+    from minibigram import functional as F
+
+    calls = dict.fromkeys(CHAIN, 0)
+
+    def counting(name, f):
+        def counted(*args, **kwargs):
+            calls[name] += 1
+            return f(*args, **kwargs)
+        return counted
+
+    for name in CHAIN:   # engines calls them as F.<name>: the module's attributes
+        monkeypatch.setattr(F, name, counting(name, getattr(F, name)))
+    rng = np.random.default_rng(5)
+    W, xs, ys = random_problem(rng, 7, 300)
+    for k in range(1, 4):
+        loss_and_grad(W, xs, ys, 0.1, engine="onehot")
+        assert calls == dict.fromkeys(CHAIN, k)
+
+
+@pytest.mark.parametrize("engine", ["onehot", "index"])
+def test_reused_buffers_give_the_same_numbers_at_every_step(engine):
+    """The per-step function keeps its (n, V) buffers: a second call must not see the first."""
+    rng = np.random.default_rng(6)
+    W, xs, ys = random_problem(rng, 9, 500)
+    w = rng.random(500) + 0.1
+    f = objective(engine, W.shape, xs=xs, ys=ys, weights=w, reg=0.3)
+    W2 = W + rng.standard_normal(W.shape)
+    for Wk in (W, W2, W):
+        loss, dW = f(Wk)
+        ref_loss, ref_dW = loss_and_grad(Wk, xs, ys, 0.3, engine="onehot", weights=w)
+        assert abs(loss - ref_loss) <= 1e-12 * abs(ref_loss)
+        assert rel_err(dW, ref_dW) <= 1e-12

@@ -1,0 +1,68 @@
+"""concat_newton by conjugate gradients (issue 15): the dense solver's optimum, faster."""
+import numpy as np
+import pytest
+
+import minibigram as mb
+from minibigram import concat_loss_and_grad, concat_newton, context_counts, ngrams
+from minibigram.examples import weighted_examples
+
+# The optimum of the concat network on names.txt at reg 0.01, recorded from the dense
+# solver before conjugate gradients replaced it (issue 15): the final loss.
+PINNED_CONCAT_NEWTON = {
+    2: 2.351320714805169,
+    3: 2.281330543247827,
+}
+
+
+def _problem(words, K):
+    vocab = mb.Vocabulary.from_words(words)
+    contexts, N = context_counts(*ngrams(words, vocab, K), len(vocab))
+    return contexts, N
+
+
+def _loss_and_grad(W, contexts, N, reg):
+    Xc, tc, wc = weighted_examples(contexts, N)
+    return concat_loss_and_grad(W, Xc, tc, reg, wc)
+
+
+@pytest.mark.parametrize("K", [2, 3])
+def test_cg_reaches_the_pinned_optimum_on_names(names, K):
+    contexts, N = _problem(names, K)
+    W, history = concat_newton(contexts, N, 0.01, solve="cg")
+    loss, dW = _loss_and_grad(W, contexts, N, 0.01)
+    assert np.abs(dW).max() < 1e-10                      # its own stopping rule
+    assert loss == pytest.approx(PINNED_CONCAT_NEWTON[K], rel=1e-12, abs=0)
+    assert history[0] == pytest.approx(np.log(len(N[0])), rel=1e-15)   # W = 0: uniform
+    assert all(b < a for a, b in zip(history, history[1:]))   # a descent method
+
+
+def test_cg_and_dense_agree_at_K2(names):
+    """The same optimum either way: max |dW| < 1e-8 and the same loss to 1e-10."""
+    contexts, N = _problem(names[:3000], 2)
+    W_cg, _ = concat_newton(contexts, N, 0.01, solve="cg")
+    W_dense, _ = concat_newton(contexts, N, 0.01, solve="dense")
+    loss_cg, dW_cg = _loss_and_grad(W_cg, contexts, N, 0.01)
+    loss_dense, dW_dense = _loss_and_grad(W_dense, contexts, N, 0.01)
+    assert np.abs(dW_cg).max() < 1e-8 and np.abs(dW_dense).max() < 1e-8
+    assert loss_cg == pytest.approx(loss_dense, rel=1e-10, abs=0)
+
+
+def test_cg_and_dense_agree_on_a_random_weighted_problem():
+    rng = np.random.default_rng(7)
+    X, ys = rng.integers(0, 6, (400, 3)), rng.integers(0, 6, 400)
+    contexts, N = context_counts(X, ys, 6)
+    W_cg, _ = concat_newton(contexts, N, 0.05, solve="cg")
+    W_dense, _ = concat_newton(contexts, N, 0.05, solve="dense")
+    loss_cg, dW_cg = _loss_and_grad(W_cg, contexts, N, 0.05)
+    assert np.abs(dW_cg).max() < 1e-10
+    assert loss_cg == pytest.approx(_loss_and_grad(W_dense, contexts, N, 0.05)[0], rel=1e-12)
+    # Strictly convex, with H >= lam I (lam = 2 reg / W.size): |W - W*| <= |dW| / lam, so
+    # two points whose gradients are below 1e-10 lie within 2e-10 / lam of each other.
+    lam = 2 * 0.05 / W_cg.size
+    assert np.linalg.norm(W_cg - W_dense) <= 2 * np.sqrt(W_cg.size) * 1e-10 / lam
+
+
+def test_solve_is_checked():
+    contexts, N = context_counts(np.array([[0, 1]]), np.array([1]), 2)
+    with pytest.raises(mb.SettingsError, match="unknown solve"):
+        concat_newton(contexts, N, 0.1, solve="lu")

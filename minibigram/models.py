@@ -128,8 +128,9 @@ def check_sampling(V: int, K: int, n: int = 0) -> None:
     """
     if (K + 1) * math.log2(max(V, 2)) > math.log2(MAX_TABLE):   # V**(K+1), in logs: K may
         # be huge
-        raise SettingsError(f"sampling needs a table of V**(K+1) = {V}**{K + 1} entries, too "
-                            "many: use a shorter context (or sample no words).")
+        raise SettingsError(f"sampling needs a table of V**(K+1) = {V}**{K + 1} entries, more "
+                            f"than the {MAX_TABLE:,} minibigram builds: use a shorter context or "
+                            "a smaller alphabet (or sample no words).")
     check_size(f"sampling {n:,} words", float(n) * SAMPLE_BYTES,
                f"sample at most {MAX_BYTES // SAMPLE_BYTES:,} per call, and call again with "
                "another seed for more")
@@ -327,9 +328,9 @@ class LanguageModel:
         """
         n = check_whole("the number of samples", n)
         seed = check_seed(seed)
-        check_sampling(self.V, self.K, n)
         if n == 0:
             return []
+        check_sampling(self.V, self.K, n)
         P = adjust_probs(self._sampling_table(sampler), temperature, top_k)
         return sample_words(P, n, seed, sampler, self.vocab)
 
@@ -429,6 +430,10 @@ class CountModel(LanguageModel):
         self.history: list[float] = []
         self.settings = dict(settings or {}, smoothing=self.smoothing, context=self.K)
         self._codes = context_codes(contexts, self.V)             # (C,) sorted
+        with np.errstate(over="ignore"):
+            if not np.isfinite(N.sum(dtype=np.float64) + smoothing * N.size):
+                raise DataError("the counts are so large that their sum overflows: scale "
+                                "them down (the probabilities depend only on their ratios).")
         log_table = self.log_probs()
         # the mean NLL of the training examples: a count model is counted, not trained
         self.final_loss = (float(-(N * np.where(N > 0, log_table, 0)).sum() / N.sum())

@@ -26,7 +26,7 @@ from typing import Any, Union
 import numpy as np
 
 from .engines import (
-    ENGINES,
+    OBJECTIVES,
     concat_hvp,
     concat_loss_and_grad,
     counts_hvp,
@@ -44,7 +44,7 @@ _N_LARGEST = 10  # entries of largest |gradient| always checked when subsampling
 _N_WORST = 5  # entries listed in a result
 # (V, n, reg) of the random problems check_engines runs every engine on
 ENGINE_CASES = ((2, 5, 0.0), (7, 60, 0.1), (27, 400, 0.01))
-CHECKED_ENGINES = (*ENGINES, "concat")
+CHECKED_ENGINES = OBJECTIVES   # the three engines and the concat network
 #: Names of the problems :func:`reference_problem` knows.
 REFERENCE_PROBLEMS = ("bigram", "ngram-joint", "ngram-concat")
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import glob
-import logging
 import math
 import operator
 import os
@@ -216,7 +215,7 @@ def local_cluster(n_workers: int | None = None) -> Iterator[Any]:
             LocalCluster(n_workers=n_workers or os.cpu_count() or 1, threads_per_worker=1,
                          processes=True, dashboard_address=None,
                          scheduler_kwargs={"dashboard_address": ":0"},
-                         silence_logs=logging.ERROR) as cluster:
+                         silence_logs=40) as cluster:   # logging.ERROR: only errors
         yield cluster
 
 

@@ -737,7 +737,7 @@ class NGramModel(LanguageModel):
 
     @classmethod
     def from_arrays(cls, arrays: dict[str, np.ndarray], vocab: Vocabulary, *,
-                    history: Sequence[float], settings: dict[str, Any]) -> NGramModel:
+                    history: Sequence[float], settings: dict[str, Any]) -> Any:
         W = arrays["W"]
         if W.dtype.name not in DTYPES:
             raise ModelFileError(f"holds W of dtype {W.dtype}, not float32 or float64")
@@ -746,7 +746,7 @@ class NGramModel(LanguageModel):
             raise ModelFileError(f"has the encoding {encoding!r}, not one of "
                                  f"{', '.join(ENCODINGS)}")
         contexts = arrays.get("contexts")
-        if encoding == "joint" and contexts is None:
+        if encoding == "joint" and contexts is None and settings.get("context", 1) != 1:
             raise ModelFileError("lacks the array contexts")
         if contexts is not None:
             contexts = check_contexts(contexts, len(vocab))
@@ -805,7 +805,8 @@ class BigramModel(NGramModel):
     def __init__(self, W: np.ndarray, vocab: Vocabulary, *, history: Sequence[float] = (),
                  settings: dict[str, Any] | None = None, **options: Any) -> None:
         # options: what NGramModel.fit passes every network; a bigram's are fixed
-        if options.get("context", 1) != 1 or options.get("encoding", "joint") != "joint":
+        if options.get("context") not in (None, 1) or options.get("encoding") not in (None,
+                                                                                      "joint"):
             raise SettingsError("a BigramModel has a context of one character: use "
                                 "NGramModel for longer contexts or the concat encoding.")
         if W.shape != (len(vocab), len(vocab)):
@@ -844,14 +845,12 @@ class BigramModel(NGramModel):
 
     @classmethod
     def from_arrays(cls, arrays: dict[str, np.ndarray], vocab: Vocabulary, *,
-                    history: Sequence[float], settings: dict[str, Any]) -> BigramModel:
+                    history: Sequence[float], settings: dict[str, Any]) -> Any:
         W = arrays["W"]
-        if W.dtype.name not in DTYPES:
-            raise ModelFileError(f"holds W of dtype {W.dtype}, not float32 or float64")
         if W.shape != (len(vocab), len(vocab)):
             raise ModelFileError(f"holds W of shape {W.shape} but a vocabulary of {len(vocab)} "
                                  "characters, which do not fit together")
-        return cls(W, vocab, history=history, settings=settings)
+        return super().from_arrays(arrays, vocab, history=history, settings=settings)
 
 
 #: The class of each kind written in a model file's header.

@@ -10,7 +10,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .errors import DataError, SettingsError, check_choice
+from .errors import DataError, SettingsError, check_choice, check_words
 from .models import MODEL_KINDS, BigramModel, CountModel, LanguageModel, NGramModel
 from .vocab import Vocabulary
 from .words import parse_split, split_words
@@ -50,6 +50,7 @@ def split_losses(model: LanguageModel,
         If a list holds characters the model never saw, naming the list and the
         characters.
     """
+    splits = {name: check_words(ws) for name, ws in splits.items()}
     for name, ws in splits.items():
         chars = model.vocab.unknown("".join(ws))
         if chars:

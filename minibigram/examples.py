@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .errors import DataError, SettingsError, check_size, check_whole
+from .errors import DataError, SettingsError, check_size, check_whole, check_words
 from .vocab import BOUNDARY_TEXT, LINE_BREAKS, Vocabulary
 
 
@@ -91,6 +91,7 @@ def bigrams(words: Sequence[str], vocab: Vocabulary) -> tuple[np.ndarray, np.nda
         If a word holds a character outside ``vocab``, a line break, or the
         boundary's display symbol ``vocab.itos[0]``.
     """
+    words = check_words(words)
     if len(words) == 0:   # no words, no pairs (the string "." + "" + "." would give one)
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     B = BOUNDARY_TEXT
@@ -280,6 +281,7 @@ def ngrams(words: Sequence[str], vocab: Vocabulary, K: int) -> tuple[np.ndarray,
     over it gives every (context, target) row (:func:`context_windows`). No Python
     loop runs per word or per character.
     """
+    words = check_words(words)
     K = check_whole("the context length", K, 1, error=DataError)
     if len(words) == 0:
         return np.zeros((0, K), np.int64), np.zeros(0, np.int64)

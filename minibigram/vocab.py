@@ -26,7 +26,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from .errors import DataError
+from .errors import DataError, check_words
 
 #: How the notebook shows the boundary token (id 0): ``vocab.itos[0]`` unless the data has ``"."``.
 BOUNDARY = "."
@@ -104,6 +104,7 @@ class Vocabulary:
             If a word contains a line break (the message names the word and its
             position), or there are no words.
         """
+        words = check_words(words)
         if len(words) == 0:
             raise DataError("there are no words to build a vocabulary from: "
                             "give at least one word.")

@@ -99,8 +99,8 @@ def count_files(paths: PathLike | Sequence[PathLike], *, context: int = 1,
     paths : str, os.PathLike, or sequence of them
         A glob (``"corpus/*.txt"``) or a list of UTF-8 files with one word per line,
         read as :func:`minibigram.load_words` reads them. Every worker must see the
-        files at the same paths, and so must the caller (it expands the glob and
-        reads the sizes for ``progress``).
+        files at the same paths, and so must the caller (it expands the glob, makes
+        relative paths absolute, and reads the sizes for ``progress``).
     context : int, default 1
         The context length K. K = 1 counts bigrams; K > 1 counts the (K previous
         characters, next character) examples the n-gram models train on.
@@ -162,7 +162,8 @@ def count_files(paths: PathLike | Sequence[PathLike], *, context: int = 1,
     if (isinstance(timeout, bool) or not isinstance(timeout, (int, float))
             or not math.isfinite(timeout) or timeout <= 0):
         raise SettingsError(f"the timeout must be a number of seconds > 0, got {timeout!r}.")
-    files = shard_paths(paths)
+    # absolute: a worker's working folder is not the caller's
+    files = [os.path.abspath(f) for f in shard_paths(paths)]
     sizes = [os.path.getsize(f) for f in files]
     try:
         from dask.distributed import Client

@@ -37,6 +37,7 @@ from typing import Any, NoReturn
 import numpy as np
 
 from . import __version__
+from .cluster import count_files, shard_paths
 from .engines import ENGINES, OBJECTIVES
 from .errors import DataError, MinibigramError, SettingsError
 from .evaluate import PARAM, fit_kind, model_split, sample_marks, split_losses, sweep
@@ -52,7 +53,7 @@ from .models import (
 )
 from .progress import Progress
 from .sampling import DEFAULT_SAMPLER, SAMPLERS
-from .stream import count_bigrams
+from .stream import count_bigrams, count_contexts
 from .vocab import Vocabulary
 from .words import (
     EMBEDDED_NAMES,
@@ -307,9 +308,17 @@ def _add_train_parser(sub: Any, common: argparse.ArgumentParser) -> None:
                                    "NLL per character' leave the L2 term out, as 'eval' does.")
     p.add_argument("--stream", action="store_true",
                    help="count --data in 1 MiB chunks instead of reading it whole: memory stays "
-                        "bounded for a corpus of any size (the bigram network, trained from its "
-                        "counts; with the counts engine or --solver newton; default: read the "
-                        "words)")
+                        "bounded for a corpus of any size (every model trains from the counts; "
+                        "the bigram network with the counts engine or --solver newton; no "
+                        "--split; default: read the words)")
+    p.add_argument("--dask", nargs="?", const="", metavar="ADDRESS",
+                   help="count the files of --data (a glob such as 'corpus/*.txt', quoted) on a "
+                        "Dask cluster and train on the sum, as --stream does: at the scheduler "
+                        "ADDRESS (e.g. tcp://10.0.0.5:8786), or without one on a LocalCluster of "
+                        "one worker per core; needs pip install \".[dask]\" (default: no Dask)")
+    p.add_argument("--dask-timeout", type=_positive_float, default=30.0, metavar="SECONDS",
+                   help="with --dask ADDRESS: how long to wait for the scheduler to answer, and "
+                        "then for a worker (default 30)")
     p.add_argument("--steps", type=_positive_int, default=100, help="gradient steps (default 100)")
     p.add_argument("--lr", type=_positive_float, default=50.0, help="learning rate (default 50)")
     p.add_argument("--reg", type=_finite_float, default=0.01,
@@ -347,18 +356,47 @@ def _add_train_parser(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def _stream_counts(args: argparse.Namespace) -> Any:
-    """Count --data (or the embedded names) chunk by chunk, with progress on a terminal."""
+    """Count --data (or the embedded names) chunk by chunk, with progress on a terminal:
+    bigrams for --context 1, contexts of K characters beyond."""
     source = load_words() if args.data is None else args.data
     total = 0 if args.data is None or not os.path.isfile(args.data) else os.path.getsize(args.data)
     progress = Progress(total, unit="byte",
                         enabled=args.verbosity > 0 and sys.stdout.isatty() and sys.stderr.isatty())
     try:
-        counts = count_bigrams(source, progress=progress.update)
+        if args.context == 1:
+            counts: Any = count_bigrams(source, progress=progress.update)
+        else:
+            counts = count_contexts(source, args.context, progress=progress.update)
     finally:
         progress.close()
     if counts.num_examples == 0:
         raise DataError(f"{args.data} holds no words (it is empty or only blank lines): give a "
                         "file with one word per line.")
+    return counts
+
+
+def _dask_counts(args: argparse.Namespace, files: list[str]) -> Any:
+    """Count ``files`` on the Dask cluster of --dask: on a terminal the bytes of the files
+    counted so far, then one status line (what was counted, where, how fast)."""
+    total = sum(os.path.getsize(f) for f in files)
+    size = f"{total:,} bytes" if total < 100_000 else f"{total / 1e6:,.1f} MB"
+    where = (f"the Dask scheduler at {args.dask}" if args.dask
+             else f"a local Dask cluster of {os.cpu_count() or 1} workers")
+    what = f"{len(files)} file{'s' if len(files) != 1 else ''} ({size})"
+    _say(args, f"counting {what} on {where}", detail=True)
+    progress = Progress(total, unit="byte",
+                        enabled=args.verbosity > 0 and sys.stdout.isatty() and sys.stderr.isatty())
+    start = time.perf_counter()
+    try:
+        counts = count_files(files, context=args.context, address=args.dask or None,
+                             timeout=args.dask_timeout,
+                             progress=lambda _, nbytes: progress.update(nbytes))
+    finally:
+        progress.close()
+    seconds = time.perf_counter() - start
+    _say(args, f"counted {what} on {where}: {counts.num_examples:,} examples, "
+               f"{len(counts.vocab)} characters, in {seconds:.1f} s "
+               f"({total / 1e6 / seconds:,.1f} MB/s, cluster start included)")
     return counts
 
 
@@ -418,11 +456,13 @@ def _fit_options(args: argparse.Namespace) -> dict[str, Any]:
 
 def _cmd_train(args: argparse.Namespace) -> int:
     _refuse_unused(args)
+    files = shard_paths(args.data) if args.dask is not None else [args.data]
     if args.out is not None:
-        check_writable(args.out, inputs=(args.data,))   # before training, not after it
+        check_writable(args.out, inputs=files)   # before training, not after it
     counts, vocab = None, None
-    if args.stream:
-        counts, words = _stream_counts(args), None
+    if args.stream or args.dask is not None:
+        counts = _stream_counts(args) if args.stream else _dask_counts(args, files)
+        words = None
         parts: dict[str, list[str]] = {"train": [], "dev": [], "test": []}
     else:
         words = load_words(args.data)
@@ -438,8 +478,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         check_sampling(len(alphabet), args.context, args.samples)
     value = args.smoothing if args.model_kind == "counts" else args.reg
     options = _fit_options(args)
-    if counts is not None:
-        options["counts"] = counts
+    options["counts"] = counts
     _say(args, f"training the {_describe(args)} on "
                f"{'the counts of ' if counts is not None else ''}"
                f"{args.data or 'the embedded names'}", detail=True)
@@ -454,18 +493,24 @@ def _cmd_train(args: argparse.Namespace) -> int:
     if args.split and words is not None:   # the record is of all the words; the split
         model.settings.update(split="/".join(f"{100 * f:g}" for f in args.split),  # the part
                               split_seed=args.split_seed, data=data_record(words))
-    if counts is not None:
+    if counts is not None and args.dask is not None:
+        # No sha256: it would read every shard a second time (see docs/dask.md).
+        model.settings["data"] = {"source": os.path.abspath(args.data), "files": len(files),
+                                  "bytes": sum(os.path.getsize(f) for f in files),
+                                  "num_words": int(counts.N[0].sum())}   # row 0: "." * K
+    elif counts is not None:
         model.settings["data"] = {"source": EMBEDDED_NAMES if args.data is None
                                   else os.path.abspath(args.data),
                                   "sha256": file_sha256(args.data),
-                                  "num_words": int(counts.N[0].sum())}   # words start at "."
+                                  "num_words": int(counts.N[0].sum())}   # row 0: "." * K
     if args.out:
         model.save(args.out)   # first: nothing after training may lose the model
         _say(args, f"saved the model to {args.out}")
     plain = args.split is None and args.context == 1 and args.encoding == "joint" \
         and args.model_kind == "network"
-    losses = None if plain else split_losses(model, {"train": parts["train"],
-                                                     "dev": parts["dev"]})
+    # from counts no words are kept to score: the final loss is the training loss
+    losses = None if plain or counts is not None else split_losses(
+        model, {"train": parts["train"], "dev": parts["dev"]})
     if losses is not None:   # the test set is read once, after training
         losses["test"] = model.nll(parts["test"]) if parts["test"] else None
     samples = model.sample(args.samples, seed=args.seed, sampler=args.sampler)
@@ -473,7 +518,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         out: dict[str, Any] = {"num_examples": model.settings["num_examples"],
                                "vocab_size": model.V, "losses": model.history,
                                "final_loss": model.final_loss}
-        if losses is not None:
+        if not plain:
             out.update(kind=args.model_kind, context=args.context, eval=losses)
         _emit_json({**out, "samples": samples, "settings": model.settings,
                     "sampler": args.sampler, "model": args.out})
@@ -481,6 +526,10 @@ def _cmd_train(args: argparse.Namespace) -> int:
     if plain:
         _say(args, f"trained on {model.settings['num_examples']} examples, vocabulary of "
                    f"{model.V}; final loss {model.final_loss:.7f} (mean NLL + L2 term)")
+    elif losses is None:   # from counts
+        _say(args, f"trained the {_describe(args)} on {model.settings['num_examples']} "
+                   f"examples, vocabulary of {model.V}; final loss {model.final_loss:.7f} "
+                   f"({'mean NLL' if args.model_kind == 'counts' else 'mean NLL + L2 term'})")
     else:
         _say(args, f"trained the {_describe(args)} on {model.settings['num_examples']} "
                    f"examples, vocabulary of {model.V}")
@@ -495,8 +544,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
 #: train's options that each model shape does not use: giving one is an error, not a no-op.
 _UNUSED = {
     "counts": ("--steps", "--lr", "--reg", "--engine", "--solver", "--init", "--dtype",
-               "--encoding", "--log-every", "--stream"),
-    "context network": ("--engine", "--solver", "--init", "--lr", "--smoothing", "--stream"),
+               "--encoding", "--log-every"),
+    "context network": ("--engine", "--solver", "--init", "--lr", "--smoothing"),
     "newton": ("--lr", "--init", "--engine", "--smoothing"),
     "bigram network": ("--smoothing",),
 }
@@ -521,14 +570,24 @@ def _refuse_unused(args: argparse.Namespace) -> None:
         raise SettingsError(f"{' and '.join(unused)} {'does' if len(unused) == 1 else 'do'} "
                             f"not apply to {what}: leave {'it' if len(unused) == 1 else 'them'} "
                             "out.")
-    if args.stream and args.data == STDIN:
-        raise SettingsError("--stream counts a file, which standard input is not: give "
-                            "--data PATH, or leave out --stream to read standard input.")
-    if args.stream and args.split:
-        raise SettingsError("--stream counts the whole file without keeping its words, so it "
-                            "cannot be split: leave out --split or --stream.")
-    if args.stream and args.engine != "counts":
-        raise SettingsError(f"--stream trains from counts, which the {args.engine} engine "
+    if args.stream and args.dask is not None:
+        raise SettingsError("--stream and --dask are two ways of counting --data (here, or on "
+                            "a Dask cluster): give one of them.")
+    if "--dask-timeout" in args.given and not args.dask:
+        raise SettingsError("--dask-timeout applies only to --dask ADDRESS (a scheduler to "
+                            "wait for): leave it out.")
+    if args.dask is not None and args.data is None:
+        raise SettingsError("--dask counts files on a cluster: give them with --data, e.g. "
+                            "--data 'corpus/*.txt' (quoted).")
+    flag = "--stream" if args.stream else "--dask" if args.dask is not None else None
+    if flag and args.data == STDIN:
+        raise SettingsError(f"{flag} counts files, which standard input is not: give "
+                            f"--data PATH, or leave out {flag} to read standard input.")
+    if flag and args.split:
+        raise SettingsError(f"{flag} counts the whole data without keeping its words, so it "
+                            f"cannot be split: leave out --split or {flag}.")
+    if flag and args.engine != "counts":
+        raise SettingsError(f"{flag} trains from counts, which the {args.engine} engine "
                             "cannot use: leave out --engine, or use --solver newton.")
 
 

@@ -98,8 +98,8 @@ def count_files(paths: PathLike | Sequence[PathLike], *, context: int = 1,
     paths : str, os.PathLike, or sequence of them
         A glob (``"corpus/*.txt"``) or a list of UTF-8 files with one word per line,
         read as :func:`minibigram.load_words` reads them. Every worker must see the
-        files at the same paths, and so must the caller (it expands the glob and
-        reads the sizes for ``progress``).
+        files at the same paths, and so must the caller (it expands the glob, makes
+        relative paths absolute, and reads the sizes for ``progress``).
     context : int, default 1
         The context length K. K = 1 counts bigrams; K > 1 counts the (K previous
         characters, next character) examples the n-gram models train on.
@@ -161,7 +161,8 @@ def count_files(paths: PathLike | Sequence[PathLike], *, context: int = 1,
     if (isinstance(timeout, bool) or not isinstance(timeout, (int, float))
             or not math.isfinite(timeout) or timeout <= 0):
         raise SettingsError(f"the timeout must be a number of seconds > 0, got {timeout!r}.")
-    files = shard_paths(paths)
+    # absolute: a worker's working folder is not the caller's
+    files = [os.path.abspath(f) for f in shard_paths(paths)]
     sizes = [os.path.getsize(f) for f in files]
     try:
         from dask.distributed import Client
@@ -196,7 +197,9 @@ def local_cluster(n_workers: int | None = None) -> Iterator[Any]:
     ``MALLOC_TRIM_THRESHOLD_=65536`` Dask's nanny sets by default: it fixes glibc's
     mmap threshold, so every 1 MiB chunk is mapped and unmapped afresh, and counting
     runs 2-4 times slower. There is no dashboard, and the scheduler's HTTP server
-    takes a free port. Use it as ``with local_cluster(2) as cluster:``.
+    takes a free port, and the workers log only critical errors (a task's error is
+    raised in the caller by :func:`count_files`, not logged twice). Use it as ``with
+    local_cluster(2) as cluster:``.
 
     Raises
     ------
@@ -215,7 +218,7 @@ def local_cluster(n_workers: int | None = None) -> Iterator[Any]:
             LocalCluster(n_workers=n_workers or os.cpu_count() or 1, threads_per_worker=1,
                          processes=True, dashboard_address=None,
                          scheduler_kwargs={"dashboard_address": ":0"},
-                         silence_logs=40) as cluster:   # logging.ERROR: only errors
+                         silence_logs=50) as cluster:   # logging.CRITICAL: no tracebacks
         yield cluster
 
 

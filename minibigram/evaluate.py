@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .errors import DataError, SettingsError, check_choice, check_words
+from .examples import ContextCounts
 from .models import MODEL_KINDS, BigramModel, CountModel, LanguageModel, NGramModel
 from .vocab import Vocabulary
 from .words import parse_split, split_words
@@ -21,7 +22,7 @@ PARAM = {"network": "reg", "counts": "smoothing"}
 
 def fit_kind(kind: str, words: Sequence[str] | None, *, context: int = 1, encoding: str = "joint",
              value: float = 0.01, vocab: Vocabulary | None = None,
-             **options: Any) -> LanguageModel:
+             counts: ContextCounts | None = None, **options: Any) -> LanguageModel:
     """Fit one model of ``kind`` ("network" or "counts") with its hyperparameter ``value``.
 
     ``value`` is ``reg`` for the network and the smoothing ``k`` for the count model.
@@ -29,11 +30,14 @@ def fit_kind(kind: str, words: Sequence[str] | None, *, context: int = 1, encodi
     :class:`BigramModel` (``options`` such as solver, steps, lr, seed, dtype,
     engine, init, callback reach its ``fit``, with the notebook's defaults); longer
     contexts or the concat encoding are an :class:`NGramModel`, solved by Newton's
-    method unless ``options`` say otherwise.
+    method unless ``options`` say otherwise. ``counts`` (of contexts of ``context``
+    characters, with ``words=None``) train any kind instead of words.
     """
     check_choice("model kind", kind, MODEL_KINDS)
     if kind == "counts":
-        return CountModel.fit(words, smoothing=value, context=context, vocab=vocab)
+        return CountModel.fit(words, smoothing=value, context=context, vocab=vocab,
+                              counts=counts)
+    options["counts"] = counts
     if context == 1 and encoding == "joint":
         return BigramModel.fit(words, reg=value, vocab=vocab, **options)
     return NGramModel.fit(words, context=context, encoding=encoding, reg=value, vocab=vocab,

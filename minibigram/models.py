@@ -50,6 +50,7 @@ from .errors import (
 )
 from .examples import (
     BigramCounts,
+    ContextCounts,
     all_contexts,
     bigram_counts,
     context_codes,
@@ -441,26 +442,37 @@ class CountModel(LanguageModel):
 
     @classmethod
     def fit(cls, words: Sequence[str] | None = None, *, smoothing: float = 1.0,
-            context: int = 1, vocab: Vocabulary | None = None) -> CountModel:
-        """Count every (context, next character) pair of ``words``.
+            context: int = 1, vocab: Vocabulary | None = None,
+            counts: ContextCounts | None = None) -> CountModel:
+        """Count every (context, next character) pair of ``words`` (or take ``counts``).
 
         Parameters
         ----------
         words : sequence of str, optional
-            ``None`` uses the embedded names.
+            ``None`` uses the embedded names (unless ``counts`` are given).
         smoothing : float >= 0, default 1
         context : int >= 1, default 1 (bigrams)
         vocab : Vocabulary, optional
-            Default: the characters of ``words``.
+            Default: the characters of ``words`` (or of ``counts``).
+        counts : ContextCounts, optional
+            Precomputed counts of contexts of ``context`` characters instead of
+            ``words``, e.g. from :func:`minibigram.count_contexts` or
+            :func:`minibigram.count_files`; the model is the one ``words`` would give.
+
+        Raises
+        ------
+        SettingsError
+            If both ``words`` and ``counts`` are given, or ``counts.context`` is not
+            ``context``.
         """
         smoothing = check_real("smoothing", smoothing)
         context = check_whole("the context length", context, 1)
-        words = training_words(words)
-        vocab = Vocabulary.from_words(words) if vocab is None else vocab
-        X, ys = ngrams(words, vocab, context)                    # (n, K), (n,)
-        contexts, N = context_counts(X, ys, len(vocab))          # (C, K), (C, V)
-        return cls(N, vocab, contexts=contexts, smoothing=smoothing,
-                   settings={"num_examples": int(len(ys)), **provenance(words)})
+        counts, words = _training_counts(words, counts, context, vocab)
+        # only the contexts seen: an unseen one is uniform, whatever the smoothing
+        seen = counts.N.sum(axis=1) > 0                           # (C,)
+        return cls(counts.N[seen], counts.vocab, contexts=counts.contexts[seen],
+                   smoothing=smoothing,
+                   settings={"num_examples": counts.num_examples, **provenance(words)})
 
     def probs(self) -> np.ndarray:
         """The (C, V) table ``(N + k) / rowsum(N + k)``, one row per seen context.
@@ -582,7 +594,7 @@ class NGramModel(LanguageModel):
             encoding: str = "joint", reg: float = 0.01, solver: str = "newton",
             steps: int = 100, lr: float = 50.0, seed: int = NOTEBOOK_SEED,
             dtype: str = "float64", engine: str = "counts", init: str = "normal",
-            callback: Callback | None = None, counts: BigramCounts | None = None,
+            callback: Callback | None = None, counts: ContextCounts | None = None,
             vocab: Vocabulary | None = None) -> Any:
         """Train on ``words`` (or on precomputed ``counts``), by Newton's method or as the notebook.
 
@@ -611,9 +623,12 @@ class NGramModel(LanguageModel):
             Of the returned W, and of every gradient step.
         callback : callable, optional
             ``callback(step, loss)`` with each entry of ``history``.
-        counts : BigramCounts, optional
-            Precomputed bigram counts (e.g. from :func:`minibigram.count_bigrams`)
-            instead of ``words``; needs ``context=1`` and the counts engine or Newton.
+        counts : ContextCounts, optional
+            Precomputed counts of contexts of ``context`` characters instead of
+            ``words`` (e.g. from :func:`minibigram.count_bigrams`,
+            :func:`minibigram.count_contexts` or :func:`minibigram.count_files`), for
+            either encoding; the model is the one ``words`` would give. Needs Newton
+            or the counts engine: the other engines read every example.
         vocab : Vocabulary, optional
             Default: the characters of ``words`` (pass the vocabulary of all the data
             when ``words`` is only its training part, so dev and test can be scored).
@@ -636,26 +651,18 @@ class NGramModel(LanguageModel):
         check_choice("init", init, INITS)
         seed = check_seed(seed)
         joint = encoding == "joint"
-        if counts is not None:
-            if words is not None:
-                raise SettingsError("give either words or counts to fit, not both.")
-            if engine != "counts" and solver == "gd":
-                raise SettingsError(f"the {engine} engine needs the words, not counts: use "
-                                    "engine='counts' or solver='newton' with counts.")
-            if context != 1 or not joint:
-                raise SettingsError("bigram counts train the bigram network: use context=1 "
-                                    "and the joint encoding with counts.")
-            vocab, N = counts.vocab, counts.N
-            contexts, num_examples = all_contexts(len(vocab), 1), counts.num_examples
-        else:
-            words = training_words(words)
-            vocab = Vocabulary.from_words(words) if vocab is None else vocab
-            X, ys = ngrams(words, vocab, context)                # (n, K), (n,)
-            num_examples = len(ys)
-            if context == 1 and joint:   # the bigram table: a row for every character
-                contexts, N = all_contexts(len(vocab), 1), bigram_counts(X[:, 0], ys, len(vocab))
-            else:
-                contexts, N = context_counts(X, ys, len(vocab))  # (C, K), (C, V)
+        if counts is not None and engine != "counts" and solver == "gd":
+            raise SettingsError(f"the {engine} engine needs the words, not counts: use "
+                                "engine='counts' or solver='newton' with counts.")
+        counts, words = _training_counts(words, counts, context, vocab)
+        vocab, num_examples = counts.vocab, counts.num_examples
+        if context == 1 and joint:   # the bigram table: a row for every character
+            contexts = all_contexts(len(vocab), 1)                           # (V, 1)
+            N = np.zeros((len(vocab), len(vocab)), dtype=counts.N.dtype)     # (V, V)
+            N[counts.contexts[:, 0]] = counts.N
+        else:                        # a row per context seen
+            seen = counts.N.sum(axis=1) > 0                                  # (C,)
+            contexts, N = counts.contexts[seen], counts.N[seen]              # (C, K), (C, V)
         V, C, n = len(vocab), len(contexts), int(num_examples)
         check_size(f"training the {encoding} network on {V} characters and {C} contexts",
                    _fit_bytes(solver, engine, encoding, n, C, V, context, dtype),
@@ -665,6 +672,8 @@ class NGramModel(LanguageModel):
             if engine == "counts" or solver == "newton":
                 loss_fn = objective("counts", shape, N=N, reg=reg)
             else:   # the engines that read every example: context ids and targets
+                assert words is not None   # refused above for counts
+                X, ys = ngrams(words, vocab, context)                    # (n, K), (n,)
                 cid = lookup_contexts(context_codes(contexts, V), X, V)[0]   # (n,)
                 loss_fn = objective(engine, shape, xs=cid, ys=ys, reg=reg)
         else:       # concat: the nonzero counts as weighted examples
@@ -758,6 +767,36 @@ class NGramModel(LanguageModel):
                                  + str(e).rstrip(".")) from None
 
 
+def _training_counts(words: Sequence[str] | None, counts: ContextCounts | None, context: int,
+                     vocab: Vocabulary | None) -> tuple[ContextCounts, list[str] | None]:
+    """The counts a model trains on, and the words they came from (None for given counts).
+
+    The one way into training: ``words`` are counted here (``None``: the embedded
+    names), ``counts`` are checked against ``context`` and re-indexed by ``vocab``.
+    """
+    if counts is None:
+        words = training_words(words)
+        vocab = Vocabulary.from_words(words) if vocab is None else vocab
+        X, ys = ngrams(words, vocab, context)                    # (n, K), (n,)
+        if context == 1:   # every character a context: one bincount, no sort
+            return BigramCounts(bigram_counts(X[:, 0], ys, len(vocab)), vocab), words
+        contexts, N = context_counts(X, ys, len(vocab))          # (C, K), (C, V)
+        return ContextCounts(N, vocab, contexts=contexts), words
+    if words is not None:
+        raise SettingsError("give either words or counts to fit, not both.")
+    if not isinstance(counts, ContextCounts):
+        raise SettingsError(f"counts must be a ContextCounts (or BigramCounts), got "
+                            f"{type(counts).__name__}: count with count_bigrams, "
+                            "count_contexts or count_files.")
+    if counts.context != context:
+        raise SettingsError(f"the counts are of contexts of {counts.context} character(s), "
+                            f"but the model has context {context}: count with the model's "
+                            f"context length, or fit with context={counts.context}.")
+    if counts.num_examples == 0:
+        raise DataError("the counts hold no examples: count a corpus with at least one word.")
+    return (counts if vocab is None else counts.reindex(vocab)), None
+
+
 def _fit_bytes(solver: str, engine: str, encoding: str, n: int, C: int, V: int, K: int,
                dtype: str) -> float:
     """An upper estimate of the memory :meth:`NGramModel.fit` asks for, in bytes."""
@@ -820,7 +859,7 @@ class BigramModel(NGramModel):
             cls, words: Sequence[str] | None = None, *, steps: int = 100, lr: float = 50.0,
             reg: float = 0.01, seed: int = NOTEBOOK_SEED, dtype: str = "float32",
             engine: str = "counts", init: str = "torch", callback: Callback | None = None,
-            solver: str = "gd", counts: BigramCounts | None = None,
+            solver: str = "gd", counts: ContextCounts | None = None,
             vocab: Vocabulary | None = None) -> BigramModel:
         """Train by full-batch gradient descent, as the notebook does, or solve exactly.
 

@@ -128,6 +128,6 @@ def test_train_stream_equals_reading_the_words(tmp_path):
 def test_train_stream_refuses_what_needs_the_words(tmp_path):
     for args, msg in ((["--stream", "--split", "80/10/10"], "cannot be split"),
                       (["--stream", "--engine", "index"], "the index engine cannot use"),
-                      (["--stream", "--model-kind", "counts"], "--stream does not apply")):
+                      (["--stream", "--dask"], "give one of them")):
         r = run("train", *args, cwd=tmp_path)
         assert r.returncode == 2 and msg in r.stderr and r.stderr.count("\n") == 1, r.stderr

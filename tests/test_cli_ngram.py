@@ -155,8 +155,8 @@ def test_train_refuses_newton_and_split_options_it_would_ignore(tmp_path):
              "out."),
             (["--split-seed", "3"],
              "--split-seed does not apply to the bigram network without --split: leave it out."),
-            (["--stream", "--model-kind", "counts", "--engine", "index"],
-             "--engine and --stream do not apply to --model-kind counts (a count model is "
+            (["--stream", "--model-kind", "counts", "--engine", "index", "--lr", "5"],
+             "--lr and --engine do not apply to --model-kind counts (a count model is "
              "counted, not trained): leave them out.")):
         r = run("train", *extra, cwd=tmp_path)
         assert (r.returncode, r.stdout) == (2, ""), r.stderr

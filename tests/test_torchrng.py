@@ -17,11 +17,11 @@ from minibigram.sampling import sample_one_at_a_time
 from minibigram.torchrng import (
     ERAS,
     TorchGenerator,
-    _fma32,
-    _mcg31_uniforms,
     draw_torch,
     draw_torch_cdf,
     draw_torch_mkl,
+    fma32,
+    mcg31_uniforms,
 )
 
 SEEDS = [0, 1, 7, 42, 1234, 2147483647, 2**32 - 1, 987654321]
@@ -102,7 +102,7 @@ def test_mcg31_block_doubling_equals_recurrence():
         for _ in range(n):
             expect.append(x / (2**31 - 1))
             x = 1132489760 * x % (2**31 - 1)
-        np.testing.assert_array_equal(_mcg31_uniforms(seed, n), expect)
+        np.testing.assert_array_equal(mcg31_uniforms(seed, n), expect)
 
 
 def _round_to_float32(x: Fraction) -> np.float32:
@@ -121,10 +121,10 @@ def test_fma32_rounds_once():
     # lands exactly on it, so rounding twice would give 2**30, once gives 2**30 + 2**7
     a, b, c = np.float32(641), np.float32(6700417 * 2.0**-26), np.float32(2**30)
     assert (a.astype(np.float64) * b + c).astype(np.float32) == 2**30  # the trap is real
-    assert _fma32(a, b, c) == 2**30 + 2**7
+    assert fma32(a, b, c) == 2**30 + 2**7
     rng = np.random.default_rng(4)
     a, b, c = (rng.standard_normal(2000).astype(np.float32) for _ in range(3))
-    got = _fma32(a, b, c)
+    got = fma32(a, b, c)
     for i in range(len(a)):
         exact = Fraction(float(a[i])) * Fraction(float(b[i])) + Fraction(float(c[i]))
         assert got[i] == _round_to_float32(exact)

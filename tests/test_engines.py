@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 from conftest import random_problem
 
+import minibigram as mb
 from minibigram import (
     ENGINES,
     BigramModel,
@@ -12,7 +13,9 @@ from minibigram import (
     loss_and_grad,
     objective,
 )
-from minibigram.engines import counts_loss_and_grad
+from minibigram import functional as F
+from minibigram.engines import concat_loss_and_grad, counts_loss_and_grad
+from minibigram.examples import context_codes, context_counts, ngrams
 
 SHAPES = [(2, 1), (5, 7), (27, 300), (40, 1000)]
 
@@ -151,7 +154,6 @@ CHAIN = ("one_hot", "linear", "log_softmax", "nll", "l2",
 
 def test_onehot_engine_runs_through_each_forward_and_backward_once(monkeypatch):
     """The literal engine stays the notebook's chain: every step a call of functional."""
-    from minibigram import functional as F
 
     calls = dict.fromkeys(CHAIN, 0)
 
@@ -183,3 +185,104 @@ def test_reused_buffers_give_the_same_numbers_at_every_step(engine):
         ref_loss, ref_dW = loss_and_grad(Wk, xs, ys, 0.3, engine="onehot", weights=w)
         assert abs(loss - ref_loss) <= 1e-12 * abs(ref_loss)
         assert rel_err(dW, ref_dW) <= 1e-12
+
+
+WORDS = ["anna", "bob", "cara", "dan", "abba", "ada", "carol", "bonnie"]
+
+
+def richardson_grad(f, x, h=5e-3):
+    """Central differences with one Richardson step: error O(h**4), float64."""
+    def d(i, step):
+        xp, xm = x.copy(), x.copy()
+        xp[i] += step
+        xm[i] -= step
+        return (f(xp) - f(xm)) / (2 * step)
+
+    g = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        g[i] = (4 * d(i, h / 2) - d(i, h)) / 3
+    return g
+
+
+def _joint_problem(K, seed=0, dtype=np.float64):
+    vocab = mb.Vocabulary.from_words(WORDS)
+    X, y = ngrams(WORDS, vocab, K)
+    contexts, N = context_counts(X, y, len(vocab))
+    ids = np.searchsorted(context_codes(contexts, len(vocab)), context_codes(X, len(vocab)))
+    W = np.random.default_rng(seed).standard_normal(N.shape).astype(dtype)
+    return W, ids, y, N
+
+
+@pytest.mark.parametrize("K", [1, 2, 3])
+@pytest.mark.parametrize("reg", [0.0, 0.1])
+def test_joint_gradient_finite_differences_and_engines(K, reg):
+    W, ids, y, N = _joint_problem(K)
+    assert W.shape[0] != W.shape[1] or K == 1
+    ref_loss, ref = counts_loss_and_grad(W, N, reg)        # on the (C, V) counts
+    for engine in mb.ENGINES:                              # on the raw examples
+        loss, dW = loss_and_grad(W, ids, y, reg, engine=engine)
+        assert loss == pytest.approx(ref_loss, rel=1e-12)
+        assert rel_err(dW, ref) < 1e-12
+    num = richardson_grad(lambda W: counts_loss_and_grad(W, N, reg)[0], W)
+    assert rel_err(ref, num) < 1e-10
+    assert mb.gradcheck(lambda W: counts_loss_and_grad(W, N, reg), W).ok
+
+
+def _concat_problem(K, seed=0):
+    vocab = mb.Vocabulary.from_words(WORDS)
+    X, y = ngrams(WORDS, vocab, K)
+    contexts, N = context_counts(X, y, len(vocab))
+    ci, tj = np.nonzero(N)
+    W = np.random.default_rng(seed).standard_normal((K, len(vocab), len(vocab)))
+    return W, X, y, contexts[ci], tj, N[ci, tj].astype(float)
+
+
+@pytest.mark.parametrize("K", [1, 2, 3])
+@pytest.mark.parametrize("reg", [0.0, 0.1])
+def test_concat_gradient_finite_differences(K, reg):
+    W, X, y, Xc, tc, wc = _concat_problem(K)
+    loss, dW = concat_loss_and_grad(W, Xc, tc, reg, wc)   # on the sufficient statistics
+    raw_loss, raw_dW = concat_loss_and_grad(W, X, y, reg)  # on the raw examples
+    assert loss == pytest.approx(raw_loss, rel=1e-12)
+    assert rel_err(dW, raw_dW) < 1e-12
+    num = richardson_grad(lambda W: concat_loss_and_grad(W, Xc, tc, reg, wc)[0], W)
+    assert rel_err(dW, num) < 1e-10
+    assert mb.gradcheck(lambda W: concat_loss_and_grad(W, Xc, tc, reg, wc), W).ok
+    if K == 1:   # one position: the bigram network
+        ref = loss_and_grad(W[0], X[:, 0], y, reg * 1.0)
+        assert loss == pytest.approx(ref[0], rel=1e-12)
+        assert rel_err(dW[0], ref[1]) < 1e-12
+
+
+@pytest.mark.parametrize("K", [1, 2, 3])
+def test_joint_and_concat_match_torch_autograd(K):
+    torch = pytest.importorskip("torch")
+    reg = 0.05
+    W, ids, y, N = _joint_problem(K)
+    Wt = torch.tensor(W, requires_grad=True)
+    xenc = torch.nn.functional.one_hot(torch.tensor(ids), num_classes=W.shape[0]).double()
+    loss = torch.nn.functional.cross_entropy(xenc @ Wt, torch.tensor(y)) + reg * (Wt**2).mean()
+    loss.backward()
+    ours = counts_loss_and_grad(W, N, reg)
+    assert ours[0] == pytest.approx(loss.item(), rel=1e-12)
+    assert rel_err(ours[1], Wt.grad.numpy()) < 1e-10
+
+    Wc, X, y, Xc, tc, wc = _concat_problem(K)
+    K_, V, _ = Wc.shape
+    Wt = torch.tensor(Wc, requires_grad=True)
+    xenc = torch.cat([torch.nn.functional.one_hot(torch.tensor(X[:, p]), V)
+                      for p in range(K_)], dim=1).double()            # (n, K V)
+    logits = xenc @ Wt.reshape(K_ * V, V)
+    loss = torch.nn.functional.cross_entropy(logits, torch.tensor(y)) + reg * (Wt**2).mean()
+    loss.backward()
+    ours = concat_loss_and_grad(Wc, Xc, tc, reg, wc)
+    assert ours[0] == pytest.approx(loss.item(), rel=1e-12)
+    assert rel_err(ours[1], Wt.grad.numpy()) < 1e-10
+
+
+def test_concat_rejects_mismatched_shapes():
+    W, X, y, *_ = _concat_problem(2)
+    with pytest.raises(mb.SettingsError, match="concat"):
+        concat_loss_and_grad(W, X[:, :1], y)
+    with pytest.raises(mb.DataError, match="ids"):
+        concat_loss_and_grad(W, X + 100, y)

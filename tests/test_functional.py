@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from minibigram import functional as F
 from minibigram.engines import loss_and_grad
@@ -54,3 +55,59 @@ def test_weighted_nll_and_l2():
     W = np.arange(4.0).reshape(2, 2)
     assert np.isclose(F.l2(W, 0.5), 0.5 * (0 + 1 + 4 + 9) / 4)
     np.testing.assert_allclose(F.l2_backward(W, 0.5), 2 * 0.5 * W / 4)
+
+
+def rel_err(a, b):
+    return np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-300)
+
+
+def richardson_grad(f, x, h=5e-3):
+    """Central differences with one Richardson step: error O(h**4), float64."""
+    def d(i, step):
+        xp, xm = x.copy(), x.copy()
+        xp[i] += step
+        xm[i] -= step
+        return (f(xp) - f(xm)) / (2 * step)
+
+    g = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        g[i] = (4 * d(i, h / 2) - d(i, h)) / 3
+    return g
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_cross_entropy_equals_the_explicit_path(weighted):
+    rng = np.random.default_rng(0)
+    logits = rng.standard_normal((50, 9)) * 3
+    ys = rng.integers(0, 9, 50)
+    w = rng.random(50) if weighted else None
+    loss, dlogits = F.cross_entropy(logits, ys, w)
+    probs = F.softmax(logits)                              # explicit: softmax -> log -> mean
+    logp = np.log(probs)
+    assert loss == pytest.approx(F.nll(logp, ys, w), rel=1e-14)
+    ref = F.softmax_backward(probs, F.nll_backward(logp, ys, w) / probs)   # chain rule
+    assert rel_err(dlogits, ref) < 1e-13
+    assert rel_err(dlogits, richardson_grad(lambda z: F.cross_entropy(z, ys, w)[0], logits)) \
+        < 1e-10
+
+
+def test_cross_entropy_is_finite_where_the_explicit_path_overflows():
+    logits = np.array([[1000.0, 0.0, -1000.0], [0.0, 1000.0, 999.0]])
+    ys = np.array([1, 2])
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        counts = np.exp(logits)                            # the notebook's path
+        explicit = -np.log((counts / counts.sum(1, keepdims=True))[[0, 1], ys]).mean()
+    assert not np.isfinite(explicit)
+    loss, dlogits = F.cross_entropy(logits, ys)
+    # row 0: -log p_1 = 1000 + log(1 + e^-1000 + e^-2000) ; row 1: log(1 + e^1) ... shifted
+    assert loss == pytest.approx((1000.0 + np.log1p(np.exp(-1.0)) + 1.0) / 2, rel=1e-15)
+    assert np.isfinite(dlogits).all()
+    np.testing.assert_allclose(dlogits.sum(axis=1), 0, atol=1e-15)
+
+
+def test_cross_entropy_of_integer_logits_computes_in_float64():
+    ints = np.array([[1, 2, 3], [0, 0, 5]])
+    loss, dlogits = F.cross_entropy(ints, np.array([2, 0]))
+    ref_loss, ref_d = F.cross_entropy(ints.astype(np.float64), np.array([2, 0]))
+    assert loss == ref_loss and dlogits.dtype == np.float64
+    np.testing.assert_array_equal(dlogits, ref_d)

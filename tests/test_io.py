@@ -23,6 +23,7 @@ import zlib
 import numpy as np
 import pytest
 
+import minibigram as mb
 from minibigram import (
     BigramModel,
     CountModel,
@@ -537,3 +538,39 @@ def test_round_trip_still_holds(tmp_path, model):
     assert vocab == model.vocab and history == [1.0, 0.5]
     assert settings == {"split": "80/10/10", "split_seed": 3}
     assert model_kind(tmp_path / "m.npz") == "bigram"
+
+
+WORDS = ["anna", "bob", "cara", "dan", "abba", "ada", "carol", "bonnie"]
+
+
+def test_every_kind_round_trips_and_is_detected(tmp_path):
+    models = {"counts": CountModel.fit(WORDS, context=2, smoothing=0.3),
+              "joint": NGramModel.fit(WORDS, context=3, reg=0),   # -inf logits survive
+              "concat": NGramModel.fit(WORDS, context=2, encoding="concat", steps=5, lr=1.0),
+              "bigram": mb.BigramModel.fit(WORDS, steps=3, lr=1.0)}
+    for name, m in models.items():
+        path = tmp_path / f"{name}.npz"
+        m.save(path)
+        back = load_model(path)
+        assert type(back) is type(m) and model_kind(path) == (m.kind if name != "bigram"
+                                                              else "bigram")
+        assert back.nll(WORDS) == m.nll(WORDS)
+        assert back.sample(4, seed=3) == m.sample(4, seed=3)
+    with pytest.raises(mb.ModelFileError, match="counts model"):
+        mb.BigramModel.load(tmp_path / "counts.npz")
+    with pytest.raises(mb.MinibigramError, match="does not exist"):
+        load_model(tmp_path / "missing.npz")
+
+
+@pytest.mark.parametrize("contexts", [[[0], [1], [-1]], [[1], [0], [2]], [[0], [0], [1]]])
+def test_model_file_contexts_must_be_sorted_distinct_ids(tmp_path, contexts):
+    """Scoring looks contexts up by searchsorted: a file whose contexts are negative,
+    unsorted or repeated is refused in one sentence, not scored wrongly or crashed on."""
+    m = CountModel.fit(["ab", "ba"])
+    path = tmp_path / "bad.npz"
+    save_npz(path, kind="counts", arrays={"N": np.ones((3, m.V)), "contexts": np.array(contexts)},
+             vocab=m.vocab, history=[], settings=m.settings)
+    with pytest.raises(mb.ModelFileError, match="not sorted, distinct character ids"):
+        CountModel.load(path)
+    with pytest.raises(mb.ModelFileError, match="not sorted, distinct character ids"):
+        load_model(path)

@@ -3,7 +3,16 @@ import numpy as np
 import pytest
 
 import minibigram as mb
-from minibigram import concat_loss_and_grad, concat_newton, context_counts, ngrams
+from minibigram import (
+    ENGINES,
+    Vocabulary,
+    bigrams,
+    concat_loss_and_grad,
+    concat_newton,
+    context_counts,
+    loss_and_grad,
+    ngrams,
+)
 from minibigram.examples import weighted_examples
 
 # The optimum of the concat network on names.txt at reg 0.01, recorded from the dense
@@ -66,3 +75,36 @@ def test_solve_is_checked():
     contexts, N = context_counts(np.array([[0, 1]]), np.array([1]), 2)
     with pytest.raises(mb.SettingsError, match="unknown solve"):
         concat_newton(contexts, N, 0.1, solve="lu")
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_training_matches_the_torch_notebook_loop(names, engine):
+    """The notebook's training loop in torch and ours from the same W give the same losses.
+
+    15 steps keep the test short (each torch step takes about 0.3 s); float32 rounding
+    differences would compound and show within them.
+    """
+    torch = pytest.importorskip("torch")
+    from minibigram import gradient_descent
+
+    vocab = Vocabulary.from_words(names)
+    xs, ys = bigrams(names, vocab)
+    g = torch.Generator().manual_seed(2147483647)
+    W = torch.randn((27, 27), generator=g, requires_grad=True)
+    xenc = torch.nn.functional.one_hot(torch.tensor(xs), num_classes=27).float()
+    num = xenc.shape[0]
+    W0 = W.detach().numpy().copy()
+    torch_losses = []
+    for _ in range(15):
+        logits = xenc @ W
+        counts = logits.exp()
+        probs = counts / counts.sum(1, keepdims=True)
+        loss = -probs[torch.arange(num), torch.tensor(ys)].log().mean() + 0.01 * (W**2).mean()
+        torch_losses.append(loss.item())
+        W.grad = None
+        loss.backward()
+        W.data += -50 * W.grad
+    _, ours = gradient_descent(lambda w: loss_and_grad(w, xs, ys, 0.01, engine=engine), W0,
+                               15, 50.0)
+    np.testing.assert_allclose(ours, torch_losses, rtol=0, atol=1e-6)
+    assert torch_losses[0] == pytest.approx(3.768618583679199, abs=1e-6)

@@ -10,7 +10,9 @@ import numpy as np
 import pytest
 
 import minibigram as mb
-from minibigram.sampling import replay_bulk, sample_one_at_a_time
+from minibigram import CountModel, NGramModel
+from minibigram.examples import context_codes, ngrams
+from minibigram.sampling import SAMPLERS, adjust_probs, replay_bulk, sample_one_at_a_time
 from minibigram.torchrng import TorchGenerator, draw_torch, draw_torch_cdf, draw_torch_mkl
 
 DATA = Path(__file__).parent / "data"
@@ -71,3 +73,54 @@ def test_bulk_replay_of_words_that_never_end(era):
                                                                        for i in (*w, 0)]
         assert [len(w) for w in expect] == [max_len] * 5
     assert replay_bulk(P, 0, 1, era).tolist() == []
+
+
+WORDS = ["anna", "bob", "cara", "dan", "abba", "ada", "carol", "bonnie"]
+
+
+@pytest.mark.parametrize("sampler", list(SAMPLERS))
+def test_every_kind_samples_with_every_sampler(sampler):
+    models = [CountModel.fit(WORDS, smoothing=0), CountModel.fit(WORDS, context=3, smoothing=0),
+              NGramModel.fit(WORDS, context=2),
+              NGramModel.fit(WORDS, context=2, encoding="concat", steps=30, lr=1.0)]
+    for m in models:
+        a = m.sample(20, seed=5, sampler=sampler)
+        assert a == m.sample(20, seed=5, sampler=sampler) and len(a) == 20
+        assert all(set(w) <= set("".join(WORDS)) for w in a)
+
+
+def test_context_sampler_only_draws_seen_transitions(names):
+    # with k = 0 a (context, next) pair of count 0 has probability 0: never sampled
+    m = CountModel.fit(names, context=2, smoothing=0)
+    samples = m.sample(500, seed=1)
+    X, y = ngrams(samples, m.vocab, 2)
+    codes = context_codes(X, m.V)
+    pos = np.searchsorted(context_codes(m.contexts, m.V), codes)
+    assert (context_codes(m.contexts, m.V)[pos] == codes).all()   # every context is seen
+    assert (m.N[pos, y] > 0).all()
+    # the first characters follow P(c | "..") (a loose check of the table's rows)
+    first = np.bincount(y[(X == 0).all(axis=1)], minlength=m.V) / 500
+    np.testing.assert_allclose(first, m.probs()[0], atol=0.06)
+
+
+def test_temperature_and_top_k():
+    P = np.array([[0.5, 0.3, 0.2], [0.1, 0.6, 0.3], [0.2, 0.2, 0.6]])
+    assert adjust_probs(P) is P
+    np.testing.assert_allclose(adjust_probs(P, 2.0), np.sqrt(P) / np.sqrt(P).sum(1, keepdims=True))
+    top1 = adjust_probs(P, top_k=1)
+    np.testing.assert_array_equal(top1, np.eye(3)[[0, 1, 2]])
+    top2 = adjust_probs(P, top_k=2)
+    np.testing.assert_allclose(top2[0], [0.625, 0.375, 0], rtol=1e-15)
+    for bad in ({"temperature": -1}, {"temperature": float("nan")}, {"top_k": 0}):
+        with pytest.raises(mb.SettingsError):
+            adjust_probs(P, **bad)
+    # a temperature so small that log(p) / T overflows: the likeliest character, not NaN
+    np.testing.assert_array_equal(adjust_probs(P, 1e-320), np.eye(3)[[0, 1, 2]])
+    m = CountModel.fit(WORDS, context=2, smoothing=0)
+    for kw in ({"top_k": 1}, {"temperature": 1e-3}):      # only the likeliest (ties kept)
+        X, y = ngrams(m.sample(30, seed=1, **kw), m.vocab, 2)
+        pos = np.searchsorted(context_codes(m.contexts, m.V), context_codes(X, m.V))
+        assert (m.N[pos, y] == m.N[pos].max(axis=1)).all()
+    assert len(set(m.sample(30, seed=1))) > len(set(m.sample(30, seed=1, top_k=1)))
+    net = mb.BigramModel.fit(WORDS, steps=5, lr=1.0)
+    assert len(set(net.sample(5, seed=2, top_k=1))) == 1

@@ -3,7 +3,7 @@
 import pytest
 
 from minibigram import DataError, Vocabulary, load_words
-from minibigram.words import parse_words
+from minibigram.words import parse_split, parse_words, split_words
 
 
 def test_embedded_names(names):
@@ -28,3 +28,19 @@ def test_nul_is_refused_not_lost():
         parse_words("ab\na\x00b\ncd\n")
     with pytest.raises(DataError, match="NUL"):
         Vocabulary.from_words(["a\x00b"])
+
+
+def test_split_is_a_seeded_partition(names):
+    a = split_words(names, parse_split("80/10/10"), seed=7)
+    assert [len(p) for p in a] == [25626, 3203, 3204]
+    assert sorted(a[0] + a[1] + a[2]) == sorted(names)
+    assert a == split_words(names, (0.8, 0.1, 0.1), seed=7)
+    assert a[0] != split_words(names, (0.8, 0.1, 0.1), seed=8)[0]
+
+
+@pytest.mark.parametrize("text,sizes", [("80/10/10", (80, 10, 10)), ("58/21/21", (58, 21, 21)),
+                                        ("29/31/40", (29, 31, 40)), ("70/20/10", (70, 20, 10)),
+                                        ("57/43/0", (57, 43, 0))])
+def test_split_sizes_are_not_lost_to_float_noise(text, sizes):
+    parts = split_words([f"w{i}" for i in range(100)], parse_split(text), seed=0)
+    assert tuple(map(len, parts)) == sizes

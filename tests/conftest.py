@@ -36,3 +36,12 @@ def random_problem(rng: np.random.Generator, V: int, n: int, dtype=np.float64):
     xs = rng.integers(0, V, n)
     ys = rng.integers(0, V, n)
     return W, xs, ys
+
+
+@pytest.fixture(scope="module")
+def N(names):
+    """The (V, V) bigram counts of the names."""
+    from minibigram import Vocabulary, bigram_counts, bigrams
+
+    vocab = Vocabulary.from_words(names)
+    return bigram_counts(*bigrams(names, vocab), len(vocab))

@@ -131,3 +131,14 @@ def test_train_stream_refuses_what_needs_the_words(tmp_path):
                       (["--stream", "--model-kind", "counts"], "--stream does not apply")):
         r = run("train", *args, cwd=tmp_path)
         assert r.returncode == 2 and msg in r.stderr and r.stderr.count("\n") == 1, r.stderr
+
+
+def test_cli_solver_newton():
+    out = subprocess.run([sys.executable, "-m", "minibigram", "train", "--solver", "newton",
+                          "--dtype", "float64", "--samples", "2", "--json"],
+                         capture_output=True, text=True, check=True).stdout
+    res = json.loads(out)
+    assert round(res["final_loss"], 7) == 2.4803990
+    assert res["settings"]["solver"] == "newton" and res["settings"]["steps"] <= 10
+    assert len(res["losses"]) == res["settings"]["steps"]   # the loss before each step
+    assert res["final_loss"] < res["losses"][-1]

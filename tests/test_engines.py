@@ -1,3 +1,4 @@
+
 import numpy as np
 import pytest
 from conftest import random_problem
@@ -16,6 +17,7 @@ from minibigram import (
 from minibigram import functional as F
 from minibigram.engines import concat_loss_and_grad, counts_loss_and_grad
 from minibigram.examples import context_codes, context_counts, ngrams
+from minibigram.optim import newton
 
 SHAPES = [(2, 1), (5, 7), (27, 300), (40, 1000)]
 
@@ -286,3 +288,21 @@ def test_concat_rejects_mismatched_shapes():
         concat_loss_and_grad(W, X[:, :1], y)
     with pytest.raises(mb.DataError, match="ids"):
         concat_loss_and_grad(W, X + 100, y)
+
+
+def test_reg0_closed_form_flows_through_the_engines(names, N):
+    """W = -inf (probability 0) must give the count model's loss, not NaN, and dW = 0."""
+    W, _ = newton(N, 0.0)
+    assert np.isneginf(W).any()
+    vocab = mb.Vocabulary.from_words(names)
+    xs, ys = mb.bigrams(names, vocab)
+    P = N / N.sum(1, keepdims=True)
+    nll = -np.log(P[xs, ys]).mean()
+    for engine in ("index", "counts"):
+        loss, dW = mb.loss_and_grad(W, xs, ys, 0.0, engine=engine)
+        assert loss == pytest.approx(nll, rel=1e-12)
+        assert np.isfinite(dW).all() and np.abs(dW).max() < 1e-12   # it is the optimum
+    with pytest.raises(mb.SettingsError, match="onehot"):
+        mb.loss_and_grad(W, xs, ys, 0.0, engine="onehot")
+    with pytest.raises(mb.SettingsError, match="finite starting W"):
+        newton(N, 0.01, W=W)

@@ -1,3 +1,4 @@
+
 import numpy as np
 import pytest
 
@@ -225,3 +226,22 @@ def test_scoring_equals_the_sampling_table():
                         for X, ys in (ngrams([w], m.vocab, m.K) for w in words)]
         assert np.isneginf(expected).any() == (m.kind == "counts" and m.smoothing == 0)
         np.testing.assert_allclose([m.log_prob(w) for w in words], expected, rtol=1e-12)
+
+
+def test_fit_from_precomputed_counts(names):
+    counts = mb.count_bigrams(names)
+    a = mb.BigramModel.fit(counts=counts, steps=5)
+    b = mb.BigramModel.fit(names, steps=5)
+    np.testing.assert_array_equal(a.W, b.W)
+    # the same settings, but only the words can be recorded as the training data
+    assert a.vocab == b.vocab and "data" not in a.settings
+    assert a.settings == {k: v for k, v in b.settings.items() if k != "data"}
+    c = mb.BigramModel.fit(counts=counts, solver="newton", dtype="float64")
+    d = mb.BigramModel.fit(names, solver="newton", dtype="float64")
+    np.testing.assert_array_equal(c.W, d.W)
+    with pytest.raises(mb.SettingsError, match="not both"):
+        mb.BigramModel.fit(names, counts=counts)
+    with pytest.raises(mb.SettingsError, match="needs the words"):
+        mb.BigramModel.fit(counts=counts, engine="index")
+    with pytest.raises(mb.SettingsError, match="unknown solver"):
+        mb.BigramModel.fit(names, solver="lbfgs")

@@ -1,5 +1,9 @@
+from __future__ import annotations
+
 import numpy as np
 import pytest
+from conftest import PROPS, dtypes, problems, rel_err, richardson_grad
+from hypothesis import given
 
 from minibigram import functional as F
 from minibigram.engines import loss_and_grad
@@ -57,24 +61,6 @@ def test_weighted_nll_and_l2():
     np.testing.assert_allclose(F.l2_backward(W, 0.5), 2 * 0.5 * W / 4)
 
 
-def rel_err(a, b):
-    return np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-300)
-
-
-def richardson_grad(f, x, h=5e-3):
-    """Central differences with one Richardson step: error O(h**4), float64."""
-    def d(i, step):
-        xp, xm = x.copy(), x.copy()
-        xp[i] += step
-        xm[i] -= step
-        return (f(xp) - f(xm)) / (2 * step)
-
-    g = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        g[i] = (4 * d(i, h / 2) - d(i, h)) / 3
-    return g
-
-
 @pytest.mark.parametrize("weighted", [False, True])
 def test_cross_entropy_equals_the_explicit_path(weighted):
     rng = np.random.default_rng(0)
@@ -111,3 +97,12 @@ def test_cross_entropy_of_integer_logits_computes_in_float64():
     ref_loss, ref_d = F.cross_entropy(ints.astype(np.float64), np.array([2, 0]))
     assert loss == ref_loss and dlogits.dtype == np.float64
     np.testing.assert_array_equal(dlogits, ref_d)
+
+
+@PROPS
+@given(problems(max_abs=100.0, weighted=False), dtypes)
+def test_softmax_rows_sum_to_one(problem, dtype):
+    W, xs, _, _ = problem
+    probs = F.softmax(W.astype(dtype)[xs])  # (n, V)
+    assert probs.dtype == dtype and (probs >= 0).all() and (probs <= 1).all()
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=0, atol=10 * np.finfo(dtype).eps)

@@ -88,3 +88,18 @@ def problems(draw, max_V=8, max_n=30, max_abs=5.0, weighted=True):
         weights = draw(hnp.arrays(np.float64, n, elements=st.floats(0.1, 3.0),
                                   fill=st.nothing()))
     return W, xs, ys, weights
+
+
+@pytest.fixture
+def ws(tmp_path):
+    """A folder with a small word list, a model trained on it, and a previous --out file.
+
+    (test_cli_info.py and test_cli_streams.py define a ``ws`` of their own.)
+    """
+    from minibigram import BigramModel
+
+    (tmp_path / "words.txt").write_text("anna\nbob\ncara\n", encoding="utf-8")
+    model = BigramModel.fit(["anna", "bob", "cara"], steps=3, lr=5.0)
+    model.save(tmp_path / "m.npz")
+    (tmp_path / "prev.npz").write_bytes((tmp_path / "m.npz").read_bytes())
+    return tmp_path

@@ -1,4 +1,5 @@
 
+
 import numpy as np
 import pytest
 
@@ -11,6 +12,7 @@ from minibigram import (
     NGramModel,
     SettingsError,
     TorchGenerator,
+    TrainingError,
     Vocabulary,
     bigrams,
     loss_and_grad,
@@ -245,3 +247,28 @@ def test_fit_from_precomputed_counts(names):
         mb.BigramModel.fit(counts=counts, engine="index")
     with pytest.raises(mb.SettingsError, match="unknown solver"):
         mb.BigramModel.fit(names, solver="lbfgs")
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"lr": float("nan")}, r"^the learning rate must be a finite number > 0, got nan\.$"),
+    ({"lr": 0.0}, "learning rate must be a finite number > 0, got 0.0"),
+    ({"steps": -1}, r"^steps must be a whole number >= 0, got -1\.$"),
+    ({"reg": -0.5}, "reg must be a finite number >= 0"),
+    ({"seed": -1}, r"^the seed must be a whole number from 0 to 2\*\*64 - 1, got -1\.$"),
+])
+def test_bad_settings_in_the_library(kwargs, match):
+    with pytest.raises(SettingsError, match=match):
+        BigramModel.fit(["anna"], **kwargs)
+
+
+def test_bad_sample_count_and_seed_in_the_library(ws):
+    m = BigramModel.load(ws / "m.npz")
+    with pytest.raises(SettingsError, match="number of samples must be a whole number >= 0"):
+        m.sample(-5)
+    with pytest.raises(SettingsError, match="the seed must be"):
+        m.sample(3, seed=-3)
+
+
+def test_divergence_in_the_last_update_is_caught_too():
+    with pytest.raises(TrainingError, match=r"the weights became infinite or NaN at step 1;"):
+        BigramModel.fit(["anna", "bob"], steps=1, lr=1e300, reg=0)

@@ -103,3 +103,13 @@ def ws(tmp_path):
     model.save(tmp_path / "m.npz")
     (tmp_path / "prev.npz").write_bytes((tmp_path / "m.npz").read_bytes())
     return tmp_path
+
+
+@pytest.fixture
+def prev(tmp_path):
+    """A model file already at the --out path: it must survive any failure."""
+    from minibigram import BigramModel
+
+    path = tmp_path / "prev.npz"
+    BigramModel.fit(["anna", "bob"], steps=2, lr=5.0).save(path)
+    return path

@@ -142,3 +142,43 @@ def test_cli_solver_newton():
     assert res["settings"]["solver"] == "newton" and res["settings"]["steps"] <= 10
     assert len(res["losses"]) == res["settings"]["steps"]   # the loss before each step
     assert res["final_loss"] < res["losses"][-1]
+
+
+def minibigram(*args):
+    return [sys.executable, "-m", "minibigram", *map(str, args)]
+
+
+def run_bytes(*args, cwd=None):
+    return subprocess.run(minibigram(*args), capture_output=True, cwd=cwd, timeout=180)
+
+
+def test_any_alphabet_through_the_cli(tmp_path):
+    words = ["Наталья", "Ελένη", "देवनागरी", "Zoë Ågård", "Acme Widgets", "किशोर", "Βασίλης"]
+    (tmp_path / "w.txt").write_text("\r\n".join(words), encoding="utf-8-sig")   # Windows-style
+    r = run_bytes("train", "--data", "w.txt", "--steps", "5", "--lr", "5", "--samples", "20",
+                  "--out", "m.npz", "--json", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout.decode("utf-8"))
+    m = BigramModel.load(tmp_path / "m.npz")
+    assert out["vocab_size"] == len(set("".join(words))) + 1 == m.V
+    assert all(set(s) <= set(m.vocab.itos[1:]) for s in out["samples"])
+    r = run_bytes("score", "--model", "m.npz", "--json", *words, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    scores = [json.loads(line) for line in r.stdout.decode("utf-8").splitlines()]   # JSON Lines
+    assert [s["word"] for s in scores] == words
+    assert np.allclose([s["nll"] for s in scores], [m.nll([w]) for w in words])
+
+
+def test_same_command_same_seed_same_bytes(tmp_path):
+    (tmp_path / "w.txt").write_text("anna\nbob\ncara\nzoë\nΕλένη\n", encoding="utf-8")
+    commands = [("train", "--steps", "20", "--json", "--out", "m.npz"),
+                ("train", "--data", "w.txt", "--steps", "20", "--lr", "10", "--seed", "7",
+                 "--samples", "30"),
+                ("sample", "--model", "m.npz", "-n", "50", "--json"),
+                ("sample", "--model", "m.npz", "-n", "50", "--seed", "123"),
+                ("score", "--model", "m.npz", "emma", "xqz")]
+    for args in commands:
+        first, second = run_bytes(*args, cwd=tmp_path), run_bytes(*args, cwd=tmp_path)
+        assert first.returncode == 0, first.stderr
+        assert first.stdout == second.stdout and first.stdout, args
+        assert first.stderr == second.stderr   # the status lines too (no timings without -v)

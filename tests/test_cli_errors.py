@@ -7,7 +7,9 @@ type, with the very message the CLI printed.
 """
 
 import json
+import os
 import pickle
+import signal
 import subprocess
 import sys
 
@@ -22,6 +24,7 @@ from minibigram import (
     TrainingError,
     load_words,
 )
+from minibigram import cli as cli_module
 
 PREFIX = "minibigram: error: "
 
@@ -357,3 +360,48 @@ def test_a_split_scores_dev_words_with_characters_train_lacks(ws):
         losses = json.loads(r.stdout)["eval"]
         assert set(losses) == {"train", "dev", "test"}
         assert all(v is None or v > 0 for v in losses.values())
+
+
+def minibigram(*args):
+    return [sys.executable, "-m", "minibigram", *map(str, args)]
+
+
+def test_ctrl_c_during_training_ends_cleanly(tmp_path, prev):
+    before = prev.read_bytes()
+    # The one-hot engine on the 32,033 names takes a noticeable time per step, and a
+    # million steps never finish: the run is surely still training when SIGINT comes.
+    p = subprocess.Popen(minibigram("train", "--engine", "onehot", "--steps", "1000000",
+                                    "--out", prev),
+                         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        first = p.stdout.readline()   # blocks until the first step is done: training started
+        assert first.startswith("step    1  loss "), first
+        p.send_signal(signal.SIGINT)
+        _, err = p.communicate(timeout=300)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    assert p.returncode == 130
+    assert err == "minibigram: interrupted; no model file was left half-written.\n"
+    assert prev.read_bytes() == before
+    assert os.listdir(tmp_path) == ["prev.npz"]   # no temporary file left behind
+
+
+def test_ctrl_c_anywhere_in_the_cli_is_one_line(monkeypatch, capsys):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli_module, "load_words", interrupted)
+    assert cli_module.main(["train"]) == 130
+    out, err = capsys.readouterr()
+    assert out == "" and err == "minibigram: interrupted; no model file was left half-written.\n"
+
+
+def test_a_genuine_bug_is_not_swallowed(monkeypatch):
+    """Only minibigram's own errors become one-line messages; a bug keeps its traceback."""
+    def bug(*args, **kwargs):
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr(cli_module, "load_words", bug)
+    with pytest.raises(ZeroDivisionError):
+        cli_module.main(["train"])

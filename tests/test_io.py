@@ -32,6 +32,7 @@ from minibigram import (
     NGramModel,
     load_model,
 )
+from minibigram import io as model_module
 from minibigram.io import (
     FORMAT,
     MAX_LOAD_BYTES,
@@ -574,3 +575,39 @@ def test_model_file_contexts_must_be_sorted_distinct_ids(tmp_path, contexts):
         CountModel.load(path)
     with pytest.raises(mb.ModelFileError, match="not sorted, distinct character ids"):
         load_model(path)
+
+
+def test_interrupted_or_failed_save_keeps_the_previous_file(tmp_path, prev, monkeypatch):
+    before = prev.read_bytes()
+    model = BigramModel.fit(["zoë", "åsa"], steps=1, lr=1.0)
+
+    for exc in (KeyboardInterrupt, OSError(28, "No space left on device")):
+        def half_write(f, *args, exc=exc, **kwargs):
+            f.write(b"PK\x03\x04 half of a model file")
+            raise exc
+
+        monkeypatch.setattr(model_module.np, "savez", half_write)
+        with pytest.raises((KeyboardInterrupt, OSError)) as info:
+            model.save(prev)
+        if isinstance(exc, OSError):
+            assert str(info.value) == (f"cannot write {prev} (No space left on device): check "
+                                       "the free space and that the path is a file you may "
+                                       "replace.")
+        assert prev.read_bytes() == before
+        assert os.listdir(tmp_path) == ["prev.npz"]
+
+
+def test_saved_files_get_the_permissions_open_would_give(tmp_path):
+    """A new file is 0o666 less the umask (not mkstemp's 0o600); a replaced one keeps its mode."""
+    model = BigramModel.fit(["anna", "bob"], steps=1, lr=1.0)
+    old = os.umask(0o022)
+    try:
+        model.save(tmp_path / "new.npz")
+        (tmp_path / "kept.npz").write_bytes(b"")
+        os.chmod(tmp_path / "kept.npz", 0o640)
+        model.save(tmp_path / "kept.npz")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "new.npz").stat().st_mode & 0o777 == 0o644
+    assert (tmp_path / "kept.npz").stat().st_mode & 0o777 == 0o640
+    assert BigramModel.load(tmp_path / "kept.npz").vocab == model.vocab

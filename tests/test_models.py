@@ -1,7 +1,11 @@
 
 
+import unicodedata
+
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import minibigram as mb
 from minibigram import (
@@ -15,6 +19,7 @@ from minibigram import (
     TrainingError,
     Vocabulary,
     bigrams,
+    load_words,
     loss_and_grad,
 )
 from minibigram import functional as F
@@ -272,3 +277,51 @@ def test_bad_sample_count_and_seed_in_the_library(ws):
 def test_divergence_in_the_last_update_is_caught_too():
     with pytest.raises(TrainingError, match=r"the weights became infinite or NaN at step 1;"):
         BigramModel.fit(["anna", "bob"], steps=1, lr=1e300, reg=0)
+
+
+# Characters that load_words cannot return inside a word, because a word list is a
+# text file of lines: str.splitlines() also breaks lines at \v \f \x1c \x1d \x1e \x85
+# \u2028 \u2029, and str.strip() removes any white space (U+00A0, U+3000, ...) at a
+# word's ends. So words here hold no line breaks and white space only as inner ' '.
+# ('.' is an ordinary character: the boundary is the line break.) Control, unassigned
+# and surrogate code points are not text.
+_RANGES = [(0x41, 0x7A), (0xC0, 0x17F),        # Latin, accented Latin
+           (0x300, 0x36F),                     # combining diacritical marks
+           (0x370, 0x3FF), (0x400, 0x4FF),     # Greek, Cyrillic
+           (0x900, 0x97F)]                     # Devanagari, with its combining signs
+
+
+ALPHABET = [c for lo, hi in _RANGES for c in map(chr, range(lo, hi + 1))
+            if not c.isspace() and len(f"a{c}b".splitlines()) == 1
+            and unicodedata.category(c) not in ("Cc", "Cn", "Cs", "Co")]
+assert any(unicodedata.combining(c) for c in ALPHABET)
+
+word = st.text(st.sampled_from([*ALPHABET, " ", "."]), min_size=1, max_size=8).filter(
+    lambda w: w == w.strip())
+word_lists = st.lists(word, min_size=1, max_size=12)
+
+
+@settings(max_examples=50, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(words=word_lists, seed=st.integers(0, 2**32 - 1))
+def test_any_alphabet_trains_samples_scores_saves(tmp_path, words, seed):
+    path = tmp_path / "words.txt"
+    path.write_text("\n".join(words) + "\n", encoding="utf-8")
+    assert load_words(path) == words   # the file keeps every word exactly
+
+    model = BigramModel.fit(load_words(path), steps=3, lr=5.0, seed=seed)
+    assert model.vocab.itos[1:] == sorted(set("".join(words)))
+    assert model.vocab.itos[0] == ("." if "." not in model.vocab.itos[1:] else "\u23ce")
+    samples = model.sample(10, seed=seed)
+    alphabet = set(model.vocab.itos[1:])
+    assert all(set(s) <= alphabet for s in samples)
+    nll = model.nll(words)
+    assert np.isfinite(nll) and nll > 0
+    assert np.isclose(-sum(model.log_prob(w) for w in words)
+                      / sum(len(w) + 1 for w in words), nll)
+
+    model.save(tmp_path / "m.npz")
+    loaded = BigramModel.load(tmp_path / "m.npz")
+    assert loaded.vocab == model.vocab and np.array_equal(loaded.W, model.W)
+    assert loaded.sample(10, seed=seed) == samples
+    assert loaded.nll(words) == nll

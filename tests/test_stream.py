@@ -239,3 +239,14 @@ def test_property_any_split_adds_up(words, cut, K):
     cut = min(cut, len(words) - 1)
     whole = mb.count_contexts(words, K)
     assert mb.count_contexts(words[:cut], K) + mb.count_contexts(words[cut:], K) == whole
+
+
+def test_streaming_counts_report_progress(tmp_path):
+    from minibigram import count_bigrams
+
+    path = tmp_path / "w.txt"
+    path.write_text("anna\nbob\ncara\nzoë\n" * 50, encoding="utf-8")
+    seen = []
+    counts = count_bigrams(path, chunk_bytes=64, progress=seen.append)
+    assert len(seen) > 5 and seen == sorted(seen) and seen[-1] == path.stat().st_size
+    assert np.array_equal(counts.N, count_bigrams(path).N)

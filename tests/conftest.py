@@ -113,3 +113,12 @@ def prev(tmp_path):
     path = tmp_path / "prev.npz"
     BigramModel.fit(["anna", "bob"], steps=2, lr=5.0).save(path)
     return path
+
+
+def pairs_by_hand(words, stoi):
+    """The (context, target) ids of every word, read as boundary + w + boundary, by a loop."""
+    out = []
+    for w in words:
+        ids = [0] + [stoi[c] for c in w] + [0]
+        out += list(zip(ids[:-1], ids[1:]))
+    return out

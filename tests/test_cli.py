@@ -6,13 +6,14 @@ import sys
 
 import numpy as np
 import pytest
+from conftest import pairs_by_hand
 
-from minibigram import BigramModel
+from minibigram import BigramModel, CountModel
 
 
 def run(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "minibigram", *args], capture_output=True,
-                          text=True, cwd=cwd, timeout=120)
+    return subprocess.run([sys.executable, "-m", "minibigram", *map(str, args)],
+                          capture_output=True, text=True, cwd=cwd, timeout=180)
 
 
 def test_train_json_defaults(tmp_path):
@@ -182,3 +183,34 @@ def test_same_command_same_seed_same_bytes(tmp_path):
         assert first.returncode == 0, first.stderr
         assert first.stdout == second.stdout and first.stdout, args
         assert first.stderr == second.stderr   # the status lines too (no timings without -v)
+
+
+def test_train_score_sample_on_dotted_words(tmp_path):
+    (tmp_path / "w.txt").write_text("St. Louis\na.b@example.org\nJr.\n", encoding="utf-8")
+    r = run("train", "-d", "w.txt", "--steps", "20", "--lr", "5", "-n", "30", "-o", "m.npz",
+            cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    m = BigramModel.load(tmp_path / "m.npz")
+    assert m.vocab.itos[0] == "\u23ce" and "." in m.vocab.itos
+    samples = r.stdout.splitlines()[20:]
+    assert samples == m.sample(30) and any("." in s for s in samples)
+    assert all(set(s) <= set(m.vocab.itos[1:]) for s in samples)
+
+    r = run("score", "-m", "m.npz", "--json", "St. Louis", "a.b@example.org", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    scores = [json.loads(line) for line in r.stdout.splitlines()]   # JSON Lines
+    P = m.table()
+    for s, w in zip(scores, ["St. Louis", "a.b@example.org"]):
+        by_hand = sum(np.log(P[a, b]) for a, b in pairs_by_hand([w], m.vocab.stoi))
+        assert s["log_prob"] == pytest.approx(by_hand, rel=1e-6)
+
+    r = run("sample", "-m", "m.npz", "-n", "30", cwd=tmp_path)
+    assert r.returncode == 0 and r.stdout.splitlines() == samples, r.stderr
+
+
+def test_temperature_zero_on_the_command_line(tmp_path):
+    CountModel.fit(["ab", "ab", "b"]).save(tmp_path / "c.npz")   # . -> a -> b -> .
+    r = run("sample", "-m", "c.npz", "-n", "3", "--temperature", "0", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == CountModel.load(tmp_path / "c.npz").sample(
+        3, temperature=0) == ["ab"] * 3

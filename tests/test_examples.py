@@ -1,10 +1,16 @@
 """Tests of minibigram.examples."""
 
+
 import numpy as np
 import pytest
 
 import minibigram as mb
-from minibigram import NGramModel, Vocabulary, bigram_counts, bigrams
+from minibigram import (
+    NGramModel,
+    Vocabulary,
+    bigram_counts,
+    bigrams,
+)
 from minibigram.examples import context_codes, context_counts, ngrams
 from minibigram.words import parse_split
 
@@ -90,3 +96,31 @@ def test_bad_context_and_split_are_clear_errors():
         NGramModel.fit(WORDS, context=0)
     with pytest.raises(mb.SettingsError, match="encoding"):
         NGramModel.fit(WORDS, encoding="stacked")
+
+
+DOTTED = ["St. Louis", "a.b@example.org", "Jr.", "emma", "...", "x.y.z"]
+
+
+@pytest.mark.parametrize("K", [1, 2, 3])
+def test_examples_of_dotted_words_equal_a_loop(K):
+    vocab = Vocabulary.from_words(DOTTED)
+    X, ys = mb.ngrams(DOTTED, vocab, K)
+    expected = []
+    for w in DOTTED:
+        ids = [0] * K + [vocab.stoi[c] for c in w] + [0]
+        expected += [(tuple(ids[t:t + K]), ids[t + K]) for t in range(len(w) + 1)]
+    assert [(tuple(x), y) for x, y in zip(X.tolist(), ys.tolist())] == expected
+
+
+def test_names_give_the_counts_of_the_dot_boundary(names):
+    """The counts of '.' + w + '.', by a Python loop over the old definition, are today's."""
+    vocab = Vocabulary.from_words(names)
+    assert vocab.itos == [".", *"abcdefghijklmnopqrstuvwxyz"]
+    N = np.zeros((27, 27), dtype=np.int64)
+    for w in names:
+        s = "." + w + "."
+        for a, b in zip(s, s[1:]):
+            N[vocab.stoi[a], vocab.stoi[b]] += 1
+    assert (mb.bigram_counts(*mb.bigrams(names, vocab), 27) == N).all()
+    assert (mb.count_bigrams(names).N == N).all()
+    assert N.sum() == 228146 and N[0, vocab.stoi["a"]] == 4410

@@ -22,6 +22,7 @@ import zlib
 
 import numpy as np
 import pytest
+from conftest import pairs_by_hand
 
 import minibigram as mb
 from minibigram import (
@@ -30,6 +31,7 @@ from minibigram import (
     FileAccessError,
     ModelFileError,
     NGramModel,
+    Vocabulary,
     load_model,
 )
 from minibigram import io as model_module
@@ -611,3 +613,64 @@ def test_saved_files_get_the_permissions_open_would_give(tmp_path):
     assert (tmp_path / "new.npz").stat().st_mode & 0o777 == 0o644
     assert (tmp_path / "kept.npz").stat().st_mode & 0o777 == 0o640
     assert BigramModel.load(tmp_path / "kept.npz").vocab == model.vocab
+
+
+DOTTED = ["St. Louis", "a.b@example.org", "Jr.", "emma", "...", "x.y.z"]
+
+
+def write_old_file(path, kind, settings, itos, history, **arrays):
+    """A model file as minibigram wrote it before issue 17, by hand: np.savez of the header
+    JSON, itos with '.' first, the history and the kind's arrays."""
+    meta = json.dumps({"format": "minibigram-1", "kind": kind, "settings": settings})
+    np.savez(path, meta=np.array(meta), itos=np.array(itos),
+             history=np.asarray(history, dtype=np.float64), **arrays)
+
+
+def test_a_model_file_in_the_old_format_loads_and_gives_the_same_results(tmp_path, names):
+    itos = [".", *"abcdefghijklmnopqrstuvwxyz"]
+    W = np.random.default_rng(0).standard_normal((27, 27)).astype(np.float32)   # (V, V)
+    settings = {"solver": "gd", "steps": 2, "lr": 50.0, "reg": 0.01, "seed": 2147483647,
+                "dtype": "float32", "engine": "counts", "init": "torch",
+                "num_examples": 228146, "final_loss": 3.1}
+    write_old_file(tmp_path / "old.npz", "bigram", settings, itos, [3.5, 3.3], W=W)
+    m = mb.load_model(tmp_path / "old.npz")
+    assert isinstance(m, BigramModel) and m.vocab.itos == itos and m.history == [3.5, 3.3]
+    # the same numbers as the model made from the same arrays, and as the softmax by hand
+    P = np.exp(W.astype(np.float64))
+    P /= P.sum(axis=1, keepdims=True)                                   # (V, V)
+    by_hand = -np.mean([np.log(P[a, b]) for a, b in pairs_by_hand(names[:200], m.vocab.stoi)])
+    assert m.nll(names[:200]) == pytest.approx(by_hand, rel=1e-6)
+    fresh = BigramModel(W, Vocabulary(itos[1:]), settings=settings)
+    assert m.sample(20, seed=3) == fresh.sample(20, seed=3)
+    assert m.nll(names[:200]) == fresh.nll(names[:200])
+    # written again, the file is the same model
+    m.save(tmp_path / "again.npz")
+    assert np.array_equal(mb.load_model(tmp_path / "again.npz").W, W)
+
+    # a count model and a context network in the old format
+    counts = CountModel.fit(names, context=2)
+    write_old_file(tmp_path / "c.npz", "counts", {"smoothing": 1.0, "context": 2}, itos, [],
+                   N=counts.N, contexts=counts.contexts)
+    assert mb.load_model(tmp_path / "c.npz").nll(names[:300]) == counts.nll(names[:300])
+    net = NGramModel.fit(names, context=2)
+    write_old_file(tmp_path / "n.npz", "ngram", {"context": 2, "encoding": "joint"}, itos,
+                   net.history, W=net.W, contexts=net.contexts)
+    assert mb.load_model(tmp_path / "n.npz").nll(names[:300]) == net.nll(names[:300])
+
+
+def test_dotted_model_files_store_the_display_symbol_and_stay_unambiguous(tmp_path):
+    m = BigramModel.fit(DOTTED, steps=3, lr=5.0)
+    m.save(tmp_path / "m.npz")
+    with np.load(tmp_path / "m.npz") as z:
+        assert z["itos"][0] == "\u23ce" and "." in z["itos"][1:].tolist()
+        assert json.loads(str(z["meta"]))["format"] == "minibigram-1"
+    loaded = mb.load_model(tmp_path / "m.npz")
+    assert loaded.vocab == m.vocab and loaded.nll(DOTTED) == m.nll(DOTTED)
+    # '.' first and '.' among the characters, or '⏎' first without '.': not written by us
+    chars = sorted(set("".join(DOTTED)))
+    W = np.zeros((len(chars) + 1,) * 2, np.float32)
+    for itos in ([".", *chars], ["\u23ce", *[c for c in chars if c != "."]]):
+        V = len(itos)
+        write_old_file(tmp_path / "bad.npz", "bigram", {}, itos, [], W=W[:V, :V])
+        with pytest.raises(ModelFileError, match="invalid vocabulary"):
+            mb.load_model(tmp_path / "bad.npz")

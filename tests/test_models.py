@@ -325,3 +325,33 @@ def test_any_alphabet_trains_samples_scores_saves(tmp_path, words, seed):
     assert loaded.vocab == model.vocab and np.array_equal(loaded.W, model.W)
     assert loaded.sample(10, seed=seed) == samples
     assert loaded.nll(words) == nll
+
+
+def test_names_results_unchanged(names):
+    # the figures pinned since issue 1 (test_torchrng, test_ngram, test_newton)
+    assert round(CountModel.fit(names, smoothing=1).nll(names), 6) == 2.454577
+    m = BigramModel.fit(names, steps=100)
+    assert m.history[99] == pytest.approx(2.4901304, abs=1e-6)
+    assert round(BigramModel.fit(names, solver="newton").final_loss, 7) == 2.4803990
+    assert m.sample(5) == BigramModel.fit(names, steps=100).sample(5)
+    assert all("." not in s for s in m.sample(50))
+
+
+def test_every_model_says_what_it_is_and_how_it_was_trained(names):
+    words = names[:500]
+    n = sum(len(w) + 1 for w in words)
+    assert repr(BigramModel.fit(words, steps=3)) == (
+        f"BigramModel(K=1, V=27; gd, 3 steps at lr 50, reg 0.01, float32; {n:,} examples, "
+        f"final loss {BigramModel.fit(words, steps=3).final_loss:.4f})")
+    newton = BigramModel.fit(words, solver="newton")
+    assert repr(newton).startswith(f"BigramModel(K=1, V=27; newton, {len(newton.history)} "
+                                   f"steps, reg 0.01, float32; {n:,} examples, final loss ")
+    c = CountModel.fit(words, context=3, smoothing=0.5)
+    assert repr(c) == (f"CountModel(K=3, V=27, {len(c.contexts):,} contexts; counted, "
+                       f"smoothing 0.5; {n:,} examples, final loss {c.final_loss:.4f})")
+    concat = NGramModel.fit(words, context=2, encoding="concat", steps=4)
+    assert repr(concat).startswith("NGramModel(concat, K=2, V=27; newton, ")
+    j = NGramModel.fit(words, context=2)
+    assert repr(j).startswith(f"NGramModel(joint, K=2, V=27, {len(j.contexts)} contexts; ")
+    assert repr(BigramModel(np.zeros((3, 3)), Vocabulary("ab"))) == (
+        "BigramModel(K=1, V=3; no training record)")

@@ -169,3 +169,15 @@ def test_plot_command_loads_any_model_kind(tmp_path):
                        timeout=180)
     assert r.returncode == 0 and r.stderr == "wrote c.png\n", r.stderr
     assert (tmp_path / "c.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_the_plot_labels_show_the_boundary_symbol():
+    pytest.importorskip("matplotlib")
+    from minibigram.plot import bigram_table
+
+    m = CountModel.fit(["a.b", "ab"])
+    _, pairs, values, _ = bigram_table(m)
+    V = m.V
+    dot, a = m.vocab.stoi["."], m.vocab.stoi["a"]
+    assert pairs[0][a] == "\u23cea" and pairs[a][dot] == "a." and pairs[dot][0] == ".\u23ce"
+    assert values[0][a] == "2" and values[a][dot] == "1" and len(pairs) == V

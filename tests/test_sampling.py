@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import minibigram as mb
-from minibigram import CountModel, NGramModel
+from minibigram import BigramModel, CountModel, NGramModel
 from minibigram.examples import context_codes, ngrams
 from minibigram.sampling import (
     SAMPLERS,
@@ -254,3 +254,28 @@ def test_strings_lists_and_edge_cases(model):
 def test_unicode_vocabulary_decodes():
     model = mb.BigramModel.fit(["zoë", "åsa", "ñ ñ"], steps=5)
     assert set("".join(model.sample(500, seed=1, sampler="numpy"))) <= set("zoëåsañ ")
+
+
+def test_temperature_zero_is_greedy_with_ties_to_the_lowest_id():
+    P = np.array([[0.2, 0.5, 0.3], [0.4, 0.2, 0.4], [0.1, 0.45, 0.45]])
+    np.testing.assert_array_equal(adjust_probs(P, 0), np.eye(3)[[1, 0, 1]])
+    np.testing.assert_array_equal(adjust_probs(P, 0, top_k=2), np.eye(3)[[1, 0, 1]])
+    with pytest.raises(mb.SettingsError, match=">= 0"):
+        adjust_probs(P, -0.5)
+
+
+@pytest.mark.parametrize("kind", ["bigram", "counts3"])
+def test_greedy_words_follow_the_likeliest_character(names, kind):
+    m = BigramModel.fit(names, steps=20) if kind == "bigram" else CountModel.fit(names, context=3)
+    T, V, K = m.table(), m.V, m.K
+    # by hand: from the all-boundary context, take the argmax until it is the boundary
+    code, word = 0, ""
+    while len(word) < 1000:
+        t = int(np.argmax(T[code]))
+        if t == 0:
+            break
+        word += m.vocab.itos[t]
+        code = (code * V + t) % V**K
+    for sampler in mb.SAMPLERS:
+        assert m.sample(4, seed=1, sampler=sampler, temperature=0) == [word] * 4
+    assert m.sample(3, seed=99, temperature=0) == [word] * 3

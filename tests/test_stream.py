@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import minibigram as mb
+from minibigram import Vocabulary
 
 TRICKY = ("\ufeff  Zoë  \r\n\n\n ana maria\t\nab\n\u2028x\u3000y  \r\n\nåsa\r\n"
           "\x0cbob\n   \nélise")                          # no final line break
@@ -250,3 +251,27 @@ def test_streaming_counts_report_progress(tmp_path):
     counts = count_bigrams(path, chunk_bytes=64, progress=seen.append)
     assert len(seen) > 5 and seen == sorted(seen) and seen[-1] == path.stat().st_size
     assert np.array_equal(counts.N, count_bigrams(path).N)
+
+
+DOTTED = ["St. Louis", "a.b@example.org", "Jr.", "emma", "...", "x.y.z"]
+
+
+@pytest.mark.parametrize("chunk_bytes", [1, 3, 1 << 20])
+def test_stream_counts_of_dotted_words_equal_in_memory(tmp_path, chunk_bytes):
+    path = tmp_path / "dots.txt"
+    path.write_text("\n".join(DOTTED) + "\n", encoding="utf-8")
+    vocab = Vocabulary.from_words(DOTTED)
+    counts = mb.count_bigrams(path, chunk_bytes=chunk_bytes)
+    assert counts.vocab == vocab
+    assert (counts.N == mb.bigram_counts(*mb.bigrams(DOTTED, vocab), len(vocab))).all()
+    c3 = mb.count_contexts(path, 3, chunk_bytes=chunk_bytes)
+    contexts, N = mb.context_counts(*mb.ngrams(DOTTED, vocab, 3), len(vocab))
+    assert (c3.contexts == contexts).all() and (c3.N == N).all()
+
+
+def test_counts_of_shards_add_across_boundary_symbols():
+    # one shard shows the boundary as '.', the other as '⏎': the sum is the whole's counts
+    a, b = mb.count_bigrams(["anna", "bob"]), mb.count_bigrams(["a.b", "bob."])
+    assert a.vocab.itos[0] == "." and b.vocab.itos[0] == "\u23ce"
+    whole = mb.count_bigrams(["anna", "bob", "a.b", "bob."])
+    assert a + b == whole and b + a == whole

@@ -1,3 +1,8 @@
+"""The command line in general: train, sample, score and export, and the same bytes for the
+same command."""
+
+from __future__ import annotations
+
 import json
 import os
 import shutil
@@ -8,6 +13,7 @@ import numpy as np
 import pytest
 from conftest import pairs_by_hand
 
+import minibigram as mb
 from minibigram import BigramModel, CountModel
 
 
@@ -214,3 +220,37 @@ def test_temperature_zero_on_the_command_line(tmp_path):
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines() == CountModel.load(tmp_path / "c.npz").sample(
         3, temperature=0) == ["ab"] * 3
+
+
+def test_cli_export_both_formats(tmp_path):
+    model = mb.CountModel.fit(context=2)
+    model.save(tmp_path / "m.npz")
+    for fmt in ("json", "arpa"):
+        out = tmp_path / f"m.{fmt}"
+        r = subprocess.run([sys.executable, "-m", "minibigram", "export", "--model",
+                            str(tmp_path / "m.npz"), "--format", fmt, "--out", str(out)],
+                           capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stderr
+        assert out.read_text(encoding="utf-8").startswith("{" if fmt == "json" else "\\data\\")
+    r = subprocess.run([sys.executable, "-m", "minibigram", "export", "--model",
+                        str(tmp_path / "m.npz"), "--format", "json", "--out", str(tmp_path)],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "is a folder" in r.stderr
+
+
+def test_cli_train_replays_the_notebook_without_torch(tmp_path):
+    """`minibigram train --json`, no other option, in a Python where torch cannot be imported."""
+    code = ("import runpy, sys; sys.modules['torch'] = None; "
+            "sys.argv = ['minibigram', 'train', '--json']; "
+            "runpy.run_module('minibigram', run_name='__main__')")  # fmt: skip
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                       cwd=tmp_path, timeout=300)  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    notebook = [3.768618583679199, 3.3788068294525146, 3.161090850830078]
+    np.testing.assert_allclose(out["losses"][:3], notebook, rtol=0, atol=1e-6)
+    assert out["losses"][53] == pytest.approx(2.507380247116089, abs=1e-6)
+    assert len(out["losses"]) == 100
+    assert out["losses"][99] == pytest.approx(2.4901304, abs=1e-6)   # where the notebook stops
+    assert out["samples"][:3] == ["junide", "janasah", "p"]
+    assert (out["settings"]["init"], out["sampler"]) == ("torch", "torch-mkl")

@@ -1,3 +1,6 @@
+"""Tests of minibigram.engines: every engine against the others, finite differences and torch
+autograd, pinned losses, and hypothesis properties of the loss and its gradient."""
+
 from __future__ import annotations
 
 import hypothesis.extra.numpy as hnp

@@ -1,3 +1,5 @@
+"""Tests of minibigram.functional: the forward functions and their backwards."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,5 +1,8 @@
+"""Tests of minibigram.models: fitting, scoring, sampling and saving every model class."""
 
+from __future__ import annotations
 
+import hashlib
 import unicodedata
 
 import numpy as np
@@ -355,3 +358,59 @@ def test_every_model_says_what_it_is_and_how_it_was_trained(names):
     assert repr(j).startswith(f"NGramModel(joint, K=2, V=27, {len(j.contexts)} contexts; ")
     assert repr(BigramModel(np.zeros((3, 3)), Vocabulary("ab"))) == (
         "BigramModel(K=1, V=3; no training record)")
+
+
+@pytest.mark.parametrize("make", [
+    lambda: mb.BigramModel.fit(steps=3),
+    lambda: mb.CountModel.fit(context=3),
+    lambda: mb.NGramModel.fit(mb.load_words()[:3000], context=2,
+                              vocab=mb.Vocabulary.from_words(mb.load_words())),
+    lambda: mb.NGramModel.fit(context=2, encoding="concat", steps=3),
+])
+def test_score_is_the_sum_of_each_words_log_probabilities(make, names):
+    """Gold: each word's own examples, one log-probability per character, summed."""
+    model = make()
+    words = names[::50]
+    got = model.score(words)
+    assert got.dtype == np.float64 and got.shape == (len(words),)
+    rows = model.log_rows(mb.ngrams(words, model.vocab, model.K)[0])   # (n, V)
+    ys = mb.ngrams(words, model.vocab, model.K)[1]
+    per_char = rows[np.arange(len(ys)), ys]
+    starts = np.cumsum([0] + [len(w) + 1 for w in words])
+    gold = [per_char[a:b].sum() for a, b in zip(starts[:-1], starts[1:])]
+    assert np.allclose(got, gold, rtol=1e-12, atol=1e-12)
+    assert model.log_prob(words[0]) == got[0]
+    assert model.nll(words) == pytest.approx(-got.sum() / (starts[-1]), rel=1e-12)
+
+
+def test_score_edge_cases():
+    model = mb.CountModel.fit(["anna", "bob"])
+    assert model.score([]).shape == (0,)
+    assert model.score(["a.b", "bé"], skip_unknown=True).tolist() == model.score(
+        ["ab", "b"]).tolist()
+    assert model.dropped(["a.b", "bé", "bob", "XY"]) == [".", "é", "", "XY"]
+    with pytest.raises(mb.DataError, match="has no character the model knows"):
+        model.score(["anna", "XY"], skip_unknown=True)
+    with pytest.raises(mb.DataError, match="not in the model's vocabulary"):
+        model.score(["anna", "XY"])
+
+
+@pytest.mark.parametrize("call", [
+    lambda m: m.nll("anna"), lambda m: m.score("anna"), lambda m: m.dropped("anna"),
+    lambda m: mb.BigramModel.fit("anna"), lambda m: mb.CountModel.fit("anna"),
+    lambda m: mb.NGramModel.fit("anna"), lambda m: mb.split_words("anna"),
+])
+def test_a_string_is_not_a_list_of_words(call):
+    model = mb.CountModel.fit(["anna", "bob"])
+    with pytest.raises(mb.DataError, match="got the single string 'anna': wrap it in a list"):
+        call(model)
+
+
+def test_library_fit_records_its_words():
+    words = mb.load_words()
+    m = mb.CountModel.fit(words)
+    assert m.settings["data"]["source"] == "embedded:names.txt"
+    assert m.settings["data"]["num_words"] == 32033
+    lst = mb.BigramModel.fit(["anna", "bob"], steps=1).settings["data"]
+    assert lst == {"source": None, "num_words": 2,
+                   "sha256": hashlib.sha256(b"anna\nbob\n").hexdigest()}

@@ -1,4 +1,5 @@
-"""concat_newton by conjugate gradients (issue 15): the dense solver's optimum, faster."""
+"""Tests of minibigram.optim: gradient descent, Newton, the closed form, and concat_newton by
+conjugate gradients (issue 15)."""
 
 import numpy as np
 import pytest

@@ -1,8 +1,4 @@
-"""Every sampler gives exactly the names it gave before it was vectorized.
-
-The gold lists in tests/data were written by tests/data/make_samples.py with the
-one-draw-at-a-time samplers (2,000 names per sampler, seed 2147483647).
-"""
+"""Tests of minibigram.sampling: pinned names, bulk replay, frequencies, temperature and top-k."""
 
 import math
 from pathlib import Path

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from fractions import Fraction
 
 import numpy as np
@@ -59,24 +56,6 @@ def test_init_choices():
     np.testing.assert_array_equal(init_weights(27, 5, "float32", "normal"), expect)
     with pytest.raises(SettingsError):
         BigramModel.fit(["ab"], steps=1, init="uniform")
-
-
-def test_cli_train_replays_the_notebook_without_torch(tmp_path):
-    """`minibigram train --json`, no other option, in a Python where torch cannot be imported."""
-    code = ("import runpy, sys; sys.modules['torch'] = None; "
-            "sys.argv = ['minibigram', 'train', '--json']; "
-            "runpy.run_module('minibigram', run_name='__main__')")  # fmt: skip
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                       cwd=tmp_path, timeout=300)  # fmt: skip
-    assert r.returncode == 0, r.stderr
-    out = json.loads(r.stdout)
-    notebook = [3.768618583679199, 3.3788068294525146, 3.161090850830078]
-    np.testing.assert_allclose(out["losses"][:3], notebook, rtol=0, atol=1e-6)
-    assert out["losses"][53] == pytest.approx(2.507380247116089, abs=1e-6)
-    assert len(out["losses"]) == 100
-    assert out["losses"][99] == pytest.approx(2.4901304, abs=1e-6)   # where the notebook stops
-    assert out["samples"][:3] == ["junide", "janasah", "p"]
-    assert (out["settings"]["init"], out["sampler"]) == ("torch", "torch-mkl")
 
 
 def test_word_accounting():

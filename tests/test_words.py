@@ -1,7 +1,10 @@
 """Tests of minibigram.words."""
 
+from __future__ import annotations
+
 import pytest
 
+import minibigram as mb
 from minibigram import DataError, Vocabulary, load_words
 from minibigram.words import parse_split, parse_words, split_words
 
@@ -44,3 +47,16 @@ def test_split_is_a_seeded_partition(names):
 def test_split_sizes_are_not_lost_to_float_noise(text, sizes):
     parts = split_words([f"w{i}" for i in range(100)], parse_split(text), seed=0)
     assert tuple(map(len, parts)) == sizes
+
+
+@pytest.mark.parametrize("fractions, hint", [
+    ((80, 10, 10), "percentages? divide them by 100"), ((0.5, 0.5, 0.5), "sum to 1"),
+    ((0.9, 0.2, -0.1), ">= 0"), ((0, 0.5, 0.5), "train > 0"), ((0.5, 0.5), "three numbers"),
+])
+def test_split_fractions_are_checked(fractions, hint):
+    with pytest.raises(mb.DataError, match="the split fractions .* are not .*"):
+        mb.split_words(["a"] * 10, fractions)
+    try:
+        mb.split_words(["a"] * 10, fractions)
+    except mb.DataError as e:
+        assert hint in str(e) and repr(tuple(fractions)) in str(e)

@@ -33,7 +33,7 @@ _MCG31_A = 1132489760  # MKL's VSL_BRNG_MCG31 multiplier
 _MCG31_M = 2**31 - 1  # and modulus
 
 
-def _mcg31_uniforms(seed: int, n: int) -> np.ndarray:
+def mcg31_uniforms(seed: int, n: int) -> np.ndarray:
     """Return the first ``n`` uniforms of MKL's MCG31m1 stream seeded with ``seed``.
 
     Parameters
@@ -62,7 +62,7 @@ def _mcg31_uniforms(seed: int, n: int) -> np.ndarray:
     return x[:n].astype(np.float64) / _MCG31_M
 
 
-def _fma32(a: ArrayLike, b: ArrayLike, c: ArrayLike) -> np.ndarray:
+def fma32(a: ArrayLike, b: ArrayLike, c: ArrayLike) -> np.ndarray:
     """Fused multiply-add ``a * b + c`` of float32 values with one rounding, as an FMA unit.
 
     Notes
@@ -98,7 +98,7 @@ def _log_avx2(x: np.ndarray) -> np.ndarray:
     :math:`m < \\sqrt{1/2}` use :math:`2m` and :math:`e - 1`; with :math:`t = m - 1`,
     :math:`\\ln x = t - t^2/2 + t^3 P(t) + e \\ln 2`, :math:`P` of degree 8 by Horner's rule.
     Torch's binary is compiled with contraction on, so each ``a * b + c`` the compiler could fuse
-    is an FMA (:func:`_fma32`); the order of operations below is the kernel's.
+    is an FMA (:func:`fma32`); the order of operations below is the kernel's.
     """
     f = np.float32
     bits = x.view(np.int32)
@@ -110,10 +110,10 @@ def _log_avx2(x: np.ndarray) -> np.ndarray:
     z = t * t
     y = np.full_like(t, f(_LOG_P[0]))
     for c in _LOG_P[1:]:
-        y = _fma32(y, t, f(c))
-    y = _fma32(y * t, z, e * f(_LOG_Q1))  # t^3 P(t) + e q1
-    y = _fma32(-z, f(0.5), y)  # - t^2 / 2
-    return _fma32(e, f(_LOG_Q2), t + y)
+        y = fma32(y, t, f(c))
+    y = fma32(y * t, z, e * f(_LOG_Q1))  # t^3 P(t) + e q1
+    y = fma32(-z, f(0.5), y)  # - t^2 / 2
+    return fma32(e, f(_LOG_Q2), t + y)
 
 
 def _sincos_avx2(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -135,14 +135,14 @@ def _sincos_avx2(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     y = j.astype(f)
     r = ax
     for dp in _DP:
-        r = _fma32(y, f(dp), r)
+        r = fma32(y, f(dp), r)
     z = r * r
-    cos_r = _fma32(f(_COS_P[0]), z, f(_COS_P[1]))
-    cos_r = _fma32(cos_r, z, f(_COS_P[2])) * z
-    cos_r = _fma32(cos_r, z, -(z * f(0.5))) + f(1)
-    sin_r = _fma32(f(_SIN_P[0]), z, f(_SIN_P[1]))
-    sin_r = _fma32(sin_r, z, f(_SIN_P[2])) * z
-    sin_r = _fma32(sin_r, r, r)
+    cos_r = fma32(f(_COS_P[0]), z, f(_COS_P[1]))
+    cos_r = fma32(cos_r, z, f(_COS_P[2])) * z
+    cos_r = fma32(cos_r, z, -(z * f(0.5))) + f(1)
+    sin_r = fma32(f(_SIN_P[0]), z, f(_SIN_P[1]))
+    sin_r = fma32(sin_r, z, f(_SIN_P[2])) * z
+    sin_r = fma32(sin_r, r, r)
     swap = (j & 2) != 0
     sin = np.where(swap, cos_r, sin_r)
     cos = np.where(swap, sin_r, cos_r)
@@ -248,14 +248,14 @@ def draw_torch_mkl(p_row: np.ndarray, generator: TorchGenerator) -> int:
     Same :math:`\\arg\\max_i p_i / q_i` as :func:`draw_torch`, but ``exponential_`` came from MKL:
     one word ``s = generator.random()`` (for float64, the low 32 bits of ``random64()``: MKL's
     ``vslNewStream`` takes a 32-bit seed) seeds an MCG31m1 stream :math:`u_0, u_1, \\dots` (see
-    :func:`_mcg31_uniforms`, starting with :math:`x_0` itself) and :math:`q_i = -\\ln u_i`
+    :func:`mcg31_uniforms`, starting with :math:`x_0` itself) and :math:`q_i = -\\ln u_i`
     (inverse CDF). Only that one or two words of torch's stream are consumed. MKL computes
     :math:`q` in ``p``'s dtype with its own ``ln``; here it is float64 rounded to ``p``'s dtype,
     so a near tie of two ratios could, rarely, break the other way (not checkable without a
     torch of that era; the notebook's first names replay).
     """
     s = (generator.random64() if p_row.dtype == np.float64 else generator.random()) & 0xFFFFFFFF
-    q = (-np.log(_mcg31_uniforms(s, len(p_row)))).astype(p_row.dtype)
+    q = (-np.log(mcg31_uniforms(s, len(p_row)))).astype(p_row.dtype)
     return int(np.argmax(p_row / q))
 
 

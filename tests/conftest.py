@@ -1,7 +1,10 @@
 import os
 
+import hypothesis.extra.numpy as hnp
 import numpy as np
 import pytest
+from hypothesis import settings
+from hypothesis import strategies as st
 
 _skipped: list[str] = []
 
@@ -36,3 +39,86 @@ def random_problem(rng: np.random.Generator, V: int, n: int, dtype=np.float64):
     xs = rng.integers(0, V, n)
     ys = rng.integers(0, V, n)
     return W, xs, ys
+
+
+@pytest.fixture(scope="module")
+def N(names):
+    """The (V, V) bigram counts of the names."""
+    from minibigram import Vocabulary, bigram_counts, bigrams
+
+    vocab = Vocabulary.from_words(names)
+    return bigram_counts(*bigrams(names, vocab), len(vocab))
+
+
+def rel_err(a, b):
+    return np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-300)
+
+
+def richardson_grad(f, x, h=5e-3):
+    """Central differences with one Richardson step: error O(h**4), float64."""
+    def d(i, step):
+        xp, xm = x.copy(), x.copy()
+        xp[i] += step
+        xm[i] -= step
+        return (f(xp) - f(xm)) / (2 * step)
+
+    g = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        g[i] = (4 * d(i, h / 2) - d(i, h)) / 3
+    return g
+
+
+# Hypothesis settings of the property tests: derandomize=True makes every run (and CI) try
+# the same examples, so a failure is reproducible, never flaky.
+PROPS = settings(max_examples=200, deadline=None, derandomize=True, database=None)
+dtypes = st.sampled_from([np.float64, np.float32])
+
+
+@st.composite
+def problems(draw, max_V=8, max_n=30, max_abs=5.0, weighted=True):
+    """(W float64 (V, V), xs, ys (n,), weights (n,) or None)."""
+    V = draw(st.integers(2, max_V))
+    n = draw(st.integers(1, max_n))
+    W = draw(hnp.arrays(np.float64, (V, V), elements=st.floats(-max_abs, max_abs),
+                         fill=st.nothing()))
+    ids = hnp.arrays(np.int64, n, elements=st.integers(0, V - 1), fill=st.nothing())
+    xs, ys = draw(ids), draw(ids)
+    weights = None
+    if weighted and draw(st.booleans()):
+        weights = draw(hnp.arrays(np.float64, n, elements=st.floats(0.1, 3.0),
+                                  fill=st.nothing()))
+    return W, xs, ys, weights
+
+
+@pytest.fixture
+def ws(tmp_path):
+    """A folder with a small word list, a model trained on it, and a previous --out file.
+
+    (test_cli_info.py and test_cli_streams.py define a ``ws`` of their own.)
+    """
+    from minibigram import BigramModel
+
+    (tmp_path / "words.txt").write_text("anna\nbob\ncara\n", encoding="utf-8")
+    model = BigramModel.fit(["anna", "bob", "cara"], steps=3, lr=5.0)
+    model.save(tmp_path / "m.npz")
+    (tmp_path / "prev.npz").write_bytes((tmp_path / "m.npz").read_bytes())
+    return tmp_path
+
+
+@pytest.fixture
+def prev(tmp_path):
+    """A model file already at the --out path: it must survive any failure."""
+    from minibigram import BigramModel
+
+    path = tmp_path / "prev.npz"
+    BigramModel.fit(["anna", "bob"], steps=2, lr=5.0).save(path)
+    return path
+
+
+def pairs_by_hand(words, stoi):
+    """The (context, target) ids of every word, read as boundary + w + boundary, by a loop."""
+    out = []
+    for w in words:
+        ids = [0] + [stoi[c] for c in w] + [0]
+        out += list(zip(ids[:-1], ids[1:]))
+    return out

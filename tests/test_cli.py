@@ -1,3 +1,8 @@
+"""The command line in general: train, sample, score and export, and the same bytes for the
+same command."""
+
+from __future__ import annotations
+
 import json
 import os
 import shutil
@@ -6,13 +11,15 @@ import sys
 
 import numpy as np
 import pytest
+from conftest import pairs_by_hand
 
-from minibigram import BigramModel
+import minibigram as mb
+from minibigram import BigramModel, CountModel
 
 
 def run(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "minibigram", *args], capture_output=True,
-                          text=True, cwd=cwd, timeout=120)
+    return subprocess.run([sys.executable, "-m", "minibigram", *map(str, args)],
+                          capture_output=True, text=True, cwd=cwd, timeout=180)
 
 
 def test_train_json_defaults(tmp_path):
@@ -131,3 +138,119 @@ def test_train_stream_refuses_what_needs_the_words(tmp_path):
                       (["--stream", "--dask"], "give one of them")):
         r = run("train", *args, cwd=tmp_path)
         assert r.returncode == 2 and msg in r.stderr and r.stderr.count("\n") == 1, r.stderr
+
+
+def test_cli_solver_newton():
+    out = subprocess.run([sys.executable, "-m", "minibigram", "train", "--solver", "newton",
+                          "--dtype", "float64", "--samples", "2", "--json"],
+                         capture_output=True, text=True, check=True).stdout
+    res = json.loads(out)
+    assert round(res["final_loss"], 7) == 2.4803990
+    assert res["settings"]["solver"] == "newton" and res["settings"]["steps"] <= 10
+    assert len(res["losses"]) == res["settings"]["steps"]   # the loss before each step
+    assert res["final_loss"] < res["losses"][-1]
+
+
+def minibigram(*args):
+    return [sys.executable, "-m", "minibigram", *map(str, args)]
+
+
+def run_bytes(*args, cwd=None):
+    return subprocess.run(minibigram(*args), capture_output=True, cwd=cwd, timeout=180)
+
+
+def test_any_alphabet_through_the_cli(tmp_path):
+    words = ["Наталья", "Ελένη", "देवनागरी", "Zoë Ågård", "Acme Widgets", "किशोर", "Βασίλης"]
+    (tmp_path / "w.txt").write_text("\r\n".join(words), encoding="utf-8-sig")   # Windows-style
+    r = run_bytes("train", "--data", "w.txt", "--steps", "5", "--lr", "5", "--samples", "20",
+                  "--out", "m.npz", "--json", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout.decode("utf-8"))
+    m = BigramModel.load(tmp_path / "m.npz")
+    assert out["vocab_size"] == len(set("".join(words))) + 1 == m.V
+    assert all(set(s) <= set(m.vocab.itos[1:]) for s in out["samples"])
+    r = run_bytes("score", "--model", "m.npz", "--json", *words, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    scores = [json.loads(line) for line in r.stdout.decode("utf-8").splitlines()]   # JSON Lines
+    assert [s["word"] for s in scores] == words
+    assert np.allclose([s["nll"] for s in scores], [m.nll([w]) for w in words])
+
+
+def test_same_command_same_seed_same_bytes(tmp_path):
+    (tmp_path / "w.txt").write_text("anna\nbob\ncara\nzoë\nΕλένη\n", encoding="utf-8")
+    commands = [("train", "--steps", "20", "--json", "--out", "m.npz"),
+                ("train", "--data", "w.txt", "--steps", "20", "--lr", "10", "--seed", "7",
+                 "--samples", "30"),
+                ("sample", "--model", "m.npz", "-n", "50", "--json"),
+                ("sample", "--model", "m.npz", "-n", "50", "--seed", "123"),
+                ("score", "--model", "m.npz", "emma", "xqz")]
+    for args in commands:
+        first, second = run_bytes(*args, cwd=tmp_path), run_bytes(*args, cwd=tmp_path)
+        assert first.returncode == 0, first.stderr
+        assert first.stdout == second.stdout and first.stdout, args
+        assert first.stderr == second.stderr   # the status lines too (no timings without -v)
+
+
+def test_train_score_sample_on_dotted_words(tmp_path):
+    (tmp_path / "w.txt").write_text("St. Louis\na.b@example.org\nJr.\n", encoding="utf-8")
+    r = run("train", "-d", "w.txt", "--steps", "20", "--lr", "5", "-n", "30", "-o", "m.npz",
+            cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    m = BigramModel.load(tmp_path / "m.npz")
+    assert m.vocab.itos[0] == "\u23ce" and "." in m.vocab.itos
+    samples = r.stdout.splitlines()[20:]
+    assert samples == m.sample(30) and any("." in s for s in samples)
+    assert all(set(s) <= set(m.vocab.itos[1:]) for s in samples)
+
+    r = run("score", "-m", "m.npz", "--json", "St. Louis", "a.b@example.org", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    scores = [json.loads(line) for line in r.stdout.splitlines()]   # JSON Lines
+    P = m.table()
+    for s, w in zip(scores, ["St. Louis", "a.b@example.org"]):
+        by_hand = sum(np.log(P[a, b]) for a, b in pairs_by_hand([w], m.vocab.stoi))
+        assert s["log_prob"] == pytest.approx(by_hand, rel=1e-6)
+
+    r = run("sample", "-m", "m.npz", "-n", "30", cwd=tmp_path)
+    assert r.returncode == 0 and r.stdout.splitlines() == samples, r.stderr
+
+
+def test_temperature_zero_on_the_command_line(tmp_path):
+    CountModel.fit(["ab", "ab", "b"]).save(tmp_path / "c.npz")   # . -> a -> b -> .
+    r = run("sample", "-m", "c.npz", "-n", "3", "--temperature", "0", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == CountModel.load(tmp_path / "c.npz").sample(
+        3, temperature=0) == ["ab"] * 3
+
+
+def test_cli_export_both_formats(tmp_path):
+    model = mb.CountModel.fit(context=2)
+    model.save(tmp_path / "m.npz")
+    for fmt in ("json", "arpa"):
+        out = tmp_path / f"m.{fmt}"
+        r = subprocess.run([sys.executable, "-m", "minibigram", "export", "--model",
+                            str(tmp_path / "m.npz"), "--format", fmt, "--out", str(out)],
+                           capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stderr
+        assert out.read_text(encoding="utf-8").startswith("{" if fmt == "json" else "\\data\\")
+    r = subprocess.run([sys.executable, "-m", "minibigram", "export", "--model",
+                        str(tmp_path / "m.npz"), "--format", "json", "--out", str(tmp_path)],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "is a folder" in r.stderr
+
+
+def test_cli_train_replays_the_notebook_without_torch(tmp_path):
+    """`minibigram train --json`, no other option, in a Python where torch cannot be imported."""
+    code = ("import runpy, sys; sys.modules['torch'] = None; "
+            "sys.argv = ['minibigram', 'train', '--json']; "
+            "runpy.run_module('minibigram', run_name='__main__')")  # fmt: skip
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                       cwd=tmp_path, timeout=300)  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    notebook = [3.768618583679199, 3.3788068294525146, 3.161090850830078]
+    np.testing.assert_allclose(out["losses"][:3], notebook, rtol=0, atol=1e-6)
+    assert out["losses"][53] == pytest.approx(2.507380247116089, abs=1e-6)
+    assert len(out["losses"]) == 100
+    assert out["losses"][99] == pytest.approx(2.4901304, abs=1e-6)   # where the notebook stops
+    assert out["samples"][:3] == ["junide", "janasah", "p"]
+    assert (out["settings"]["init"], out["sampler"]) == ("torch", "torch-mkl")

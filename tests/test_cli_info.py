@@ -75,13 +75,3 @@ def test_fallback_to_the_embedded_names_is_said(ws):
     assert "not recorded" in run("info", "--model", "old.npz", cwd=ws).stdout
     r = run("eval", "--model", "old.npz", "--split", "80/10/10", cwd=ws)
     assert "records no split" in r.stderr
-
-
-def test_library_fit_records_its_words():
-    words = mb.load_words()
-    m = mb.CountModel.fit(words)
-    assert m.settings["data"]["source"] == "embedded:names.txt"
-    assert m.settings["data"]["num_words"] == 32033
-    lst = mb.BigramModel.fit(["anna", "bob"], steps=1).settings["data"]
-    assert lst == {"source": None, "num_words": 2,
-                   "sha256": hashlib.sha256(b"anna\nbob\n").hexdigest()}

@@ -1,4 +1,4 @@
-"""Batch scoring: model.score, and `minibigram score` over arguments, stdin and files."""
+"""`minibigram score` over arguments, stdin and files."""
 
 from __future__ import annotations
 
@@ -28,65 +28,6 @@ def saved(tmp_path_factory):
     model = mb.CountModel.fit(context=2, smoothing=0.5)
     model.save(folder / "m.npz")
     return folder, model
-
-
-@pytest.mark.parametrize("make", [
-    lambda: mb.BigramModel.fit(steps=3),
-    lambda: mb.CountModel.fit(context=3),
-    lambda: mb.NGramModel.fit(mb.load_words()[:3000], context=2,
-                              vocab=mb.Vocabulary.from_words(mb.load_words())),
-    lambda: mb.NGramModel.fit(context=2, encoding="concat", steps=3),
-])
-def test_score_is_the_sum_of_each_words_log_probabilities(make, names):
-    """Gold: each word's own examples, one log-probability per character, summed."""
-    model = make()
-    words = names[::50]
-    got = model.score(words)
-    assert got.dtype == np.float64 and got.shape == (len(words),)
-    rows = model.log_rows(mb.ngrams(words, model.vocab, model.K)[0])   # (n, V)
-    ys = mb.ngrams(words, model.vocab, model.K)[1]
-    per_char = rows[np.arange(len(ys)), ys]
-    starts = np.cumsum([0] + [len(w) + 1 for w in words])
-    gold = [per_char[a:b].sum() for a, b in zip(starts[:-1], starts[1:])]
-    assert np.allclose(got, gold, rtol=1e-12, atol=1e-12)
-    assert model.log_prob(words[0]) == got[0]
-    assert model.nll(words) == pytest.approx(-got.sum() / (starts[-1]), rel=1e-12)
-
-
-def test_score_edge_cases():
-    model = mb.CountModel.fit(["anna", "bob"])
-    assert model.score([]).shape == (0,)
-    assert model.score(["a.b", "bé"], skip_unknown=True).tolist() == model.score(
-        ["ab", "b"]).tolist()
-    assert model.dropped(["a.b", "bé", "bob", "XY"]) == [".", "é", "", "XY"]
-    with pytest.raises(mb.DataError, match="has no character the model knows"):
-        model.score(["anna", "XY"], skip_unknown=True)
-    with pytest.raises(mb.DataError, match="not in the model's vocabulary"):
-        model.score(["anna", "XY"])
-
-
-@pytest.mark.parametrize("call", [
-    lambda m: m.nll("anna"), lambda m: m.score("anna"), lambda m: m.dropped("anna"),
-    lambda m: mb.BigramModel.fit("anna"), lambda m: mb.CountModel.fit("anna"),
-    lambda m: mb.NGramModel.fit("anna"), lambda m: mb.split_words("anna"),
-])
-def test_a_string_is_not_a_list_of_words(call):
-    model = mb.CountModel.fit(["anna", "bob"])
-    with pytest.raises(mb.DataError, match="got the single string 'anna': wrap it in a list"):
-        call(model)
-
-
-@pytest.mark.parametrize("fractions, hint", [
-    ((80, 10, 10), "percentages? divide them by 100"), ((0.5, 0.5, 0.5), "sum to 1"),
-    ((0.9, 0.2, -0.1), ">= 0"), ((0, 0.5, 0.5), "train > 0"), ((0.5, 0.5), "three numbers"),
-])
-def test_split_fractions_are_checked(fractions, hint):
-    with pytest.raises(mb.DataError, match="the split fractions .* are not .*"):
-        mb.split_words(["a"] * 10, fractions)
-    try:
-        mb.split_words(["a"] * 10, fractions)
-    except mb.DataError as e:
-        assert hint in str(e) and repr(tuple(fractions)) in str(e)
 
 
 def test_stdin_lines_agree_with_score_to_1e_12(saved, names):

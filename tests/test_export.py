@@ -9,7 +9,6 @@ import math
 import os
 import random
 import re
-import subprocess
 import sys
 
 import numpy as np
@@ -141,19 +140,3 @@ def test_arpa_refuses_white_space_in_the_vocabulary():
     model = mb.CountModel.fit(["new york", "paris"])
     with pytest.raises(mb.SettingsError, match="cannot be an ARPA token"):
         write_arpa(model, io.StringIO())
-
-
-def test_cli_export_both_formats(tmp_path):
-    model = mb.CountModel.fit(context=2)
-    model.save(tmp_path / "m.npz")
-    for fmt in ("json", "arpa"):
-        out = tmp_path / f"m.{fmt}"
-        r = subprocess.run([sys.executable, "-m", "minibigram", "export", "--model",
-                            str(tmp_path / "m.npz"), "--format", fmt, "--out", str(out)],
-                           capture_output=True, text=True, timeout=120)
-        assert r.returncode == 0, r.stderr
-        assert out.read_text(encoding="utf-8").startswith("{" if fmt == "json" else "\\data\\")
-    r = subprocess.run([sys.executable, "-m", "minibigram", "export", "--model",
-                        str(tmp_path / "m.npz"), "--format", "json", "--out", str(tmp_path)],
-                       capture_output=True, text=True, timeout=120)
-    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "is a folder" in r.stderr

@@ -1,4 +1,11 @@
+"""Tests of minibigram.functional: the forward functions and their backwards."""
+
+from __future__ import annotations
+
 import numpy as np
+import pytest
+from conftest import PROPS, dtypes, problems, rel_err, richardson_grad
+from hypothesis import given
 
 from minibigram import functional as F
 from minibigram.engines import loss_and_grad
@@ -54,3 +61,50 @@ def test_weighted_nll_and_l2():
     W = np.arange(4.0).reshape(2, 2)
     assert np.isclose(F.l2(W, 0.5), 0.5 * (0 + 1 + 4 + 9) / 4)
     np.testing.assert_allclose(F.l2_backward(W, 0.5), 2 * 0.5 * W / 4)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_cross_entropy_equals_the_explicit_path(weighted):
+    rng = np.random.default_rng(0)
+    logits = rng.standard_normal((50, 9)) * 3
+    ys = rng.integers(0, 9, 50)
+    w = rng.random(50) if weighted else None
+    loss, dlogits = F.cross_entropy(logits, ys, w)
+    probs = F.softmax(logits)                              # explicit: softmax -> log -> mean
+    logp = np.log(probs)
+    assert loss == pytest.approx(F.nll(logp, ys, w), rel=1e-14)
+    ref = F.softmax_backward(probs, F.nll_backward(logp, ys, w) / probs)   # chain rule
+    assert rel_err(dlogits, ref) < 1e-13
+    assert rel_err(dlogits, richardson_grad(lambda z: F.cross_entropy(z, ys, w)[0], logits)) \
+        < 1e-10
+
+
+def test_cross_entropy_is_finite_where_the_explicit_path_overflows():
+    logits = np.array([[1000.0, 0.0, -1000.0], [0.0, 1000.0, 999.0]])
+    ys = np.array([1, 2])
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        counts = np.exp(logits)                            # the notebook's path
+        explicit = -np.log((counts / counts.sum(1, keepdims=True))[[0, 1], ys]).mean()
+    assert not np.isfinite(explicit)
+    loss, dlogits = F.cross_entropy(logits, ys)
+    # row 0: -log p_1 = 1000 + log(1 + e^-1000 + e^-2000) ; row 1: log(1 + e^1) ... shifted
+    assert loss == pytest.approx((1000.0 + np.log1p(np.exp(-1.0)) + 1.0) / 2, rel=1e-15)
+    assert np.isfinite(dlogits).all()
+    np.testing.assert_allclose(dlogits.sum(axis=1), 0, atol=1e-15)
+
+
+def test_cross_entropy_of_integer_logits_computes_in_float64():
+    ints = np.array([[1, 2, 3], [0, 0, 5]])
+    loss, dlogits = F.cross_entropy(ints, np.array([2, 0]))
+    ref_loss, ref_d = F.cross_entropy(ints.astype(np.float64), np.array([2, 0]))
+    assert loss == ref_loss and dlogits.dtype == np.float64
+    np.testing.assert_array_equal(dlogits, ref_d)
+
+
+@PROPS
+@given(problems(max_abs=100.0, weighted=False), dtypes)
+def test_softmax_rows_sum_to_one(problem, dtype):
+    W, xs, _, _ = problem
+    probs = F.softmax(W.astype(dtype)[xs])  # (n, V)
+    assert probs.dtype == dtype and (probs >= 0).all() and (probs <= 1).all()
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=0, atol=10 * np.finfo(dtype).eps)

@@ -22,15 +22,19 @@ import zlib
 
 import numpy as np
 import pytest
+from conftest import pairs_by_hand
 
+import minibigram as mb
 from minibigram import (
     BigramModel,
     CountModel,
     FileAccessError,
     ModelFileError,
     NGramModel,
+    Vocabulary,
     load_model,
 )
+from minibigram import io as model_module
 from minibigram.io import (
     FORMAT,
     MAX_LOAD_BYTES,
@@ -406,45 +410,6 @@ def test_paths_that_cannot_take_a_file_are_refused_early(tmp_path, model, out, p
 
 # --- writing through the CLI: refused before training, one line, exit 2 ---------------------
 
-@pytest.mark.parametrize("device", ["/dev/null", "/dev/full"])
-def test_cli_train_out_device(tmp_path, device):
-    msg = cli_error(tmp_path, "train", "--steps", "1", "--samples", "0", "--out", device)
-    assert msg.startswith(f"{device} is a character device, not a regular file")
-    assert stat.S_ISCHR(os.lstat(device).st_mode)
-
-
-def test_cli_train_out_is_the_data(tmp_path):
-    (tmp_path / "w.txt").write_text("anna\nbob\ncara\n")
-    msg = cli_error(tmp_path, "train", "--steps", "1", "--samples", "0", "--data", "w.txt",
-                    "--out", "w.txt")
-    assert msg == "w.txt is the input file w.txt, which minibigram never replaces: choose " \
-                  "another output path."
-    msg = cli_error(tmp_path, "train", "--stream", "--steps", "1", "--samples", "0",
-                    "--data", "w.txt", "--out", "./w.txt")
-    assert "never replaces" in msg
-
-
-@pytest.mark.parametrize("out, phrase", [
-    ("", "the output path is empty"),
-    ("fifo", "is a named pipe (FIFO)"),
-    (".", "is a folder"),
-    ("/proc/m.npz", "cannot write /proc/m.npz"),
-    ("/sys/m.npz", "cannot write /sys/m.npz"),
-    ("x" * 300, "more than the 255 this file system allows"),
-])
-def test_cli_train_out_refused_before_training(tmp_path, out, phrase):
-    os.mkfifo(tmp_path / "fifo")
-    msg = cli_error(tmp_path, "train", "--steps", "1", "--samples", "0", "--out", out)
-    assert phrase in msg, msg
-
-
-def test_cli_plot_never_replaces_its_model(tmp_path, model):
-    model.save(tmp_path / "m.npz")
-    assert "never replaces" in cli_error(tmp_path, "plot", "--model", "m.npz", "--out",
-                                         "m.npz")
-    assert "character device" in cli_error(tmp_path, "plot", "--model", "m.npz", "--out",
-                                           "/dev/null")
-
 
 # --- temporary files -------------------------------------------------------------------------
 
@@ -537,3 +502,136 @@ def test_round_trip_still_holds(tmp_path, model):
     assert vocab == model.vocab and history == [1.0, 0.5]
     assert settings == {"split": "80/10/10", "split_seed": 3}
     assert model_kind(tmp_path / "m.npz") == "bigram"
+
+
+WORDS = ["anna", "bob", "cara", "dan", "abba", "ada", "carol", "bonnie"]
+
+
+def test_every_kind_round_trips_and_is_detected(tmp_path):
+    models = {"counts": CountModel.fit(WORDS, context=2, smoothing=0.3),
+              "joint": NGramModel.fit(WORDS, context=3, reg=0),   # -inf logits survive
+              "concat": NGramModel.fit(WORDS, context=2, encoding="concat", steps=5, lr=1.0),
+              "bigram": mb.BigramModel.fit(WORDS, steps=3, lr=1.0)}
+    for name, m in models.items():
+        path = tmp_path / f"{name}.npz"
+        m.save(path)
+        back = load_model(path)
+        assert type(back) is type(m) and model_kind(path) == (m.kind if name != "bigram"
+                                                              else "bigram")
+        assert back.nll(WORDS) == m.nll(WORDS)
+        assert back.sample(4, seed=3) == m.sample(4, seed=3)
+    with pytest.raises(mb.ModelFileError, match="counts model"):
+        mb.BigramModel.load(tmp_path / "counts.npz")
+    with pytest.raises(mb.MinibigramError, match="does not exist"):
+        load_model(tmp_path / "missing.npz")
+
+
+@pytest.mark.parametrize("contexts", [[[0], [1], [-1]], [[1], [0], [2]], [[0], [0], [1]]])
+def test_model_file_contexts_must_be_sorted_distinct_ids(tmp_path, contexts):
+    """Scoring looks contexts up by searchsorted: a file whose contexts are negative,
+    unsorted or repeated is refused in one sentence, not scored wrongly or crashed on."""
+    m = CountModel.fit(["ab", "ba"])
+    path = tmp_path / "bad.npz"
+    save_npz(path, kind="counts", arrays={"N": np.ones((3, m.V)), "contexts": np.array(contexts)},
+             vocab=m.vocab, history=[], settings=m.settings)
+    with pytest.raises(mb.ModelFileError, match="not sorted, distinct character ids"):
+        CountModel.load(path)
+    with pytest.raises(mb.ModelFileError, match="not sorted, distinct character ids"):
+        load_model(path)
+
+
+def test_interrupted_or_failed_save_keeps_the_previous_file(tmp_path, prev, monkeypatch):
+    before = prev.read_bytes()
+    model = BigramModel.fit(["zoë", "åsa"], steps=1, lr=1.0)
+
+    for exc in (KeyboardInterrupt, OSError(28, "No space left on device")):
+        def half_write(f, *args, exc=exc, **kwargs):
+            f.write(b"PK\x03\x04 half of a model file")
+            raise exc
+
+        monkeypatch.setattr(model_module.np, "savez", half_write)
+        with pytest.raises((KeyboardInterrupt, OSError)) as info:
+            model.save(prev)
+        if isinstance(exc, OSError):
+            assert str(info.value) == (f"cannot write {prev} (No space left on device): check "
+                                       "the free space and that the path is a file you may "
+                                       "replace.")
+        assert prev.read_bytes() == before
+        assert os.listdir(tmp_path) == ["prev.npz"]
+
+
+def test_saved_files_get_the_permissions_open_would_give(tmp_path):
+    """A new file is 0o666 less the umask (not mkstemp's 0o600); a replaced one keeps its mode."""
+    model = BigramModel.fit(["anna", "bob"], steps=1, lr=1.0)
+    old = os.umask(0o022)
+    try:
+        model.save(tmp_path / "new.npz")
+        (tmp_path / "kept.npz").write_bytes(b"")
+        os.chmod(tmp_path / "kept.npz", 0o640)
+        model.save(tmp_path / "kept.npz")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "new.npz").stat().st_mode & 0o777 == 0o644
+    assert (tmp_path / "kept.npz").stat().st_mode & 0o777 == 0o640
+    assert BigramModel.load(tmp_path / "kept.npz").vocab == model.vocab
+
+
+DOTTED = ["St. Louis", "a.b@example.org", "Jr.", "emma", "...", "x.y.z"]
+
+
+def write_old_file(path, kind, settings, itos, history, **arrays):
+    """A model file as minibigram wrote it before issue 17, by hand: np.savez of the header
+    JSON, itos with '.' first, the history and the kind's arrays."""
+    meta = json.dumps({"format": "minibigram-1", "kind": kind, "settings": settings})
+    np.savez(path, meta=np.array(meta), itos=np.array(itos),
+             history=np.asarray(history, dtype=np.float64), **arrays)
+
+
+def test_a_model_file_in_the_old_format_loads_and_gives_the_same_results(tmp_path, names):
+    itos = [".", *"abcdefghijklmnopqrstuvwxyz"]
+    W = np.random.default_rng(0).standard_normal((27, 27)).astype(np.float32)   # (V, V)
+    settings = {"solver": "gd", "steps": 2, "lr": 50.0, "reg": 0.01, "seed": 2147483647,
+                "dtype": "float32", "engine": "counts", "init": "torch",
+                "num_examples": 228146, "final_loss": 3.1}
+    write_old_file(tmp_path / "old.npz", "bigram", settings, itos, [3.5, 3.3], W=W)
+    m = mb.load_model(tmp_path / "old.npz")
+    assert isinstance(m, BigramModel) and m.vocab.itos == itos and m.history == [3.5, 3.3]
+    # the same numbers as the model made from the same arrays, and as the softmax by hand
+    P = np.exp(W.astype(np.float64))
+    P /= P.sum(axis=1, keepdims=True)                                   # (V, V)
+    by_hand = -np.mean([np.log(P[a, b]) for a, b in pairs_by_hand(names[:200], m.vocab.stoi)])
+    assert m.nll(names[:200]) == pytest.approx(by_hand, rel=1e-6)
+    fresh = BigramModel(W, Vocabulary(itos[1:]), settings=settings)
+    assert m.sample(20, seed=3) == fresh.sample(20, seed=3)
+    assert m.nll(names[:200]) == fresh.nll(names[:200])
+    # written again, the file is the same model
+    m.save(tmp_path / "again.npz")
+    assert np.array_equal(mb.load_model(tmp_path / "again.npz").W, W)
+
+    # a count model and a context network in the old format
+    counts = CountModel.fit(names, context=2)
+    write_old_file(tmp_path / "c.npz", "counts", {"smoothing": 1.0, "context": 2}, itos, [],
+                   N=counts.N, contexts=counts.contexts)
+    assert mb.load_model(tmp_path / "c.npz").nll(names[:300]) == counts.nll(names[:300])
+    net = NGramModel.fit(names, context=2)
+    write_old_file(tmp_path / "n.npz", "ngram", {"context": 2, "encoding": "joint"}, itos,
+                   net.history, W=net.W, contexts=net.contexts)
+    assert mb.load_model(tmp_path / "n.npz").nll(names[:300]) == net.nll(names[:300])
+
+
+def test_dotted_model_files_store_the_display_symbol_and_stay_unambiguous(tmp_path):
+    m = BigramModel.fit(DOTTED, steps=3, lr=5.0)
+    m.save(tmp_path / "m.npz")
+    with np.load(tmp_path / "m.npz") as z:
+        assert z["itos"][0] == "\u23ce" and "." in z["itos"][1:].tolist()
+        assert json.loads(str(z["meta"]))["format"] == "minibigram-1"
+    loaded = mb.load_model(tmp_path / "m.npz")
+    assert loaded.vocab == m.vocab and loaded.nll(DOTTED) == m.nll(DOTTED)
+    # '.' first and '.' among the characters, or '⏎' first without '.': not written by us
+    chars = sorted(set("".join(DOTTED)))
+    W = np.zeros((len(chars) + 1,) * 2, np.float32)
+    for itos in ([".", *chars], ["\u23ce", *[c for c in chars if c != "."]]):
+        V = len(itos)
+        write_old_file(tmp_path / "bad.npz", "bigram", {}, itos, [], W=W[:V, :V])
+        with pytest.raises(ModelFileError, match="invalid vocabulary"):
+            mb.load_model(tmp_path / "bad.npz")

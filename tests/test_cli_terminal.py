@@ -1,0 +1,66 @@
+"""The command line at a terminal: progress drawn in place on a terminal, never elsewhere."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+
+def minibigram(*args):
+    return [sys.executable, "-m", "minibigram", *map(str, args)]
+
+
+def run(*args, cwd=None):
+    return subprocess.run(minibigram(*args), capture_output=True, cwd=cwd, timeout=180)
+
+
+def test_no_progress_when_not_a_terminal(tmp_path):
+    r = run("train", "--steps", "30", "--log-every", "0", cwd=tmp_path)
+    assert r.returncode == 0 and r.stderr.startswith(b"trained on 228146 examples")
+    assert b"\r" not in r.stderr and b"\x1b" not in r.stderr
+    assert b"\r" not in r.stdout and b"\x1b" not in r.stdout
+
+
+def _run_on_a_pty(*args, cwd):
+    """Run the CLI with stdout and stderr on a pseudo-terminal; return what it wrote."""
+    pty = pytest.importorskip("pty")
+    master, slave = pty.openpty()
+    p = subprocess.Popen(minibigram(*args), cwd=cwd, stdin=subprocess.DEVNULL,
+                         stdout=slave, stderr=slave)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:   # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(master)
+    assert p.wait(timeout=180) == 0
+    return b"".join(chunks).decode("utf-8")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="no pseudo-terminals on Windows")
+def test_progress_on_a_terminal(tmp_path):
+    shown = _run_on_a_pty("train", "--steps", "30", "--log-every", "0", cwd=tmp_path)
+    # The last step is always drawn, in place, then erased before the results.
+    assert "\rstep 30/30  loss " in shown and " step/s\x1b[K" in shown
+    assert "\r\x1b[Ktrained on 228146 examples" in shown
+    shown = _run_on_a_pty("train", "--steps", "30", "--json", cwd=tmp_path)
+    assert "\x1b[K" not in shown and "step/s" not in shown
+    assert json.loads(shown)["settings"]["steps"] == 30
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="no pseudo-terminals on Windows")
+def test_streaming_counts_show_progress_on_a_terminal(tmp_path):
+    (tmp_path / "big.txt").write_text("anna\nbob\n" * 300_000, encoding="utf-8")   # 2.7 MB
+    size = (tmp_path / "big.txt").stat().st_size
+    shown = _run_on_a_pty("train", "--stream", "--data", "big.txt", "--steps", "2",
+                          "--log-every", "0", "--samples", "0", cwd=tmp_path)
+    # the last chunk is always drawn: every byte of the file counted, then erased
+    assert f"\rbyte {size:,}/{size:,}  " in shown and " byte/s\x1b[K" in shown
+    assert f"\r\x1b[Ktrained on {size} examples" in shown   # 'anna\n' is 5 pairs, 5 bytes

@@ -1,0 +1,126 @@
+"""Tests of minibigram.examples."""
+
+
+import numpy as np
+import pytest
+
+import minibigram as mb
+from minibigram import (
+    NGramModel,
+    Vocabulary,
+    bigram_counts,
+    bigrams,
+)
+from minibigram.examples import context_codes, context_counts, ngrams
+from minibigram.words import parse_split
+
+
+def test_bigrams_count_matches_notebook(names):
+    vocab = Vocabulary.from_words(names)
+    xs, ys = bigrams(names, vocab)
+    assert len(xs) == len(ys) == 228146 == sum(len(w) + 1 for w in names)
+    assert xs.dtype == np.int64
+    # emma: .e em mm ma a.
+    assert vocab.decode(xs[:5]) == ".emma" and vocab.decode(ys[:5]) == "emma."
+
+
+def test_bigrams_equal_a_python_loop():
+    words = ["ab", "b", "cab", "a"]
+    vocab = Vocabulary.from_words(words)
+    expected = [(vocab.stoi[a], vocab.stoi[b]) for w in words
+                for a, b in zip("." + w, w + ".")]
+    xs, ys = bigrams(words, vocab)
+    assert list(zip(xs.tolist(), ys.tolist())) == expected
+
+
+def test_bigram_counts_weighted():
+    xs, ys = np.array([0, 1, 1]), np.array([1, 0, 0])
+    N = bigram_counts(xs, ys, 2)
+    assert N.tolist() == [[0, 1], [2, 0]]
+    Nw = bigram_counts(xs, ys, 2, weights=np.array([0.5, 1.0, 2.0]))
+    assert Nw.tolist() == [[0, 0.5], [3.0, 0]]
+
+
+WORDS = ["anna", "bob", "cara", "dan", "abba", "ada", "carol", "bonnie"]
+
+
+def test_ngrams_k1_are_the_bigrams_and_padding_is_the_boundary(names):
+    vocab = mb.Vocabulary.from_words(names)
+    xs, ys = mb.bigrams(names, vocab)
+    X, y = ngrams(names, vocab, 1)
+    assert X.shape == (len(xs), 1)
+    np.testing.assert_array_equal(X[:, 0], xs)
+    np.testing.assert_array_equal(y, ys)
+    X, y = ngrams(["emma", "bo"], vocab, 3)
+    e, m, a, b, o = (vocab.stoi[c] for c in "emabo")
+    np.testing.assert_array_equal(X, [[0, 0, 0], [0, 0, e], [0, e, m], [e, m, m], [m, m, a],
+                                      [0, 0, 0], [0, 0, b], [0, b, o]])
+    np.testing.assert_array_equal(y, [e, m, m, a, 0, b, o, 0])
+
+
+def test_ngrams_match_a_plain_python_reference():
+    vocab = mb.Vocabulary.from_words(WORDS)
+    for K in (1, 2, 3, 5):
+        ref_X, ref_y = [], []
+        for w in WORDS:
+            ids = [0] * K + [vocab.stoi[c] for c in w] + [0]
+            for t in range(K, len(ids)):
+                ref_X.append(ids[t - K:t])
+                ref_y.append(ids[t])
+        X, y = ngrams(WORDS, vocab, K)
+        np.testing.assert_array_equal(X, ref_X)
+        np.testing.assert_array_equal(y, ref_y)
+
+
+def test_context_counts_are_sufficient_statistics():
+    vocab = mb.Vocabulary.from_words(WORDS)
+    X, y = ngrams(WORDS, vocab, 2)
+    contexts, N = context_counts(X, y, len(vocab))
+    assert N.sum() == len(y)
+    codes = context_codes(contexts, len(vocab))
+    assert (np.diff(codes) > 0).all()                     # distinct and sorted
+    assert len(contexts) == len({tuple(r) for r in X.tolist()})
+    for c, row in zip(contexts.tolist(), N):              # each row counts its context
+        sel = (X == c).all(axis=1)
+        np.testing.assert_array_equal(np.bincount(y[sel], minlength=len(vocab)), row)
+
+
+def test_bad_context_and_split_are_clear_errors():
+    vocab = mb.Vocabulary.from_words(WORDS)
+    with pytest.raises(mb.DataError, match="context length"):
+        ngrams(WORDS, vocab, 0)
+    for bad in ("80/10", "80/10/20", "a/b/c", "0/50/50", "-10/60/50"):
+        with pytest.raises(mb.DataError, match="sum to 100"):
+            parse_split(bad)
+    with pytest.raises(mb.SettingsError, match="context"):
+        NGramModel.fit(WORDS, context=0)
+    with pytest.raises(mb.SettingsError, match="encoding"):
+        NGramModel.fit(WORDS, encoding="stacked")
+
+
+DOTTED = ["St. Louis", "a.b@example.org", "Jr.", "emma", "...", "x.y.z"]
+
+
+@pytest.mark.parametrize("K", [1, 2, 3])
+def test_examples_of_dotted_words_equal_a_loop(K):
+    vocab = Vocabulary.from_words(DOTTED)
+    X, ys = mb.ngrams(DOTTED, vocab, K)
+    expected = []
+    for w in DOTTED:
+        ids = [0] * K + [vocab.stoi[c] for c in w] + [0]
+        expected += [(tuple(ids[t:t + K]), ids[t + K]) for t in range(len(w) + 1)]
+    assert [(tuple(x), y) for x, y in zip(X.tolist(), ys.tolist())] == expected
+
+
+def test_names_give_the_counts_of_the_dot_boundary(names):
+    """The counts of '.' + w + '.', by a Python loop over the old definition, are today's."""
+    vocab = Vocabulary.from_words(names)
+    assert vocab.itos == [".", *"abcdefghijklmnopqrstuvwxyz"]
+    N = np.zeros((27, 27), dtype=np.int64)
+    for w in names:
+        s = "." + w + "."
+        for a, b in zip(s, s[1:]):
+            N[vocab.stoi[a], vocab.stoi[b]] += 1
+    assert (mb.bigram_counts(*mb.bigrams(names, vocab), 27) == N).all()
+    assert (mb.count_bigrams(names).N == N).all()
+    assert N.sum() == 228146 and N[0, vocab.stoi["a"]] == 4410

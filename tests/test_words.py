@@ -1,0 +1,62 @@
+"""Tests of minibigram.words."""
+
+from __future__ import annotations
+
+import pytest
+
+import minibigram as mb
+from minibigram import DataError, Vocabulary, load_words
+from minibigram.words import parse_split, parse_words, split_words
+
+
+def test_embedded_names(names):
+    assert len(names) == 32033
+    assert names[:3] == ["emma", "olivia", "ava"]
+    assert all(w.isalpha() and w.islower() for w in names)
+
+
+def test_blank_lines_skipped_and_whitespace_stripped():
+    assert parse_words("\n ann \r\n\nbob\n  \n") == ["ann", "bob"]
+
+
+def test_load_words_from_file(tmp_path):
+    p = tmp_path / "w.txt"
+    p.write_bytes("\ufeffanna\r\nbob\r\n".encode())
+    assert load_words(p) == ["anna", "bob"]
+
+
+def test_nul_is_refused_not_lost():
+    """numpy's fixed-width strings drop NUL, so a model file could not hold it."""
+    with pytest.raises(DataError, match=r"line 2 holds a NUL character"):
+        parse_words("ab\na\x00b\ncd\n")
+    with pytest.raises(DataError, match="NUL"):
+        Vocabulary.from_words(["a\x00b"])
+
+
+def test_split_is_a_seeded_partition(names):
+    a = split_words(names, parse_split("80/10/10"), seed=7)
+    assert [len(p) for p in a] == [25626, 3203, 3204]
+    assert sorted(a[0] + a[1] + a[2]) == sorted(names)
+    assert a == split_words(names, (0.8, 0.1, 0.1), seed=7)
+    assert a[0] != split_words(names, (0.8, 0.1, 0.1), seed=8)[0]
+
+
+@pytest.mark.parametrize("text,sizes", [("80/10/10", (80, 10, 10)), ("58/21/21", (58, 21, 21)),
+                                        ("29/31/40", (29, 31, 40)), ("70/20/10", (70, 20, 10)),
+                                        ("57/43/0", (57, 43, 0))])
+def test_split_sizes_are_not_lost_to_float_noise(text, sizes):
+    parts = split_words([f"w{i}" for i in range(100)], parse_split(text), seed=0)
+    assert tuple(map(len, parts)) == sizes
+
+
+@pytest.mark.parametrize("fractions, hint", [
+    ((80, 10, 10), "percentages? divide them by 100"), ((0.5, 0.5, 0.5), "sum to 1"),
+    ((0.9, 0.2, -0.1), ">= 0"), ((0, 0.5, 0.5), "train > 0"), ((0.5, 0.5), "three numbers"),
+])
+def test_split_fractions_are_checked(fractions, hint):
+    with pytest.raises(mb.DataError, match="the split fractions .* are not .*"):
+        mb.split_words(["a"] * 10, fractions)
+    try:
+        mb.split_words(["a"] * 10, fractions)
+    except mb.DataError as e:
+        assert hint in str(e) and repr(tuple(fractions)) in str(e)

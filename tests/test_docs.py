@@ -111,15 +111,11 @@ def test_readme_is_short_and_has_a_table_of_contents():
             assert f"(#{anchor})" in text, f"the table of contents lacks {h!r}"
 
 
-#: Pages written on other branches when this test was written; drop a name once it is merged.
-IN_FLIGHT = {"docs/embedding.md", "docs/dask.md"}
-
-
 def test_relative_links_of_the_pages_lead_to_files():
     for page in PAGES:
         for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", page.read_text(encoding="utf-8")):
             path = (page.parent / target).resolve()
-            if "://" not in target and str(path.relative_to(ROOT)) not in IN_FLIGHT:
+            if "://" not in target:
                 assert path.exists(), f"{page.name} links to {target}"
 
 

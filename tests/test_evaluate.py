@@ -25,3 +25,12 @@ def test_sweep_chooses_on_dev_and_reports_test_only_for_the_chosen(names):
         sweep(WORDS, fractions=(0.9, 0.0, 0.1))
     with pytest.raises(mb.SettingsError, match="dev part"):
         sweep(WORDS[:5], fractions=(0.8, 0.1, 0.1))
+
+
+def test_split_losses_refuse_a_bare_string():
+    import minibigram as mb
+    from minibigram.evaluate import split_losses
+
+    model = mb.CountModel.fit(["anna", "bob"])
+    with pytest.raises(mb.DataError, match="single string 'anna'"):
+        split_losses(model, {"all": "anna"})

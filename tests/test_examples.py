@@ -124,3 +124,14 @@ def test_names_give_the_counts_of_the_dot_boundary(names):
     assert (mb.bigram_counts(*mb.bigrams(names, vocab), 27) == N).all()
     assert (mb.count_bigrams(names).N == N).all()
     assert N.sum() == 228146 and N[0, vocab.stoi["a"]] == 4410
+
+
+def test_a_bare_string_is_refused_where_words_are_expected():
+    """A str is a sequence of characters: taken as words it would be one-letter words."""
+    import minibigram as mb
+
+    vocab = mb.Vocabulary("an")
+    for call in (lambda: mb.Vocabulary.from_words("anna"), lambda: mb.bigrams("anna", vocab),
+                 lambda: mb.ngrams("anna", vocab, 2)):
+        with pytest.raises(mb.DataError, match="single string 'anna'"):
+            call()

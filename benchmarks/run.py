@@ -161,7 +161,8 @@ def worker_plot(model_path: str, repeats: int) -> dict:
     out = model_path[:-4] + ".png"
     cmd = [sys.executable, "-m", "minibigram", "plot", "--model", model_path, "--out", out]
     env = dict(os.environ, PYTHONPATH=ROOT)
-    return _measure(lambda: subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env=env),
+    return _measure(lambda: subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL,
+                                           stderr=subprocess.DEVNULL, env=env),
                     repeats)
 
 
@@ -351,7 +352,8 @@ def _process_times(runs: int) -> tuple[float, float]:
         for i in range(runs + 1):
             for k, cmd in enumerate(cmds):
                 t = time.perf_counter()
-                subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env=env)
+                subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, env=env)
                 if i:                                      # run 0 warms the bytecode cache
                     times[k].append(time.perf_counter() - t)
     return statistics.median(times[0]), statistics.median(times[1])

@@ -34,8 +34,6 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, NoReturn
 
-import numpy as np
-
 from . import __version__
 from .cluster import count_files, shard_paths
 from .engines import ENGINES, OBJECTIVES
@@ -704,13 +702,8 @@ def _score_lines(model: Any, words: list[str], skip: bool, as_json: bool,
         kept = [w for w, e in zip(words, empty) if not e]
     else:
         empty, kept = [False] * len(words), words
-    lp = model.score(kept, skip_unknown=skip)                     # (m,)
-    n = np.fromiter((len(w) + 1 for w in kept), dtype=np.float64, count=len(kept))
-    if dropped is not None:
-        n -= np.fromiter((len(d) for d, e in zip(dropped, empty) if not e), dtype=np.float64,
-                         count=len(kept))
-    nll = (-lp / n).tolist()
-    lps = lp.tolist()
+    lps = model.score(kept, skip_unknown=skip).tolist()
+    nll = model.word_nll(kept, skip_unknown=skip).tolist()
     out, k = [], 0
     for i, w in enumerate(words):
         if empty[i]:
@@ -1036,10 +1029,10 @@ def _add_export_parser(sub: Any) -> None:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from .export import export
+    from .export import export_model
 
     check_writable(args.out, inputs=(args.model,))
-    export(load_model(args.model), args.out, args.format)
+    export_model(load_model(args.model), args.out, args.format)
     print(f"wrote {args.out}")
     return 0
 

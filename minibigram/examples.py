@@ -289,12 +289,11 @@ def ngrams(words: Sequence[str], vocab: Vocabulary, K: int) -> tuple[np.ndarray,
     text = B + B.join(words) + B                                   # ".w1.w2.", as lines
     check_size(f"the examples of {len(words)} words with a context of {K}",
                len(text) * (3 * K + 2) * 8, "use a shorter context")
-    if K == 1:   # the same pairs, without the padding bookkeeping
-        xs, ys = bigrams(words, vocab)
-        return xs[:, None], ys
     ids = vocab.encode(text)                                               # (L,)
     if np.count_nonzero(ids == 0) != len(words) + 1:              # a word would be split
         raise _split_word_error(words, vocab)
+    if K == 1:   # the pairs of bigrams(), without the padding bookkeeping
+        return ids[:-1, None], ids[1:]
     X, ys = context_windows(pad_boundaries(ids, K), K)
     return np.ascontiguousarray(X), ys.copy()
 

@@ -154,7 +154,7 @@ def write_arpa(model: LanguageModel, f: IO[str]) -> None:
     f.write("\n\\end\\\n")
 
 
-def export(model: LanguageModel, path: PathLike, format: str = "json") -> None:
+def export_model(model: LanguageModel, path: PathLike, format: str = "json") -> None:
     """Write ``model`` to ``path`` as ``"json"`` or ``"arpa"``, atomically (UTF-8)."""
     check_choice("export format", format, FORMATS)
     writer = write_json if format == "json" else write_arpa

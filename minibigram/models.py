@@ -240,12 +240,26 @@ class LanguageModel:
         ------
         DataError
         """
-        words = check_words(words)
+        return self._word_log_probs(check_words(words), skip_unknown)[0]
+
+    def word_nll(self, words: Sequence[str], *, skip_unknown: bool = False) -> np.ndarray:
+        """Each word's mean negative log-likelihood per predicted character.
+
+        ``-score(w) / (len(w) + 1)``, with ``w`` as it is scored (without what
+        ``skip_unknown`` removes); float64, shape ``(len(words),)``. Lower is more
+        name-like; :meth:`nll` is the same mean over all the words' characters.
+        """
+        lp, lengths = self._word_log_probs(check_words(words), skip_unknown)
+        return -lp / (lengths + 1)
+
+    def _word_log_probs(self, words: list[str], skip_unknown: bool
+                        ) -> tuple[np.ndarray, np.ndarray]:
+        """(m,) log-probability of each word and (m,) its length as scored."""
         logp, lengths = self._example_logp(words, skip_unknown)       # (n,), (m,)
         if len(lengths) == 0:
-            return np.zeros(0)
+            return np.zeros(0), lengths
         starts = np.concatenate(([0], np.cumsum(lengths + 1)[:-1]))   # (m,) each word's first
-        return np.add.reduceat(logp.astype(np.float64, copy=False), starts)   # (m,)
+        return np.add.reduceat(logp.astype(np.float64, copy=False), starts), lengths   # (m,)
 
     def dropped(self, words: Sequence[str]) -> list[str]:
         """What ``skip_unknown`` removes from each word: its characters the model cannot

@@ -69,7 +69,7 @@ def data_record(words: Sequence[str]) -> dict[str, Any]:
     """
     if isinstance(words, WordList):
         return {"source": words.source, "sha256": words.sha256, "num_words": len(words)}
-    digest = hashlib.sha256("".join(w + "\n" for w in words).encode("utf-8")).hexdigest()
+    digest = hashlib.sha256(("\n".join(words) + "\n").encode("utf-8")).hexdigest()
     return {"source": None, "sha256": digest, "num_words": len(words)}
 
 

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import minibigram as mb
-from minibigram.export import export, to_json, write_arpa
+from minibigram.export import export_model, to_json, write_arpa
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DOC = os.path.join(ROOT, "docs", "embedding.md")
@@ -95,7 +95,7 @@ def models():
 def test_the_docs_stdlib_reader_agrees_with_score(models, name, tmp_path):
     words, ms = models
     model = ms[name]
-    export(model, tmp_path / "m.json", "json")
+    export_model(model, tmp_path / "m.json", "json")
     reader = doc_reader()
     lm = reader["load"](str(tmp_path / "m.json"))
     sample = words[::4] if model.K > 1 else words   # every name for K=1, a quarter else

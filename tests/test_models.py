@@ -414,3 +414,12 @@ def test_library_fit_records_its_words():
     lst = mb.BigramModel.fit(["anna", "bob"], steps=1).settings["data"]
     assert lst == {"source": None, "num_words": 2,
                    "sha256": hashlib.sha256(b"anna\nbob\n").hexdigest()}
+
+
+def test_word_nll_is_each_words_log_prob_per_predicted_character(names):
+    m = BigramModel.fit(names, steps=5)
+    words = ["anna", "bob", "zoë"]
+    got = m.word_nll(words, skip_unknown=True)            # "zoë" is scored as "zo"
+    expected = [-m.log_prob(w, skip_unknown=True) / (len(w.replace("ë", "")) + 1)
+                for w in words]
+    np.testing.assert_allclose(got, expected, rtol=1e-12)

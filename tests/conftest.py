@@ -122,3 +122,58 @@ def pairs_by_hand(words, stoi):
         ids = [0] + [stoi[c] for c in w] + [0]
         out += list(zip(ids[:-1], ids[1:]))
     return out
+
+
+# --- running the command line
+
+
+PREFIX = "minibigram: error: "
+
+
+def run_cli(*args, cwd, timeout=120):
+    """``python -m minibigram ARGS`` in ``cwd``; text output captured apart."""
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "minibigram", *map(str, args)],
+                          capture_output=True, text=True, cwd=cwd, timeout=timeout)
+
+
+def snapshot(folder):
+    """Every entry of ``folder``: a file's bytes, or anything else's mode."""
+    return {p.name: p.read_bytes() if p.is_file() and not p.is_symlink() else p.lstat().st_mode
+            for p in sorted(folder.iterdir())}
+
+
+def cli_error(cwd, *args, timeout=120):
+    """Run the CLI: exit 2, one line ``minibigram: error: ...``, no file changed."""
+    before = snapshot(cwd)
+    r = run_cli(*args, cwd=cwd, timeout=timeout)
+    assert r.returncode == 2, (args, r.returncode, r.stderr)
+    assert "Traceback" not in r.stderr
+    assert r.stderr.startswith(PREFIX) and r.stderr.count("\n") == 1, r.stderr
+    assert snapshot(cwd) == before, "the failed command changed files"
+    return r.stderr[len(PREFIX):-1]
+
+
+def run_on_a_pty(cmd, cwd):
+    """Run ``cmd`` with stdout and stderr on a pseudo-terminal; what it showed there."""
+    import os
+    import pty
+    import subprocess
+
+    master, slave = pty.openpty()
+    p = subprocess.Popen(cmd, cwd=cwd, stdin=subprocess.DEVNULL, stdout=slave, stderr=slave)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:   # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(master)
+    assert p.wait(timeout=180) == 0
+    return b"".join(chunks).decode("utf-8")

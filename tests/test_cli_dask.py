@@ -14,6 +14,7 @@ import time
 
 import numpy as np
 import pytest
+from conftest import run_on_a_pty
 
 import minibigram as mb
 
@@ -111,24 +112,10 @@ def test_train_dask_without_an_address_starts_a_local_cluster(corpus):
 
 @pytest.mark.skipif(sys.platform == "win32", reason="no pseudo-terminals on Windows")
 def test_train_dask_shows_the_bytes_counted_on_a_terminal(cluster, corpus):
-    pty = pytest.importorskip("pty")
-    master, slave = pty.openpty()
-    p = subprocess.Popen([sys.executable, "-m", "minibigram", "train", "--data", "shards/*.txt",
-                          "--dask", cluster, "--steps", "2", "--log-every", "0", "--samples",
-                          "0"], cwd=corpus, stdin=subprocess.DEVNULL, stdout=slave, stderr=slave)
-    os.close(slave)
-    chunks = []
-    while True:
-        try:
-            chunk = os.read(master, 65536)
-        except OSError:   # EIO: the child closed the terminal
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-    os.close(master)
-    assert p.wait(timeout=180) == 0
-    shown = b"".join(chunks).decode("utf-8")
+    pytest.importorskip("pty")
+    shown = run_on_a_pty([sys.executable, "-m", "minibigram", "train", "--data",
+                          "shards/*.txt", "--dask", cluster, "--steps", "2", "--log-every", "0",
+                          "--samples", "0"], corpus)
     size = sum(os.path.getsize(p) for p in (corpus / "shards").iterdir())
     # the last file's bytes are always drawn, in place, then erased before the status line
     assert f"\rbyte {size:,}/{size:,}  " in shown and " byte/s\x1b[K" in shown, shown

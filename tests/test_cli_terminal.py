@@ -1,11 +1,11 @@
 """The command line at a terminal: progress drawn in place on a terminal, never elsewhere."""
 
 import json
-import os
 import subprocess
 import sys
 
 import pytest
+from conftest import run_on_a_pty
 
 
 def minibigram(*args):
@@ -24,24 +24,8 @@ def test_no_progress_when_not_a_terminal(tmp_path):
 
 
 def _run_on_a_pty(*args, cwd):
-    """Run the CLI with stdout and stderr on a pseudo-terminal; return what it wrote."""
-    pty = pytest.importorskip("pty")
-    master, slave = pty.openpty()
-    p = subprocess.Popen(minibigram(*args), cwd=cwd, stdin=subprocess.DEVNULL,
-                         stdout=slave, stderr=slave)
-    os.close(slave)
-    chunks = []
-    while True:
-        try:
-            chunk = os.read(master, 65536)
-        except OSError:   # EIO: the child closed the terminal
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-    os.close(master)
-    assert p.wait(timeout=180) == 0
-    return b"".join(chunks).decode("utf-8")
+    pytest.importorskip("pty")
+    return run_on_a_pty(minibigram(*args), cwd)
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="no pseudo-terminals on Windows")

@@ -22,7 +22,7 @@ import zlib
 
 import numpy as np
 import pytest
-from conftest import pairs_by_hand
+from conftest import cli_error, pairs_by_hand
 
 import minibigram as mb
 from minibigram import (
@@ -46,7 +46,6 @@ from minibigram.io import (
     save_npz,
 )
 
-PREFIX = "minibigram: error: "
 ITOS = [".", "a", "b", "n", "o"]
 
 
@@ -130,25 +129,6 @@ def zeros_bomb(header, n):
     return first + block * (k - 1) + tail, 0, len(header) + n, 8, 0
 
 
-def run(*args, cwd, timeout=120):
-    return subprocess.run([sys.executable, "-m", "minibigram", *map(str, args)],
-                          capture_output=True, text=True, cwd=cwd, timeout=timeout)
-
-
-def snapshot(folder):
-    return {p.name: p.read_bytes() if p.is_file() and not p.is_symlink() else p.lstat().st_mode
-            for p in sorted(folder.iterdir())}
-
-
-def cli_error(cwd, *args, timeout=120):
-    """Run the CLI: exit 2, one line ``minibigram: error: ...``, no file changed."""
-    before = snapshot(cwd)
-    r = run(*args, cwd=cwd, timeout=timeout)
-    assert r.returncode == 2, (args, r.returncode, r.stderr)
-    assert "Traceback" not in r.stderr
-    assert r.stderr.startswith(PREFIX) and r.stderr.count("\n") == 1, r.stderr
-    assert snapshot(cwd) == before, "the failed command changed files"
-    return r.stderr[len(PREFIX):-1]
 
 
 # --- crafted model files: one clear error each ----------------------------------------------

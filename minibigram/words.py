@@ -21,7 +21,7 @@ from typing import Any, BinaryIO, Union
 
 import numpy as np
 
-from .errors import DataError, FileAccessError, check_seed, check_words, read_error
+from .errors import MAX_BYTES, DataError, FileAccessError, check_seed, check_words, read_error
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -121,20 +121,36 @@ def load_words(path: PathLike | None = None) -> WordList:
         source = os.fspath(path)
         name = source if source == STDIN else os.path.abspath(source)
     if source == STDIN:
-        raw, name = sys.stdin.buffer.read(), STDIN_NAME
+        raw, name = _read_bounded(sys.stdin.buffer, STDIN_NAME), STDIN_NAME
     else:
         if os.path.isdir(source):
             raise FileAccessError(f"{source} is a folder, not a file: give the path of a text "
                                   "file with one word per line.")
         try:
             with open(source, "rb") as f:
-                raw = f.read()
+                raw = _read_bounded(f, source)
         except OSError as e:
             raise read_error(source, e, "check the path, or give no path to use the embedded "
                                         "names") from None
     label = "the embedded names.txt" if name == EMBEDDED_NAMES else name
     words = parse_words(decode_utf8(raw, label), source=label)
     return WordList(words, name, hashlib.sha256(raw).hexdigest())
+
+
+#: The most bytes of words :func:`load_words` reads into memory: the examples made from
+#: them take about 40 bytes a character, and that stays within MAX_BYTES.
+MAX_WORDS_BYTES = MAX_BYTES // 40
+
+
+def _read_bounded(f: BinaryIO, source: str) -> bytes:
+    """All of ``f``, unless it holds more than :data:`MAX_WORDS_BYTES` (then refused at once)."""
+    raw = f.read(MAX_WORDS_BYTES + 1)
+    if len(raw) > MAX_WORDS_BYTES:
+        raise DataError(f"{source} holds more than {MAX_WORDS_BYTES / 1e6:.1f} MB of words, "
+                        "more than minibigram reads into memory (its examples take about 40 "
+                        "bytes a character): count it in a stream instead (train --stream or "
+                        "--dask; count_bigrams or count_contexts from Python).")
+    return raw
 
 
 def decode_utf8(raw: bytes, source: str) -> str:

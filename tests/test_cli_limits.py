@@ -155,3 +155,19 @@ def test_the_numpy_sampler_of_a_large_alphabet_needs_no_guide_table(ws):
     r = run("sample", "--model", "c.npz", "-n", "5", "--sampler", "numpy", cwd=ws)
     assert r.returncode == 0, r.stderr
     assert r.peak_mb < 500 and len(r.stdout.splitlines()) == 5
+
+
+def test_a_file_too_large_to_hold_is_refused_at_once_and_pointed_to_the_stream(ws):
+    from minibigram.words import MAX_WORDS_BYTES
+
+    big = ("anna\n" * (MAX_WORDS_BYTES // 5 + 1)).encode()
+    (ws / "big.txt").write_bytes(big)
+    r = run("train", "--data", "big.txt", cwd=ws)
+    refused(r, "more than", "train --stream")
+    assert r.peak_mb < 100                                 # refused before it is read whole
+    r = subprocess.run([sys.executable, "-c", PROBE, "train", "--data", "-"], input=big,
+                       capture_output=True, cwd=ws, timeout=120)
+    assert r.returncode == 2 and b"<stdin> holds more than" in r.stderr
+    r = run("train", "--data", "big.txt", "--stream", "--steps", "1", "--samples", "0",
+            "--json", cwd=ws)
+    assert r.returncode == 0 and json.loads(r.stdout)["num_examples"] == len(big)   # 5 a word

@@ -13,7 +13,6 @@ it; the ``onehot`` engine is their chain.
 
 from typing import TYPE_CHECKING, Any
 
-from .cluster import count_files
 from .engines import (
     ENGINES,
     concat_hvp,
@@ -42,23 +41,28 @@ from .examples import (
     context_counts,
     ngrams,
 )
-from .export import to_json, write_arpa, write_json
 from .functional import cross_entropy
 from .io import load_model
 from .models import BigramModel, CountModel, LanguageModel, NGramModel
 from .optim import closed_form, concat_newton, gradient_descent, newton
 from .sampling import SAMPLERS
-from .stream import count_bigrams, count_contexts
 from .torchrng import TorchGenerator
 from .vocab import BOUNDARY, Vocabulary
 from .words import WordList, load_words, split_words
 
 __version__ = "0.1.0"
 
-# The gradient checker loads on first use: its dataclasses (and their inspect) would add
-# about 15 ms to the start of every command (issue 15).
-_CHECKS = ("PASS_RULE", "REFERENCE_PROBLEMS", "GradcheckError", "GradcheckResult",
-           "ReferenceProblem", "assert_gradcheck", "gradcheck", "hvpcheck", "reference_problem")
+# The stages a command needs only now and then load on first use (issue 15): the
+# gradient checker (its dataclasses and their inspect cost about 15 ms), streaming and
+# Dask counting, and the exports (json).
+_LAZY = {
+    **dict.fromkeys(("PASS_RULE", "REFERENCE_PROBLEMS", "GradcheckError", "GradcheckResult",
+                     "ReferenceProblem", "assert_gradcheck", "gradcheck", "hvpcheck",
+                     "reference_problem"), "checks"),
+    "count_files": "cluster",
+    **dict.fromkeys(("count_bigrams", "count_contexts"), "stream"),
+    **dict.fromkeys(("to_json", "write_arpa", "write_json"), "export"),
+}
 if TYPE_CHECKING:
     from .checks import (
         PASS_RULE,
@@ -71,13 +75,16 @@ if TYPE_CHECKING:
         hvpcheck,
         reference_problem,
     )
+    from .cluster import count_files
+    from .export import to_json, write_arpa, write_json
+    from .stream import count_bigrams, count_contexts
 
 
 def __getattr__(name: str) -> Any:
-    if name in _CHECKS:
-        from . import checks
+    if name in _LAZY:
+        import importlib
 
-        return getattr(checks, name)
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
     raise AttributeError(f"module 'minibigram' has no attribute {name!r}")
 
 __all__ = [

@@ -35,7 +35,6 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any, NoReturn
 
 from . import __version__
-from .cluster import count_files, shard_paths
 from .engines import ENGINES, OBJECTIVES
 from .errors import DataError, MinibigramError, SettingsError
 from .evaluate import PARAM, fit_kind, model_split, sample_marks, split_losses, sweep
@@ -51,7 +50,6 @@ from .models import (
 )
 from .progress import Progress
 from .sampling import DEFAULT_SAMPLER, SAMPLERS
-from .stream import count_bigrams, count_contexts
 from .vocab import Vocabulary
 from .words import (
     EMBEDDED_NAMES,
@@ -356,6 +354,8 @@ def _add_train_parser(sub: Any, common: argparse.ArgumentParser) -> None:
 def _stream_counts(args: argparse.Namespace) -> Any:
     """Count --data (or the embedded names) chunk by chunk, with progress on a terminal:
     bigrams for --context 1, contexts of K characters beyond."""
+    from .stream import count_bigrams, count_contexts  # only --stream needs them (start-up)
+
     source = load_words() if args.data is None else args.data
     total = 0 if args.data is None or not os.path.isfile(args.data) else os.path.getsize(args.data)
     progress = Progress(total, unit="byte",
@@ -376,6 +376,8 @@ def _stream_counts(args: argparse.Namespace) -> Any:
 def _dask_counts(args: argparse.Namespace, files: list[str]) -> Any:
     """Count ``files`` on the Dask cluster of --dask: on a terminal the bytes of the files
     counted so far, then one status line (what was counted, where, how fast)."""
+    from .cluster import count_files  # only --dask needs it (start-up time)
+
     total = sum(os.path.getsize(f) for f in files)
     size = f"{total:,} bytes" if total < 100_000 else f"{total / 1e6:,.1f} MB"
     where = (f"the Dask scheduler at {args.dask}" if args.dask
@@ -454,7 +456,12 @@ def _fit_options(args: argparse.Namespace) -> dict[str, Any]:
 
 def _cmd_train(args: argparse.Namespace) -> int:
     _refuse_unused(args)
-    files = shard_paths(args.data) if args.dask is not None else [args.data]
+    if args.dask is not None:
+        from .cluster import shard_paths  # only --dask needs it (start-up time)
+
+        files = shard_paths(args.data)
+    else:
+        files = [args.data]
     if args.out is not None:
         check_writable(args.out, inputs=files)   # before training, not after it
     counts, vocab = None, None

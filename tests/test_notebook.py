@@ -29,6 +29,13 @@ TORCH_2_13_COUNT_NAMES = [
     "cexze", "momasurailezitynn", "konimittain", "llayn", "ka", "da", "staiyaubrtthrigotai",
     "moliellavo", "ke", "teda", "ka", "emimmsade", "enkaviyny", "ftlspihinivenvorhlasu", "dsor",
 ]
+#: torch 2.5.1 (era "torch-mkl", the MKL draws of torch 2.0-2.6) running the same cell, as it
+#: printed once in a throwaway venv (torch 2.5.1+cu124, on the CPU).
+TORCH_2_5_COUNT_NAMES = [
+    "junide", "janasah", "p", "cony", "a", "nn", "kohin", "tolian", "juee",
+    "ksahnaauranilevias", "dedainrwieta", "ssonielylarte", "faveumerifontume",
+    "phynslenaruani", "core",
+]
 #: The published notebook (torch 1.x, era "torch-cdf"): the count model's five names ...
 NOTEBOOK_COUNT_NAMES = ["mor", "axx", "minaymoryles", "kondlaisah", "anchshizarie"]
 #: ... and the trained network's five names (its fifth differs in one letter).
@@ -51,6 +58,11 @@ def counts_model():
 def test_cli_count_model_prints_torch_2_13_names():
     lines = cli("train", "--model-kind", "counts", "--smoothing", "1", "--sampler", "torch")
     assert lines[-15:] == TORCH_2_13_COUNT_NAMES
+
+
+def test_cli_count_model_prints_torch_2_5_names_under_torch_mkl():
+    lines = cli("train", "--model-kind", "counts", "--smoothing", "1", "--sampler", "torch-mkl")
+    assert lines[-15:] == TORCH_2_5_COUNT_NAMES
 
 
 def test_cli_count_model_prints_the_published_notebooks_names_under_torch_cdf():

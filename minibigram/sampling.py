@@ -160,11 +160,6 @@ def id_lists(ids: np.ndarray) -> list[list[int]]:
     return [w[:-1].tolist() for w in np.split(ids, ends[:-1] + 1)] if len(ids) else []
 
 
-def sample_numpy(P: np.ndarray, n: int, seed: int) -> list[list[int]]:
-    """:func:`sample_bulk` as lists of ids; ``model.sample`` skips the lists."""
-    return id_lists(sample_bulk(P, n, seed))
-
-
 def replay_bulk(P: np.ndarray, n: int, seed: int, era: str, max_len: int = 1000) -> np.ndarray:
     """The words ``sample_one_at_a_time(P, n, TorchGenerator(seed), draw)`` gives, all at once.
 
@@ -287,29 +282,9 @@ def _walk_known(bulk: BulkDraw, keys: np.ndarray, starts: np.ndarray, lens: np.n
     return out
 
 
-def _replay_lists(P: np.ndarray, n: int, seed: int, era: str) -> list[list[int]]:
-    return id_lists(replay_bulk(P, n, seed, era))
-
-
-def sample_torch_mkl(P: np.ndarray, n: int, seed: int) -> list[list[int]]:
-    """Replay torch 2.0-2.6 (the notebook's names): :func:`~minibigram.torchrng.draw_torch_mkl`
-    with ``TorchGenerator(seed)``, as ``torch.multinomial(p, 1, True, generator=g)``."""
-    return _replay_lists(P, n, seed, "torch-mkl")
-
-
-def sample_torch(P: np.ndarray, n: int, seed: int) -> list[list[int]]:
-    """Replay torch 2.7 and newer: :func:`~minibigram.torchrng.draw_torch`."""
-    return _replay_lists(P, n, seed, "torch")
-
-
-def sample_torch_cdf(P: np.ndarray, n: int, seed: int) -> list[list[int]]:
-    """Replay torch 1.x (the lecture video): :func:`~minibigram.torchrng.draw_torch_cdf`."""
-    return _replay_lists(P, n, seed, "torch-cdf")
-
-
 #: Every sampler by name: ``SAMPLERS[name](P, n, seed)`` gives the ``n`` words as one flat
 #: id array, each word followed by its end token 0 (``Vocabulary.decode_words`` reads it
-#: in one go; :func:`id_lists` splits it). The ``sample_*`` functions give id lists.
+#: in one go; :func:`id_lists` splits it into id lists).
 SAMPLERS: dict[str, Callable[[np.ndarray, int, int], np.ndarray]] = {
     "numpy": sample_bulk,
     **{era: partial(replay_bulk, era=era) for era in ("torch-mkl", "torch", "torch-cdf")},

@@ -12,9 +12,9 @@ from minibigram.examples import context_codes, ngrams
 from minibigram.sampling import (
     SAMPLERS,
     adjust_probs,
+    id_lists,
     replay_bulk,
     sample_bulk,
-    sample_numpy,
     sample_one_at_a_time,
 )
 from minibigram.torchrng import TorchGenerator, draw_torch, draw_torch_cdf, draw_torch_mkl
@@ -230,21 +230,21 @@ def test_guide_table_gives_exactly_the_inverse_cdf_draws(V):
     P = rng.random((V, V)) ** 4 * (rng.random((V, V)) < 0.7)
     P[:, 0] += 0.2                                          # words end
     P /= P.sum(axis=1, keepdims=True)
-    assert sample_numpy(P, 500, seed=9) == reference_inverse_cdf(P, 500, seed=9)
+    assert id_lists(sample_bulk(P, 500, seed=9)) == reference_inverse_cdf(P, 500, seed=9)
 
 
 def test_strings_lists_and_edge_cases(model):
     P = model.probs()
     words = model.sample(1000, seed=3, sampler="numpy")
-    assert words == [model.vocab.decode(w) for w in sample_numpy(P, 1000, seed=3)]
+    assert words == [model.vocab.decode(w) for w in id_lists(sample_bulk(P, 1000, seed=3))]
     assert all(isinstance(w, str) and "." not in w for w in words)
     assert model.sample(1000, seed=3, sampler="numpy") == words
     assert model.sample(1000, seed=4, sampler="numpy") != words
-    assert model.sample(0, sampler="numpy") == [] and sample_numpy(P, 0, 1) == []
+    assert model.sample(0, sampler="numpy") == [] and id_lists(sample_bulk(P, 0, 1)) == []
     never_ends = np.full((3, 3), 0.5)
     never_ends[:, 0] = 0
     assert sample_bulk(never_ends, 4, 0, max_len=7).tolist().count(0) == 4
-    assert [len(w) for w in sample_numpy(never_ends, 4, 0)] == [1000] * 4
+    assert [len(w) for w in id_lists(sample_bulk(never_ends, 4, 0))] == [1000] * 4
 
 
 def test_unicode_vocabulary_decodes():

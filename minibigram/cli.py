@@ -709,8 +709,8 @@ def _score_lines(model: Any, words: list[str], skip: bool, as_json: bool,
         kept = [w for w, e in zip(words, empty) if not e]
     else:
         empty, kept = [False] * len(words), words
-    lps = model.score(kept, skip_unknown=skip).tolist()
-    nll = model.word_nll(kept, skip_unknown=skip).tolist()
+    lp, per_char = model.word_scores(kept, skip_unknown=skip)    # (m,), (m,)
+    lps, nll = lp.tolist(), per_char.tolist()
     out, k = [], 0
     for i, w in enumerate(words):
         if empty[i]:

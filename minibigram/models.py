@@ -242,15 +242,17 @@ class LanguageModel:
         """
         return self._word_log_probs(check_words(words), skip_unknown)[0]
 
-    def word_nll(self, words: Sequence[str], *, skip_unknown: bool = False) -> np.ndarray:
-        """Each word's mean negative log-likelihood per predicted character.
+    def word_scores(self, words: Sequence[str], *, skip_unknown: bool = False
+                    ) -> tuple[np.ndarray, np.ndarray]:
+        """Each word's log-probability and mean negative log-likelihood per character, in one pass.
 
-        ``-score(w) / (len(w) + 1)``, with ``w`` as it is scored (without what
-        ``skip_unknown`` removes); float64, shape ``(len(words),)``. Lower is more
-        name-like; :meth:`nll` is the same mean over all the words' characters.
+        Returns ``(score(words), -score(words) / (len(w) + 1))``, float64, each of shape
+        ``(len(words),)``, with ``w`` as it is scored (without what ``skip_unknown``
+        removes). Lower NLL is more name-like; :meth:`nll` is the same mean over all the
+        words' characters.
         """
         lp, lengths = self._word_log_probs(check_words(words), skip_unknown)
-        return -lp / (lengths + 1)
+        return lp, -lp / (lengths + 1)
 
     def _word_log_probs(self, words: list[str], skip_unknown: bool
                         ) -> tuple[np.ndarray, np.ndarray]:

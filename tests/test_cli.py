@@ -66,7 +66,8 @@ def test_train_human_output_then_sample_and_score(tmp_path):
     assert r.returncode == 0
     word, nll, log_prob = r.stdout.rstrip("\n").split("\t")
     assert word == "anna" and float(log_prob) == m.log_prob("anna")
-    assert float(nll) == m.word_nll(["anna"])[0] == pytest.approx(m.nll(["anna"]), rel=1e-12)
+    assert float(nll) == m.word_scores(["anna"])[1][0] == pytest.approx(m.nll(["anna"]),
+                                                                       rel=1e-12)
 
 
 def test_bad_input_is_one_line_and_status_2(tmp_path):

@@ -416,10 +416,11 @@ def test_library_fit_records_its_words():
                    "sha256": hashlib.sha256(b"anna\nbob\n").hexdigest()}
 
 
-def test_word_nll_is_each_words_log_prob_per_predicted_character(names):
+def test_word_scores_are_each_words_log_prob_and_its_nll_per_character(names):
     m = BigramModel.fit(names, steps=5)
     words = ["anna", "bob", "zoë"]
-    got = m.word_nll(words, skip_unknown=True)            # "zoë" is scored as "zo"
+    lp, got = m.word_scores(words, skip_unknown=True)     # "zoë" is scored as "zo"
+    np.testing.assert_array_equal(lp, m.score(words, skip_unknown=True))
     expected = [-m.log_prob(w, skip_unknown=True) / (len(w.replace("ë", "")) + 1)
                 for w in words]
     np.testing.assert_allclose(got, expected, rtol=1e-12)

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import math
 import os
 import re
@@ -66,6 +65,35 @@ from .words import (
 )
 
 
+class _Formatter(argparse.HelpFormatter):
+    """argparse's help formatter, reading the terminal's width without importing shutil.
+
+    argparse builds a formatter for every option it adds, and its default one imports
+    ``shutil`` (and with it zlib, bz2 and lzma: milliseconds of start-up) only to ask
+    ``shutil.get_terminal_size``; this asks ``os`` directly, with the same fallbacks:
+    ``$COLUMNS``, then stdout's terminal, then 80 columns.
+    """
+
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
+                 width: int | None = None) -> None:
+        super().__init__(prog, indent_increment, max_help_position,
+                         width=_terminal_columns() - 2 if width is None else width)
+
+
+def _terminal_columns() -> int:
+    """The terminal's width in columns, as ``shutil.get_terminal_size`` reads it."""
+    try:
+        columns = int(os.environ.get("COLUMNS", 0))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):   # no stdout, or not a terminal
+            columns = 0
+    return columns or 80
+
+
 class _Parser(argparse.ArgumentParser):
     """An ArgumentParser whose errors are one line and exit status 2.
 
@@ -80,6 +108,7 @@ class _Parser(argparse.ArgumentParser):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("allow_abbrev", False)
+        kwargs.setdefault("formatter_class", _Formatter)
         super().__init__(*args, **kwargs)
 
     def parse_known_args(  # type: ignore[override]  # one signature for argparse's overloads
@@ -242,12 +271,14 @@ def _status_flags(p: argparse.ArgumentParser) -> None:
                             "(default: off)")
 
 
-# --- parent parsers: each shared flag is written once
+# --- shared flags: each is written once, and added to every command that takes it
 
 
-def _parent(*adders: Callable[[argparse.ArgumentParser], None]) -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
-    for add in adders:
+def _command(sub: Any, name: str, flags: Sequence[Callable[[argparse.ArgumentParser], None]],
+             **kwargs: Any) -> _Parser:
+    """Add the parser of command ``name``, its shared ``flags`` first (each written once)."""
+    p: _Parser = sub.add_parser(name, **kwargs)
+    for add in flags:
         add(p)
     return p
 
@@ -293,15 +324,15 @@ def _split_flags(p: argparse.ArgumentParser, default_seed: int | None = 42) -> N
 # --- train
 
 
-def _add_train_parser(sub: Any, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("train", parents=[common, _parent(_data_flag, _sampler_flags)],
-                       help="train the bigram network and print samples",
-                       description="Train the bigram network by full-batch gradient descent, as "
-                                   "in makemore part 1, then print samples. The defaults are "
-                                   "the notebook's. The loss printed per step and as the final "
-                                   "loss is the notebook's: mean NLL plus the L2 term reg * "
-                                   "mean(W**2); with --split, or another model, the lines 'mean "
-                                   "NLL per character' leave the L2 term out, as 'eval' does.")
+def _add_train_parser(sub: Any) -> None:
+    p = _command(sub, "train", (_json_flag, _data_flag, _sampler_flags),
+                 help="train the bigram network and print samples",
+                 description="Train the bigram network by full-batch gradient descent, as "
+                             "in makemore part 1, then print samples. The defaults are "
+                             "the notebook's. The loss printed per step and as the final "
+                             "loss is the notebook's: mean NLL plus the L2 term reg * "
+                             "mean(W**2); with --split, or another model, the lines 'mean "
+                             "NLL per character' leave the L2 term out, as 'eval' does.")
     p.add_argument("--stream", action="store_true",
                    help="count --data in 1 MiB chunks instead of reading it whole: memory stays "
                         "bounded for a corpus of any size (every model trains from the counts; "
@@ -540,7 +571,10 @@ def _cmd_train(args: argparse.Namespace) -> int:
                    f"examples, vocabulary of {model.V}")
         assert losses is not None
         print(_format_losses(losses))
-    _say(args, f"settings: {json.dumps(_finite_or_none(model.settings))}", detail=True)
+    if args.verbosity >= 2:
+        import json  # here, not at the top: only -v needs it (start-up time)
+
+        _say(args, f"settings: {json.dumps(_finite_or_none(model.settings))}", detail=True)
     for s in samples:
         print(s)
     return 0
@@ -604,11 +638,11 @@ def _format_losses(losses: dict[str, float | None]) -> str:
 # --- sample, score, plot
 
 
-def _add_sample_parser(sub: Any, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("sample", parents=[common, _parent(_model_flag)],
-                       help="sample words from a saved model",
-                       description="Sample words from a saved model of any kind, one per line "
-                                   "(-n 0 prints nothing).")
+def _add_sample_parser(sub: Any) -> None:
+    p = _command(sub, "sample", (_json_flag, _model_flag),
+                 help="sample words from a saved model",
+                 description="Sample words from a saved model of any kind, one per line "
+                             "(-n 0 prints nothing).")
     p.add_argument("-n", type=_positive_int, default=15, help="how many (default 15)")
     p.add_argument("-s", "--seed", type=_seed, default=NOTEBOOK_SEED,
                    help=f"seed of sampling (default {NOTEBOOK_SEED})")
@@ -652,19 +686,19 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_score_parser(sub: Any, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("score", parents=[common, _parent(_model_flag)],
-                       help="score words under a saved model, one line per word",
-                       description="Score words: one line per word, tab-separated: the word, "
-                                   "its mean negative log-likelihood per predicted character "
-                                   "(end token included; lower is more name-like) and its "
-                                   "natural log-probability. Words come from the arguments; "
-                                   "an argument '-' reads words from standard input, and "
-                                   "--file FILE (repeatable) from a file, one word per line "
-                                   "(blank lines skipped), in chunks: memory does not grow "
-                                   "with the number of words. Arguments are scored first, in "
-                                   "order ('-' in its place), then the files. With --json: "
-                                   "JSON Lines, one object per word.")
+def _add_score_parser(sub: Any) -> None:
+    p = _command(sub, "score", (_json_flag, _model_flag),
+                 help="score words under a saved model, one line per word",
+                 description="Score words: one line per word, tab-separated: the word, "
+                             "its mean negative log-likelihood per predicted character "
+                             "(end token included; lower is more name-like) and its "
+                             "natural log-probability. Words come from the arguments; "
+                             "an argument '-' reads words from standard input, and "
+                             "--file FILE (repeatable) from a file, one word per line "
+                             "(blank lines skipped), in chunks: memory does not grow "
+                             "with the number of words. Arguments are scored first, in "
+                             "order ('-' in its place), then the files. With --json: "
+                             "JSON Lines, one object per word.")
     p.add_argument("words", nargs="*", metavar="WORD",
                    help="a word to score; '-' reads words from standard input (default: "
                         "none; give words, '-' or --file)")
@@ -703,6 +737,7 @@ def _word_sources(args: argparse.Namespace) -> Iterator[tuple[str, Iterator[list
 def _score_lines(model: Any, words: list[str], skip: bool, as_json: bool,
                  emptied: list[str]) -> str:
     """The output lines of one chunk of words (see score's --help)."""
+    import json  # here, not at the top (start-up time); loading the model imported it
     dropped = model.dropped(words) if skip else None
     if dropped is not None:
         empty = [bool(w) and len(d) == len(w) for w, d in zip(words, dropped)]
@@ -766,14 +801,14 @@ def _cmd_score(args: argparse.Namespace) -> int:
     return 2 if emptied else 0
 
 
-def _add_plot_parser(sub: Any, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("plot", parents=[_parent(_model_flag)],
-                       help="draw a saved model's bigram table (or loss curve) to a PNG",
-                       description="Draw the V x V table of the model's next-character "
-                                   "probabilities, each cell labelled with its bigram and value, "
-                                   "like the lecture's figure; or, with --loss-curve, the loss "
-                                   "of every training step. Needs matplotlib: "
-                                   'pip install ".[plot]" in a minibigram checkout.')
+def _add_plot_parser(sub: Any) -> None:
+    p = _command(sub, "plot", (_model_flag,),
+                 help="draw a saved model's bigram table (or loss curve) to a PNG",
+                 description="Draw the V x V table of the model's next-character "
+                             "probabilities, each cell labelled with its bigram and value, "
+                             "like the lecture's figure; or, with --loss-curve, the loss "
+                             "of every training step. Needs matplotlib: "
+                             'pip install ".[plot]" in a minibigram checkout.')
     p.add_argument("-o", "--out", required=True, metavar="FIGURE.png",
                    help="image file to write; the format follows the extension (png, svg, pdf) "
                         "(required; no default)")
@@ -861,13 +896,13 @@ def _cmd_gradcheck(args: argparse.Namespace) -> int:
 # --- eval, sweep
 
 
-def _add_eval_parser(sub: Any, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("eval", parents=[common, _parent(_model_flag, _eval_data_flag)],
-                       help="train/dev/test loss of a saved model",
-                       description="Mean NLL per character (without the L2 term) of a saved "
-                                   "model (any kind) on a word list. With a split (given, or "
-                                   "the one the model was trained with), on each of train, dev "
-                                   "and test.")
+def _add_eval_parser(sub: Any) -> None:
+    p = _command(sub, "eval", (_json_flag, _model_flag, _eval_data_flag),
+                 help="train/dev/test loss of a saved model",
+                 description="Mean NLL per character (without the L2 term) of a saved "
+                             "model (any kind) on a word list. With a split (given, or "
+                             "the one the model was trained with), on each of train, dev "
+                             "and test.")
     p.add_argument("--split", type=_split, metavar="TR/DEV/TE",
                    help="default: the model's own split, if it was trained with one; otherwise no "
                         "split (every word of --data)")
@@ -916,12 +951,12 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_sweep_parser(sub: Any, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("sweep", parents=[common, _parent(_data_flag)],
-                       help="tune reg / smoothing / context on dev, report test once",
-                       description="Train every setting on the train split, print the dev "
-                                   "loss of each, choose the best per model kind and context "
-                                   "on dev, and only then compute the chosen models' test loss.")
+def _add_sweep_parser(sub: Any) -> None:
+    p = _command(sub, "sweep", (_json_flag, _data_flag),
+                 help="tune reg / smoothing / context on dev, report test once",
+                 description="Train every setting on the train split, print the dev "
+                             "loss of each, choose the best per model kind and context "
+                             "on dev, and only then compute the chosen models' test loss.")
     p.add_argument("--model-kind", type=_list_of(str), default=["network", "counts"],
                    metavar="KINDS", help="network,counts (default both)")
     p.add_argument("--context", type=_list_of(_context), default=[1, 2, 3], metavar="K,...",
@@ -976,14 +1011,14 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 # --- info, export
 
 
-def _add_info_parser(sub: Any, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("info", parents=[common, _parent(_model_flag)],
-                       help="what a saved model is and what it was trained on",
-                       description="Show a saved model's kind, context length K, vocabulary "
-                                   "size V, encoding, final loss, every setting, and its "
-                                   "provenance: the training data (source, sha256, number of "
-                                   "words), split and split seed, and the minibigram version "
-                                   "that trained it.")
+def _add_info_parser(sub: Any) -> None:
+    p = _command(sub, "info", (_json_flag, _model_flag),
+                 help="what a saved model is and what it was trained on",
+                 description="Show a saved model's kind, context length K, vocabulary "
+                             "size V, encoding, final loss, every setting, and its "
+                             "provenance: the training data (source, sha256, number of "
+                             "words), split and split seed, and the minibigram version "
+                             "that trained it.")
     p.set_defaults(func=_cmd_info)
 
 
@@ -1022,12 +1057,12 @@ def _cmd_info(args: argparse.Namespace) -> int:
 def _add_export_parser(sub: Any) -> None:
     from .export import FORMATS
 
-    p = sub.add_parser("export", parents=[_parent(_model_flag)],
-                       help="write a saved model as JSON or ARPA, readable without numpy",
-                       description="Write a saved model's next-character log-probabilities "
-                                   "as JSON (schema minibigram-lm version 1, see "
-                                   "docs/embedding.md) or as an ARPA n-gram file (SRILM, "
-                                   "KenLM), for any model kind.")
+    p = _command(sub, "export", (_model_flag,),
+                 help="write a saved model as JSON or ARPA, readable without numpy",
+                 description="Write a saved model's next-character log-probabilities "
+                             "as JSON (schema minibigram-lm version 1, see "
+                             "docs/embedding.md) or as an ARPA n-gram file (SRILM, "
+                             "KenLM), for any model kind.")
     p.add_argument("--format", required=True, choices=FORMATS,
                    help="json (schema minibigram-lm 1) or arpa (required; no default)")
     p.add_argument("-o", "--out", required=True, metavar="FILE", help="the file to write "
@@ -1044,19 +1079,28 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+#: Every command, in the order ``minibigram --help`` lists them, and what adds its parser.
+_COMMANDS: dict[str, Callable[[Any], None]] = {
+    "train": _add_train_parser, "sample": _add_sample_parser, "score": _add_score_parser,
+    "gradcheck": _add_gradcheck_parser, "plot": _add_plot_parser, "eval": _add_eval_parser,
+    "sweep": _add_sweep_parser, "info": _add_info_parser, "export": _add_export_parser}
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The ``minibigram`` parser: of every command, or of ``command`` alone.
+
+    ``main`` asks for the command named first on its command line only (a dozen ms
+    of start-up saved: argparse builds each option's help); anything else (none,
+    ``--help``, a misspelling) gets every command, so help and errors list them all.
+    """
     parser = _Parser(prog="minibigram",
                      description="The makemore part-1 bigram network in NumPy.")
     parser.add_argument("--version", action="version", version=f"minibigram {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
                                 parser_class=_Parser)
-    common = _parent(_json_flag)
-    for add in (_add_train_parser, _add_sample_parser, _add_score_parser):
-        add(sub, common)
-    _add_gradcheck_parser(sub)
-    for add in (_add_plot_parser, _add_eval_parser, _add_sweep_parser, _add_info_parser):
-        add(sub, common)
-    _add_export_parser(sub)
+    for name, add in _COMMANDS.items():
+        if command not in _COMMANDS or name == command:
+            add(sub)
     for p in sub.choices.values():   # every command: -q/-v, and args.given from its options
         _status_flags(p)
         p.command = True
@@ -1066,7 +1110,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     argv = sys.argv[1:] if argv is None else list(argv)
-    args = build_parser().parse_args(argv)
+    args = build_parser(argv[0] if argv else None).parse_args(argv)
     # 0: no status (-q, or --json without -v); 1: status; 2: status and detail (-v)
     args.verbosity = (0 if args.quiet else 2 if args.verbose
                       else 0 if getattr(args, "json", False) else 1)

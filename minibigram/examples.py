@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .errors import DataError, SettingsError, check_size, check_whole, check_words
-from .vocab import BOUNDARY_TEXT, LINE_BREAKS, Vocabulary
+from .vocab import LINE_BREAKS, Vocabulary, joined_codes
 
 
 def scorable_words(words: Sequence[str], vocab: Vocabulary,
@@ -94,11 +94,8 @@ def bigrams(words: Sequence[str], vocab: Vocabulary) -> tuple[np.ndarray, np.nda
     words = check_words(words)
     if len(words) == 0:   # no words, no pairs (the string "." + "" + "." would give one)
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    B = BOUNDARY_TEXT
-    ids = vocab.encode(B + B.join(words) + B)                     # (n + 1,)
-    if np.count_nonzero(ids == 0) != len(words) + 1:              # a word would be split
-        raise _split_word_error(words, vocab)
-    return ids[:-1], ids[1:]
+    X, ys, _ = encode_examples(words, vocab, 1)                   # (n, 1), (n,)
+    return X[:, 0], ys
 
 
 def bigram_counts(xs: np.ndarray, ys: np.ndarray, V: int,
@@ -285,17 +282,89 @@ def ngrams(words: Sequence[str], vocab: Vocabulary, K: int) -> tuple[np.ndarray,
     K = check_whole("the context length", K, 1, error=DataError)
     if len(words) == 0:
         return np.zeros((0, K), np.int64), np.zeros(0, np.int64)
-    B = BOUNDARY_TEXT
-    text = B + B.join(words) + B                                   # ".w1.w2.", as lines
+    X, ys, _ = encode_examples(words, vocab, K)
+    return X, ys
+
+
+def encode_examples(words: list[str], vocab: Vocabulary | None, K: int, *,
+                    codes: np.ndarray | None = None
+                    ) -> tuple[np.ndarray, np.ndarray, Vocabulary]:
+    """:func:`ngrams` of checked words, and their vocabulary when ``vocab`` is None.
+
+    What :func:`ngrams` and training share: one ``str.join`` of the words (none if
+    ``codes``, their :func:`~minibigram.vocab.joined_codes`, are given), one pass to
+    find their characters (if ``vocab`` is None), one lookup of their ids. It trusts
+    ``words`` to be a non-empty list of str and ``K >= 1`` (the public callers check
+    them).
+
+    Returns
+    -------
+    X : ndarray of int64, shape (n, K)
+    ys : ndarray of int64, shape (n,)
+    vocab : Vocabulary
+        ``vocab``, or the vocabulary of ``words``.
+    """
+    codes = joined_codes(words) if codes is None else codes       # (L,) ".w1.w2.", as lines
     check_size(f"the examples of {len(words)} words with a context of {K}",
-               len(text) * (3 * K + 2) * 8, "use a shorter context")
-    ids = vocab.encode(text)                                               # (L,)
-    if np.count_nonzero(ids == 0) != len(words) + 1:              # a word would be split
-        raise _split_word_error(words, vocab)
+               len(codes) * (3 * K + 2) * 8, "use a shorter context")
+    if vocab is None:   # the words' own characters: none of them can split a word
+        vocab = Vocabulary.from_codes(codes, words)
+        ids = vocab.lookup(codes)                                  # (L,)
+    else:
+        ids = vocab.lookup(codes)                                  # (L,)
+        if np.count_nonzero(ids == 0) != len(words) + 1:           # a word would be split
+            raise _split_word_error(words, vocab)
     if K == 1:   # the pairs of bigrams(), without the padding bookkeeping
-        return ids[:-1, None], ids[1:]
-    X, ys = context_windows(pad_boundaries(ids, K), K)
-    return np.ascontiguousarray(X), ys.copy()
+        return ids[:-1, None], ids[1:], vocab
+    X, ys = context_windows(pad_boundaries(ids, K), K)             # (n, K), (n,) views
+    return np.ascontiguousarray(X), ys.copy(), vocab
+
+
+def count_words(words: list[str], vocab: Vocabulary | None, K: int) -> ContextCounts:
+    """The counts of the examples of checked words, with their vocabulary if ``vocab`` is None.
+
+    ``context_counts(*ngrams(words, vocab, K), V)`` as a :class:`ContextCounts` (a
+    :class:`BigramCounts` for K = 1), with less work: what training starts from. It
+    trusts ``words`` to be a non-empty list of str and ``K >= 1`` (the public callers
+    check them).
+
+    Notes
+    -----
+    For K = 1 and ASCII words (the names; most Latin-script data) no id is looked up
+    and no example made: one bincount over a 128 x 128 table counts every pair of
+    adjacent code points of ``".w1.w2."`` (as lines), ``T[a, b]`` how often ``b``
+    follows ``a``, and the rows and columns of the vocabulary's characters (the
+    boundary's: the line feed's) are ``N``. Every pair of the text is an example,
+    as in :func:`bigrams`.
+    """
+    codes = joined_codes(words)                                   # (L,)
+    if K == 1 and codes.dtype == np.uint8:                        # ASCII: count code point pairs
+        return _ascii_bigram_counts(codes, words, vocab)
+    X, ys, vocab = encode_examples(words, vocab, K, codes=codes)  # (n, K), (n,)
+    if K == 1:   # every character a context: one bincount, no sort
+        return BigramCounts(bigram_counts(X[:, 0], ys, len(vocab)), vocab)
+    contexts, N = context_counts(X, ys, len(vocab))               # (C, K), (C, V)
+    return ContextCounts(N, vocab, contexts=contexts)
+
+
+def _ascii_bigram_counts(codes: np.ndarray, words: list[str],
+                         vocab: Vocabulary | None) -> BigramCounts:
+    """:func:`count_words` for K = 1 of ASCII ``codes = joined_codes(words)`` (uint8)."""
+    pairs = codes[:-1].astype(np.uint16)                          # (L - 1,)
+    pairs <<= 7                                                   # 128 * previous code point
+    pairs |= codes[1:]                                            # + next
+    T = np.bincount(pairs, minlength=128 * 128).reshape(128, 128)   # (128, 128) [prev, next]
+    present = np.flatnonzero(T.any(axis=0) | T.any(axis=1))       # (D,) the text's code points
+    # every code point is a previous one but the last, which is a line feed
+    line_feeds = int(T[ord("\n")].sum()) + 1
+    if vocab is None:
+        vocab = Vocabulary.from_present(present, line_feeds, words)
+    ids = vocab.lookup(present)                                   # (D,) 0: the boundary
+    if line_feeds != len(words) + 1 or np.count_nonzero(ids == 0) != 1:
+        raise _split_word_error(words, vocab)   # a word holds a line break or itos[0]
+    N = np.zeros((len(vocab), len(vocab)), dtype=np.int64)        # (V, V)
+    N[np.ix_(ids, ids)] = T[np.ix_(present, present)]
+    return BigramCounts(N, vocab)
 
 
 def pad_boundaries(ids: np.ndarray, K: int) -> np.ndarray:

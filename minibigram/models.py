@@ -49,12 +49,10 @@ from .errors import (
     check_words,
 )
 from .examples import (
-    BigramCounts,
     ContextCounts,
     all_contexts,
-    bigram_counts,
     context_codes,
-    context_counts,
+    count_words,
     lookup_contexts,
     ngrams,
     scorable_words,
@@ -791,13 +789,8 @@ def _training_counts(words: Sequence[str] | None, counts: ContextCounts | None, 
     names), ``counts`` are checked against ``context`` and re-indexed by ``vocab``.
     """
     if counts is None:
-        words = training_words(words)
-        vocab = Vocabulary.from_words(words) if vocab is None else vocab
-        X, ys = ngrams(words, vocab, context)                    # (n, K), (n,)
-        if context == 1:   # every character a context: one bincount, no sort
-            return BigramCounts(bigram_counts(X[:, 0], ys, len(vocab)), vocab), words
-        contexts, N = context_counts(X, ys, len(vocab))          # (C, K), (C, V)
-        return ContextCounts(N, vocab, contexts=contexts), words
+        words = training_words(words)                            # checked, once
+        return count_words(words, vocab, context), words
     if words is not None:
         raise SettingsError("give either words or counts to fit, not both.")
     if not isinstance(counts, ContextCounts):

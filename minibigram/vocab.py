@@ -23,6 +23,7 @@ boundary (see ``docs/boundary.md``).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from itertools import chain
 
 import numpy as np
 
@@ -39,8 +40,26 @@ LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 
 
 def code_points(text: str) -> np.ndarray:
-    """The code points of ``text`` as a uint32 array, shape ``(len(text),)``, no Python loop."""
+    """The code points of ``text``, shape ``(len(text),)``, no Python loop.
+
+    uint8 when ``text`` is ASCII (a quarter of the memory, and what a table of
+    character pairs needs), else uint32.
+    """
+    if text.isascii():   # (free: Python knows it of every str)
+        return np.frombuffer(text.encode("ascii"), dtype=np.uint8)
     return np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+
+
+def joined_codes(words: Sequence[str]) -> np.ndarray:
+    """The code points of ``"\\n" + "\\n".join(words) + "\\n"``: every word between boundaries.
+
+    The one text a list of words is read as (``".w1.w2."`` as the notebook shows it),
+    made by one ``str.join``. It trusts ``words`` to be a list of str, as
+    :func:`~minibigram.errors.check_words` returns them: the public functions that
+    call it check first.
+    """
+    B = BOUNDARY_TEXT
+    return code_points(B + B.join(words) + B)                # (L,) L = len(words) + 1 + chars
 
 
 def boundary_symbol(chars: Iterable[str]) -> str:
@@ -48,7 +67,8 @@ def boundary_symbol(chars: Iterable[str]) -> str:
     :data:`BOUNDARY_SYMBOLS` (``"."`` first) not among them, else the first private-use
     code point from U+E000 not among them."""
     taken = set(chars)
-    return next(s for s in (*BOUNDARY_SYMBOLS, *map(chr, range(0xE000, 0xF900)))
+    # lazily: the private-use candidates are looked at only if all four are taken
+    return next(s for s in chain(BOUNDARY_SYMBOLS, map(chr, range(0xE000, 0xF900)))
                 if s not in taken)
 
 
@@ -108,19 +128,53 @@ class Vocabulary:
         if len(words) == 0:
             raise DataError("there are no words to build a vocabulary from: "
                             "give at least one word.")
-        text = "".join(words)
-        codes = code_points(text)                          # (L,)
-        # The distinct code points, sorted: one bincount when they are all below 2**16
-        # (a 512 KB table; any alphabet of the Basic Multilingual Plane), else a sort.
-        small = codes.size == 0 or int(codes.max()) < 2**16
-        present = np.flatnonzero(np.bincount(codes)) if small else np.unique(codes)   # (V-1,)
+        return cls.from_codes(joined_codes(words), words)
+
+    @classmethod
+    def from_codes(cls, codes: np.ndarray, words: Sequence[str]) -> Vocabulary:
+        """The vocabulary of ``codes = joined_codes(words)``, which it trusts to be that.
+
+        :meth:`from_words` without the checks of ``words``, for a caller that has
+        checked them and joined them once already (training does).
+
+        Raises
+        ------
+        DataError
+            If a word contains a line break (the message names the word).
+        """
+        # Each distinct code point and the number of line feeds: one bincount when they are
+        # all below 2**16 (a 512 KB table; any alphabet of the Basic Multilingual Plane),
+        # else a sort.
+        LF = ord(BOUNDARY_TEXT)
+        if int(codes.max()) < 2**16:
+            freq = np.bincount(codes)                              # (max + 1,) by code point
+            present, line_feeds = np.flatnonzero(freq), int(freq[LF])   # (D,) sorted
+        else:
+            present, freq = np.unique(codes, return_counts=True)   # (D,), (D,)
+            line_feeds = int(freq[np.searchsorted(present, LF)])
+        return cls.from_present(present, line_feeds, words)
+
+    @classmethod
+    def from_present(cls, present: np.ndarray, line_feeds: int,
+                     words: Sequence[str]) -> Vocabulary:
+        """The vocabulary of ``joined_codes(words)``, from its distinct code points (sorted)
+        and its number of line feeds, which it trusts.
+
+        Raises
+        ------
+        DataError
+            If a word contains a line break (the message names the word).
+        """
         chars = present.astype(np.uint32).tobytes().decode("utf-32-le")
-        if not set(chars).isdisjoint(LINE_BREAKS):         # rare: find the word to name it
+        # joined_codes put len(words) + 1 line feeds around the words: any other line
+        # break, or one line feed more, is inside a word
+        if (line_feeds != len(words) + 1
+                or not set(chars.replace(BOUNDARY_TEXT, "")).isdisjoint(LINE_BREAKS)):
             i, w = next((i, w) for i, w in enumerate(words, start=1)
-                        if not set(w).isdisjoint(LINE_BREAKS))
+                        if not set(w).isdisjoint(LINE_BREAKS))   # rare: find it to name it
             raise DataError(f"word {i} ({w!r}) contains a line break, which ends a word: "
                             "give one word per line.")
-        return cls(chars)
+        return cls(chars.replace(BOUNDARY_TEXT, ""))
 
     @property
     def boundary(self) -> str:
@@ -151,7 +205,18 @@ class Vocabulary:
         DataError
             If a character is not in the vocabulary (the message names it).
         """
-        codes = code_points(text)                                     # (L,)
+        return self.lookup(code_points(text))
+
+    def lookup(self, codes: np.ndarray) -> np.ndarray:
+        """Token ids of code points (:func:`code_points`, :func:`joined_codes`), shape (L,), int64.
+
+        Every line break, and the boundary's display symbol ``itos[0]``, is id 0.
+
+        Raises
+        ------
+        DataError
+            If a code point is not in the vocabulary (the message names its character).
+        """
         # mode="clip": a code point beyond the table reads its last entry, -1 (unknown)
         ids = np.take(self._lut, codes, mode="clip")                  # (L,) -1: unknown
         if ids.size and ids.min() < 0:

@@ -135,3 +135,64 @@ def test_a_bare_string_is_refused_where_words_are_expected():
                  lambda: mb.ngrams("anna", vocab, 2)):
         with pytest.raises(mb.DataError, match="single string 'anna'"):
             call()
+
+
+# --- the counts training starts from (one join of the words; for ASCII bigrams, one table
+# of code point pairs): equal to counting the examples of ngrams
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from conftest import PROPS  # noqa: E402
+
+#: ASCII with the characters that matter to the boundary ('.', spaces, '~' at the top of
+#: the 128 x 128 table), then any other code point (the general path).
+_ASCII_WORD = st.text(st.sampled_from(list("ab.~ Z\t!")), max_size=6)
+_ANY_WORD = st.text(st.characters(blacklist_categories=("Cs",),
+                                  blacklist_characters="\x00" + mb.vocab.LINE_BREAKS),
+                    max_size=6)
+
+
+def _counted_examples(words, vocab, K):
+    """The gold reference: every example of ngrams, counted one by one."""
+    X, ys = ngrams(words, vocab, K)
+    N = np.zeros((len(vocab) ** K, len(vocab)), dtype=np.int64)
+    np.add.at(N, (context_codes(X, len(vocab)), ys), 1)
+    return N
+
+
+def _model_counts(model):
+    """A count model's N with a row for every possible context, as _counted_examples."""
+    V, K = len(model.vocab), model.contexts.shape[1]
+    N = np.zeros((V ** K, V), dtype=np.int64)
+    N[context_codes(model.contexts, V)] = model.N
+    return N
+
+
+@PROPS
+@given(st.lists(st.one_of(_ASCII_WORD, _ANY_WORD), min_size=1, max_size=8),
+       st.integers(1, 3))
+def test_training_counts_equal_the_counted_examples(words, K):
+    vocab = Vocabulary.from_words(words)
+    model = mb.CountModel.fit(words, context=K, smoothing=0)
+    assert model.vocab == vocab
+    assert (_model_counts(model) == _counted_examples(words, vocab, K)).all()   # counts went well
+
+
+@PROPS
+@given(st.lists(_ASCII_WORD, min_size=1, max_size=8))
+def test_ascii_bigram_counts_in_a_larger_vocabulary_equal_the_counted_examples(words):
+    vocab = Vocabulary.from_words([*words, "xyz~é"])   # more characters than the words have
+    model = mb.CountModel.fit(words, vocab=vocab, smoothing=0)
+    assert model.vocab == vocab
+    assert (_model_counts(model) == _counted_examples(words, vocab, 1)).all()
+
+
+@pytest.mark.parametrize("words", [["anna", "bob"], ["zoë", "anna"]], ids=["ascii", "utf8"])
+def test_training_counts_refuse_what_would_split_a_word(words):
+    with pytest.raises(mb.DataError, match=r"word 2 \('bo\\nb'\).*line break"):
+        mb.CountModel.fit([words[0], "bo\nb"])
+    with pytest.raises(mb.DataError, match="'.'"):   # '.' shows the boundary of this vocabulary
+        mb.CountModel.fit([*words, "a.b"], vocab=Vocabulary.from_words(words))
+    with pytest.raises(mb.DataError, match=r"'q' \(U\+0071\) is not in"):
+        mb.CountModel.fit([*words, "q"], vocab=Vocabulary.from_words(words))

@@ -319,17 +319,25 @@ def counts_loss(W: np.ndarray, N: np.ndarray, reg: float = 0.0) -> tuple[float, 
 
 
 def _counts_objective(N: np.ndarray, reg: float) -> LossFn:
-    """:func:`counts_loss` as a function of W alone; the shares of N are computed once per dtype."""
-    shares: dict[np.dtype, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    """:func:`counts_loss` as a function of W alone.
+
+    What does not change from step to step is made once per dtype: the shares of N,
+    their row sums, where N is positive, and the array of loss terms. A step then
+    allocates only what it returns (dW) and the log-softmax it turns into dW.
+    """
+    kept: dict[np.dtype, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
 
     def loss_fn(W: np.ndarray) -> tuple[float, np.ndarray]:
-        if W.dtype not in shares:
+        if W.dtype not in kept:
             Nf = (N / N.sum()).astype(W.dtype)             # (C, V) share of each pair
-            shares[W.dtype] = Nf, Nf.sum(axis=1, keepdims=True), Nf > 0   # (C, 1), (C, V)
-        Nf, r, seen = shares[W.dtype]
+            # terms: N_ij / n * log p_ij where N > 0; 0 elsewhere, written once, here
+            kept[W.dtype] = Nf, Nf.sum(axis=1, keepdims=True), Nf > 0, np.zeros_like(Nf)
+        Nf, r, seen, terms = kept[W.dtype]                 # (C, V), (C, 1), (C, V), (C, V)
         logp = F.log_softmax(W)                            # (C, V) every row, once
-        # where N = 0 the term is 0, also where W = -inf (probability 0, reg-0 closed form)
-        loss = float(-(Nf * np.where(seen, logp, 0)).sum() + F.l2(W, reg))   # in W's dtype
+        # only where N > 0: elsewhere the term is 0, also where W = -inf (probability 0
+        # of the reg-0 closed form), for which 0 * -inf would be NaN
+        np.multiply(Nf, logp, out=terms, where=seen)       # (C, V)
+        loss = float(-terms.sum() + F.l2(W, reg))          # in W's dtype
         dW = np.exp(logp, out=logp)                        # (C, V) probs, in place
         dW *= r                                            # r_i p_i
         dW -= Nf                                           # (r_i p_i - N_i) / n

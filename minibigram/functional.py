@@ -187,9 +187,10 @@ def log_softmax(logits: np.ndarray, out: np.ndarray | None = None) -> np.ndarray
     underflows to 0 (a logit gap above about 87 in float32), and adding an ``eps``
     would give a wrong number.
     """
-    m = logits.max(axis=-1, keepdims=True)                       # (..., 1) each row's largest
+    # (the ufunc's reduce: .max() is the same number through a layer of Python)
+    m = np.maximum.reduce(logits, axis=-1, keepdims=True)        # (..., 1) each row's largest
     # float logits stay in their dtype, integer ones become float64
-    dtype = np.result_type(logits.dtype, 1.0)
+    dtype = logits.dtype if logits.dtype.kind == "f" else np.float64
     with np.errstate(over="ignore"):   # a logit gap past the float range is -inf: exp gives 0
         shifted = np.subtract(logits, m, out=out, dtype=dtype)  # (..., V) every entry <= 0
     counts = exp(shifted)                                        # (..., V) in [0, 1]
@@ -265,7 +266,8 @@ def l2(W: np.ndarray, reg: float) -> float:
     of the unregularized closed form, where ``0 * inf`` would give NaN.
     """
     # in W's dtype, as torch's 0.01*(W**2).mean(): the sum with the data term stays float32
-    return reg * (W * W).mean() if reg else 0.0
+    # (sum / size is mean's arithmetic, without its Python overhead)
+    return reg * ((W * W).sum() / W.size) if reg else 0.0
 
 
 def l2_backward(W: np.ndarray, reg: float) -> np.ndarray:

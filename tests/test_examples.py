@@ -3,6 +3,9 @@
 
 import numpy as np
 import pytest
+from conftest import PROPS
+from hypothesis import given
+from hypothesis import strategies as st
 
 import minibigram as mb
 from minibigram import (
@@ -139,11 +142,6 @@ def test_a_bare_string_is_refused_where_words_are_expected():
 
 # --- the counts training starts from (one join of the words; for ASCII bigrams, one table
 # of code point pairs): equal to counting the examples of ngrams
-
-from hypothesis import given  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
-from conftest import PROPS  # noqa: E402
 
 #: ASCII with the characters that matter to the boundary ('.', spaces, '~' at the top of
 #: the 128 x 128 table), then any other code point (the general path).

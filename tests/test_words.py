@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from conftest import PROPS
+from hypothesis import given
+from hypothesis import strategies as st
 
 import minibigram as mb
 from minibigram import DataError, Vocabulary, load_words
@@ -17,6 +20,20 @@ def test_embedded_names(names):
 
 def test_blank_lines_skipped_and_whitespace_stripped():
     assert parse_words("\n ann \r\n\nbob\n  \n") == ["ann", "bob"]
+
+
+@PROPS
+@given(st.text(st.sampled_from(["a", "b", "\n", "\r", " ", "\t", "\x1f", "\x0b", "\x1c",
+                                "\xa0", "\u3000", "\u2028", "é"]), max_size=30))
+def test_words_are_the_stripped_lines_that_are_not_blank(text):
+    """Whichever way parse_words goes (ASCII with nothing to strip, or not), the words are
+    every line of str.splitlines stripped by str.strip, blank ones left out."""
+    expected = [w.strip() for w in text.splitlines() if w.strip()]
+    if expected:
+        assert parse_words(text) == expected
+    else:
+        with pytest.raises(DataError):
+            parse_words(text)
 
 
 def test_load_words_from_file(tmp_path):

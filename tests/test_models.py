@@ -411,6 +411,8 @@ def test_library_fit_records_its_words():
     m = mb.CountModel.fit(words)
     assert m.settings["data"]["source"] == "embedded:names.txt"
     assert m.settings["data"]["num_words"] == 32033
+    with open(mb.words.__file__.replace("words.py", "datasets/names.txt"), "rb") as f:
+        assert m.settings["data"]["sha256"] == hashlib.sha256(f.read()).hexdigest()
     lst = mb.BigramModel.fit(["anna", "bob"], steps=1).settings["data"]
     assert lst == {"source": None, "num_words": 2,
                    "sha256": hashlib.sha256(b"anna\nbob\n").hexdigest()}

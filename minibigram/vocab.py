@@ -50,6 +50,13 @@ def code_points(text: str) -> np.ndarray:
     return np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
 
 
+def text_of(codes: np.ndarray) -> str:
+    """The text of code points: the inverse of :func:`code_points`, no Python loop."""
+    if codes.size == 0 or codes.max() < 128:   # ASCII: a codec built into Python
+        return codes.astype(np.uint8, copy=False).tobytes().decode("ascii")
+    return codes.astype(np.uint32, copy=False).tobytes().decode("utf-32-le")
+
+
 def joined_codes(words: Sequence[str]) -> np.ndarray:
     """The code points of ``"\\n" + "\\n".join(words) + "\\n"``: every word between boundaries.
 
@@ -165,7 +172,7 @@ class Vocabulary:
         DataError
             If a word contains a line break (the message names the word).
         """
-        chars = present.astype(np.uint32).tobytes().decode("utf-32-le")
+        chars = text_of(present)
         # joined_codes put len(words) + 1 line feeds around the words: any other line
         # break, or one line feed more, is inside a word
         if (line_feeds != len(words) + 1
@@ -257,7 +264,5 @@ class Vocabulary:
         ``str.split`` cuts it at the line breaks (which no word contains): no Python
         loop per character.
         """
-        codes = self._text_codes                              # (V,) id -> code point
-        ascii_ = codes.max() < 128
-        text = codes.astype(np.uint8 if ascii_ else np.uint32)[np.asarray(ids)].tobytes()
-        return text.decode("ascii" if ascii_ else "utf-32-le").split(BOUNDARY_TEXT)[:-1]
+        codes = self._text_codes[np.asarray(ids)]            # (L,) id -> code point
+        return text_of(codes).split(BOUNDARY_TEXT)[:-1]

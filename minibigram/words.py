@@ -170,10 +170,11 @@ def decode_utf8(raw: bytes, source: str) -> str:
     DataError
         If it is not UTF-8, naming ``source`` and the line of the first bad byte.
     """
-    try:
-        return raw.decode("utf-8-sig")
+    start = 3 if raw.startswith(b"\xef\xbb\xbf") else 0   # the byte-order mark is not text
+    try:   # (the utf-8 codec is built into Python; utf-8-sig is a module to import)
+        return str(memoryview(raw)[start:], "utf-8")
     except UnicodeDecodeError as e:
-        line = raw[: e.start].count(b"\n") + 1
+        line = raw[: start + e.start].count(b"\n") + 1
         raise DataError(f"{source} is not UTF-8 text (undecodable byte at line {line}): "
                         "save it as UTF-8 and try again.") from None
 

@@ -42,6 +42,14 @@ def test_load_words_from_file(tmp_path):
     assert load_words(p) == ["anna", "bob"]
 
 
+@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"], ids=["plain", "byte-order mark"])
+def test_undecodable_bytes_name_their_line(tmp_path, bom):
+    p = tmp_path / "w.txt"
+    p.write_bytes(bom + b"ab\ncd\n\xffx\n")
+    with pytest.raises(DataError, match=r"undecodable byte at line 3\)"):
+        load_words(p)
+
+
 def test_nul_is_refused_not_lost():
     """numpy's fixed-width strings drop NUL, so a model file could not hold it."""
     with pytest.raises(DataError, match=r"line 2 holds a NUL character"):

@@ -7,6 +7,7 @@ with `python -c "import numpy"` (whole processes).
     python benchmarks/run.py --count-mb 64   # a quicker run
     python benchmarks/run.py --only dask --shard-mb 16   # the Dask row alone, small shards
     python benchmarks/run.py --only train,concat,process   # the rows of issue 15, about a minute
+    python benchmarks/run.py --only train,process --runs 5   # five runs, then their spread
 
 Every measurement runs in a fresh subprocess (this file with ``--worker``), so
 peak memory is the growth of that process's resident set (Linux ``VmHWM`` reset
@@ -488,6 +489,9 @@ def main() -> None:
     p.add_argument("--only", default="train,concat,sample,plot,score,count,dask,gradcheck,process",
                    help="comma-separated sections to run (default: all of "
                         "train,concat,sample,plot,score,count,dask,gradcheck,process)")
+    p.add_argument("--runs", type=int, default=1,
+                   help="run the sections this many times, each run's table in turn, then "
+                        "one table of the spread (default 1)")
     p.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     args = p.parse_args()
     sections = set(args.only.split(","))
@@ -508,10 +512,23 @@ def main() -> None:
     except ImportError:
         have_torch = False
     sys.path.insert(0, ROOT)
+    tables = []
+    for run in range(1, args.runs + 1):
+        t0 = time.perf_counter()
+        tables.append(_rows(sections, args, have_torch))
+        if args.runs > 1:
+            print(f"Run {run} of {args.runs}:")
+        _print_table(tables[-1], t0)
+    if args.runs > 1:
+        _print_spread(tables)
+
+
+def _rows(sections: set[str], args: argparse.Namespace,
+          have_torch: bool) -> list[tuple[str, str, str, str, str, str]]:
+    """One run of the benchmark sections: a row per (task, variant)."""
     from minibigram.sampling import SAMPLERS
 
     rows: list[tuple[str, str, str, str, str, str]] = []
-    t0 = time.perf_counter()
     # Training: the notebook's 100 steps (issue 15, targets 1 and 2).
     if "train" in sections:
         rows += _train_rows(have_torch)
@@ -578,7 +595,7 @@ def main() -> None:
     # The CLI as a whole process (issue 15, target 5).
     if "process" in sections:
         rows += _process_rows(args.cli_runs)
-    _print_table(rows, t0)
+    return rows
 
 
 def _dask_rows(rows: list, shard_mb: int) -> None:
@@ -600,15 +617,32 @@ def _dask_rows(rows: list, shard_mb: int) -> None:
                  f"(+ {dask['startup']:.1f} s to start the cluster)"))
 
 
-def _print_table(rows: list[tuple[str, str, str, str, str, str]], t0: float) -> None:
-    head = ("task", "variant", "time or rate", "ratio", "peak memory", "target")
+def _print_table(rows: list[tuple[str, ...]], t0: float | None = None,
+                 head: tuple[str, ...] = ("task", "variant", "time or rate", "ratio",
+                                          "peak memory", "target")) -> None:
     widths = [max(len(r[i]) for r in (*rows, head)) for i in range(len(head))]
-    print(f"Machine: {_machine()}")
+    if t0 is not None:
+        print(f"Machine: {_machine()}")
     print("| " + " | ".join(h.ljust(w) for h, w in zip(head, widths)) + " |")
     print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
     for r in rows:
         print("| " + " | ".join(c.ljust(w) for c, w in zip(r, widths)) + " |")
-    print(f"(benchmark wall time {time.perf_counter() - t0:.0f} s)")
+    if t0 is not None:
+        print(f"(benchmark wall time {time.perf_counter() - t0:.0f} s)")
+
+
+def _print_spread(tables: list[list[tuple[str, str, str, str, str, str]]]) -> None:
+    """Every row's figure and ratio in each run, and in how many runs its target was met."""
+    print(f"Spread over {len(tables)} runs (figure, ratio):")
+    spread = []
+    for i, (task, variant, *_) in enumerate(tables[0]):
+        runs = [t[i] for t in tables if i < len(t) and t[i][:2] == (task, variant)]
+        targets = [r[5] for r in runs if r[5]]
+        met = sum("NOT met" not in t and "met" in t for t in targets)
+        spread.append((task, variant, *(f"{r[2]} ({r[3]})" for r in runs),
+                       f"{met} of {len(targets)}" if targets else "-"))
+    _print_table(spread, head=("task", "variant", *(f"run {k}" for k in range(1, len(tables) + 1)),
+                               "target met"))
 
 
 if __name__ == "__main__":

@@ -85,20 +85,31 @@ def check_seed(seed: object) -> int:
 
 def check_words(words: object, what: str = "words") -> list[str]:
     """``words`` as a list of str; a bare ``str`` (a sequence of characters) is refused."""
+    out = word_list(words, what)
+    join_words(out, "", what)
+    return out
+
+
+def word_list(words: object, what: str = "words") -> list:
+    """``words`` as a list, its items not yet looked at (:func:`join_words` checks them)."""
     if isinstance(words, (str, bytes)):
         raise DataError(f"expected a sequence of {what}, got the single string {words!r}: "
                         f"wrap it in a list, e.g. [{words!r}].")
     try:
-        out = list(words)  # type: ignore[call-overload]
+        return list(words)  # type: ignore[call-overload]
     except TypeError:
         raise DataError(f"expected a sequence of {what}, got {type(words).__name__}.") from None
+
+
+def join_words(words: list, sep: str, what: str = "words") -> str:
+    """``sep.join(words)``, which checks that every word is a str: a loop in C that stops with
+    TypeError at the first that is not, named here."""
     try:
-        "".join(out)   # a loop in C that stops with TypeError at the first word not a str
+        return sep.join(words)
     except TypeError:
-        bad = next(w for w in out if not isinstance(w, str))   # rare: find it to name it
+        bad = next(w for w in words if not isinstance(w, str))   # rare: find it to name it
         raise DataError(f"every one of the {what} must be a str, got {type(bad).__name__} "
                         f"{bad!r}: decode or convert it first.") from None
-    return out
 
 
 def read_error(path: str, e: OSError, missing: str = "check the path") -> FileAccessError:

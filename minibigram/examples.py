@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .errors import DataError, SettingsError, check_size, check_whole, check_words
+from .errors import DataError, SettingsError, check_size, check_whole, word_list
 from .vocab import LINE_BREAKS, Vocabulary, joined_codes
 
 
@@ -91,7 +91,7 @@ def bigrams(words: Sequence[str], vocab: Vocabulary) -> tuple[np.ndarray, np.nda
         If a word holds a character outside ``vocab``, a line break, or the
         boundary's display symbol ``vocab.itos[0]``.
     """
-    words = check_words(words)
+    words = word_list(words)   # each checked to be a str as they are joined
     if len(words) == 0:   # no words, no pairs (the string "." + "" + "." would give one)
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     X, ys, _ = encode_examples(words, vocab, 1)                   # (n, 1), (n,)
@@ -278,7 +278,7 @@ def ngrams(words: Sequence[str], vocab: Vocabulary, K: int) -> tuple[np.ndarray,
     over it gives every (context, target) row (:func:`context_windows`). No Python
     loop runs per word or per character.
     """
-    words = check_words(words)
+    words = word_list(words)   # each checked to be a str as they are joined
     K = check_whole("the context length", K, 1, error=DataError)
     if len(words) == 0:
         return np.zeros((0, K), np.int64), np.zeros(0, np.int64)
@@ -325,8 +325,8 @@ def count_words(words: list[str], vocab: Vocabulary | None, K: int) -> ContextCo
 
     ``context_counts(*ngrams(words, vocab, K), V)`` as a :class:`ContextCounts` (a
     :class:`BigramCounts` for K = 1), with less work: what training starts from. It
-    trusts ``words`` to be a non-empty list of str and ``K >= 1`` (the public callers
-    check them).
+    trusts ``words`` to be a non-empty list and ``K >= 1`` (the public callers check
+    them); joining the words checks that each is a str.
 
     Notes
     -----

@@ -27,7 +27,7 @@ from itertools import chain
 
 import numpy as np
 
-from .errors import DataError, check_words
+from .errors import DataError, join_words, word_list
 
 #: How the notebook shows the boundary token (id 0): ``vocab.itos[0]`` unless the data has ``"."``.
 BOUNDARY = "."
@@ -57,16 +57,19 @@ def text_of(codes: np.ndarray) -> str:
     return codes.astype(np.uint32, copy=False).tobytes().decode("utf-32-le")
 
 
-def joined_codes(words: Sequence[str]) -> np.ndarray:
+def joined_codes(words: list[str]) -> np.ndarray:
     """The code points of ``"\\n" + "\\n".join(words) + "\\n"``: every word between boundaries.
 
     The one text a list of words is read as (``".w1.w2."`` as the notebook shows it),
-    made by one ``str.join``. It trusts ``words`` to be a list of str, as
-    :func:`~minibigram.errors.check_words` returns them: the public functions that
-    call it check first.
+    made by one ``str.join``, which also checks that every word is a str.
+
+    Raises
+    ------
+    DataError
+        If a word is not a str.
     """
     B = BOUNDARY_TEXT
-    return code_points(B + B.join(words) + B)                # (L,) L = len(words) + 1 + chars
+    return code_points(B + join_words(words, B) + B)         # (L,) L = len(words) + 1 + chars
 
 
 def boundary_symbol(chars: Iterable[str]) -> str:
@@ -131,7 +134,7 @@ class Vocabulary:
             If a word contains a line break (the message names the word and its
             position), or there are no words.
         """
-        words = check_words(words)
+        words = word_list(words)   # each checked to be a str as they are joined, below
         if len(words) == 0:
             raise DataError("there are no words to build a vocabulary from: "
                             "give at least one word.")

@@ -20,7 +20,15 @@ from typing import Any, BinaryIO, Union
 
 import numpy as np
 
-from .errors import MAX_BYTES, DataError, FileAccessError, check_seed, check_words, read_error
+from .errors import (
+    MAX_BYTES,
+    DataError,
+    FileAccessError,
+    check_seed,
+    check_words,
+    read_error,
+    word_list,
+)
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -209,15 +217,17 @@ def parse_words(text: str, source: str = "the input") -> list[str]:
 
 
 def training_words(words: Sequence[str] | None) -> list[str]:
-    """The words to train on: ``None`` means the embedded names; none at all is an error."""
+    """The words to train on, as a list: ``None`` means the embedded names; none at all is an
+    error. Each word is checked to be a str where training first joins them
+    (:func:`~minibigram.vocab.joined_codes`), not here: one pass over them, not two."""
     if words is None:
         return load_words()
-    checked = check_words(words)
-    if not checked:
+    listed = word_list(words)
+    if not listed:
         raise DataError("there are no words to train on: give at least one word.")
     if isinstance(words, WordList):   # keep where they came from
-        return WordList(checked, words.source, words.sha256)
-    return checked
+        return WordList(listed, words.source, words.sha256)
+    return listed
 
 
 def parse_split(text: str) -> tuple[float, float, float]:

@@ -140,6 +140,18 @@ def test_a_bare_string_is_refused_where_words_are_expected():
             call()
 
 
+@pytest.mark.parametrize("bad", [3, b"bob", None], ids=["int", "bytes", "None"])
+def test_a_word_that_is_not_a_str_is_named_wherever_words_go(bad):
+    """Training checks each word as it joins them, once: the same sentence as everywhere."""
+    vocab = mb.Vocabulary("abnot")
+    for call in (lambda w: mb.Vocabulary.from_words(w), lambda w: mb.bigrams(w, vocab),
+                 lambda w: mb.ngrams(w, vocab, 2), lambda w: mb.CountModel.fit(w),
+                 lambda w: mb.BigramModel.fit(w, steps=1),
+                 lambda w: mb.NGramModel.fit(w, context=2, steps=1)):
+        with pytest.raises(mb.DataError, match=f"must be a str, got {type(bad).__name__} "):
+            call(["anna", bad])
+
+
 # --- the counts training starts from (one join of the words; for ASCII bigrams, one table
 # of code point pairs): equal to counting the examples of ngrams
 

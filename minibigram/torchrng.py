@@ -519,8 +519,8 @@ class TorchGenerator:
     Notes
     -----
     **Engine.** Torch's CPU generator is the 32-bit Mersenne Twister MT19937 seeded by the classic
-    ``init_genrand``; NumPy's legacy ``RandomState(seed)`` is the same engine, and
-    ``randint(0, 2**32, dtype=uint32)`` hands out its raw words one by one, in blocks here.
+    ``init_genrand``: :class:`MersenneTwister`, in NumPy slices (the same words as NumPy's legacy
+    ``RandomState(seed).randint(0, 2**32, dtype=uint32)``, without importing ``numpy.random``).
     ``random()`` is the next word; ``random64()`` is ``(first << 32) | second`` of the next two.
 
     **Uniforms.** float32: :math:`(w \\mathbin{\\&} (2^{24}-1)) \\cdot 2^{-24}` from one word;
@@ -538,7 +538,7 @@ class TorchGenerator:
         if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
             raise SettingsError(f"seed {seed!r} must be an integer, e.g. 2147483647.")
         self.seed = int(seed) % 2**64
-        self._mt = np.random.RandomState(self.seed & 0xFFFFFFFF)
+        self._mt = MersenneTwister(self.seed)
         self.position = 0
         self._next_normal: float | None = None  # torch's next_double_normal_sample
         return self
@@ -547,7 +547,7 @@ class TorchGenerator:
     def words(self, n: int) -> np.ndarray:
         """Return the next ``n`` raw 32-bit words of the stream, shape (n,), uint32."""
         self.position += n
-        return self._mt.randint(0, 2**32, size=n, dtype=np.uint32)
+        return self._mt.words(n)
 
     def random(self) -> int:
         """Return the next 32-bit word, as ``CPUGeneratorImpl::random()``."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from fractions import Fraction
 
 import numpy as np
@@ -83,6 +85,21 @@ def _randomstate_words(seed: int, n: int) -> np.ndarray:
     return np.random.RandomState(seed % 2**32).randint(0, 2**32, size=n, dtype=np.uint32)
 
 
+@pytest.mark.parametrize("seed", [0, 1, 5, 2147483647, 2**32 - 1, 2**40 + 7])
+def test_words_equal_randomstate_whatever_the_request_sizes(seed):
+    """Requests of no word, one, a round (623), a block (624), many blocks: one stream."""
+    sizes = [0, 1, 623, 624, 625, 1, 5000, 100000, 0, 622, 1247]
+    g = TorchGenerator(seed)
+    pieces = []
+    for n in sizes:
+        w = g.words(n)
+        assert w.shape == (n,) and w.dtype == np.uint32
+        pieces.append(w.copy())
+        w[:] = 0  # the words handed out are the caller's own: the stream does not change
+    np.testing.assert_array_equal(np.concatenate(pieces), _randomstate_words(seed, sum(sizes)))
+    assert g.position == sum(sizes)
+
+
 @PROPS
 @given(st.integers(0, 2**64 - 1),
        st.lists(st.one_of(st.integers(0, 700), st.integers(600, 4000)), max_size=12))
@@ -100,6 +117,20 @@ def test_mt19937_reference_outputs():
     w = MersenneTwister(5489).words(10000)
     assert w[: len(first)].tolist() == first and w[9999] == 4123659995
     np.testing.assert_array_equal(w, _randomstate_words(5489, 10000))
+
+
+def test_torch_replay_does_not_import_numpy_random():
+    """The start-up path: the initial W, a fit and torch-mkl samples leave numpy.random
+    unimported (it costs ~14 ms of `minibigram train`'s start-up)."""
+    code = ("import sys, minibigram\n"
+            "from minibigram import BigramModel, TorchGenerator\n"
+            "TorchGenerator(2147483647).randn(27, 27)\n"
+            "model = BigramModel.fit(['emma', 'olivia', 'ava'], steps=2)\n"
+            "assert len(model.sample(15, sampler='torch-mkl')) == 15\n"
+            "print('numpy.random' in sys.modules)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "False"
 
 
 def test_mcg31_block_doubling_equals_recurrence():

@@ -19,6 +19,7 @@ In every era, more than one sample with replacement goes through the inverse CDF
 
 from __future__ import annotations
 
+import operator
 import sys
 
 import numpy as np
@@ -60,6 +61,144 @@ def mcg31_uniforms(seed: int, n: int) -> np.ndarray:
         x = np.concatenate([x, x * np.uint64(ak) % np.uint64(_MCG31_M)])
         ak = ak * ak % _MCG31_M
     return x[:n].astype(np.float64) / _MCG31_M
+
+
+_MT_N, _MT_M = 624, 397  # MT19937's state words, and the offset of the word XORed in
+_MT_LAG = _MT_N - _MT_M  # 227: in the flat stream, x_k reads x_{k-227}
+_MT_A = 0x9908B0DF  # the twist matrix's last row
+_MT_LOWER = 0x7FFFFFFF  # y takes bit 31 from one word and bits 0..30 from the next
+_MT_ROUND = _MT_N - 1  # 623 new raw words per round: the shortest lag of the y terms
+
+
+class MersenneTwister:
+    """The 32-bit Mersenne Twister MT19937 seeded by ``init_genrand``, in NumPy slices.
+
+    The engine behind torch's CPU generator (and NumPy's legacy ``RandomState(int)``):
+    ``words(n)`` hands out the next ``n`` tempered 32-bit words of one stream, whatever the
+    sizes of the requests.
+
+    Parameters
+    ----------
+    seed : int
+        Its low 32 bits, :math:`s`, seed the state.
+
+    Notes
+    -----
+    **Seeding** (``init_genrand``), with all arithmetic modulo :math:`2^{32}`:
+
+    .. math:: x_0 = s, \\qquad
+              x_i = 1812433253\\,(x_{i-1} \\oplus (x_{i-1} \\gg 30)) + i, \\quad i = 1 .. 623.
+
+    **Twist.** MT19937 replaces its 624 words in place, ``mt[i] = mt[(i + 397) % 624] ^
+    twist(...)``, ``i = 0 .. 623``; read as one stream :math:`x_0, x_1, \\dots` (the seed state,
+    then every replaced word in order) that is, for :math:`k \\ge 624`,
+
+    .. math:: y_k = (x_{k-624} \\wedge 2^{31}) \\vee (x_{k-623} \\wedge (2^{31} - 1)), \\qquad
+              x_k = x_{k-227} \\oplus (y_k \\gg 1) \\oplus (y_k \\bmod 2)\\,a,
+
+    with :math:`a` = ``0x9908B0DF``. The :math:`y` terms reach back 623 words or more, so one
+    round makes 623 words: all their :math:`y` at once, then :math:`x` in three slices of at
+    most 227 (each slice reads the one before it).
+
+    **Tempering.** Word ``j`` of the output is :math:`t(x_{624+j})`:
+
+    .. math:: t \\leftarrow x \\oplus (x \\gg 11), \\quad
+              t \\leftarrow t \\oplus ((t \\ll 7) \\wedge \\mathtt{0x9D2C5680}), \\quad
+              t \\leftarrow t \\oplus ((t \\ll 15) \\wedge \\mathtt{0xEFC60000}), \\quad
+              t \\leftarrow t \\oplus (t \\gg 18).
+
+    A request twists all the rounds it needs, then tempers their words in pieces that stay in
+    the cache.
+    """
+
+    def __init__(self, seed: int) -> None:
+        s = int(seed) & 0xFFFFFFFF
+        state = [s]
+        for i in range(1, _MT_N):  # 623 integer steps: tens of microseconds
+            s = (1812433253 * (s ^ (s >> 30)) + i) & 0xFFFFFFFF
+            state.append(s)
+        self._last = np.array(state, dtype=np.uint32)  # (624,) the last 624 raw words
+        self._ready = np.empty(0, dtype=np.uint32)  # (r,) tempered words not yet handed out
+
+    def words(self, n: int) -> np.ndarray:
+        """Return the next ``n`` tempered 32-bit words of the stream, shape (n,), uint32."""
+        n = operator.index(n)
+        if n < 0:
+            raise ValueError(f"n = {n} words: must be >= 0.")
+        ready = self._ready
+        r = len(ready)
+        if n <= r:
+            self._ready = ready[n:]
+            return ready[:n].copy()  # (n,) the caller's own
+        rounds = -(-(n - r) // _MT_ROUND)
+        # Made in place, with the ready words in front: start at an even index, so the words
+        # stay 8-byte aligned for callers that view pairs as uint64.
+        pad = r % 2
+        x = np.empty(pad + _MT_N + _MT_ROUND * rounds, dtype=np.uint32)  # (pad + 624 + 623 rounds,)
+        x[pad : pad + _MT_N] = self._last
+        _twist(x[pad:])
+        self._last = x[-_MT_N:].copy()  # (624,)
+        new = x[pad + _MT_N :]  # (623 rounds,)
+        scratch = np.empty(min(len(new), _TEMPER_CHUNK), dtype=np.uint32)  # (<= 32768,)
+        for i in range(0, len(new), _TEMPER_CHUNK):  # a cache-sized piece at a time
+            piece = new[i : i + _TEMPER_CHUNK]  # (<= 32768,)
+            _temper(piece, scratch[: len(piece)])
+        out = x[pad + _MT_N - r :]  # (r + 623 rounds,)
+        out[:r] = ready
+        self._ready = out[n:].copy()  # (< 623,) not holding on to x
+        return out[:n]
+
+
+_TEMPER_CHUNK = 1 << 15  # words tempered at once: 128 KiB and its temporary stay in cache
+
+
+def _twist(x: np.ndarray) -> None:
+    """Fill ``x[624:]`` with the raw words that follow ``x[:624]``, 623 a round (see the Notes)."""
+    rounds = (len(x) - _MT_N) // _MT_ROUND
+    # Round r reads and writes row r of one strided view (the 624 words before it, then its
+    # 623): iterating over rows is cheaper than slicing x ten times a round.
+    step = x.strides[0]
+    rows = np.lib.stride_tricks.as_strided(x, shape=(rounds, _MT_N + _MT_ROUND),
+                                           strides=(_MT_ROUND * step, step))  # (rounds, 1247)
+    L, N = _MT_LAG, _MT_N
+    olds, nxts = rows[:, : N - 1], rows[:, 1:N]  # (rounds, 623) x_{j-624}, x_{j-623}
+    base0, new0 = rows[:, N - L : N], rows[:, N : N + L]  # (rounds, 227)
+    new1 = rows[:, N + L : N + 2 * L]  # (rounds, 227)
+    base2, new2 = rows[:, N + L : N + _MT_M - 1], rows[:, N + 2 * L :]  # (rounds, 169)
+    y = np.empty(_MT_ROUND, dtype=np.uint32)  # (623,)
+    mag = np.empty(_MT_ROUND, dtype=np.uint32)  # (623,)
+    y0, y1, y2 = y[:L], y[L : 2 * L], y[2 * L :]  # (227,), (227,), (169,)
+    lower, one, a = _MT_CONST  # (623,) each
+    xor, band = np.bitwise_xor, np.bitwise_and
+    for old, nxt, b0, n0, n1, b2, n2 in zip(olds, nxts, base0, new0, new1, base2, new2):
+        xor(old, nxt, y)
+        band(y, lower, y)
+        xor(y, old, y)  # y = bit 31 of old, bits 0..30 of nxt
+        band(nxt, one, mag)  # y mod 2 (y's bit 0 is nxt's)
+        np.multiply(mag, a, mag)
+        np.right_shift(y, one, y)
+        xor(y, mag, y)  # (y >> 1) ^ (y mod 2) a
+        xor(b0, y0, n0)  # reads x_{j-227}: the words before the round
+        xor(n0, y1, n1)  # ... the slice just made
+        xor(b2, y2, n2)  # ... and the one before it
+
+
+# The twist's constants as arrays: a ufunc call with a Python or NumPy scalar costs more.
+_MT_CONST = tuple(np.full(_MT_ROUND, c, dtype=np.uint32) for c in (_MT_LOWER, 1, _MT_A))
+
+
+def _temper(x: np.ndarray, t: np.ndarray) -> None:
+    """Temper raw words ``x`` in place (uint32); ``t`` is scratch space of the same shape."""
+    np.right_shift(x, np.uint32(11), t)
+    x ^= t
+    np.left_shift(x, np.uint32(7), t)
+    t &= np.uint32(0x9D2C5680)
+    x ^= t
+    np.left_shift(x, np.uint32(15), t)
+    t &= np.uint32(0xEFC60000)
+    x ^= t
+    np.right_shift(x, np.uint32(18), t)
+    x ^= t
 
 
 def fma32(a: ArrayLike, b: ArrayLike, c: ArrayLike) -> np.ndarray:
@@ -380,8 +519,8 @@ class TorchGenerator:
     Notes
     -----
     **Engine.** Torch's CPU generator is the 32-bit Mersenne Twister MT19937 seeded by the classic
-    ``init_genrand``; NumPy's legacy ``RandomState(seed)`` is the same engine, and
-    ``randint(0, 2**32, dtype=uint32)`` hands out its raw words one by one, in blocks here.
+    ``init_genrand``: :class:`MersenneTwister`, in NumPy slices (the same words as NumPy's legacy
+    ``RandomState(seed).randint(0, 2**32, dtype=uint32)``, without importing ``numpy.random``).
     ``random()`` is the next word; ``random64()`` is ``(first << 32) | second`` of the next two.
 
     **Uniforms.** float32: :math:`(w \\mathbin{\\&} (2^{24}-1)) \\cdot 2^{-24}` from one word;
@@ -399,7 +538,7 @@ class TorchGenerator:
         if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
             raise SettingsError(f"seed {seed!r} must be an integer, e.g. 2147483647.")
         self.seed = int(seed) % 2**64
-        self._mt = np.random.RandomState(self.seed & 0xFFFFFFFF)
+        self._mt = MersenneTwister(self.seed)
         self.position = 0
         self._next_normal: float | None = None  # torch's next_double_normal_sample
         return self
@@ -408,7 +547,7 @@ class TorchGenerator:
     def words(self, n: int) -> np.ndarray:
         """Return the next ``n`` raw 32-bit words of the stream, shape (n,), uint32."""
         self.position += n
-        return self._mt.randint(0, 2**32, size=n, dtype=np.uint32)
+        return self._mt.words(n)
 
     def random(self) -> int:
         """Return the next 32-bit word, as ``CPUGeneratorImpl::random()``."""

@@ -21,9 +21,12 @@ from __future__ import annotations
 
 import operator
 import sys
+from typing import TYPE_CHECKING
 
 import numpy as np
-from numpy.typing import ArrayLike
+
+if TYPE_CHECKING:   # for annotations only: importing numpy.typing costs start-up time
+    from numpy.typing import ArrayLike
 
 from .errors import DataError, SettingsError
 

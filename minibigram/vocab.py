@@ -116,7 +116,7 @@ class Vocabulary:
         # A lookup table from code point to id (-1: unknown); its last entry also
         # stands for every code point beyond the largest, so encoding is one gather.
         codes = code_points("".join(self.itos))             # (V,) id -> code point
-        breaks_cp = code_points(LINE_BREAKS)                # (10,)
+        breaks_cp = np.array([ord(c) for c in LINE_BREAKS])  # (10,) (no codec module needed)
         # id -> code point of its text form: the boundary is written as a line break
         self._text_codes = np.concatenate((code_points(BOUNDARY_TEXT), codes[1:]))   # (V,)
         # (4 bytes per code point up to the largest: 4.5 MB at most, for U+10FFFF.)

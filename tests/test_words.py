@@ -85,3 +85,19 @@ def test_split_fractions_are_checked(fractions, hint):
         mb.split_words(["a"] * 10, fractions)
     except mb.DataError as e:
         assert hint in str(e) and repr(tuple(fractions)) in str(e)
+
+
+@pytest.mark.parametrize("annas", [0, 200, (1 << 20) // 5], ids=["one word", "1 KB", "1 MiB+"])
+def test_the_recorded_sha256_is_hashlibs(annas, tmp_path):
+    """Small data is hashed by CPython's own module (no OpenSSL to load), large by hashlib's:
+    the digest is the same, whichever does it."""
+    import hashlib
+
+    text = "anna\n" * annas + "bob\n"
+    path = tmp_path / "w.txt"
+    path.write_text(text)
+    expected = hashlib.sha256(text.encode()).hexdigest()
+    assert load_words(path).sha256 == expected
+    assert mb.words.file_sha256(path) == expected
+    assert mb.words.data_record(text.split())["sha256"] == expected
+

@@ -502,7 +502,11 @@ def _cmd_train(args: argparse.Namespace) -> int:
         parts: dict[str, list[str]] = {"train": [], "dev": [], "test": []}
     else:
         words = load_words(args.data)
-        vocab = Vocabulary.from_words(words)   # all the data's: dev and test can be scored
+        # all the data's characters, so that dev and test can be scored, and so that sampling
+        # is checked before training; a bigram model trained on every word finds them itself
+        # (and refuses an alphabet too large to sample before training: it needs V**2 floats)
+        if args.split or args.context > 1:
+            vocab = Vocabulary.from_words(words)
         if args.split:
             train, dev, test = split_words(words, args.split, args.split_seed)
             parts = {"train": train, "dev": dev, "test": test}
@@ -510,8 +514,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
             parts = {"train": words, "dev": [], "test": []}
     if args.samples:   # checked now, not after minutes of training
         alphabet = counts.vocab if counts is not None else vocab
-        assert alphabet is not None
-        check_sampling(len(alphabet), args.context, args.samples)
+        check_sampling(None if alphabet is None else len(alphabet), args.context, args.samples)
     value = args.smoothing if args.model_kind == "counts" else args.reg
     options = _fit_options(args)
     options["counts"] = counts

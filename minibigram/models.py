@@ -115,18 +115,19 @@ def check_contexts(contexts: np.ndarray, V: int) -> np.ndarray:
 SAMPLE_BYTES = 256
 
 
-def check_sampling(V: int, K: int, n: int = 0) -> None:
+def check_sampling(V: int | None, K: int, n: int = 0) -> None:
     """Refuse, before any work, sampling ``n`` words from V characters and contexts of K.
 
     Sampling walks a table of ``V**(K+1)`` probabilities (at most :data:`MAX_TABLE`)
-    and holds about :data:`SAMPLE_BYTES` per word until they are decoded.
+    and holds about :data:`SAMPLE_BYTES` per word until they are decoded. With ``V``
+    None (the alphabet is not known yet) only ``n`` is checked.
 
     Raises
     ------
     SettingsError
     """
-    if (K + 1) * math.log2(max(V, 2)) > math.log2(MAX_TABLE):   # V**(K+1), in logs: K may
-        # be huge
+    # V**(K+1) against MAX_TABLE, in logs: K may be huge
+    if V is not None and (K + 1) * math.log2(max(V, 2)) > math.log2(MAX_TABLE):
         raise SettingsError(f"sampling needs a table of V**(K+1) = {V}**{K + 1} entries, more "
                             f"than the {MAX_TABLE:,} minibigram builds: use a shorter context or "
                             "a smaller alphabet (or sample no words).")

@@ -209,17 +209,25 @@ def fma32(a: ArrayLike, b: ArrayLike, c: ArrayLike) -> np.ndarray:
 
     Notes
     -----
-    The product of two float32 is exact in float64. The float64 sum is rounded *to odd* (if the
-    TwoSum error is non-zero and the last bit even, step one float64 ulp towards the error), and
-    a round-to-odd result with 53 >= 24 + 2 bits rounds to float32 exactly as one rounding would.
+    The product of two float32 is exact in float64, and the float64 sum ``s`` has one
+    rounding. Rounding ``s`` to float32 is then the one rounding of ``a * b + c`` unless
+    ``s`` fell exactly on a float32 midpoint (its low 29 bits are 1 and 28 zeros), which
+    ``a * b + c`` need not be, or float32 has fewer bits there (subnormal, 0): every
+    float32 midpoint is a float64, so elsewhere ``s`` and ``a * b + c`` lie between the
+    same midpoints. Those few are rounded *to odd* first (if the TwoSum error is non-zero
+    and the last bit even, step one float64 ulp towards the error), and a round-to-odd
+    result with 53 >= 24 + 2 bits rounds to float32 exactly as one rounding would.
     """
     p = np.asarray(a, np.float64) * np.asarray(b, np.float64)  # exact
     c = np.asarray(c, np.float64)
     s = p + c
-    bb = s - p
-    err = (p - (s - bb)) + (c - bb)  # TwoSum: s + err == p + c exactly
-    even = (s.view(np.int64) & 1) == 0
-    s = np.where((err != 0) & even, np.nextafter(s, np.copysign(np.inf, err)), s)
+    low = s.view(np.uint64) & np.uint64(0x1FFFFFFF)             # the bits float32 drops
+    tie = (low == 0x10000000) | ~(np.abs(s) >= 2.0**-126)      # (and NaN: harmless)
+    if tie.any():   # rare: round those to odd
+        bb = s - p
+        err = (p - (s - bb)) + (c - bb)  # TwoSum: s + err == p + c exactly
+        even = (s.view(np.int64) & 1) == 0
+        s = np.where(tie & (err != 0) & even, np.nextafter(s, np.copysign(np.inf, err)), s)
     return s.astype(np.float32)
 
 

@@ -6,7 +6,7 @@ function ``sampler(P, n, seed) -> list of n id lists`` (each without the end
 token).
 
 ``P`` may also have one row per context of ``K`` characters, shape ``(V**K, V)``,
-row ``code = c_1 V^(K-1) + ... + c_K`` (see :func:`minibigram.data.context_codes`);
+row ``code = c_1 V^(K-1) + ... + c_K`` (see :func:`minibigram.examples.context_codes`);
 after drawing ``t`` the context code becomes ``(code * V + t) % V**K``, which for a
 square ``P`` is just ``t``. Per-character samplers are a plain ``draw(p, generator) -> int`` plugged
 into :func:`sample_one_at_a_time`, the notebook's loop; :func:`replay_bulk` gives exactly that

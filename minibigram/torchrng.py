@@ -19,6 +19,7 @@ In every era, more than one sample with replacement goes through the inverse CDF
 
 from __future__ import annotations
 
+import functools
 import operator
 import sys
 from typing import TYPE_CHECKING
@@ -115,12 +116,7 @@ class MersenneTwister:
     """
 
     def __init__(self, seed: int) -> None:
-        s = int(seed) & 0xFFFFFFFF
-        state = [s]
-        for i in range(1, _MT_N):  # 623 integer steps: tens of microseconds
-            s = (1812433253 * (s ^ (s >> 30)) + i) & 0xFFFFFFFF
-            state.append(s)
-        self._last = np.array(state, dtype=np.uint32)  # (624,) the last 624 raw words
+        self._last = _seed_state(int(seed) & 0xFFFFFFFF)  # (624,) the last 624 raw words
         self._ready = np.empty(0, dtype=np.uint32)  # (r,) tempered words not yet handed out
 
     def words(self, n: int) -> np.ndarray:
@@ -150,6 +146,23 @@ class MersenneTwister:
         out[:r] = ready
         self._ready = out[n:].copy()  # (< 623,) not holding on to x
         return out[:n]
+
+
+@functools.lru_cache(maxsize=16)
+def _seed_state(s: int) -> np.ndarray:
+    """``init_genrand(s)``: the 624 words of the seeded state, shape (624,), read-only.
+
+    Kept for the last few seeds: a fit and its sampling seed the same generator, and each
+    seeding is 623 steps of Python integer arithmetic. Read-only, so no generator can
+    change another's start (``words`` replaces its state; it never writes into it).
+    """
+    state = [s]
+    for i in range(1, _MT_N):  # 623 integer steps: about 100 microseconds
+        s = (1812433253 * (s ^ (s >> 30)) + i) & 0xFFFFFFFF
+        state.append(s)
+    out = np.array(state, dtype=np.uint32)  # (624,)
+    out.flags.writeable = False
+    return out
 
 
 _TEMPER_CHUNK = 1 << 15  # words tempered at once: 128 KiB and its temporary stay in cache

@@ -39,6 +39,7 @@ from .examples import (
     bigrams,
     context_codes,
     context_counts,
+    count_text,
     ngrams,
 )
 from .functional import cross_entropy
@@ -48,7 +49,7 @@ from .optim import closed_form, concat_newton, gradient_descent, newton
 from .sampling import SAMPLERS
 from .torchrng import TorchGenerator
 from .vocab import BOUNDARY, Vocabulary
-from .words import WordList, load_words, split_words
+from .words import WordList, WordText, load_text, load_words, split_words
 
 __version__ = "0.1.0"
 
@@ -112,6 +113,7 @@ __all__ = [
     "TrainingError",
     "Vocabulary",
     "WordList",
+    "WordText",
     "assert_gradcheck",
     "bigram_counts",
     "bigrams",
@@ -124,6 +126,7 @@ __all__ = [
     "count_bigrams",
     "count_contexts",
     "count_files",
+    "count_text",
     "counts_hvp",
     "counts_loss_and_grad",
     "cross_entropy",
@@ -131,6 +134,7 @@ __all__ = [
     "gradient_descent",
     "hvpcheck",
     "load_model",
+    "load_text",
     "load_words",
     "loss_and_grad",
     "newton",

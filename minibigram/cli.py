@@ -37,6 +37,7 @@ from . import __version__
 from .engines import ENGINES, OBJECTIVES
 from .errors import DataError, MinibigramError, SettingsError
 from .evaluate import PARAM, fit_kind, model_split, sample_marks, split_losses, sweep
+from .examples import count_text
 from .io import check_writable, load_model
 from .models import (
     DTYPES,
@@ -56,6 +57,7 @@ from .words import (
     STDIN_NAME,
     data_record,
     file_sha256,
+    load_text,
     load_words,
     open_words,
     parse_split,
@@ -495,11 +497,18 @@ def _cmd_train(args: argparse.Namespace) -> int:
         files = [args.data]
     if args.out is not None:
         check_writable(args.out, inputs=files)   # before training, not after it
-    counts, vocab = None, None
+    counts, vocab, text = None, None, None
+    plain = args.split is None and args.context == 1 and args.encoding == "joint" \
+        and args.model_kind == "network"
     if args.stream or args.dask is not None:
         counts = _stream_counts(args) if args.stream else _dask_counts(args, files)
         words = None
         parts: dict[str, list[str]] = {"train": [], "dev": [], "test": []}
+    elif plain and (args.engine == "counts" or args.solver == "newton"):
+        # the bigram network learns from the counts alone: count the text, make no words
+        text = load_text(args.data)
+        counts, words = count_text(text), None
+        parts = {"train": [], "dev": [], "test": []}
     else:
         words = load_words(args.data)
         # all the data's characters, so that dev and test can be scored, and so that sampling
@@ -519,7 +528,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     options = _fit_options(args)
     options["counts"] = counts
     _say(args, f"training the {_describe(args)} on "
-               f"{'the counts of ' if counts is not None else ''}"
+               f"{'the counts of ' if args.stream or args.dask is not None else ''}"
                f"{args.data or 'the embedded names'}", detail=True)
     start = time.perf_counter()
     with _step_log(args, newton=options.get("solver", "newton") == "newton") as log:
@@ -537,16 +546,15 @@ def _cmd_train(args: argparse.Namespace) -> int:
         model.settings["data"] = {"source": os.path.abspath(args.data), "files": len(files),
                                   "bytes": sum(os.path.getsize(f) for f in files),
                                   "num_words": int(counts.N[0].sum())}   # row 0: "." * K
-    elif counts is not None:
-        model.settings["data"] = {"source": EMBEDDED_NAMES if args.data is None
-                                  else os.path.abspath(args.data),
-                                  "sha256": file_sha256(args.data),
-                                  "num_words": int(counts.N[0].sum())}   # row 0: "." * K
+    elif counts is not None:   # what data_record(words) would say
+        model.settings["data"] = {
+            "source": text.source if text is not None else EMBEDDED_NAMES if args.data is None
+            else os.path.abspath(args.data),
+            "sha256": text.sha256 if text is not None else file_sha256(args.data),
+            "num_words": int(counts.N[0].sum())}   # row 0: "." * K
     if args.out:
         model.save(args.out)   # first: nothing after training may lose the model
         _say(args, f"saved the model to {args.out}")
-    plain = args.split is None and args.context == 1 and args.encoding == "joint" \
-        and args.model_kind == "network"
     # from counts no words are kept to score: the final loss is the training loss
     losses = None if plain or counts is not None else split_losses(
         model, {"train": parts["train"], "dev": parts["dev"]})

@@ -15,7 +15,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from .errors import DataError, SettingsError, check_size, check_whole, word_list
-from .vocab import LINE_BREAKS, Vocabulary, joined_codes
+from .vocab import BOUNDARY_TEXT, LINE_BREAKS, Vocabulary, code_points, joined_codes, text_of
+from .words import WordText
 
 
 def scorable_words(words: Sequence[str], vocab: Vocabulary,
@@ -350,21 +351,66 @@ def count_words(words: list[str], vocab: Vocabulary | None, K: int) -> ContextCo
 def _ascii_bigram_counts(codes: np.ndarray, words: list[str],
                          vocab: Vocabulary | None) -> BigramCounts:
     """:func:`count_words` for K = 1 of ASCII ``codes = joined_codes(words)`` (uint8)."""
-    pairs = codes[:-1].astype(np.uint16)                          # (L - 1,)
-    pairs <<= 7                                                   # 128 * previous code point
-    pairs |= codes[1:]                                            # + next
-    T = np.bincount(pairs, minlength=128 * 128).reshape(128, 128)   # (128, 128) [prev, next]
-    present = np.flatnonzero(T.any(axis=0) | T.any(axis=1))       # (D,) the text's code points
+    T, present = _pair_table(codes)                                # (128, 128), (D,)
     # every code point is a previous one but the last, which is a line feed
-    line_feeds = int(T[ord("\n")].sum()) + 1
+    line_feeds = int(T[LF].sum()) + 1
     if vocab is None:
         vocab = Vocabulary.from_present(present, line_feeds, words)
     ids = vocab.lookup(present)                                   # (D,) 0: the boundary
     if line_feeds != len(words) + 1 or np.count_nonzero(ids == 0) != 1:
         raise _split_word_error(words, vocab)   # a word holds a line break or itos[0]
+    return _table_counts(T, present, ids, vocab)
+
+
+def _pair_table(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """How often each ASCII code point follows each: ``T[a, b]``, (128, 128); and the code
+    points of ``codes`` (uint8, all below 128), sorted."""
+    pairs = codes[:-1].astype(np.uint16)                          # (L - 1,)
+    pairs <<= 7                                                   # 128 * previous code point
+    pairs |= codes[1:]                                            # + next
+    T = np.bincount(pairs, minlength=128 * 128).reshape(128, 128)   # (128, 128) [prev, next]
+    return T, np.flatnonzero(T.any(axis=0) | T.any(axis=1))       # (D,)
+
+
+def _table_counts(T: np.ndarray, present: np.ndarray, ids: np.ndarray,
+                  vocab: Vocabulary) -> BigramCounts:
+    """The counts of the code points ``present`` (ids ``ids`` in ``vocab``) in table ``T``."""
     N = np.zeros((len(vocab), len(vocab)), dtype=np.int64)        # (V, V)
     N[np.ix_(ids, ids)] = T[np.ix_(present, present)]
     return BigramCounts(N, vocab)
+
+
+#: The line feed's code point: the boundary in a text of words.
+LF = ord(BOUNDARY_TEXT)
+#: What a plain text of words lacks (see :func:`count_text`): line breaks but the line feed,
+#: the white space ``str.strip`` removes, and NUL.
+_NOT_PLAIN = "\r\x0b\x0c\x1c\x1d\x1e\t\x1f \x00"
+
+
+def count_text(text: WordText, K: int = 1) -> ContextCounts:
+    """The counts of the words of a :class:`~minibigram.words.WordText`, with their vocabulary.
+
+    ``count_words(text.words(), None, K)``, the same counts, without making the words
+    when it can: for K = 1 and a plain text (ASCII, one word per line with nothing to
+    strip: no space, tab, carriage return or NUL) the words are the lines that are not
+    blank, so the pairs of ``"\\n" + text + "\\n"`` are their examples once the line
+    feed pairs of blank lines are dropped (no word is empty), and their number is how
+    often a line feed is followed by a character.
+
+    Raises
+    ------
+    DataError
+        As :func:`~minibigram.words.load_words`: no words, or a NUL character.
+    """
+    t = text.text
+    if K != 1 or not t.isascii() or any(c in t for c in _NOT_PLAIN):
+        return count_words(text.words(), None, K)
+    T, present = _pair_table(code_points(BOUNDARY_TEXT + t + BOUNDARY_TEXT))   # (128, 128)
+    T[LF, LF] = 0                         # blank lines: no word is empty
+    if not T[LF].any():                   # no words: the error load_words gives
+        text.words()
+    vocab = Vocabulary(text_of(present[present != LF]))
+    return _table_counts(T, present, vocab.lookup(present), vocab)
 
 
 def pad_boundaries(ids: np.ndarray, K: int) -> np.ndarray:

@@ -121,6 +121,31 @@ def file_sha256(path: PathLike | None = None) -> str:
     return digest.hexdigest()
 
 
+class WordText:
+    """The text of a word file as read, not yet split into words (see :func:`load_text`).
+
+    Attributes
+    ----------
+    text : str
+        The decoded text, byte-order mark dropped.
+    source : str
+        The path read (absolute), :data:`EMBEDDED_NAMES` or :data:`STDIN_NAME`, as a
+        :class:`WordList` records it.
+    sha256 : str
+        Hex digest of the bytes read.
+    label : str
+        How error messages name it.
+    """
+
+    def __init__(self, text: str, source: str, sha256: str) -> None:
+        self.text, self.source, self.sha256 = text, source, sha256
+        self.label = "the embedded names.txt" if source == EMBEDDED_NAMES else source
+
+    def words(self) -> WordList:
+        """The words of the text, as :func:`load_words` returns them."""
+        return WordList(parse_words(self.text, source=self.label), self.source, self.sha256)
+
+
 def load_words(path: PathLike | None = None) -> WordList:
     """Read one word per line.
 
@@ -145,6 +170,24 @@ def load_words(path: PathLike | None = None) -> WordList:
     DataError
         If the file is not UTF-8, holds no words, or holds a NUL character.
     """
+    return load_text(path).words()
+
+
+def load_text(path: PathLike | None = None) -> WordText:
+    """Read a word file as :func:`load_words` does, without splitting it into words.
+
+    For a caller that needs only the counts of the words (see
+    :func:`~minibigram.examples.count_text`): making 32,033 Python strings costs more
+    than counting them. The checks that need the words (NUL, no words at all) are made
+    when they are split or counted.
+
+    Raises
+    ------
+    FileAccessError
+        If the path does not exist, is a folder, or cannot be read (an ``OSError``).
+    DataError
+        If the file is not UTF-8, or larger than :data:`MAX_WORDS_BYTES`.
+    """
     if path is None:
         source, name = _default_names_path(), EMBEDDED_NAMES
     else:
@@ -163,8 +206,7 @@ def load_words(path: PathLike | None = None) -> WordList:
             raise read_error(source, e, "check the path, or give no path to use the embedded "
                                         "names") from None
     label = "the embedded names.txt" if name == EMBEDDED_NAMES else name
-    words = parse_words(decode_utf8(raw, label), source=label)
-    return WordList(words, name, sha256_hex(raw))
+    return WordText(decode_utf8(raw, label), name, sha256_hex(raw))
 
 
 #: The most bytes of words :func:`load_words` reads into memory: the examples made from

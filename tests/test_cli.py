@@ -133,6 +133,22 @@ def test_train_stream_equals_reading_the_words(tmp_path):
         assert a["final_loss"] == pytest.approx(b["final_loss"], rel=1e-12)
 
 
+def test_train_from_the_text_is_the_fit_of_its_words(tmp_path):
+    """train's bigram network counts the file's text without making its words: the same
+    losses, to the last bit, and the same record of the data as fitting load_words' words."""
+    path = tmp_path / "w.txt"
+    path.write_text("anna\nbob\n\ncara\nzoe\n" * 50, encoding="utf-8")   # plain: no words made
+    for extra, fit in ((["--steps", "20"], {"steps": 20}),
+                       (["--solver", "newton"], {"solver": "newton"})):
+        r = run("train", "--data", path, "--json", *extra)
+        assert r.returncode == 0, r.stderr
+        out = json.loads(r.stdout)
+        model = BigramModel.fit(mb.load_words(path), **fit)
+        assert out["losses"] == model.history and out["final_loss"] == model.final_loss
+        assert out["settings"]["data"] == model.settings["data"]
+        assert out["num_examples"] == model.settings["num_examples"] == 50 * 18
+
+
 def test_train_stream_refuses_what_needs_the_words(tmp_path):
     for args, msg in ((["--stream", "--split", "80/10/10"], "cannot be split"),
                       (["--stream", "--engine", "index"], "the index engine cannot use"),

@@ -391,7 +391,7 @@ def test_ctrl_c_anywhere_in_the_cli_is_one_line(monkeypatch, capsys):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli_module, "load_words", interrupted)
+    monkeypatch.setattr(cli_module, "load_text", interrupted)   # train reads its data
     assert cli_module.main(["train"]) == 130
     out, err = capsys.readouterr()
     assert out == "" and err == "minibigram: interrupted; no model file was left half-written.\n"
@@ -402,6 +402,6 @@ def test_a_genuine_bug_is_not_swallowed(monkeypatch):
     def bug(*args, **kwargs):
         raise ZeroDivisionError("a bug")
 
-    monkeypatch.setattr(cli_module, "load_words", bug)
+    monkeypatch.setattr(cli_module, "load_text", bug)
     with pytest.raises(ZeroDivisionError):
         cli_module.main(["train"])

@@ -206,3 +206,40 @@ def test_training_counts_refuse_what_would_split_a_word(words):
         mb.CountModel.fit([*words, "a.b"], vocab=Vocabulary.from_words(words))
     with pytest.raises(mb.DataError, match=r"'q' \(U\+0071\) is not in"):
         mb.CountModel.fit([*words, "q"], vocab=Vocabulary.from_words(words))
+
+
+# --- counting a word file's text without making its words (train's default path)
+
+_TEXT = st.text(st.sampled_from(["a", "b", ".", "\n", "\n", "\r", " ", "\t", "é", "~"]),
+                max_size=40)
+
+
+@PROPS
+@given(_TEXT)
+def test_counts_of_a_text_are_the_counts_of_its_words(tmp_path_factory, text):
+    """count_text skips making the words of a plain text: the counts and vocabulary are
+    those of load_words' words, and a text without words is refused the same way."""
+    path = tmp_path_factory.mktemp("t") / "w.txt"
+    path.write_bytes(text.encode("utf-8"))
+    try:
+        words = mb.load_words(path)
+    except mb.DataError as e:
+        with pytest.raises(mb.DataError) as got:
+            mb.count_text(mb.load_text(path))
+        assert str(got.value) == str(e)
+        return
+    counts = mb.count_text(mb.load_text(path))
+    assert counts.vocab == Vocabulary.from_words(words)
+    assert (counts.N == _counted_examples(words, counts.vocab, 1)).all()   # counts went well
+
+
+def test_a_text_and_its_words_record_the_same_source(tmp_path):
+    path = tmp_path / "w.txt"
+    path.write_bytes(b"anna\nbob\n\ncara\n")
+    text, words = mb.load_text(path), mb.load_words(path)
+    assert (text.source, text.sha256) == (words.source, words.sha256)
+    assert text.words() == words == ["anna", "bob", "cara"]
+    with pytest.raises(mb.DataError, match=r"line 2 holds a NUL"):
+        (tmp_path / "nul.txt").write_bytes(b"anna\nb\x00b\n")
+        mb.count_text(mb.load_text(tmp_path / "nul.txt"))
+

@@ -43,7 +43,6 @@ from .examples import (
     ngrams,
 )
 from .functional import cross_entropy
-from .io import load_model
 from .models import BigramModel, CountModel, LanguageModel, NGramModel
 from .optim import closed_form, concat_newton, gradient_descent, newton
 from .sampling import SAMPLERS
@@ -55,7 +54,7 @@ __version__ = "0.1.0"
 
 # The stages a command needs only now and then load on first use (issue 15): the
 # gradient checker (its dataclasses and their inspect cost about 15 ms), streaming and
-# Dask counting, and the exports (json).
+# Dask counting, the exports (json), and model files (io: training needs none).
 _LAZY = {
     **dict.fromkeys(("PASS_RULE", "REFERENCE_PROBLEMS", "GradcheckError", "GradcheckResult",
                      "ReferenceProblem", "assert_gradcheck", "gradcheck", "hvpcheck",
@@ -63,6 +62,7 @@ _LAZY = {
     "count_files": "cluster",
     **dict.fromkeys(("count_bigrams", "count_contexts"), "stream"),
     **dict.fromkeys(("to_json", "write_arpa", "write_json"), "export"),
+    "load_model": "io",
 }
 if TYPE_CHECKING:
     from .checks import (
@@ -78,6 +78,7 @@ if TYPE_CHECKING:
     )
     from .cluster import count_files
     from .export import to_json, write_arpa, write_json
+    from .io import load_model
     from .stream import count_bigrams, count_contexts
 
 

@@ -38,7 +38,6 @@ from .engines import ENGINES, OBJECTIVES
 from .errors import DataError, MinibigramError, SettingsError
 from .evaluate import PARAM, fit_kind, model_split, sample_marks, split_losses, sweep
 from .examples import count_text
-from .io import check_writable, load_model
 from .models import (
     DTYPES,
     ENCODINGS,
@@ -496,6 +495,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
     else:
         files = [args.data]
     if args.out is not None:
+        from .io import check_writable  # only --out needs it (start-up time)
+
         check_writable(args.out, inputs=files)   # before training, not after it
     counts, vocab, text = None, None, None
     plain = args.split is None and args.context == 1 and args.encoding == "joint" \
@@ -675,6 +676,8 @@ def _add_sample_parser(sub: Any) -> None:
 
 
 def _cmd_sample(args: argparse.Namespace) -> int:
+    from .io import load_model  # here: train needs none (start-up time)
+
     model = load_model(args.model)
     _say(args, f"{args.model}: {model!r}", detail=True)
     start = time.perf_counter()
@@ -787,6 +790,8 @@ def _finite(x: float) -> float | None:
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
+    from .io import load_model  # here: train needs none (start-up time)
+
     if not args.words and not args.file:
         raise DataError("there are no words to score: give words, '-' to read them from "
                         "standard input, or --file FILE.")
@@ -829,6 +834,7 @@ def _add_plot_parser(sub: Any) -> None:
 
 
 def _cmd_plot(args: argparse.Namespace) -> int:
+    from .io import check_writable, load_model  # here: train needs none (start-up time)
     from .plot import plot_bigrams, plot_loss_curve, save_figure
 
     check_writable(args.out, inputs=(args.model,))
@@ -934,6 +940,8 @@ def _model_words(model: Any, data: str | None, args: argparse.Namespace) -> Any:
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
+    from .io import load_model  # here: train needs none (start-up time)
+
     model = load_model(args.model)
     _say(args, f"{args.model}: {model!r}", detail=True)
     words = _model_words(model, args.data, args)
@@ -1034,6 +1042,8 @@ def _add_info_parser(sub: Any) -> None:
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
+    from .io import load_model  # here: train needs none (start-up time)
+
     model = load_model(args.model)
     st = model.settings
     info: dict[str, Any] = {
@@ -1083,6 +1093,7 @@ def _add_export_parser(sub: Any) -> None:
 
 def _cmd_export(args: argparse.Namespace) -> int:
     from .export import export_model
+    from .io import check_writable, load_model  # here: train needs none (start-up time)
 
     check_writable(args.out, inputs=(args.model,))
     export_model(load_model(args.model), args.out, args.format)

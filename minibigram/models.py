@@ -58,7 +58,6 @@ from .examples import (
     scorable_words,
     weighted_examples,
 )
-from .io import load_model, save_model
 from .optim import NEWTON_BLOCK, concat_newton, gradient_descent, newton
 from .sampling import DEFAULT_SAMPLER, adjust_probs, sample_words
 from .torchrng import ERAS, TorchGenerator
@@ -356,11 +355,15 @@ class LanguageModel:
 
     def save(self, path: PathLike) -> None:
         """Write the model to a ``.npz`` file (no pickled objects), atomically."""
+        from .io import save_model  # here: training needs no model file (start-up time)
+
         save_model(self, path)
 
     @classmethod
     def load(cls, path: PathLike) -> Any:
         """Read a model of this kind written by :meth:`save`. Never unpickles anything."""
+        from .io import load_model  # here, as save
+
         return load_model(path, kind=cls.kind)
 
     @classmethod

@@ -448,10 +448,15 @@ def _step_log(args: argparse.Namespace, newton: bool = False
     progress = Progress(0 if newton else args.steps,
                         enabled=args.verbosity > 0 and sys.stdout.isatty() and sys.stderr.isatty())
     unprinted: list[tuple[int, float]] = []   # the latest step, if it was not printed
+    flushed = [time.perf_counter()]
 
     def show(step: int, loss: float) -> None:
         progress.clear()
-        print(f"step {step:4d}  loss {loss:.7f}", flush=True)
+        print(f"step {step:4d}  loss {loss:.7f}")
+        # live in a pipe too (| tee), but not a write per line when a step takes microseconds
+        if time.perf_counter() - flushed[0] >= 0.05:
+            sys.stdout.flush()
+            flushed[0] = time.perf_counter()
 
     def log(step: int, loss: float) -> None:
         unprinted[:] = [(step, loss)]

@@ -100,6 +100,17 @@ def test_words_equal_randomstate_whatever_the_request_sizes(seed):
     assert g.position == sum(sizes)
 
 
+def test_bulk_requests_continue_the_same_stream():
+    """Requests of BULK_WORDS or more are drawn by NumPy's MT19937 in C: before, between and
+    after them the small requests go on with the same stream."""
+    from minibigram.torchrng import BULK_WORDS
+
+    sizes = [5, BULK_WORDS, 1, 622, BULK_WORDS + 623, 624, 0, 3 * BULK_WORDS + 1, 7]
+    mt = MersenneTwister(2147483647)
+    got = np.concatenate([mt.words(n) for n in sizes])
+    np.testing.assert_array_equal(got, _randomstate_words(2147483647, sum(sizes)))
+
+
 @PROPS
 @given(st.integers(0, 2**64 - 1),
        st.lists(st.one_of(st.integers(0, 700), st.integers(600, 4000)), max_size=12))

@@ -362,13 +362,21 @@ def _ascii_bigram_counts(codes: np.ndarray, words: list[str],
     return _table_counts(T, present, ids, vocab)
 
 
-def _pair_table(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """How often each ASCII code point follows each: ``T[a, b]``, (128, 128); and the code
-    points of ``codes`` (uint8, all below 128), sorted."""
+def ascii_pair_table(codes: np.ndarray) -> np.ndarray:
+    """How often each ASCII code point follows each in ``codes``: ``T[a, b]``, (128, 128).
+
+    ``codes`` are uint8, all below 128 (it trusts them): the code points of ASCII text,
+    or its bytes. One bincount of ``128 a + b`` over the adjacent pairs.
+    """
     pairs = codes[:-1].astype(np.uint16)                          # (L - 1,)
     pairs <<= 7                                                   # 128 * previous code point
     pairs |= codes[1:]                                            # + next
-    T = np.bincount(pairs, minlength=128 * 128).reshape(128, 128)   # (128, 128) [prev, next]
+    return np.bincount(pairs, minlength=128 * 128).reshape(128, 128)   # (128, 128) [prev, next]
+
+
+def _pair_table(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`ascii_pair_table`, and the code points of ``codes``, sorted."""
+    T = ascii_pair_table(codes)                                   # (128, 128)
     return T, np.flatnonzero(T.any(axis=0) | T.any(axis=1))       # (D,)
 
 

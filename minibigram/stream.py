@@ -21,6 +21,7 @@ from .errors import DataError, FileAccessError, check_size, check_whole, read_er
 from .examples import (
     BigramCounts,
     ContextCounts,
+    ascii_pair_table,
     context_codes,
     context_windows,
     pad_boundaries,
@@ -150,10 +151,9 @@ class _Counter:
     def add_plain(self, part: bytes) -> None:
         """The fast path of bigrams: printable ASCII and "\\n" only. Count byte pairs.
 
-        Read as little-endian uint16, the bytes ``data[2k], data[2k+1]`` are the number
-        ``data[2k] + 256 * data[2k+1]``: one bincount over that view, and one over the
-        view shifted by a byte, count every adjacent pair with no arithmetic at all.
-        The previous piece's last id leads as its own byte (a break as ``"\\n"``).
+        The bytes are the code points: :func:`~minibigram.examples.ascii_pair_table`
+        counts their adjacent pairs, as training counts a list of ASCII words. The
+        previous piece's last id leads as its own byte (a break as ``"\\n"``).
         """
         last = int(self.tail[-1])
         lead = 10 if last == 0 else self.codes[last - 1]
@@ -161,10 +161,7 @@ class _Counter:
             self.add_ids(self.to_ids(code_points(part.decode("ascii"))))
             return
         data = bytes([lead]) + part                                       # (L+1,)
-        L = len(data)
-        for offset in (0, 1):
-            pairs = np.frombuffer(data, dtype=np.uint16, count=(L - offset) // 2, offset=offset)
-            self.byte_pairs += np.bincount(pairs, minlength=1 << 16)
+        self.byte_pairs += ascii_pair_table(np.frombuffer(data, dtype=np.uint8))
         self.tail[-1] = self.slots(np.array([data[-1]]))[0]
         self.at_start = data[-1] == 10
 
@@ -197,7 +194,7 @@ class _BigramCounter(_Counter):
     def __init__(self, vocab: Vocabulary | None, source: str) -> None:
         super().__init__(1, vocab, source)
         self.M = np.zeros((self.S, self.S), dtype=np.int64)
-        self.byte_pairs = np.zeros(1 << 16, dtype=np.int64)   # [next byte * 256 + prev byte]
+        self.byte_pairs = np.zeros((128, 128), dtype=np.int64)   # [prev byte, next byte]
 
     def grow(self, S: int, new: int) -> None:
         check_size(f"counting the {S + new} characters of {self.source} by pairs",
@@ -211,7 +208,7 @@ class _BigramCounter(_Counter):
     def result(self) -> BigramCounts:
         # Fold the byte-pair table of the fast path into M, then drop boundary -> boundary
         # pairs (blank lines), which the general path never counts.
-        pairs = self.byte_pairs.reshape(256, 256).T[:128, :128]   # [prev byte, next byte]
+        pairs = self.byte_pairs                                    # (128, 128) [prev, next]
         seen = np.flatnonzero(pairs.sum(axis=0) + pairs.sum(axis=1))
         if len(seen):
             ids = self.slots(seen)

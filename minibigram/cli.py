@@ -553,11 +553,11 @@ def _cmd_train(args: argparse.Namespace) -> int:
                                   "bytes": sum(os.path.getsize(f) for f in files),
                                   "num_words": int(counts.N[0].sum())}   # row 0: "." * K
     elif counts is not None:   # what data_record(words) would say
-        model.settings["data"] = {
-            "source": text.source if text is not None else EMBEDDED_NAMES if args.data is None
-            else os.path.abspath(args.data),
-            "sha256": text.sha256 if text is not None else file_sha256(args.data),
-            "num_words": int(counts.N[0].sum())}   # row 0: "." * K
+        source, sha256 = ((text.source, text.sha256) if text is not None        # read whole
+                          else (EMBEDDED_NAMES if args.data is None               # or a stream
+                                else os.path.abspath(args.data), file_sha256(args.data)))
+        model.settings["data"] = {"source": source, "sha256": sha256,
+                                  "num_words": int(counts.N[0].sum())}   # row 0: "." * K
     if args.out:
         model.save(args.out)   # first: nothing after training may lose the model
         _say(args, f"saved the model to {args.out}")

@@ -15,8 +15,16 @@ from collections.abc import Sequence
 import numpy as np
 
 from .errors import DataError, SettingsError, check_size, check_whole, word_list
-from .vocab import BOUNDARY_TEXT, LINE_BREAKS, Vocabulary, code_points, joined_codes, text_of
-from .words import WordText
+from .vocab import (
+    BOUNDARY_CODE,
+    BOUNDARY_TEXT,
+    LINE_BREAKS,
+    Vocabulary,
+    code_points,
+    joined_codes,
+    text_of,
+)
+from .words import ASCII_INNER_SPACE, WordText
 
 
 def scorable_words(words: Sequence[str], vocab: Vocabulary,
@@ -353,7 +361,7 @@ def _ascii_bigram_counts(codes: np.ndarray, words: list[str],
     """:func:`count_words` for K = 1 of ASCII ``codes = joined_codes(words)`` (uint8)."""
     T, present = _pair_table(codes)                                # (128, 128), (D,)
     # every code point is a previous one but the last, which is a line feed
-    line_feeds = int(T[LF].sum()) + 1
+    line_feeds = int(T[BOUNDARY_CODE].sum()) + 1
     if vocab is None:
         vocab = Vocabulary.from_present(present, line_feeds, words)
     ids = vocab.lookup(present)                                   # (D,) 0: the boundary
@@ -388,11 +396,10 @@ def _table_counts(T: np.ndarray, present: np.ndarray, ids: np.ndarray,
     return BigramCounts(N, vocab)
 
 
-#: The line feed's code point: the boundary in a text of words.
-LF = ord(BOUNDARY_TEXT)
-#: What a plain text of words lacks (see :func:`count_text`): line breaks but the line feed,
-#: the white space ``str.strip`` removes, and NUL.
-_NOT_PLAIN = "\r\x0b\x0c\x1c\x1d\x1e\t\x1f \x00"
+#: What a plain ASCII text of words lacks (see :func:`count_text`): the line breaks but the
+#: line feed, the white space ``str.strip`` would remove inside a line, and NUL.
+_NOT_PLAIN = ("".join(c for c in LINE_BREAKS if c.isascii() and c != BOUNDARY_TEXT)
+              + ASCII_INNER_SPACE + "\x00")
 
 
 def count_text(text: WordText, K: int = 1) -> ContextCounts:
@@ -414,10 +421,10 @@ def count_text(text: WordText, K: int = 1) -> ContextCounts:
     if K != 1 or not t.isascii() or any(c in t for c in _NOT_PLAIN):
         return count_words(text.words(), None, K)
     T, present = _pair_table(code_points(BOUNDARY_TEXT + t + BOUNDARY_TEXT))   # (128, 128)
-    T[LF, LF] = 0                         # blank lines: no word is empty
-    if not T[LF].any():                   # no words: the error load_words gives
+    T[BOUNDARY_CODE, BOUNDARY_CODE] = 0                         # blank lines: no word is empty
+    if not T[BOUNDARY_CODE].any():                   # no words: the error load_words gives
         text.words()
-    vocab = Vocabulary(text_of(present[present != LF]))
+    vocab = Vocabulary(text_of(present[present != BOUNDARY_CODE]))
     return _table_counts(T, present, vocab.lookup(present), vocab)
 
 

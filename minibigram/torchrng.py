@@ -112,7 +112,7 @@ class MersenneTwister:
               t \\leftarrow t \\oplus (t \\gg 18).
 
     A request twists all the rounds it needs, then tempers their words in pieces that stay in
-    the cache.
+    the cache; requests of :data:`BULK_WORDS` or more go to NumPy's own MT19937 in C instead.
     """
 
     def __init__(self, seed: int) -> None:
@@ -192,8 +192,9 @@ def _seed_state(s: int) -> np.ndarray:
 
 
 #: Requests of this many words or more go to NumPy's MT19937 in C (``RandomState``), the
-#: same stream 2.4x faster: it pays for the import of ``numpy.random`` (about 10 ms, which
-#: start-up avoids) from a few million words; below, NumPy slices (:meth:`MersenneTwister.words`).
+#: same stream 2.4x faster; below, NumPy slices (:meth:`MersenneTwister.words`). Start-up
+#: asks for a few thousand words, so it never imports ``numpy.random`` (about 10 ms, paid
+#: back over a few million words: what a sampler that asks this many goes on to draw).
 BULK_WORDS = 1 << 16
 _TEMPER_CHUNK = 1 << 15  # words tempered at once: 128 KiB and its temporary stay in cache
 

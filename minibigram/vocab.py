@@ -35,6 +35,8 @@ BOUNDARY = "."
 BOUNDARY_SYMBOLS = (BOUNDARY, "\u23ce", "\u21b5", "\u00b6")
 #: The boundary's text form: words are lines, so ``BOUNDARY_TEXT.join(words)`` is their text.
 BOUNDARY_TEXT = "\n"
+#: The code point of :data:`BOUNDARY_TEXT`, the line feed: a text of words' boundary.
+BOUNDARY_CODE = ord(BOUNDARY_TEXT)
 #: Every character ``str.splitlines`` breaks lines at: none is part of a word, all encode to 0.
 LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 
@@ -155,13 +157,13 @@ class Vocabulary:
         # Each distinct code point and the number of line feeds: one bincount when they are
         # all below 2**16 (a 512 KB table; any alphabet of the Basic Multilingual Plane),
         # else a sort.
-        LF = ord(BOUNDARY_TEXT)
         if int(codes.max()) < 2**16:
             freq = np.bincount(codes)                              # (max + 1,) by code point
-            present, line_feeds = np.flatnonzero(freq), int(freq[LF])   # (D,) sorted
+            present = np.flatnonzero(freq)                         # (D,) sorted
+            line_feeds = int(freq[BOUNDARY_CODE])
         else:
             present, freq = np.unique(codes, return_counts=True)   # (D,), (D,)
-            line_feeds = int(freq[np.searchsorted(present, LF)])
+            line_feeds = int(freq[np.searchsorted(present, BOUNDARY_CODE)])
         return cls.from_present(present, line_feeds, words)
 
     @classmethod

@@ -139,7 +139,7 @@ class WordText:
 
     def __init__(self, text: str, source: str, sha256: str) -> None:
         self.text, self.source, self.sha256 = text, source, sha256
-        self.label = "the embedded names.txt" if source == EMBEDDED_NAMES else source
+        self.label = _label(source)
 
     def words(self) -> WordList:
         """The words of the text, as :func:`load_words` returns them."""
@@ -205,8 +205,12 @@ def load_text(path: PathLike | None = None) -> WordText:
         except OSError as e:
             raise read_error(source, e, "check the path, or give no path to use the embedded "
                                         "names") from None
-    label = "the embedded names.txt" if name == EMBEDDED_NAMES else name
-    return WordText(decode_utf8(raw, label), name, sha256_hex(raw))
+    return WordText(decode_utf8(raw, _label(name)), name, sha256_hex(raw))
+
+
+def _label(source: str) -> str:
+    """How error messages name a source of words (see :class:`WordText`)."""
+    return "the embedded names.txt" if source == EMBEDDED_NAMES else source
 
 
 #: The most bytes of words :func:`load_words` reads into memory: the examples made from
@@ -243,7 +247,7 @@ def decode_utf8(raw: bytes, source: str) -> str:
 
 
 #: The ASCII white space that str.strip removes and str.splitlines leaves inside a line.
-_ASCII_INNER_SPACE = "\t\x1f "
+ASCII_INNER_SPACE = "\t\x1f "
 
 
 def parse_words(text: str, source: str = "the input") -> list[str]:
@@ -260,7 +264,7 @@ def parse_words(text: str, source: str = "the input") -> list[str]:
         lineno = text[: text.index("\x00")].count("\n") + 1
         raise DataError(f"{source} line {lineno} holds a NUL character (U+0000), which is not "
                         "text: give a text file with one word per line.")
-    if text.isascii() and not any(c in text for c in _ASCII_INNER_SPACE):
+    if text.isascii() and not any(c in text for c in ASCII_INNER_SPACE):
         words = list(filter(None, lines))   # nothing to strip, blank lines to drop: faster
     else:
         words = [word for word in map(str.strip, lines) if word]

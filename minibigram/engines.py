@@ -394,7 +394,7 @@ def concat_loss(W: np.ndarray, X: np.ndarray, ys: np.ndarray, reg: float = 0.0,
     """:func:`concat_loss_and_grad` without the checks: the per-step function of training."""
     K, V, _ = W.shape
     # forward
-    logits = W[np.arange(K), X].sum(axis=1)                # (n, V): W[p, X[:, p]] summed over p
+    logits = F.concat_logits(W, X)                         # (n, V)
     data_loss, dlogits = F.cross_entropy(logits, ys, weights)    # (n, V)
     loss = data_loss + F.l2(W, reg)
     # backward: the sum hands dlogits to each position, scattered into its rows
@@ -500,8 +500,8 @@ def concat_hvp(W: np.ndarray, U: np.ndarray, X: np.ndarray, reg: float = 0.0,
     if w is not None and (w.shape != (len(X),) or w.min() < 0 or not w.sum() > 0):
         raise DataError("weights must be non-negative, one per example, with a positive sum.")
     s = np.full(len(X), 1.0 / len(X)) if w is None else w / w.sum()   # (n,)
-    P = F.softmax(W[np.arange(K), X].sum(axis=1))          # (n, V)
-    dz = U[np.arange(K), X].sum(axis=1)                    # (n, V)
+    P = F.softmax(F.concat_logits(W, X))          # (n, V)
+    dz = F.concat_logits(U, X)                             # (n, V)
     dG = s[:, None] * F.softmax_backward(P, dz)            # (n, V) P*dz - P (P·dz), scaled
     HU = np.stack([_scatter_rows(X[:, p], dG, V) for p in range(K)])       # (K, V, V)
     return HU + (2 * reg / W.size) * U

@@ -259,6 +259,26 @@ def nll_backward(logp: np.ndarray, ys: np.ndarray, weights: np.ndarray | None = 
     return dlogp
 
 
+def concat_logits(W: np.ndarray, X: np.ndarray) -> np.ndarray:
+    """Logits of the concat encoding: ``logits[k] = W[0, X[k, 0]] + ... + W[K-1, X[k, K-1]]``.
+
+    K one-hots concatenated times a stacked ``W`` select one row of each ``W[p]``
+    and add them; no one-hot matrix is made.
+
+    Parameters
+    ----------
+    W : ndarray, shape (K, V, V)
+    X : ndarray of int, shape (n, K)
+        The K context characters of each example, oldest first.
+
+    Returns
+    -------
+    logits : ndarray, shape (n, V)
+    """
+    K = W.shape[0]
+    return W[np.arange(K), X].sum(axis=1)                  # (n, V) W[p, X[:, p]] summed over p
+
+
 def l2(W: np.ndarray, reg: float) -> float:
     """The regularization term ``reg * mean(W**2)``, pulling W towards 0 (uniform rows).
 

@@ -737,8 +737,7 @@ class NGramModel(LanguageModel):
 
     def _target_logp(self, X: np.ndarray, ys: np.ndarray) -> np.ndarray:
         if self.encoding == "concat":   # logits differ per context combination
-            K = self.K
-            logits = self.W.astype(np.float64)[np.arange(K), X].sum(axis=1)   # (n, V)
+            logits = F.concat_logits(self.W.astype(np.float64), X)   # (n, V)
             return F.log_softmax(logits)[np.arange(len(ys)), ys]
         if self.K == 1 and len(self._codes) == self.V:          # a row per character: its id
             return self.log_probs()[X[:, 0], ys]

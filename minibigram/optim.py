@@ -321,7 +321,7 @@ def concat_newton(contexts: np.ndarray, N: np.ndarray, reg: float, W: np.ndarray
         history.append(float(f[0]))
         if callback is not None:
             callback(k, history[-1])
-        P = F.softmax(W[np.arange(K), contexts].sum(axis=1))     # (C, V)
+        P = F.softmax(F.concat_logits(W, contexts))     # (C, V)
         d = step(contexts, a, P, g, lam)                         # (K, V, V) Newton step
         Wb, f, g = backtrack(f_rows, W[None], d[None], f, np.array([(g * d).sum()]))
         W = Wb[0]

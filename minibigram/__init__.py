@@ -31,7 +31,7 @@ from .errors import (
     SettingsError,
     TrainingError,
 )
-from .evaluate import sweep
+from .evaluate import eval_model, sweep
 from .examples import (
     BigramCounts,
     ContextCounts,
@@ -47,6 +47,16 @@ from .models import BigramModel, CountModel, LanguageModel, NGramModel
 from .optim import closed_form, concat_newton, gradient_descent, newton
 from .sampling import SAMPLERS
 from .torchrng import TorchGenerator
+from .training import (
+    DEFAULTS,
+    FAMILIES,
+    TrainResult,
+    TrainSettings,
+    data_provenance,
+    model_info,
+    train,
+    train_settings,
+)
 from .vocab import BOUNDARY, Vocabulary
 from .words import WordList, WordText, load_text, load_words, split_words
 
@@ -95,6 +105,8 @@ __all__ = [
     "SAMPLERS",
     "BigramCounts",
     "BigramModel",
+    "DEFAULTS",
+    "FAMILIES",
     "ContextCounts",
     "CountModel",
     "DataError",
@@ -111,6 +123,8 @@ __all__ = [
     "ReferenceProblem",
     "SettingsError",
     "TorchGenerator",
+    "TrainResult",
+    "TrainSettings",
     "TrainingError",
     "Vocabulary",
     "WordList",
@@ -131,6 +145,8 @@ __all__ = [
     "counts_hvp",
     "counts_loss_and_grad",
     "cross_entropy",
+    "data_provenance",
+    "eval_model",
     "gradcheck",
     "gradient_descent",
     "hvpcheck",
@@ -138,6 +154,7 @@ __all__ = [
     "load_text",
     "load_words",
     "loss_and_grad",
+    "model_info",
     "newton",
     "ngrams",
     "objective",
@@ -145,6 +162,8 @@ __all__ = [
     "split_words",
     "sweep",
     "to_json",
+    "train",
+    "train_settings",
     "write_arpa",
     "write_json",
 ]

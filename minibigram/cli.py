@@ -1,30 +1,19 @@
 """The ``minibigram`` command: parse the command line, call the library, print.
 
-Each subcommand has its parser in ``_add_<name>_parser`` (shared flags come from
-the helpers below) and its work in ``_cmd_<name>``: one library call (training
-is :func:`minibigram.train`) and the printing of its result. An option the user
-did not give is None, so the library applies its defaults and its rules about
-options that do not fit together; the help states every default.
-
-stdout is the product, stderr the status. Samples, scores, tables, JSON and the
-losses a learner asked for (``step N loss ...``) go to stdout, so ``minibigram
-sample ... | sort`` and ``train ... > out.txt`` capture only them; "trained on",
-"saved the model to", "wrote FIGURE", progress, notes and warnings go to stderr
-(see :func:`_say`). ``-q/--quiet`` silences the status (stderr stays empty on
-success), ``-v/--verbose`` adds detail (the model, its settings, timings). With
-``--json`` a command prints exactly one JSON object on stdout (``score``: JSON
-Lines, one object per word, as it streams) and, unless ``-v``, no status;
-otherwise it prints for a person (``score``: tab-separated lines).
-
-Bad input ends with one line ``minibigram: error: ...`` on stderr and exit status
-2; Ctrl-C with one line ``minibigram: interrupted ...`` and status 130. Any other
-exception is a bug in minibigram, so it is not hidden: Python prints its traceback
-(status 1).
+Each command has its parser in ``_add_<name>_parser`` and its work in ``_cmd_<name>``:
+one library call (training is :func:`minibigram.train`) and the printing of its
+result. An option not given is None, so the library applies its defaults and its
+rules about options that do not fit together; the help states every default.
+stdout is the product (samples, scores, tables, JSON, ``step N loss``), stderr the
+status (``-q``: none, ``-v``: more; see docs/command-line.md). Bad input is one line
+``minibigram: error: ...`` and status 2; Ctrl-C one line and status 130; any other
+exception is a bug, so Python prints its traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import difflib
 import json
 import math
@@ -61,7 +50,15 @@ from .io import check_writable, load_model
 from .models import DTYPES, ENCODINGS, INITS, NOTEBOOK_SEED, SOLVERS
 from .progress import wanted
 from .sampling import DEFAULT_SAMPLER, SAMPLERS
-from .training import DEFAULTS, FAMILIES, TrainResult, model_info, train, train_settings
+from .training import (
+    DEFAULTS,
+    FAMILIES,
+    TrainResult,
+    TrainSettings,
+    model_info,
+    train,
+    train_settings,
+)
 from .words import load_words, parse_split
 
 
@@ -124,8 +121,6 @@ def _closest(name: str, valid: list[str]) -> list[str]:
     return difflib.get_close_matches(name, valid, n=3, cutoff=0.6)
 
 
-# --- values: parsed here, checked by the library's own rule (errors.check_*)
-
 
 def _value(parse: Callable[[str], Any], check: Callable[[Any], Any], name: str) -> Any:
     """An argparse ``type``: ``check(parse(text))``; text that does not parse goes to
@@ -166,8 +161,6 @@ def _list_of(item: Callable[[str], Any]) -> Any:
 _family = _value(str, lambda v: check_choice("model family", v, FAMILIES), "family")
 
 
-# --- output
-
 
 def _finite_or_none(obj: Any) -> Any:
     """``obj`` with every non-finite float replaced by None (JSON has no inf or NaN).
@@ -187,11 +180,6 @@ def _json(obj: Any) -> str:
     return json.dumps(_finite_or_none(obj), ensure_ascii=False, allow_nan=False)
 
 
-def _emit_json(obj: dict[str, Any]) -> None:
-    """Print one strict JSON object (non-finite numbers become null)."""
-    print(_json(obj))
-
-
 def _say(args: argparse.Namespace, text: str, detail: bool = False) -> None:
     """A status line on stderr: unless -q (or --json without -v); a ``detail`` only with -v."""
     if args.verbosity >= (2 if detail else 1):
@@ -208,15 +196,13 @@ def _format_losses(losses: dict[str, float | None]) -> str:
         f"{k} {v:.6f}" for k, v in losses.items() if v is not None)
 
 
-# --- shared flags: each is written once, and added to every command that takes it
 
-
-def _command(sub: Any, name: str, flags: Sequence[Callable[[argparse.ArgumentParser], None]],
-             **kwargs: Any) -> _Parser:
-    """Add the parser of command ``name``, its shared ``flags`` first (each written once)."""
+def _command(sub: Any, name: str, flags: Sequence[str], **kwargs: Any) -> _Parser:
+    """Add the parser of command ``name``, its shared ``flags`` (of :data:`_FLAGS`) first."""
     p: _Parser = sub.add_parser(name, **kwargs)
-    for add in flags:
-        add(p)
+    for flag in flags:
+        names, options = _FLAGS[flag]
+        p.add_argument(*names, **options)
     return p
 
 
@@ -231,26 +217,18 @@ def _status_flags(p: _Parser) -> None:
     p.option_strings += ["-q", "--quiet", "-v", "--verbose"]   # the group's, for the hints
 
 
-def _json_flag(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--json", action="store_true",
-                   help="print one JSON object on stdout instead (and no status, unless -v; "
-                        "default: plain text)")
-
-
-def _model_flag(p: argparse.ArgumentParser) -> None:
-    p.add_argument("-m", "--model", required=True, metavar="MODEL.npz",
-                   help="a model file written by 'minibigram train --out' (required; no default)")
-
-
-def _eval_data_flag(p: argparse.ArgumentParser) -> None:
-    p.add_argument("-d", "--data", metavar="PATH", help="text file, one word per line; '-' reads "
-                   "standard input (default: the model's own training data when the file it "
-                   "records is there with the same sha256, else the embedded names)")
-
-
-def _data_flag(p: argparse.ArgumentParser) -> None:
-    p.add_argument("-d", "--data", metavar="PATH", help="text file, one word per line; '-' "
-                   "reads standard input (default: the embedded names.txt, 32,033 names)")
+#: The flags several commands share, each written once: the names, then add_argument's options.
+_FLAGS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
+    "json": (("--json",), dict(action="store_true", help="print one JSON object on stdout "
+             "instead (and no status, unless -v; default: plain text)")),
+    "model": (("-m", "--model"), dict(required=True, metavar="MODEL.npz", help="a model file "
+              "written by 'minibigram train --out' (required; no default)")),
+    "data": (("-d", "--data"), dict(metavar="PATH", help="text file, one word per line; '-' "
+             "reads standard input (default: the embedded names.txt, 32,033 names)")),
+    "eval data": (("-d", "--data"), dict(metavar="PATH", help="text file, one word per line; "
+                  "'-' reads standard input (default: the model's own training data when the "
+                  "file it records is there with the same sha256, else the embedded names)")),
+}
 
 
 def _family_flag(p: argparse.ArgumentParser, **kwargs: Any) -> None:
@@ -258,87 +236,68 @@ def _family_flag(p: argparse.ArgumentParser, **kwargs: Any) -> None:
     p.add_argument("--family", "--model-kind", dest="family", **kwargs)
 
 
-# --- train
-
 
 def _add_train_parser(sub: Any) -> None:
     d = DEFAULTS
-    p = _command(sub, "train", (_json_flag, _data_flag),
-                 help="train the bigram network and print samples",
-                 description="Train the bigram network by full-batch gradient descent, as "
-                             "in makemore part 1, then print samples. The defaults are "
-                             "the notebook's. The loss printed per step and as the final "
-                             "loss is the notebook's: mean NLL plus the L2 term reg * "
-                             "mean(W**2); with --split, or another model, the lines 'mean "
-                             "NLL per character' leave the L2 term out, as 'eval' does. "
-                             "An option the chosen model would not use is an error.")
+    p = _command(sub, "train", ("json", "data"),
+                 help="train the bigram network and print samples", description=(
+        "Train the bigram network by full-batch gradient descent, as in makemore part 1, then "
+        "print samples; the defaults are the notebook's. The loss per step and the final loss "
+        "include the L2 term reg * mean(W**2); 'mean NLL per character' (with --split, or "
+        "another model) leaves it out, as 'eval' does. An option the model would not use is "
+        "an error."))
     p.add_argument("-s", "--seed", type=_seed,
                    help=f"seed of the initial W and of sampling (default {d.seed})")
     p.add_argument("--sampler", choices=list(SAMPLERS),
                    help="torch-mkl = torch 2.0-2.6 (the notebook), torch = 2.7+, torch-cdf = "
                         f"1.x, numpy (default {d.sampler})")
-    p.add_argument("--stream", action="store_true",
-                   help="count --data in 1 MiB chunks instead of reading it whole: memory stays "
-                        "bounded for a corpus of any size (every model trains from the counts; "
-                        "the bigram network with the counts engine or --solver newton; no "
-                        "--split; default: read the words)")
-    p.add_argument("--dask", nargs="?", const=True, metavar="ADDRESS",
-                   help="count the files of --data (a glob such as 'corpus/*.txt', quoted) on a "
-                        "Dask cluster and train on the sum, as --stream does: at the scheduler "
-                        "ADDRESS (e.g. tcp://10.0.0.5:8786), or without one on a LocalCluster of "
-                        "one worker per core; needs pip install \".[dask]\" (default: no Dask)")
-    p.add_argument("--dask-timeout", type=_real("the Dask timeout", strict=True),
-                   metavar="SECONDS",
-                   help="with --dask ADDRESS: how long to wait for the scheduler to answer, and "
-                        f"then for a worker (default {d.dask_timeout:g})")
+    p.add_argument("--stream", action="store_true", help=(
+        "count --data in 1 MiB chunks instead of reading it whole: memory stays bounded for any "
+        "corpus (the bigram network needs the counts engine or --solver newton; no --split; "
+        "default: read the words)"))
+    p.add_argument("--dask", nargs="?", const=True, metavar="ADDRESS", help=(
+        "count the files of --data (a quoted glob such as 'corpus/*.txt') on a Dask cluster, as "
+        "--stream does: at the scheduler ADDRESS, or without one on a LocalCluster of one worker "
+        "per core; needs pip install \".[dask]\" (default: no Dask)"))
+    p.add_argument("--dask-timeout", type=_real("the Dask timeout", True), metavar="SECONDS",
+                   help="with --dask ADDRESS: how long to wait for the scheduler, then for a "
+                        f"worker (default {d.dask_timeout:g})")
     p.add_argument("--steps", type=_whole("the number of steps"),
                    help=f"gradient steps (default {d.steps})")
-    p.add_argument("--lr", type=_real("the learning rate", strict=True),
+    p.add_argument("--lr", type=_real("the learning rate", True),
                    help=f"learning rate (default {d.lr:g})")
     p.add_argument("--reg", type=_real("reg"),
                    help=f"L2 strength, reg * mean(W**2) (default {d.reg:g})")
-    p.add_argument("--engine", choices=ENGINES,
-                   help=f"how the loss and gradient are computed; same numbers (default "
-                        f"{d.engine})")
-    p.add_argument("--dtype", choices=DTYPES,
-                   help=f"dtype of W and of training (default {d.dtype})")
-    p.add_argument("--solver", choices=SOLVERS,
-                   help=f"gd: the notebook's gradient steps (default {d.solver}); newton: the "
-                        "exact optimum, in float64, to max|dW| < 1e-10 (--steps caps the "
-                        "iterations; --lr is unused)")
-    p.add_argument("--init", choices=INITS,
-                   help="initial W: torch = the notebook's torch.randn, replayed without torch; "
-                        f"normal = numpy's default_rng (default {d.init})")
+    p.add_argument("--engine", choices=ENGINES, help="how the loss and gradient are computed; "
+                   f"same numbers (default {d.engine})")
+    p.add_argument("--dtype", choices=DTYPES, help=f"dtype of W and training (default {d.dtype})")
+    p.add_argument("--solver", choices=SOLVERS, help=(
+        f"gd: the notebook's gradient steps (default {d.solver}); newton: the exact optimum, in "
+        "float64, to max|dW| < 1e-10 (--steps caps the iterations; --lr is unused)"))
+    p.add_argument("--init", choices=INITS, help="initial W: torch = the notebook's torch.randn, "
+                   f"replayed without torch; normal = numpy's default_rng (default {d.init})")
     p.add_argument("-n", "--samples", type=_whole("the number of samples"),
                    help=f"names to sample after training (default {d.samples})")
     p.add_argument("-o", "--out", metavar="MODEL.npz",
                    help="save the trained model here (default: not saved)")
-    p.add_argument("--log-every", type=_whole("log_every"), metavar="N",
-                   help=f"print the loss every N steps (default {d.log_every}, like the "
-                        "notebook; 0: never)")
-    _family_flag(p, choices=FAMILIES,
-                 help="network: the trained network; counts: the smoothed count model "
-                      f"(default {d.family})")
+    p.add_argument("--log-every", type=_whole("log_every"), metavar="N", help=(
+        f"print the loss every N steps (default {d.log_every}, like the notebook; 0: never)"))
+    _family_flag(p, choices=FAMILIES, help="network: the trained network; counts: the smoothed "
+                 f"count model (default {d.family})")
     p.add_argument("--context", type=_context, metavar="K",
                    help=f"characters of context (default {d.context}: bigrams)")
-    p.add_argument("--encoding", choices=ENCODINGS,
-                   help="network input for K > 1: one row per seen context (joint) or K "
-                        "one-hots (concat); both solved exactly by Newton's method, at most "
-                        f"--steps iterations (concat needs --reg > 0; default {d.encoding})")
+    p.add_argument("--encoding", choices=ENCODINGS, help=(
+        "network input for K > 1: one row per seen context (joint) or K one-hots (concat); both "
+        f"solved by Newton's method in at most --steps iterations (concat needs --reg > 0; "
+        f"default {d.encoding})"))
     p.add_argument("--smoothing", type=_real("smoothing"), metavar="k",
                    help=f"add-k smoothing of the count model (default {d.smoothing:g})")
-    p.add_argument("--split", type=_split, metavar="TR/DEV/TE",
-                   help="random split by word, e.g. 80/10/10 (default: no split, train on "
-                        "every word)")
-    p.add_argument("--split-seed", type=_seed,
-                   help=f"seed of the split (default {d.split_seed})")
+    p.add_argument("--split", type=_split, metavar="TR/DEV/TE", help="random split by word, "
+                   "e.g. 80/10/10 (default: no split, train on every word)")
+    p.add_argument("--split-seed", type=_seed, help=f"seed of the split (default {d.split_seed})")
     p.set_defaults(func=_cmd_train)
 
 
-#: train's options that go to :func:`minibigram.train` as they are (None: not given).
-_TRAIN_OPTIONS = ("family", "context", "encoding", "steps", "lr", "reg", "smoothing", "engine",
-                  "solver", "init", "dtype", "seed", "sampler", "samples", "split",
-                  "split_seed", "stream", "dask", "dask_timeout", "log_every")
 
 
 def _step_printer() -> Callable[[int, float], None]:
@@ -355,7 +314,7 @@ def _step_printer() -> Callable[[int, float], None]:
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
-    options = {name: getattr(args, name) for name in _TRAIN_OPTIONS}
+    options = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainSettings)}
     if args.verbosity >= 2:
         s = train_settings(args.data, **options)
         _say(args, f"training the {s.describe()} on {'the counts of ' if s.counted else ''}"
@@ -374,8 +333,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
                                "final_loss": r.final_loss}
         if not s.notebook_bigram:
             out.update(family=s.family, context=s.context, eval=r.eval)
-        _emit_json({**out, "samples": r.samples, "settings": model.settings,
-                    "sampler": s.sampler, "model": args.out})
+        print(_json({**out, "samples": r.samples, "settings": model.settings,
+                    "sampler": s.sampler, "model": args.out}))
         return 0
     trained = f"{model.settings['num_examples']} examples, vocabulary of {model.V}"
     if s.notebook_bigram:
@@ -405,32 +364,26 @@ def _say_counted(args: argparse.Namespace, r: TrainResult) -> None:
                "included)")
 
 
-# --- sample, score, plot
-
 
 def _add_sample_parser(sub: Any) -> None:
-    p = _command(sub, "sample", (_json_flag, _model_flag),
-                 help="sample words from a saved model",
-                 description="Sample words from a saved model of any kind, one per line "
-                             "(-n 0 prints nothing).")
+    p = _command(sub, "sample", ("json", "model"),
+                 help="sample words from a saved model", description="Sample words from a "
+                 "saved model of any kind, one per line (-n 0 prints nothing).")
     p.add_argument("-n", type=_whole("the number of samples"), default=15,
                    help="how many (default 15)")
     p.add_argument("-s", "--seed", type=_seed, default=NOTEBOOK_SEED,
                    help=f"seed of sampling (default {NOTEBOOK_SEED})")
     p.add_argument("--sampler", choices=list(SAMPLERS), default=DEFAULT_SAMPLER,
                    help=f"see 'minibigram train --help' (default {DEFAULT_SAMPLER})")
-    p.add_argument("--temperature", type=_real("the temperature"), default=1.0,
-                   help="below 1 sharpens, above 1 flattens (default 1); 0 is greedy: the "
-                        "likeliest next character every time (on a tie, the first in the "
-                        "vocabulary), the same words whatever the seed")
+    p.add_argument("--temperature", type=_real("the temperature"), default=1.0, help=(
+        "below 1 sharpens, above 1 flattens (default 1); 0 is greedy: the likeliest next "
+        "character every time (on a tie, the first in the vocabulary), whatever the seed"))
     p.add_argument("--top-k", type=_whole("top_k", 1), metavar="K",
                    help="draw only among the K likeliest next characters (default: all)")
-    p.add_argument("--mark", action="store_true",
-                   help="mark each sample in-train, in-dev, in-test or new (the model's split "
-                        "of --data; without a split, in-train or new; default: no marks)")
-    p.add_argument("-d", "--data", metavar="PATH",
-                   help="the training data, for --mark (default: the data the model records, "
-                        "if it is there unchanged, else the embedded names)")
+    p.add_argument("--mark", action="store_true", help="mark each sample in-train, in-dev, "
+                   "in-test or new (the model's split of --data; default: no marks)")
+    p.add_argument("-d", "--data", metavar="PATH", help="the training data, for --mark (default: "
+                   "the data the model records, if it is there unchanged, else the embedded names)")
     p.set_defaults(func=_cmd_sample)
 
 
@@ -448,7 +401,7 @@ def _cmd_sample(args: argparse.Namespace) -> int:
         out: dict[str, Any] = {"samples": samples, "seed": args.seed, "sampler": args.sampler}
         if marks is not None:
             out["marks"] = marks
-        _emit_json(out)
+        print(_json(out))
     elif marks is not None:
         width = max((len(s) for s in samples), default=0)
         print("\n".join(f"{s:<{width}}  {m}" for s, m in zip(samples, marks)))
@@ -458,29 +411,21 @@ def _cmd_sample(args: argparse.Namespace) -> int:
 
 
 def _add_score_parser(sub: Any) -> None:
-    p = _command(sub, "score", (_json_flag, _model_flag),
-                 help="score words under a saved model, one line per word",
-                 description="Score words: one line per word, tab-separated: the word, "
-                             "its mean negative log-likelihood per predicted character "
-                             "(end token included; lower is more name-like) and its "
-                             "natural log-probability. Words come from the arguments; "
-                             "an argument '-' reads words from standard input, and "
-                             "--file FILE (repeatable) from a file, one word per line "
-                             "(blank lines skipped), in chunks: memory does not grow "
-                             "with the number of words. Arguments are scored first, in "
-                             "order ('-' in its place), then the files. With --json: "
-                             "JSON Lines, one object per word.")
-    p.add_argument("words", nargs="*", metavar="WORD",
-                   help="a word to score; '-' reads words from standard input (default: "
-                        "none; give words, '-' or --file)")
+    p = _command(sub, "score", ("json", "model"),
+                 help="score words under a saved model, one line per word", description=(
+        "One tab-separated line per word: the word, its mean negative log-likelihood per "
+        "predicted character (end token included; lower is more name-like) and its natural "
+        "log-probability. The arguments are scored first ('-' reads standard input in its "
+        "place), then each --file, one word per line, in chunks: memory does not grow with the "
+        "number of words. With --json: JSON Lines, one object per word."))
+    p.add_argument("words", nargs="*", metavar="WORD", help="a word to score; '-' reads words "
+                   "from standard input (default: none; give words, '-' or --file)")
     p.add_argument("-f", "--file", action="append", default=[], metavar="FILE",
                    help="read words from FILE, one per line; repeatable (default: none)")
-    p.add_argument("--skip-unknown", action="store_true",
-                   help="remove the characters the model cannot score (unknown ones and the "
-                        "boundary '.') and score the rest; a 'skipped' column lists what was "
-                        "removed. A word left with nothing is not scored: its line has empty "
-                        "scores (JSON null and an 'error'), stderr names it, and the exit "
-                        "status is 2 (default: such a character is an error)")
+    p.add_argument("--skip-unknown", action="store_true", help=(
+        "remove the characters the model cannot score (unknown ones and the boundary '.') and "
+        "score the rest, listing them in a 'skipped' column; a word left with nothing gets empty "
+        "scores, stderr names it and the status is 2 (default: such a character is an error)"))
     p.set_defaults(func=_cmd_score)
 
 
@@ -519,16 +464,13 @@ def _cmd_score(args: argparse.Namespace) -> int:
 
 
 def _add_plot_parser(sub: Any) -> None:
-    p = _command(sub, "plot", (_model_flag,),
-                 help="draw a saved model's bigram table (or loss curve) to a PNG",
-                 description="Draw the V x V table of the model's next-character "
-                             "probabilities, each cell labelled with its bigram and value, "
-                             "like the lecture's figure; or, with --loss-curve, the loss "
-                             "of every training step. Needs matplotlib: "
-                             'pip install ".[plot]" in a minibigram checkout.')
-    p.add_argument("-o", "--out", required=True, metavar="FIGURE.png",
-                   help="image file to write; the format follows the extension (png, svg, pdf) "
-                        "(required; no default)")
+    p = _command(sub, "plot", ("model",),
+                 help="draw a saved model's bigram table (or loss curve) to a PNG", description=(
+        "Draw the V x V table of next-character probabilities, each cell labelled with its "
+        "bigram and value, like the lecture's figure; or, with --loss-curve, the loss of every "
+        'training step. Needs matplotlib: pip install ".[plot]" in a minibigram checkout.'))
+    p.add_argument("-o", "--out", required=True, metavar="FIGURE.png", help="image file to "
+                   "write, its format from the extension: png, svg, pdf (required; no default)")
     p.add_argument("--loss-curve", action="store_true",
                    help="draw the training loss per step instead of the table (default: the table)")
     p.set_defaults(func=_cmd_plot)
@@ -546,35 +488,28 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     return 0
 
 
-# --- gradcheck
-
 
 def _add_gradcheck_parser(sub: Any) -> None:
     from .checks import PASS_RULE  # the gradient checker is heavy: only its command loads it
 
-    p = _command(sub, "gradcheck", (_json_flag,),
-                 help="check every engine's gradient by finite differences",
-                 description="Compare each engine's hand-derived gradient (or, with "
-                             "--hessian, Hessian-vector product) with finite differences "
-                             "on random problems; one row per check. float32 rows check "
-                             "the float32 gradient against float64 differences, with "
-                             f"float32 tolerances. Pass rule per entry: {PASS_RULE} "
-                             "(a analytic, n numeric). Exit status 1 if any check fails.")
-    p.add_argument("--engine", action="append", choices=OBJECTIVES,
-                   help="engine to check; repeat for several (default: all; 'concat' is the "
-                        "concatenated-one-hot n-gram network)")
+    p = _command(sub, "gradcheck", ("json",),
+                 help="check every engine's gradient by finite differences", description=(
+        "Compare each engine's hand-derived gradient (or, with --hessian, Hessian-vector "
+        "product) with finite differences on random problems, one row per check; float32 rows "
+        "against float64 differences, with float32 tolerances. Pass rule per entry: "
+        f"{PASS_RULE} (a analytic, n numeric). Exit status 1 if any check fails."))
+    p.add_argument("--engine", action="append", choices=OBJECTIVES, help="engine to check; "
+                   "repeat for several (default: all; concat: the concat n-gram network)")
     p.add_argument("--dtype", action="append", choices=DTYPES,
                    help="dtype of W; repeat for several (default: both)")
-    p.add_argument("--context", type=_list_of(_context), default=[1], metavar="K,...",
-                   help="context lengths (default 1: bigrams); for K > 1 the three engines "
-                        "check the joint encoding, W of shape (contexts, V)")
-    p.add_argument("--max-entries", type=_whole("max_entries"), default=1000, metavar="M",
-                   help="check at most M entries of each W (with --hessian: M columns of "
-                        "the Hessian; default 1000; 0: all)")
-    p.add_argument("--hessian", action="store_true",
-                   help="check the hand-derived Hessian-vector products (counts_hvp for the "
-                        "joint engines, concat_hvp for concat) against differences of the "
-                        "gradient (default: check the gradients)")
+    p.add_argument("--context", type=_list_of(_context), default=[1], metavar="K,...", help=(
+        "context lengths (default 1: bigrams); for K > 1 the three engines check the joint "
+        "encoding, W of shape (contexts, V)"))
+    p.add_argument("--max-entries", type=_whole("max_entries"), default=1000, metavar="M", help=(
+        "check at most M entries of each W (--hessian: M columns; default 1000; 0: all)"))
+    p.add_argument("--hessian", action="store_true", help=(
+        "check the Hessian-vector products (counts_hvp for the joint engines, concat_hvp for "
+        "concat) against differences of the gradient (default: check the gradients)"))
     p.add_argument("-s", "--seed", type=_seed, default=0,
                    help="seed of the random problems (default 0)")
     p.set_defaults(func=_cmd_gradcheck)
@@ -591,10 +526,10 @@ def _cmd_gradcheck(args: argparse.Namespace) -> int:
     _say(args, f"{len(rows)} checks in {time.perf_counter() - start:.2f} s", detail=True)
     failed = sum(not r.ok for _, r in rows)
     if args.json:
-        _emit_json({"ok": failed == 0, "checks": [
+        print(_json({"ok": failed == 0, "checks": [
             {**case, "kind": r.kind, "max_ratio": r.max_ratio, "max_abs_error": r.max_abs_error,
              "max_rel_error": r.max_rel_error, "rtol": r.rtol, "atol": r.atol,
-             "n_checked": r.n_checked, "ok": r.ok} for case, r in rows]})
+             "n_checked": r.n_checked, "ok": r.ok} for case, r in rows]}))
         return 1 if failed else 0
     print(f"{'engine':<7} {'K':>2} {'W shape':<13} {'n':>4} {'reg':>5} {'dtype':<8} "
           f"{'checked':>7} {'max |a-n|':>10} {'max ratio':>10}  result")
@@ -611,19 +546,14 @@ def _cmd_gradcheck(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-# --- eval, sweep
-
 
 def _add_eval_parser(sub: Any) -> None:
-    p = _command(sub, "eval", (_json_flag, _model_flag, _eval_data_flag),
-                 help="train/dev/test loss of a saved model",
-                 description="Mean NLL per character (without the L2 term) of a saved "
-                             "model (any kind) on a word list. With a split (given, or "
-                             "the one the model was trained with), on each of train, dev "
-                             "and test.")
-    p.add_argument("--split", type=_split, metavar="TR/DEV/TE",
-                   help="default: the model's own split, if it was trained with one; otherwise no "
-                        "split (every word of --data)")
+    p = _command(sub, "eval", ("json", "model", "eval data"),
+                 help="train/dev/test loss of a saved model", description=(
+        "Mean NLL per character (no L2 term) of a saved model on a word list; with a split "
+        "(given, or the model's own), on each of train, dev and test."))
+    p.add_argument("--split", type=_split, metavar="TR/DEV/TE", help="default: the model's own "
+                   "split, if it was trained with one; otherwise no split (every word of --data)")
     p.add_argument("--split-seed", type=_seed, help="default: the model's own split seed, or 42")
     p.set_defaults(func=_cmd_eval)
 
@@ -633,31 +563,27 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     _say(args, f"{args.model}: {model!r}", detail=True)
     losses = eval_model(model, args.data, split=args.split, split_seed=args.split_seed)
     if args.json:
-        _emit_json({"model": args.model, "eval": losses})
+        print(_json({"model": args.model, "eval": losses}))
     else:
         print(_format_losses(losses))
     return 0
 
 
 def _add_sweep_parser(sub: Any) -> None:
-    p = _command(sub, "sweep", (_json_flag, _data_flag),
-                 help="tune reg / smoothing / context on dev, report test once",
-                 description="Train every setting on the train split, print the dev "
-                             "loss of each, choose the best per model family and context "
-                             "on dev, and only then compute the chosen models' test loss.")
+    p = _command(sub, "sweep", ("json", "data"),
+                 help="tune reg / smoothing / context on dev, report test once", description=(
+        "Train every setting on the train split, print the dev loss of each, choose the best "
+        "per model family and context on dev, and only then compute their test loss."))
     _family_flag(p, type=_list_of(_family), default=list(FAMILIES), metavar="FAMILIES",
                  help="network,counts (default both)")
     p.add_argument("--context", type=_list_of(_context), default=[1, 2, 3], metavar="K,...",
                    help="context lengths (default 1,2,3)")
-    p.add_argument("--reg", type=_list_of(_real("reg")), metavar="R,...",
-                   help="network L2 strengths (default 0,0.001,0.01,0.1,1; without 0 for "
-                        "--encoding concat, whose exact solver needs reg > 0)")
-    p.add_argument("--smoothing", type=_list_of(_real("smoothing")),
-                   default=[0, 0.01, 0.1, 0.5, 1], metavar="k,...",
-                   help="count-model add-k values (default 0,0.01,0.1,0.5,1)")
-    p.add_argument("--encoding", choices=ENCODINGS, default="joint",
-                   help="the network's input for K > 1 (see 'minibigram train --help'; "
-                        "default joint)")
+    p.add_argument("--reg", type=_list_of(_real("reg")), metavar="R,...", help="network L2 "
+                   "strengths (default 0,0.001,0.01,0.1,1; without 0 for --encoding concat)")
+    p.add_argument("--smoothing", type=_list_of(_real("smoothing")), metavar="k,...",
+                   default=[0, 0.01, 0.1, 0.5, 1], help="add-k values (default 0,0.01,0.1,0.5,1)")
+    p.add_argument("--encoding", choices=ENCODINGS, default="joint", help="the network's input "
+                   "for K > 1 (see 'minibigram train --help'; default joint)")
     p.add_argument("--split", type=_split, default=(0.8, 0.1, 0.1), metavar="TR/DEV/TE",
                    help="random split by word (default 80/10/10)")
     p.add_argument("--split-seed", type=_seed, default=42, help="seed of the split (default 42)")
@@ -669,7 +595,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
               smoothings=args.smoothing, encoding=args.encoding, fractions=args.split,
               split_seed=args.split_seed)
     if args.json:
-        _emit_json(r)
+        print(_json(r))
         return 0
     sz = r["sizes"]
     print(f"split {'/'.join(f'{100 * f:g}' for f in r['split'])} (seed {r['split_seed']}): "
@@ -696,24 +622,19 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
-# --- info, export
-
 
 def _add_info_parser(sub: Any) -> None:
-    p = _command(sub, "info", (_json_flag, _model_flag),
-                 help="what a saved model is and what it was trained on",
-                 description="Show a saved model's kind, context length K, vocabulary "
-                             "size V, encoding, final loss, every setting, and its "
-                             "provenance: the training data (source, sha256, number of "
-                             "words), split and split seed, and the minibigram version "
-                             "that trained it.")
+    p = _command(sub, "info", ("json", "model"),
+                 help="what a saved model is and what it was trained on", description=(
+        "A saved model's kind, context length K, vocabulary V, encoding, final loss, settings "
+        "and provenance: its data (source, sha256, words), split and minibigram version."))
     p.set_defaults(func=_cmd_info)
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
     info = {"model": args.model, **model_info(load_model(args.model))}
     if args.json:
-        _emit_json(info)
+        print(_json(info))
         return 0
     data = info["data"] if isinstance(info["data"], dict) else {}
     unknown = "not recorded"
@@ -737,12 +658,10 @@ def _cmd_info(args: argparse.Namespace) -> int:
 
 
 def _add_export_parser(sub: Any) -> None:
-    p = _command(sub, "export", (_model_flag,),
-                 help="write a saved model as JSON or ARPA, readable without numpy",
-                 description="Write a saved model's next-character log-probabilities "
-                             "as JSON (schema minibigram-lm version 1, see "
-                             "docs/embedding.md) or as an ARPA n-gram file (SRILM, "
-                             "KenLM), for any model kind.")
+    p = _command(sub, "export", ("model",),
+                 help="write a saved model as JSON or ARPA, readable without numpy", description=(
+        "A saved model's next-character log-probabilities as JSON (schema minibigram-lm 1, see "
+        "docs/embedding.md) or as an ARPA n-gram file (SRILM, KenLM), for any model kind."))
     p.add_argument("--format", required=True, choices=FORMATS,
                    help="json (schema minibigram-lm 1) or arpa (required; no default)")
     p.add_argument("-o", "--out", required=True, metavar="FILE", help="the file to write "

@@ -23,9 +23,9 @@ from minibigram import (
     ModelFileError,
     TrainingError,
     load_words,
+    training,
 )
 from minibigram import cli as cli_module
-from minibigram import training
 
 PREFIX = "minibigram: error: "
 

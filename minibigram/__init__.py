@@ -31,7 +31,7 @@ from .errors import (
     SettingsError,
     TrainingError,
 )
-from .evaluate import sweep
+from .evaluate import eval_model, sweep
 from .examples import (
     BigramCounts,
     ContextCounts,
@@ -49,6 +49,16 @@ from .models import BigramModel, ConcatModel, CountModel, LanguageModel, NGramMo
 from .optim import closed_form, concat_newton, gradient_descent, newton
 from .sampling import SAMPLERS
 from .torchrng import TorchGenerator
+from .training import (
+    DEFAULTS,
+    FAMILIES,
+    TrainResult,
+    TrainSettings,
+    data_provenance,
+    model_info,
+    train,
+    train_settings,
+)
 from .version import __version__ as __version__
 from .vocab import BOUNDARY, Vocabulary
 from .words import WordList, WordText, load_text, load_words, split_words
@@ -92,6 +102,8 @@ __all__ = [
     "BigramCounts",
     "BigramModel",
     "ConcatModel",
+    "DEFAULTS",
+    "FAMILIES",
     "ContextCounts",
     "CountModel",
     "DataError",
@@ -108,6 +120,8 @@ __all__ = [
     "ReferenceProblem",
     "SettingsError",
     "TorchGenerator",
+    "TrainResult",
+    "TrainSettings",
     "TrainingError",
     "Vocabulary",
     "WordList",
@@ -128,6 +142,8 @@ __all__ = [
     "counts_hvp",
     "counts_loss_and_grad",
     "cross_entropy",
+    "data_provenance",
+    "eval_model",
     "gradcheck",
     "gradient_descent",
     "hvpcheck",
@@ -135,6 +151,7 @@ __all__ = [
     "load_text",
     "load_words",
     "loss_and_grad",
+    "model_info",
     "newton",
     "ngrams",
     "objective",
@@ -142,6 +159,8 @@ __all__ = [
     "split_words",
     "sweep",
     "to_json",
+    "train",
+    "train_settings",
     "write_arpa",
     "write_json",
 ]

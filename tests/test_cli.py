@@ -104,7 +104,7 @@ def test_json_is_strict_when_a_probability_is_zero(tmp_path):
     words = tmp_path / "w.txt"
     words.write_text("ab\nba\n", encoding="utf-8")
     model = tmp_path / "c.npz"
-    r = run("train", "--data", str(words), "--model-kind", "counts", "--smoothing", "0",
+    r = run("train", "--data", str(words), "--family", "counts", "--smoothing", "0",
             "--out", str(model), "--json")
     assert r.returncode == 0, r.stderr
     r = run("score", "--model", str(model), "ab", "aa", "--json")

@@ -39,7 +39,7 @@ from typing import Callable
 import numpy as np
 
 from . import functional as F
-from .errors import DataError, SettingsError, check_choice
+from .errors import DataError, SettingsError, check_choice, check_counts
 
 ENGINES = ("onehot", "index", "counts")
 #: The engines and the concat network, which :func:`objective` also builds.
@@ -73,7 +73,11 @@ def _check_examples(shape: tuple[int, ...], xs: np.ndarray, ys: np.ndarray,
     for p in range(xs.shape[1] if xs.ndim == 2 else 1):   # every context position
         _check_ids("xs", xs[:, p] if xs.ndim == 2 else xs, C, C, V)
     _check_ids("ys", ys, V, C, V)
-    if weights is not None and (weights.shape != ys.shape or weights.min() < 0
+    _check_weights(weights, len(ys))
+
+
+def _check_weights(weights: np.ndarray | None, n: int) -> None:
+    if weights is not None and (weights.shape != (n,) or weights.min() < 0
                                 or not weights.sum() > 0):
         raise DataError("weights must be non-negative, one per example, with a positive sum.")
 
@@ -82,9 +86,7 @@ def _check_counts(shape: tuple[int, ...], N: np.ndarray) -> None:
     if N.shape != shape[-2:]:
         raise DataError(f"the count matrix has shape {N.shape}, but W has shape {shape}: "
                         "count with as many rows and columns as W.")
-    if not (np.isfinite(N).all() and N.min() >= 0 and N.sum() > 0):
-        raise DataError("the count matrix is empty or holds negative or non-finite counts: "
-                        "there is nothing to learn from.")
+    check_counts(N)
 
 
 def objective(engine: str, shape: tuple[int, ...], *, xs: np.ndarray | None = None,
@@ -398,7 +400,7 @@ def concat_loss(W: np.ndarray, X: np.ndarray, ys: np.ndarray, reg: float = 0.0,
     return float(loss), dW.astype(W.dtype) + F.l2_backward(W, reg)
 
 
-# ---------------------------------------------------------------- second order (issue 14)
+# ---------------------------------------------------------------- second order
 # Hessian-vector products of the counts (joint) and concat losses, hand-derived: the
 # backward of each loss's backward, checked by ``minibigram.hvpcheck``.
 
@@ -439,9 +441,8 @@ def counts_hvp(W: np.ndarray, U: np.ndarray, N: np.ndarray, reg: float = 0.0) ->
     if W.ndim != 2 or U.shape != W.shape or N.shape != W.shape:
         raise SettingsError(f"counts_hvp needs W, U and N of one (C, V) shape; got W {W.shape}, "
                             f"U {U.shape} and N {N.shape}.")
+    check_counts(N)
     n = N.sum()
-    if not n > 0:
-        raise DataError("the count matrix is empty: there is nothing to learn from.")
     a = N.sum(axis=1, keepdims=True) / n                   # (C, 1) share of each context
     # d softmax(W_i) along U_i is softmax's backward applied to U_i
     dp = F.softmax_backward(F.softmax(W), U)               # (C, V) p*U - p (p·U)
@@ -490,13 +491,12 @@ def concat_hvp(W: np.ndarray, U: np.ndarray, X: np.ndarray, reg: float = 0.0,
         raise SettingsError(f"concat_hvp needs W and U of one (K, V, V) shape and contexts of "
                             f"shape (n, K); got W {W.shape}, U {U.shape} and contexts {X.shape}.")
     K, V, _ = W.shape
-    if not np.issubdtype(X.dtype, np.integer) or X.min() < 0 or X.max() >= V:
-        raise DataError(f"contexts must hold integer ids in [0, {V}).")
+    for p in range(K):   # every context position
+        _check_ids("contexts", X[:, p], V, V, V)
     w = None if weights is None else np.asarray(weights, dtype=np.float64)
-    if w is not None and (w.shape != (len(X),) or w.min() < 0 or not w.sum() > 0):
-        raise DataError("weights must be non-negative, one per example, with a positive sum.")
+    _check_weights(w, len(X))
     s = np.full(len(X), 1.0 / len(X)) if w is None else w / w.sum()   # (n,)
-    P = F.softmax(F.concat_logits(W, X))          # (n, V)
+    P = F.softmax(F.concat_logits(W, X))                   # (n, V)
     dz = F.concat_logits(U, X)                             # (n, V)
     dG = s[:, None] * F.softmax_backward(P, dz)            # (n, V) P*dz - P (P·dz), scaled
     HU = np.stack([_scatter_rows(X[:, p], dG, V) for p in range(K)])       # (K, V, V)

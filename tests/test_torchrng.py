@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from fractions import Fraction
 
 import numpy as np
@@ -100,17 +98,6 @@ def test_words_equal_randomstate_whatever_the_request_sizes(seed):
     assert g.position == sum(sizes)
 
 
-def test_bulk_requests_continue_the_same_stream():
-    """Requests of BULK_WORDS or more are drawn by NumPy's MT19937 in C: before, between and
-    after them the small requests go on with the same stream."""
-    from minibigram.torchrng import BULK_WORDS
-
-    sizes = [5, BULK_WORDS, 1, 622, BULK_WORDS + 623, 624, 0, 3 * BULK_WORDS + 1, 7]
-    mt = MersenneTwister(2147483647)
-    got = np.concatenate([mt.words(n) for n in sizes])
-    np.testing.assert_array_equal(got, _randomstate_words(2147483647, sum(sizes)))
-
-
 @PROPS
 @given(st.integers(0, 2**64 - 1),
        st.lists(st.one_of(st.integers(0, 700), st.integers(600, 4000)), max_size=12))
@@ -128,20 +115,6 @@ def test_mt19937_reference_outputs():
     w = MersenneTwister(5489).words(10000)
     assert w[: len(first)].tolist() == first and w[9999] == 4123659995
     np.testing.assert_array_equal(w, _randomstate_words(5489, 10000))
-
-
-def test_torch_replay_does_not_import_numpy_random():
-    """The start-up path: the initial W, a fit and torch-mkl samples leave numpy.random
-    unimported (it costs ~14 ms of `minibigram train`'s start-up)."""
-    code = ("import sys, minibigram\n"
-            "from minibigram import BigramModel, TorchGenerator\n"
-            "TorchGenerator(2147483647).randn(27, 27)\n"
-            "model = BigramModel.fit(['emma', 'olivia', 'ava'], steps=2)\n"
-            "assert len(model.sample(15, sampler='torch-mkl')) == 15\n"
-            "print('numpy.random' in sys.modules)")
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0, r.stderr
-    assert r.stdout.strip() == "False"
 
 
 def test_mcg31_block_doubling_equals_recurrence():

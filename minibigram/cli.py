@@ -310,8 +310,9 @@ def _sampler_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("-s", "--seed", type=_seed, default=NOTEBOOK_SEED,
                    help=f"seed of the initial W and of sampling (default {NOTEBOOK_SEED})")
     p.add_argument("--sampler", choices=list(SAMPLERS), default=DEFAULT_SAMPLER,
-                   help="torch-mkl = torch 2.0-2.6 (the notebook), torch = 2.7+, torch-cdf = "
-                        f"1.x, numpy (default {DEFAULT_SAMPLER})")
+                   help="torch-cdf = torch 1.x (the published notebook and the lecture), "
+                        "torch-mkl = torch 2.0-2.6, torch = torch 2.7 and newer, numpy "
+                        f"(default {DEFAULT_SAMPLER})")
 
 
 def _split_flags(p: argparse.ArgumentParser, default_seed: int | None = 42) -> None:
@@ -825,9 +826,10 @@ def _cmd_score(args: argparse.Namespace) -> int:
 def _add_plot_parser(sub: Any) -> None:
     p = _command(sub, "plot", (_model_flag,),
                  help="draw a saved model's bigram table (or loss curve) to a PNG",
-                 description="Draw the V x V table of the model's next-character "
-                             "probabilities, each cell labelled with its bigram and value, "
-                             "like the lecture's figure; or, with --loss-curve, the loss "
+                 description="Draw the V x V bigram table, each cell labelled with its "
+                             "bigram and value, like the lecture's figure: a count model's "
+                             "counts, a network's next-character probabilities; or, with "
+                             "--loss-curve, the loss "
                              "of every training step. Needs matplotlib: "
                              'pip install ".[plot]" in a minibigram checkout.')
     p.add_argument("-o", "--out", required=True, metavar="FIGURE.png",

@@ -250,8 +250,9 @@ def _add_train_parser(sub: Any) -> None:
     p.add_argument("-s", "--seed", type=_seed,
                    help=f"seed of the initial W and of sampling (default {d.seed})")
     p.add_argument("--sampler", choices=list(SAMPLERS),
-                   help="torch-mkl = torch 2.0-2.6 (the notebook), torch = 2.7+, torch-cdf = "
-                        f"1.x, numpy (default {d.sampler})")
+                   help="torch-cdf = torch 1.x (the published notebook and the lecture), "
+                        "torch-mkl = torch 2.0-2.6, torch = torch 2.7 and newer, numpy "
+                        f"(default {d.sampler})")
     p.add_argument("--stream", action="store_true", help=(
         "count --data in 1 MiB chunks instead of reading it whole: memory stays bounded for any "
         "corpus (the bigram network needs the counts engine or --solver newton; no --split; "
@@ -467,9 +468,10 @@ def _cmd_score(args: argparse.Namespace) -> int:
 def _add_plot_parser(sub: Any) -> None:
     p = _command(sub, "plot", ("model",),
                  help="draw a saved model's bigram table (or loss curve) to a PNG", description=(
-        "Draw the V x V table of next-character probabilities, each cell labelled with its "
-        "bigram and value, like the lecture's figure; or, with --loss-curve, the loss of every "
-        'training step. Needs matplotlib: pip install ".[plot]" in a minibigram checkout.'))
+        "Draw the V x V bigram table, each cell labelled with its bigram and value, like the "
+        "lecture's figure: a count model's counts, a network's next-character probabilities; "
+        "or, with --loss-curve, the loss of every training step. Needs matplotlib: "
+        'pip install ".[plot]" in a minibigram checkout.'))
     p.add_argument("-o", "--out", required=True, metavar="FIGURE.png", help="image file to "
                    "write, its format from the extension: png, svg, pdf (required; no default)")
     p.add_argument("--loss-curve", action="store_true",

@@ -10,7 +10,8 @@ row ``code = c_1 V^(K-1) + ... + c_K`` (see :func:`minibigram.examples.context_c
 after drawing ``t`` the context code becomes ``(code * V + t) % V**K``, which for a
 square ``P`` is just ``t``. Per-character samplers are a plain ``draw(p, generator) -> int`` plugged
 into :func:`sample_one_at_a_time`, the notebook's loop; :func:`replay_bulk` gives exactly that
-loop's words for torch's draws (the samplers "torch-mkl", "torch", "torch-cdf"), in bulk.
+loop's words for torch's draws, in bulk: the samplers "torch-cdf" (torch 1.x: the published
+notebook and the lecture), "torch-mkl" (torch 2.0-2.6) and "torch" (2.7 and newer).
 """
 
 from __future__ import annotations
@@ -289,7 +290,7 @@ SAMPLERS: dict[str, Callable[[np.ndarray, int, int], np.ndarray]] = {
     "numpy": sample_bulk,
     **{era: partial(replay_bulk, era=era) for era in ("torch-mkl", "torch", "torch-cdf")},
 }
-DEFAULT_SAMPLER = "torch-mkl"  # the notebook's names
+DEFAULT_SAMPLER = "torch-mkl"  # torch 2.0-2.6's draws; the published notebook's are "torch-cdf"
 
 
 def adjust_probs(P: np.ndarray, temperature: float = 1.0, top_k: int | None = None

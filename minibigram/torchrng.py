@@ -10,9 +10,11 @@ one sample twice, so the draw is chosen by *era*; each era is also a plain funct
 era           torch versions     one sample from ``p``
 ============  =================  ==================================================
 "torch-cdf"   1.x                inverse CDF: first ``i`` with ``cumsum(p)[i] >= u``
-"torch-mkl"   2.0 to 2.6         ``argmax(p / q)``, ``q ~ Exp(1)`` from MKL's MCG31m1
+"torch-mkl"   2.0-2.6            ``argmax(p / q)``, ``q ~ Exp(1)`` from MKL's MCG31m1
 "torch"       2.7 and newer      ``argmax(p / q)``, ``q ~ Exp(1)`` from the Mersenne Twister
 ============  =================  ==================================================
+
+torch 1.x is the published notebook's and the lecture's era: its names are "torch-cdf"'s.
 
 In every era, more than one sample with replacement goes through the inverse CDF.
 """
@@ -242,7 +244,8 @@ def _float_dtype(dtype) -> np.dtype:
 
 
 def draw_torch(p_row: np.ndarray, generator: TorchGenerator) -> int:
-    """One ``torch.multinomial(p, 1)`` draw as torch 2.7 and newer do it (checked on 2.13).
+    """One ``torch.multinomial(p, 1)`` draw as torch 2.7 and newer do it (era "torch"; checked
+    on 2.13).
 
     Parameters
     ----------
@@ -268,7 +271,7 @@ def draw_torch(p_row: np.ndarray, generator: TorchGenerator) -> int:
 
 
 def draw_torch_mkl(p_row: np.ndarray, generator: TorchGenerator) -> int:
-    """One ``torch.multinomial(p, 1)`` draw as torch 2.0 to 2.6 did it with MKL (the notebook's).
+    """One ``torch.multinomial(p, 1)`` draw as torch 2.0-2.6 did it, with MKL (era "torch-mkl").
 
     Parameters
     ----------
@@ -290,7 +293,7 @@ def draw_torch_mkl(p_row: np.ndarray, generator: TorchGenerator) -> int:
     (inverse CDF). Only that one or two words of torch's stream are consumed. MKL computes
     :math:`q` in ``p``'s dtype with its own ``ln``; here it is float64 rounded to ``p``'s dtype,
     so a near tie of two ratios could, rarely, break the other way (not checkable without a
-    torch of that era; the notebook's first names replay).
+    torch of that era; the 15 names torch 2.5.1 printed for the count model's cell replay).
     """
     s = (generator.random64() if p_row.dtype == np.float64 else generator.random()) & 0xFFFFFFFF
     q = (-np.log(mcg31_uniforms(s, len(p_row)))).astype(p_row.dtype)
@@ -307,7 +310,8 @@ def _cdf_draw(p_row: np.ndarray, generator: TorchGenerator, num_samples: int) ->
 
 
 def draw_torch_cdf(p_row: np.ndarray, generator: TorchGenerator) -> int:
-    """One ``torch.multinomial(p, 1)`` draw as torch 1.x did it: the inverse CDF.
+    """One ``torch.multinomial(p, 1)`` draw as torch 1.x did it (era "torch-cdf", the published
+    notebook's and the lecture's): the inverse CDF.
 
     Parameters
     ----------

@@ -290,7 +290,7 @@ SAMPLERS: dict[str, Callable[[np.ndarray, int, int], np.ndarray]] = {
     "numpy": sample_bulk,
     **{era: partial(replay_bulk, era=era) for era in ("torch-mkl", "torch", "torch-cdf")},
 }
-DEFAULT_SAMPLER = "torch-mkl"  # torch 2.0-2.6's draws; the published notebook's are "torch-cdf"
+DEFAULT_SAMPLER = "torch-cdf"  # the published notebook's and the lecture's names (torch 1.x)
 
 
 def adjust_probs(P: np.ndarray, temperature: float = 1.0, top_k: int | None = None

@@ -269,5 +269,6 @@ def test_cli_train_replays_the_notebook_without_torch(tmp_path):
     assert out["losses"][53] == pytest.approx(2.507380247116089, abs=1e-6)
     assert len(out["losses"]) == 100
     assert out["losses"][99] == pytest.approx(2.4901304, abs=1e-6)   # where the notebook stops
-    assert out["samples"][:3] == ["junide", "janasah", "p"]
-    assert (out["settings"]["init"], out["sampler"]) == ("torch", "torch-mkl")
+    # the published notebook's era: its names after 100 steps (it printed them after more)
+    assert out["samples"][:4] == ["mor", "axx", "minaymoryles", "kondmaisah"]
+    assert (out["settings"]["init"], out["sampler"]) == ("torch", "torch-cdf")

@@ -44,18 +44,19 @@ def test_lecture_count_model_names_torch_cdf(names):
 
 
 def test_notebook_replay_without_torch(names):
-    """init="torch" and sampler="torch-mkl" (the defaults) replay the notebook's loop.
+    """init="torch" (the default) replays the notebook's loop; each era its names.
 
     The losses are torch 2.13.0's (CPU, 2 threads; with 1 thread steps 1 and 3 differ by two
     float32 ulp), which minibigram's float32 steps meet within 1e-6; minibigram's own
-    history is pinned exactly by docs/makemore_part1.ipynb (cell 58). The names are torch
-    2.0-2.6's (era "torch-mkl")."""
+    history is pinned exactly by docs/makemore_part1.ipynb (cell 58). The default sampler is
+    the published notebook's era, "torch-cdf"; "torch-mkl" gives torch 2.0-2.6's names."""
     model = BigramModel.fit(names)
     for step, loss in [(1, 3.768618583679199), (2, 3.3788068294525146),
                        (3, 3.161090850830078), (54, 2.507380247116089)]:  # fmt: skip
         assert model.history[step - 1] == pytest.approx(loss, abs=1e-6)
-    assert model.sample(3) == ["junide", "janasah", "p"]
-    assert model.sample(3, sampler="torch-mkl") == model.sample(3)
+    assert model.sample(3, sampler="torch-mkl") == ["junide", "janasah", "p"]
+    assert model.sample(3) == model.sample(3, sampler="torch-cdf") == ["mor", "axx",
+                                                                       "minaymoryles"]
 
 
 def test_init_choices():

@@ -50,6 +50,7 @@ from .models import DTYPES, ENCODINGS, INITS, NOTEBOOK_SEED, SOLVERS
 from .progress import wanted
 from .safewrite import check_writable
 from .sampling import DEFAULT_SAMPLER, SAMPLERS
+from .stdio import escape_all, open_standard_streams
 from .training import (
     DEFAULTS,
     FAMILIES,
@@ -178,7 +179,8 @@ def _finite_or_none(obj: Any) -> Any:
 
 
 def _json(obj: Any) -> str:
-    return json.dumps(_finite_or_none(obj), ensure_ascii=False, allow_nan=False)
+    """One JSON line, always valid UTF-8: every string escaped by :func:`stdio.escape`."""
+    return json.dumps(escape_all(_finite_or_none(obj)), ensure_ascii=False, allow_nan=False)
 
 
 def _say(args: argparse.Namespace, text: str, detail: bool = False) -> None:
@@ -637,11 +639,13 @@ def _cmd_info(args: argparse.Namespace) -> int:
     if args.json:
         print(_json(info))
         return 0
+    vocab = info["vocab"]   # shown by repr, which makes every character printable
+    info = escape_all(info)  # a path may hold bytes that are not UTF-8: escaped, as in --json
     data = info["data"] if isinstance(info["data"], dict) else {}
     unknown = "not recorded"
     final = info["final_loss"]
-    lines = [("model", args.model), ("kind", info["kind"]), ("context K", info["context"]),
-             ("vocabulary V", f"{info['vocab_size']}: {info['vocab']!r}"),
+    lines = [("model", info["model"]), ("kind", info["kind"]), ("context K", info["context"]),
+             ("vocabulary V", f"{info['vocab_size']}: {vocab!r}"),
              ("encoding", info["encoding"] or "-"),
              ("final loss", unknown if final is None else f"{final:.7f}"),
              ("data source", data.get("source") or (unknown if not data else "a list of words")),
@@ -707,6 +711,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     argv = sys.argv[1:] if argv is None else list(argv)
+    open_standard_streams()   # first: a closed stream is reported, never a traceback
     args = build_parser(argv[0] if argv else None).parse_args(argv)
     # 0: no status (-q, or --json without -v); 1: status; 2: status and detail (-v)
     args.verbosity = (0 if args.quiet else 2 if args.verbose

@@ -597,8 +597,10 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     r = sweep(load_words(args.data), families=args.family, contexts=args.context, regs=args.reg,
               smoothings=args.smoothing, encoding=args.encoding, fractions=args.split,
               split_seed=args.split_seed)
+    # the time on stderr only: stdout is the same for the same command, run to run
+    _say(args, f"{len(r['rows'])} settings in {r['seconds']:.1f} s", detail=args.json)
     if args.json:
-        print(_json(r))
+        print(_json({k: v for k, v in r.items() if k != "seconds"}))
         return 0
     sz = r["sizes"]
     print(f"split {'/'.join(f'{100 * f:g}' for f in r['split'])} (seed {r['split_seed']}): "
@@ -621,7 +623,6 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     print(f"\nbest on dev: {b['family']} K={b['context']} {PARAM[b['family']]} "
           f"{b[PARAM[b['family']]]:g}: dev {b['dev']:.4f}, test "
           f"{'-' if b['test'] is None else format(b['test'], '.4f')}")
-    _say(args, f"{len(r['rows'])} settings in {r['seconds']:.1f} s")
     return 0
 
 
@@ -677,7 +678,7 @@ def _add_export_parser(sub: Any) -> None:
 def _cmd_export(args: argparse.Namespace) -> int:
     check_writable(args.out, inputs=(args.model,))
     export_model(load_model(args.model), args.out, args.format)
-    print(f"wrote {args.out}")
+    _say(args, f"wrote {args.out}")
     return 0
 
 

@@ -557,9 +557,15 @@ class CountModel(LanguageModel):
         self.settings = dict(settings or {}, smoothing=self.smoothing, context=self.K)
         self._codes = context_codes(contexts, self.V)             # (C,) sorted
         with np.errstate(over="ignore"):
-            if not np.isfinite(N.sum(dtype=np.float64) + smoothing * N.size):
+            counted = N.sum(dtype=np.float64)
+            if not np.isfinite(counted):
                 raise DataError("the counts are so large that their sum overflows: scale "
                                 "them down (the probabilities depend only on their ratios).")
+            if not np.isfinite(counted + smoothing * N.size):   # the counts alone fit
+                limit = (np.finfo(np.float64).max - counted) / N.size
+                raise SettingsError(f"smoothing {smoothing:g}, added to each of the {N.size:,} "
+                                    "counts, makes their sum overflow: use a smoothing below "
+                                    f"{limit:.3g} (smoothing 1 is add-one).")
         log_table = self.log_probs()
         # the mean NLL of the training examples: a count model is counted, not trained
         self.final_loss = (float(-(N * np.where(N > 0, log_table, 0)).sum() / N.sum())

@@ -126,7 +126,7 @@ class TrainSettings:
     split_seed: int = 42
     stream: bool = False
     dask: str | bool | None = None
-    dask_timeout: float = 30.0
+    dask_timeout: float = 10.0
     log_every: int = 1
 
     @property

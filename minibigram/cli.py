@@ -357,14 +357,15 @@ def _cmd_train(args: argparse.Namespace) -> int:
 def _say_counted(args: argparse.Namespace, r: TrainResult) -> None:
     """What a Dask count read, where, and how fast."""
     data, seconds = r.model.settings["data"], r.seconds["count"] or 0.0
-    total, files = data["bytes"], data["files"]
-    size = f"{total:,} bytes" if total < 100_000 else f"{total / 1e6:,.1f} MB"
+    total, files = data["bytes"], data["files"]   # total None: a file was removed since
+    size = ("size unknown" if total is None else f"{total:,} bytes" if total < 100_000
+            else f"{total / 1e6:,.1f} MB")
     where = (f"the Dask scheduler at {r.settings.dask}" if isinstance(r.settings.dask, str)
              else f"a local Dask cluster of {os.cpu_count() or 1} workers")
     _say(args, f"counted {files} file{'s' if files != 1 else ''} ({size}) on {where}: "
                f"{r.model.settings['num_examples']:,} examples, {r.model.V} characters, in "
-               f"{seconds:.1f} s ({total / 1e6 / max(seconds, 1e-9):,.1f} MB/s, cluster start "
-               "included)")
+               f"{seconds:.1f} s" + ("" if total is None else
+               f" ({total / 1e6 / max(seconds, 1e-9):,.1f} MB/s, cluster start included)"))
 
 
 

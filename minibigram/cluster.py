@@ -21,6 +21,7 @@ import operator
 import os
 import stat
 import time
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Union
 
@@ -79,6 +80,23 @@ def shard_paths(paths: PathLike | Sequence[PathLike]) -> list[str]:
         if not os.path.exists(f):
             raise FileAccessError(f"{f} does not exist: check the path.")
     return files
+
+
+def shard_bytes(files: Sequence[str]) -> int | None:
+    """The total size of ``files`` as they are now, for a model's record of what it counted.
+
+    None, with a :class:`UserWarning` naming the file, if one of them is gone (deleted
+    or moved after it was counted): the counts, and so the model, stay as they are.
+    """
+    total = 0
+    for f in files:
+        try:
+            total += os.path.getsize(f)
+        except OSError:
+            warnings.warn(f"{f} was removed after it was counted: the model is trained on its "
+                          "words, but records no size of the data.", stacklevel=2)
+            return None
+    return total
 
 
 def _check_regular(files: list[str], pattern: str) -> None:
@@ -357,4 +375,5 @@ def _count_on(client: Any, files: list[str], sizes: list[int], context: int,
     return total
 
 
-__all__ = ["check_scheduler", "count_file", "count_files", "local_cluster", "shard_paths"]
+__all__ = ["check_scheduler", "count_file", "count_files", "local_cluster", "shard_bytes",
+           "shard_paths"]

@@ -44,7 +44,7 @@ from .evaluate import (
     sweep,
     word_chunks,
 )
-from .export import FORMATS, export_model
+from .export import FORMATS, plan_export
 from .modelfiles import load_model
 from .models import DTYPES, ENCODINGS, INITS, NOTEBOOK_SEED, SOLVERS
 from .progress import wanted
@@ -678,7 +678,10 @@ def _add_export_parser(sub: Any) -> None:
 
 def _cmd_export(args: argparse.Namespace) -> int:
     check_writable(args.out, inputs=(args.model,))
-    export_model(load_model(args.model), args.out, args.format)
+    plan = plan_export(load_model(args.model), args.format)
+    _say(args, f"writing {args.out}: about {plan.nbytes / 1e6:,.1f} MB, about "
+               f"{max(plan.seconds, 0.1):,.1f} s")
+    plan.write(args.out)
     _say(args, f"wrote {args.out}")
     return 0
 

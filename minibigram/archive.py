@@ -382,6 +382,9 @@ def load_npz(path: PathLike, *, kind: str, layout: Mapping[str, Array]
                                      "minibigram model file.")
 
         history = reader.read("history", check_history)
+        if not np.isfinite(history).all():   # training stops at a non-finite loss
+            raise ModelFileError(f"{path} holds NaN or infinite values in its training "
+                                 "history: retrain the model or use another copy.")
         K = settings.get("context")   # checked above to be a whole number >= 1, if given
         sizes: dict[str, tuple[int, str]] = {"V": (len(vocab), "")}
         if K is not None:

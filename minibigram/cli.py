@@ -44,12 +44,13 @@ from .evaluate import (
     sweep,
     word_chunks,
 )
-from .export import FORMATS, export_model
+from .export import FORMATS, plan_export
 from .modelfiles import load_model
 from .models import DTYPES, ENCODINGS, INITS, NOTEBOOK_SEED, SOLVERS
 from .progress import wanted
 from .safewrite import check_writable
 from .sampling import DEFAULT_SAMPLER, SAMPLERS
+from .stdio import escape_all, open_standard_streams
 from .training import (
     DEFAULTS,
     FAMILIES,
@@ -178,7 +179,8 @@ def _finite_or_none(obj: Any) -> Any:
 
 
 def _json(obj: Any) -> str:
-    return json.dumps(_finite_or_none(obj), ensure_ascii=False, allow_nan=False)
+    """One JSON line, always valid UTF-8: every string escaped by :func:`stdio.escape`."""
+    return json.dumps(escape_all(_finite_or_none(obj)), ensure_ascii=False, allow_nan=False)
 
 
 def _say(args: argparse.Namespace, text: str, detail: bool = False) -> None:
@@ -356,14 +358,15 @@ def _cmd_train(args: argparse.Namespace) -> int:
 def _say_counted(args: argparse.Namespace, r: TrainResult) -> None:
     """What a Dask count read, where, and how fast."""
     data, seconds = r.model.settings["data"], r.seconds["count"] or 0.0
-    total, files = data["bytes"], data["files"]
-    size = f"{total:,} bytes" if total < 100_000 else f"{total / 1e6:,.1f} MB"
+    total, files = data["bytes"], data["files"]   # total None: a file was removed since
+    size = ("size unknown" if total is None else f"{total:,} bytes" if total < 100_000
+            else f"{total / 1e6:,.1f} MB")
     where = (f"the Dask scheduler at {r.settings.dask}" if isinstance(r.settings.dask, str)
              else f"a local Dask cluster of {os.cpu_count() or 1} workers")
     _say(args, f"counted {files} file{'s' if files != 1 else ''} ({size}) on {where}: "
                f"{r.model.settings['num_examples']:,} examples, {r.model.V} characters, in "
-               f"{seconds:.1f} s ({total / 1e6 / max(seconds, 1e-9):,.1f} MB/s, cluster start "
-               "included)")
+               f"{seconds:.1f} s" + ("" if total is None else
+               f" ({total / 1e6 / max(seconds, 1e-9):,.1f} MB/s, cluster start included)"))
 
 
 
@@ -597,8 +600,10 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     r = sweep(load_words(args.data), families=args.family, contexts=args.context, regs=args.reg,
               smoothings=args.smoothing, encoding=args.encoding, fractions=args.split,
               split_seed=args.split_seed)
+    # the time on stderr only: stdout is the same for the same command, run to run
+    _say(args, f"{len(r['rows'])} settings in {r['seconds']:.1f} s", detail=args.json)
     if args.json:
-        print(_json(r))
+        print(_json({k: v for k, v in r.items() if k != "seconds"}))
         return 0
     sz = r["sizes"]
     print(f"split {'/'.join(f'{100 * f:g}' for f in r['split'])} (seed {r['split_seed']}): "
@@ -621,7 +626,6 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     print(f"\nbest on dev: {b['family']} K={b['context']} {PARAM[b['family']]} "
           f"{b[PARAM[b['family']]]:g}: dev {b['dev']:.4f}, test "
           f"{'-' if b['test'] is None else format(b['test'], '.4f')}")
-    _say(args, f"{len(r['rows'])} settings in {r['seconds']:.1f} s")
     return 0
 
 
@@ -639,11 +643,13 @@ def _cmd_info(args: argparse.Namespace) -> int:
     if args.json:
         print(_json(info))
         return 0
+    vocab = info["vocab"]   # shown by repr, which makes every character printable
+    info = escape_all(info)  # a path may hold bytes that are not UTF-8: escaped, as in --json
     data = info["data"] if isinstance(info["data"], dict) else {}
     unknown = "not recorded"
     final = info["final_loss"]
-    lines = [("model", args.model), ("kind", info["kind"]), ("context K", info["context"]),
-             ("vocabulary V", f"{info['vocab_size']}: {info['vocab']!r}"),
+    lines = [("model", info["model"]), ("kind", info["kind"]), ("context K", info["context"]),
+             ("vocabulary V", f"{info['vocab_size']}: {vocab!r}"),
              ("encoding", info["encoding"] or "-"),
              ("final loss", unknown if final is None else f"{final:.7f}"),
              ("data source", data.get("source") or (unknown if not data else "a list of words")),
@@ -674,8 +680,11 @@ def _add_export_parser(sub: Any) -> None:
 
 def _cmd_export(args: argparse.Namespace) -> int:
     check_writable(args.out, inputs=(args.model,))
-    export_model(load_model(args.model), args.out, args.format)
-    print(f"wrote {args.out}")
+    plan = plan_export(load_model(args.model), args.format)
+    _say(args, f"writing {args.out}: about {plan.nbytes / 1e6:,.1f} MB, about "
+               f"{max(plan.seconds, 0.1):,.1f} s")
+    plan.write(args.out)
+    _say(args, f"wrote {args.out}")
     return 0
 
 
@@ -709,6 +718,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     argv = sys.argv[1:] if argv is None else list(argv)
+    open_standard_streams()   # first: a closed stream is reported, never a traceback
     args = build_parser(argv[0] if argv else None).parse_args(argv)
     # 0: no status (-q, or --json without -v); 1: status; 2: status and detail (-v)
     args.verbosity = (0 if args.quiet else 2 if args.verbose

@@ -19,11 +19,15 @@ import glob
 import math
 import operator
 import os
+import stat
+import time
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Union
 
 from .errors import DependencyError, FileAccessError, SettingsError, check_has_words
 from .examples import BigramCounts, ContextCounts
+from .safewrite import describe_mode
 from .stream import count_bigrams, count_contexts
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -50,7 +54,8 @@ def shard_paths(paths: PathLike | Sequence[PathLike]) -> list[str]:
     Raises
     ------
     FileAccessError
-        If the glob matches no file, or a listed path is missing or a folder.
+        If the glob matches no file, or a named pipe, device or socket (a worker would
+        wait on it without end), or a listed path is missing or a folder.
     SettingsError
         If the list is empty.
     """
@@ -63,6 +68,7 @@ def shard_paths(paths: PathLike | Sequence[PathLike]) -> list[str]:
             raise FileAccessError(f"the pattern {pattern!r} matches no file: check the folder "
                                   "and the pattern (quote it, so that the shell does not "
                                   "expand it).")
+        _check_regular(files, pattern)
         return files
     files = [os.fspath(p) for p in paths]
     if not files:
@@ -74,6 +80,37 @@ def shard_paths(paths: PathLike | Sequence[PathLike]) -> list[str]:
         if not os.path.exists(f):
             raise FileAccessError(f"{f} does not exist: check the path.")
     return files
+
+
+def shard_bytes(files: Sequence[str]) -> int | None:
+    """The total size of ``files`` as they are now, for a model's record of what it counted.
+
+    None, with a :class:`UserWarning` naming the file, if one of them is gone (deleted
+    or moved after it was counted): the counts, and so the model, stay as they are.
+    """
+    total = 0
+    for f in files:
+        try:
+            total += os.path.getsize(f)
+        except OSError:
+            warnings.warn(f"{f} was removed after it was counted: the model is trained on its "
+                          "words, but records no size of the data.", stacklevel=2)
+            return None
+    return total
+
+
+def _check_regular(files: list[str], pattern: str) -> None:
+    """Refuse a named pipe, device or socket that ``pattern`` matched: a worker opening it
+    would wait for a writer without end. (A path given by name is taken as it is.)"""
+    for f in files:
+        try:
+            mode = os.stat(f).st_mode
+        except OSError:
+            continue   # gone, or unreadable: counting it names the problem
+        if not stat.S_ISREG(mode):
+            raise FileAccessError(f"{f}, matched by {pattern!r}, is {describe_mode(mode)}, "
+                                  "not a regular file: a worker would wait on it without end; "
+                                  "leave it out of the pattern, or copy its words to a file.")
 
 
 def count_file(path: str, context: int = 1,
@@ -90,7 +127,7 @@ def count_file(path: str, context: int = 1,
 def count_files(paths: PathLike | Sequence[PathLike], *, context: int = 1,
                 address: str | None = None, chunk_bytes: int = 1 << 20,
                 progress: Callable[[int, int], None] | None = None,
-                timeout: float = 30.0) -> BigramCounts | ContextCounts:
+                timeout: float = 10.0) -> BigramCounts | ContextCounts:
     """Count the examples of many files on a Dask cluster and return their sum.
 
     Parameters
@@ -113,9 +150,11 @@ def count_files(paths: PathLike | Sequence[PathLike], *, context: int = 1,
     progress : callable, optional
         ``progress(files_done, bytes_done)`` each time a file's counts arrive
         (``bytes_done``: the sum of the sizes of the files done).
-    timeout : float, default 30
-        Seconds to wait for the scheduler to answer, and then for at least one
-        worker to be connected to it. The counting itself has no time limit.
+    timeout : float, default 10
+        Seconds to wait for the scheduler to answer (the connection, the handshake
+        and its identity, all within one deadline: see :func:`check_scheduler`), and
+        then for at least one worker to be connected to it. The counting itself has
+        no time limit.
 
     Returns
     -------
@@ -172,6 +211,7 @@ def count_files(paths: PathLike | Sequence[PathLike], *, context: int = 1,
     if address is None:
         with local_cluster() as cluster, Client(cluster, set_as_default=False) as client:
             return _count_on(client, files, sizes, context, chunk_bytes, progress)
+    address = check_scheduler(address, timeout)   # before Client, which can wait unbounded
     try:
         client = Client(address, timeout=timeout, set_as_default=False)
     except (OSError, TimeoutError, ValueError, TypeError) as e:
@@ -187,6 +227,79 @@ def count_files(paths: PathLike | Sequence[PathLike], *, context: int = 1,
                                 f"{timeout:g} s: start workers with `dask worker "
                                 f"{address}`.") from None
         return _count_on(client, files, sizes, context, chunk_bytes, progress)
+
+
+def check_scheduler(address: str, timeout: float = 10.0) -> str:
+    """The address of the Dask scheduler at ``address``, once it has said it is one.
+
+    Connecting, the handshake of Dask's protocol and the scheduler's answer to
+    ``identity`` share one deadline of ``timeout`` seconds, so that whatever listens
+    there (an HTTP server, a listener that never answers, nothing) is refused in that
+    time; ``dask.distributed.Client`` alone can wait on a handshake without end.
+
+    Parameters
+    ----------
+    address : str
+        ``scheme://host:port`` (``tcp``, ``tls``, ``ws``, ``wss``), or ``host:port``
+        for ``tcp``.
+    timeout : float, default 10
+        Seconds.
+
+    Returns
+    -------
+    str
+        The address with its scheme (``tcp://`` for a bare ``host:port``).
+
+    Raises
+    ------
+    SettingsError
+        If ``address`` is not the address of a Dask scheduler (said at once), or
+        nothing there answers as one within ``timeout`` seconds.
+    """
+    import asyncio
+
+    from distributed.comm import connect
+    from distributed.comm.addressing import parse_host_port
+    from distributed.comm.registry import get_backend
+    from distributed.core import send_recv
+
+    scheme, _, place = address.rpartition("://") if "://" in address else ("tcp", "", address)
+    try:
+        if scheme == "inproc":   # an address inside one process: no scheduler to reach
+            raise ValueError("inproc")
+        get_backend(scheme)
+        _, port = parse_host_port(place)
+        if not 0 < port < 2**16:
+            raise ValueError("port")
+    except (ValueError, TypeError):
+        raise SettingsError(f"{address!r} is not the address of a Dask scheduler: give "
+                            "tcp://HOST:PORT (or HOST:PORT), e.g. tcp://10.0.0.5:8786, as "
+                            "`dask scheduler` prints it.") from None
+    address = f"{scheme}://{place}"
+
+    async def identity() -> Any:
+        comm = await connect(address, timeout=timeout)
+        try:
+            return await send_recv(comm, op="identity")
+        finally:
+            comm.abort()
+
+    start = time.monotonic()
+    try:
+        who = asyncio.run(asyncio.wait_for(identity(), timeout))
+    except Exception as e:   # refused, reset, not Dask's protocol, TLS, the deadline: all one
+        if time.monotonic() - start >= 0.9 * timeout:
+            what = f"did not answer within {timeout:g} s"
+        else:
+            what = f"could not be reached ({str(e).splitlines()[0].rstrip('.: ')})"
+        raise SettingsError(f"the Dask scheduler at {address!r} {what}: check the address "
+                            "and that `dask scheduler` runs there (not another server).") from None
+    kind = who.get("type") if isinstance(who, dict) else None
+    if kind != "Scheduler":
+        raise SettingsError(f"{address!r} answered as {kind or 'something'}, not as a Dask "
+                            "scheduler: give the scheduler's address (its port, usually "
+                            "8786).")
+    return address
 
 
 @contextlib.contextmanager
@@ -262,4 +375,5 @@ def _count_on(client: Any, files: list[str], sizes: list[int], context: int,
     return total
 
 
-__all__ = ["count_file", "count_files", "local_cluster", "shard_paths"]
+__all__ = ["check_scheduler", "count_file", "count_files", "local_cluster", "shard_bytes",
+           "shard_paths"]

@@ -6,6 +6,7 @@ A loss here is always the mean negative log-likelihood per predicted character
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 import warnings
@@ -17,6 +18,7 @@ from .examples import ContextCounts
 from .models import FAMILIES, BigramModel, CountModel, LanguageModel, NGramModel, is_bigram
 from .vocab import Vocabulary
 from .words import (
+    MAX_WORDS_BYTES,
     STDIN,
     STDIN_NAME,
     PathLike,
@@ -192,8 +194,17 @@ def model_words(model: LanguageModel, data: PathLike | None = None) -> WordList:
     the embedded names (with a :class:`UserWarning` saying why, and what is used instead)."""
     if data is not None:
         return load_words(data)
+    record = model.settings.get("data")
+    source = record.get("source") if isinstance(record, dict) else None
+    if isinstance(source, str) and os.path.isfile(source) \
+            and os.path.getsize(source) > MAX_WORDS_BYTES:   # counted in a stream: not read whole
+        raise DataError(f"the model's training data {source} holds "
+                        f"{os.path.getsize(source) / 1e6:,.1f} MB, more than the "
+                        f"{MAX_WORDS_BYTES / 1e6:.1f} MB of words read into memory to score or "
+                        "mark: give a smaller word file as the data (--data), e.g. a sample of "
+                        "it.")
     try:
-        return recorded_words(model.settings.get("data"))
+        return recorded_words(record)
     except DataError as why:
         warnings.warn(f"{why}; using the embedded names (give the data to choose).",
                       stacklevel=2)

@@ -38,11 +38,16 @@ from __future__ import annotations
 import io
 import json
 import math
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import IO, Any
 
 import numpy as np
 
-from .errors import SettingsError, check_choice
+from .errors import SettingsError, check_choice, check_size
 from .examples import all_contexts
 from .models import LanguageModel
 from .safewrite import atomic_write
@@ -81,6 +86,144 @@ def _finite(x: float) -> float | None:
     return x if math.isfinite(x) else None
 
 
+#: Memory one ARPA n-gram takes while the file is assembled (a tuple of strings, a float,
+#: a dict slot; measured: 150-200 bytes), for the check before an ARPA export starts.
+ARPA_ENTRY_BYTES = 200
+
+
+def _json_header(model: LanguageModel) -> dict[str, Any]:
+    itos = model.vocab.itos
+    return {"format": FORMAT, "version": VERSION, "kind": model.kind, "context": model.K,
+            "boundary": itos[0], "boundary_id": 0, "itos": list(itos), "unseen": "uniform"}
+
+
+def _json_row(row: np.ndarray) -> str:
+    """One row of ``log_probs`` as JSON, as ``json.dumps`` writes it (null for -inf).
+
+    Writing a float is what an export spends its time on, so a row of few distinct
+    values (a count model's: one per count) writes each of them once.
+    """
+    distinct, which = np.unique(row, return_inverse=True)          # (u,), (V,)
+    if 2 * len(distinct) > len(row):
+        return json.dumps([_finite(v) for v in row.tolist()], allow_nan=False)
+    text = [json.dumps(_finite(v), allow_nan=False) for v in distinct.tolist()]
+    return "[" + ", ".join([text[i] for i in which.tolist()]) + "]"
+
+
+@dataclass
+class Export:
+    """A model's export, sized before it is written: :func:`plan_export` makes one.
+
+    Attributes
+    ----------
+    format : str
+        ``"json"`` or ``"arpa"``.
+    nbytes : int
+        The size of the file, estimated from a sample of its rows (within a few percent).
+    seconds : float
+        The time :meth:`write` will take, estimated the same way.
+    """
+
+    model: LanguageModel
+    format: str
+    contexts: np.ndarray
+    table: np.ndarray
+    nbytes: int
+    seconds: float
+
+    def write(self, path: PathLike) -> None:
+        """Write the file to ``path`` atomically (UTF-8), row by row for JSON.
+
+        Raises
+        ------
+        SettingsError
+            If the folder of ``path`` has less free space than :attr:`nbytes`.
+        FileAccessError
+            If ``path`` cannot be written.
+        """
+        folder = os.path.dirname(os.path.abspath(os.fspath(path)))
+        try:
+            free = shutil.disk_usage(folder).free
+        except OSError:
+            free = None   # no such folder: atomic_write names the problem
+        if free is not None and self.nbytes > free:
+            raise SettingsError(f"the export would take about {self.nbytes / 1e6:,.0f} MB, "
+                                f"more than the {free / 1e6:,.0f} MB free in {folder}: free "
+                                "some space or write it elsewhere.")
+
+        def write(f: IO[bytes]) -> None:
+            text = io.TextIOWrapper(f, encoding="utf-8", newline="\n")
+            for piece in self.pieces():
+                text.write(piece)
+            text.flush()
+            text.detach()
+
+        atomic_write(path, write)
+
+    def pieces(self) -> Iterator[str]:
+        """The file's text, a row (JSON) or a section (ARPA) at a time."""
+        if self.format == "arpa":
+            yield _arpa_text(self.model, self.contexts, self.table)
+            return
+        head = json.dumps(_json_header(self.model), ensure_ascii=False, allow_nan=False)
+        yield head[:-1] + ', "log_probs": {'
+        itos = self.model.vocab.itos
+        for i, (ctx, row) in enumerate(zip(self.contexts.tolist(), self.table)):
+            key = json.dumps("".join(itos[c] for c in ctx), ensure_ascii=False)
+            yield f"{', ' if i else ''}{key}: {_json_row(row)}"
+        yield "}}\n"
+
+
+def plan_export(model: LanguageModel, format: str = "json") -> Export:
+    """Compute ``model``'s log-probability table once and size its export before writing.
+
+    The table is (C, V) float64 (C contexts: V for K = 1). JSON is then written row by
+    row; ARPA needs every n-gram in memory first (:data:`ARPA_ENTRY_BYTES` each).
+
+    Raises
+    ------
+    SettingsError
+        If the table, or an ARPA file's n-grams, would take more memory than
+        minibigram allows itself (:data:`~minibigram.errors.MAX_BYTES`) or than the
+        machine has free; or, for a concat network, more than :data:`MAX_ROWS` entries.
+    """
+    check_choice("export format", format, FORMATS)
+    X = _contexts(model)                                          # (C, K)
+    C, V = len(X), model.V
+    _check_memory(f"the table of {C:,} x {V:,} log-probabilities", 8.0 * C * V,
+                  "export a model with fewer characters or contexts")
+    if format == "arpa":
+        _check_arpa_tokens(model)
+        _check_memory(f"the {C * V:,} n-grams of the ARPA file", ARPA_ENTRY_BYTES * C * V,
+                      "export as json instead, which is written row by row")
+    start = time.perf_counter()
+    L = model.log_rows(X)                                         # (C, V) once
+    table_seconds = time.perf_counter() - start
+    sample = np.unique(np.linspace(0, C - 1, min(C, 64)).astype(np.int64))
+    start = time.perf_counter()
+    if format == "json":
+        row_bytes = [len(_json_row(L[i]).encode("utf-8")) + 4 * model.K + 4 for i in sample]
+    else:   # ARPA: a line per entry, "log10<TAB>gram<TAB>0"
+        row_bytes = [sum(len(repr(v / math.log(10))) + 2 * model.K + 6 for v in L[i].tolist())
+                     for i in sample]
+    per_row = (time.perf_counter() - start) / len(sample)
+    nbytes = int(sum(row_bytes) / len(sample) * C) + 200 + 8 * V
+    seconds = table_seconds + per_row * C * (2.0 if format == "json" else 6.0)
+    return Export(model, format, X, L, nbytes, seconds)
+
+
+def _check_memory(what: str, nbytes: float, hint: str) -> None:
+    """Refuse work beyond minibigram's bound, or beyond the memory free on this machine."""
+    check_size(what, nbytes, hint)
+    try:
+        free = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):   # not POSIX: the bound alone
+        return
+    if nbytes > free:
+        raise SettingsError(f"{what} would need {nbytes / 2**20:,.0f} MiB, more than the "
+                            f"{free / 2**20:,.0f} MiB free on this machine: {hint}.")
+
+
 def to_json(model: LanguageModel) -> dict[str, Any]:
     """The model as a JSON-ready dict of schema ``"minibigram-lm"`` version 1 (module docstring).
 
@@ -93,15 +236,15 @@ def to_json(model: LanguageModel) -> dict[str, Any]:
     L = model.log_rows(X)                                         # (C, V)
     itos = model.vocab.itos
     keys = ["".join(itos[i] for i in row) for row in X.tolist()]
-    return {"format": FORMAT, "version": VERSION, "kind": model.kind, "context": model.K,
-            "boundary": itos[0], "boundary_id": 0, "itos": list(itos), "unseen": "uniform",
+    return {**_json_header(model),
             "log_probs": {k: [_finite(v) for v in row] for k, row in zip(keys, L.tolist())}}
 
 
 def write_json(model: LanguageModel, f: IO[str]) -> None:
-    """Write :func:`to_json` of ``model`` to the text file ``f`` (UTF-8, strict JSON)."""
-    json.dump(to_json(model), f, ensure_ascii=False, allow_nan=False)
-    f.write("\n")
+    """Write :func:`to_json` of ``model`` to the text file ``f`` (UTF-8, strict JSON), row
+    by row: the same text as ``json.dump``, without the whole document in memory."""
+    for piece in plan_export(model, "json").pieces():
+        f.write(piece)
 
 
 def arpa_entries(model: LanguageModel) -> list[dict[tuple[str, ...], float]]:
@@ -109,15 +252,25 @@ def arpa_entries(model: LanguageModel) -> list[dict[tuple[str, ...], float]]:
 
     See the module docstring; every backoff weight is 0 (log10 1).
     """
-    V, K = model.V, model.K
-    itos = model.vocab.itos
-    spaces = [c for c in itos if c.isspace()]
+    _check_arpa_tokens(model)
+    X = _contexts(model)                                          # (C, K)
+    return _arpa_entries(model, X, model.log_rows(X))
+
+
+def _check_arpa_tokens(model: LanguageModel) -> None:
+    spaces = [c for c in model.vocab.itos if c.isspace()]
     if spaces:
         raise SettingsError(f"the vocabulary holds the white space {spaces[0]!r}, which cannot "
                             "be an ARPA token (ARPA separates tokens by white space): export "
                             "as json instead.")
-    X = _contexts(model)                                          # (C, K)
-    L = model.log_rows(X) / math.log(10)                          # (C, V) log10
+
+
+def _arpa_entries(model: LanguageModel, X: np.ndarray, L: np.ndarray
+                  ) -> list[dict[tuple[str, ...], float]]:
+    """:func:`arpa_entries` from the contexts ``X`` (C, K) and their log table ``L`` (C, V)."""
+    V, K = model.V, model.K
+    itos = model.vocab.itos
+    L = L / math.log(10)                                          # (C, V) log10
     targets = ["</s>", *itos[1:]]
     orders: list[dict[tuple[str, ...], float]] = [{} for _ in range(K + 1)]
     for ctx, row in zip(X.tolist(), L.tolist()):
@@ -142,7 +295,13 @@ def arpa_entries(model: LanguageModel) -> list[dict[tuple[str, ...], float]]:
 
 def write_arpa(model: LanguageModel, f: IO[str]) -> None:
     """Write ``model`` as an ARPA back-off language model (log10; see the module docstring)."""
-    orders = arpa_entries(model)
+    for piece in plan_export(model, "arpa").pieces():
+        f.write(piece)
+
+
+def _arpa_text(model: LanguageModel, X: np.ndarray, L: np.ndarray) -> str:
+    orders = _arpa_entries(model, X, L)
+    f = io.StringIO()
     f.write("\\data\\\n")
     for n, table in enumerate(orders, start=1):
         f.write(f"ngram {n}={len(table)}\n")
@@ -153,17 +312,13 @@ def write_arpa(model: LanguageModel, f: IO[str]) -> None:
             line = f"{table[gram]!r}\t{' '.join(gram)}"
             f.write(line + "\n" if last else line + "\t0\n")
     f.write("\n\\end\\\n")
+    return f.getvalue()
 
 
 def export_model(model: LanguageModel, path: PathLike, format: str = "json") -> None:
-    """Write ``model`` to ``path`` as ``"json"`` or ``"arpa"``, atomically (UTF-8)."""
-    check_choice("export format", format, FORMATS)
-    writer = write_json if format == "json" else write_arpa
+    """Write ``model`` to ``path`` as ``"json"`` or ``"arpa"``, atomically (UTF-8).
 
-    def write(f: IO[bytes]) -> None:
-        text = io.TextIOWrapper(f, encoding="utf-8", newline="\n")
-        writer(model, text)
-        text.flush()
-        text.detach()
-
-    atomic_write(path, write)
+    The same as ``plan_export(model, format).write(path)``: sized first, refused if it
+    would not fit in memory or on the disk (:func:`plan_export`, :meth:`Export.write`).
+    """
+    plan_export(model, format).write(path)

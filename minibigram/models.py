@@ -187,6 +187,20 @@ def _context_logp(log_table: np.ndarray, codes: np.ndarray, X: np.ndarray,
     return np.where(seen, log_table[pos, ys], -np.log(V))
 
 
+def _table_rows(log_table: np.ndarray, codes: np.ndarray, contexts: np.ndarray) -> np.ndarray:
+    """(n, V) rows of a (C, V) table with one row per context of the sorted ``codes``, for
+    ``contexts`` (n, K); a context without a row is uniform, ``-log V``. The table itself
+    when every row is asked for in order (an export of K = 1): no copy."""
+    X = np.asarray(contexts, dtype=np.int64).reshape(len(contexts), -1)    # (n, K)
+    V = log_table.shape[1]
+    if X.shape[1] == 1 and len(codes) == V:                  # a row per character: its id
+        return log_table if np.array_equal(X[:, 0], np.arange(V)) else log_table[X[:, 0]]
+    pos, seen = lookup_contexts(codes, X, V)
+    out = np.full((len(X), V), -np.log(V))                   # (n, V) unseen: uniform
+    out[seen] = log_table[pos[seen]]
+    return out
+
+
 def _file_model(cls: type[LanguageModel], *args: Any, **options: Any) -> Any:
     """``cls(*args, **options)`` from a file's arrays: a refusal says they do not fit."""
     try:
@@ -558,9 +572,15 @@ class CountModel(LanguageModel):
         self.settings = dict(settings or {}, smoothing=self.smoothing, context=self.K)
         self._codes = context_codes(contexts, self.V)             # (C,) sorted
         with np.errstate(over="ignore"):
-            if not np.isfinite(N.sum(dtype=np.float64) + smoothing * N.size):
+            counted = N.sum(dtype=np.float64)
+            if not np.isfinite(counted):
                 raise DataError("the counts are so large that their sum overflows: scale "
                                 "them down (the probabilities depend only on their ratios).")
+            if not np.isfinite(counted + smoothing * N.size):   # the counts alone fit
+                limit = (np.finfo(np.float64).max - counted) / N.size
+                raise SettingsError(f"smoothing {smoothing:g}, added to each of the {N.size:,} "
+                                    "counts, makes their sum overflow: use a smoothing below "
+                                    f"{limit:.3g} (smoothing 1 is add-one).")
         log_table = self.log_probs()
         # the mean NLL of the training examples: a count model is counted, not trained
         self.final_loss = (float(-(N * np.where(N > 0, log_table, 0)).sum() / N.sum())
@@ -609,9 +629,16 @@ class CountModel(LanguageModel):
 
     def log_probs(self) -> np.ndarray:
         """(C, V) ``log P`` of the seen contexts; ``-inf`` where smoothing 0 meets count 0."""
-        Nk = self.N + self.smoothing                             # (C, V)
+        L = self.N + self.smoothing                              # (C, V)
         with np.errstate(divide="ignore", invalid="ignore"):
-            return np.log(Nk) - np.log(Nk.sum(axis=1, keepdims=True))
+            total = np.log(L.sum(axis=1, keepdims=True))         # (C, 1)
+            np.log(L, out=L)                                     # in place: one (C, V) array
+            L -= total
+        return L
+
+    def log_rows(self, contexts: np.ndarray) -> np.ndarray:
+        # the table once, then its rows (the blocks of the base class would recompute it)
+        return _table_rows(self.log_probs(), self._codes, contexts)
 
     def _target_logp(self, X: np.ndarray, ys: np.ndarray) -> np.ndarray:
         return _context_logp(self.log_probs(), self._codes, X, ys)
@@ -824,6 +851,10 @@ class NGramModel(LanguageModel):
     def log_probs(self) -> np.ndarray:
         """``log`` of :meth:`probs` by log-sum-exp, in float64, finite wherever W is."""
         return F.log_softmax(self.W.astype(np.float64))
+
+    def log_rows(self, contexts: np.ndarray) -> np.ndarray:
+        # the table once, then its rows (the blocks of the base class would recompute it)
+        return _table_rows(self.log_probs(), self._codes, contexts)
 
     def _target_logp(self, X: np.ndarray, ys: np.ndarray) -> np.ndarray:
         return _context_logp(self.log_probs(), self._codes, X, ys)
@@ -1041,6 +1072,9 @@ class ConcatModel(NGramModel):
         """``log`` of :meth:`probs` by log-sum-exp, in float64."""
         check_sampling(self.V, self.K)
         return F.log_softmax(self._logits(all_contexts(self.V, self.K)))
+
+    # no table of every context: rows in blocks of logits, as the base class computes them
+    log_rows = LanguageModel.log_rows
 
     def _target_logp(self, X: np.ndarray, ys: np.ndarray) -> np.ndarray:
         return F.log_softmax(self._logits(X))[np.arange(len(ys)), ys]

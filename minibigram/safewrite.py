@@ -123,18 +123,29 @@ def check_writable(path: PathLike, *, inputs: Sequence[PathLike | None] = ()) ->
     if not os.access(folder, os.W_OK):
         raise FileAccessError(f"cannot write {path}: you are not allowed to write to the folder "
                               f"{folder}; choose another path.")
-    tmp = _create_temporary(path, folder)   # the probe: can a file be made there at all?
-    os.close(tmp[0])
-    os.unlink(tmp[1])
+    tmp = _temporary_name(folder)   # the probe: can a file be made there at all?
+    with _removed_on_failure(tmp):
+        os.close(_create_temporary(path, tmp))
+        os.unlink(tmp)
 
 
-def _create_temporary(path: str, folder: str) -> tuple[int, str]:
-    """Create ``folder/.minibigram-PID-XXXXXXXX.tmp``; its descriptor and name."""
-    tmp = os.path.join(folder, f"{_TMP_PREFIX}{os.getpid()}-{os.urandom(4).hex()}.tmp")
+def _unlink_if_there(path: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+
+
+def _temporary_name(folder: str) -> str:
+    """``folder/.minibigram-PID-XXXXXXXX.tmp``: named before it is created, so that a signal
+    arriving while it is created still knows what to remove."""
+    return os.path.join(folder, f"{_TMP_PREFIX}{os.getpid()}-{os.urandom(4).hex()}.tmp")
+
+
+def _create_temporary(path: str, tmp: str) -> int:
+    """Create the file ``tmp`` for a save to ``path``; its descriptor."""
     try:
         # Created like open(path, "wb") would create path: mode 0o666 less the umask
         # (tempfile.mkstemp would give 0o600, and the rename would keep it).
-        return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), tmp
+        return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     except OSError as e:
         raise FileAccessError(f"cannot write {path} ({e.strerror}): choose a folder you are "
                               "allowed to write to.") from None
@@ -194,37 +205,60 @@ def remove_stale_temporaries(folder: PathLike) -> list[str]:
     return removed
 
 
-class _Signalled(BaseException):
-    """Raised inside a save by SIGTERM or SIGINT, so that the temporary file is removed."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signum)
-        self.signum = signum
+_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
 @contextlib.contextmanager
-def _signals_raise() -> Iterator[None]:
-    """While a save runs, SIGTERM and SIGINT raise :class:`_Signalled` (cleanup, then the
-    signal is delivered again to the handler that was there before). An ignored signal
-    stays ignored; outside the main thread handlers cannot be set, and nothing changes."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
+def _removed_on_failure(tmp: str) -> Iterator[None]:
+    """Run the block so that neither a failure nor a signal leaves the file ``tmp`` behind.
+
+    If the block raises, ``tmp`` is removed (if it is there). While the block runs, a
+    SIGTERM or SIGINT removes ``tmp`` in the handler itself, puts the previous handlers
+    back and delivers the signal to its previous handler at once: by default the
+    process ends by the signal, as it would have without minibigram, and no exception
+    unwinds through code that would print it (``zipfile``'s ``close``, a ``__del__``).
+    If that handler returns, the block is abandoned with ``KeyboardInterrupt``. An
+    ignored signal stays ignored; outside the main thread handlers cannot be set, and
+    only failures are cleaned up.
+    """
+    previous: dict[signal.Signals, Any] = {}
 
     def handler(signum: int, frame: Any) -> None:
-        raise _Signalled(signum)
+        _unlink_if_there(tmp)
+        _restore(previous)
+        if hasattr(signal, "pthread_sigmask"):   # it may have come while _restore blocked it
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signum})
+        signal.raise_signal(signum)   # the previous handler decides what happens now
+        raise KeyboardInterrupt       # (it returned: the save still did not happen)
 
-    previous: dict[signal.Signals, Any] = {}
     try:
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            old = signal.getsignal(sig)
-            if old is not signal.SIG_IGN and old is not None:
-                previous[sig] = old
-                signal.signal(sig, handler)
+        if threading.current_thread() is threading.main_thread():
+            for sig in _SIGNALS:
+                old = signal.getsignal(sig)
+                if old is not signal.SIG_IGN and old is not None:
+                    previous[sig] = old
+                    signal.signal(sig, handler)
         yield
+    except BaseException:
+        _unlink_if_there(tmp)
+        raise
     finally:
-        for sig, old in previous.items():
+        _restore(previous)
+
+
+def _restore(previous: dict[signal.Signals, Any]) -> None:
+    """Put the ``previous`` handlers back (once) with the signals blocked: one arriving
+    meanwhile reaches either our handler or, once unblocked, the previous one; never a
+    gap in which Python would drop it ("ignored due to race condition")."""
+    block = getattr(signal, "pthread_sigmask", None)   # POSIX
+    mask = block(signal.SIG_BLOCK, previous) if block and previous else None
+    try:
+        while previous:
+            sig, old = previous.popitem()
             signal.signal(sig, old)
+    finally:
+        if mask is not None:
+            block(signal.SIG_SETMASK, mask)   # type: ignore[misc]
 
 
 def atomic_write(path: PathLike, write: Callable[[BinaryIO], None]) -> None:
@@ -254,13 +288,12 @@ def atomic_write(path: PathLike, write: Callable[[BinaryIO], None]) -> None:
     target = _target(path)
     folder = os.path.dirname(os.path.abspath(target))
     remove_stale_temporaries(folder)
-    fd = tmp = None
+    tmp = _temporary_name(folder)   # named first: a signal removes it even as it is made
     try:
-        with _signals_raise():
-            fd, tmp = _create_temporary(path, folder)
-            _lock(fd, blocking=True)   # held until closed: tells a cleaner this file is live
+        with _removed_on_failure(tmp):
+            fd = _create_temporary(path, tmp)
             with os.fdopen(fd, "wb") as f:
-                fd = None
+                _lock(fd, blocking=True)   # held until closed: tells a cleaner it is live
                 write(f)
                 f.flush()
                 try:   # a replaced file keeps its permissions, as open() would
@@ -274,18 +307,8 @@ def atomic_write(path: PathLike, write: Callable[[BinaryIO], None]) -> None:
                 if st is not None:
                     os.chmod(tmp, st.st_mode & 0o7777)
                 os.replace(tmp, target)
-                tmp = None
-    except BaseException as e:
-        if fd is not None:
-            os.close(fd)
-        if tmp is not None:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-        if isinstance(e, _Signalled):
-            signal.raise_signal(e.signum)   # the previous handler decides what happens now
-            raise KeyboardInterrupt from None   # (it returned: the save still did not happen)
-        if isinstance(e, OSError) and not isinstance(e, FileAccessError):
-            raise FileAccessError(f"cannot write {path} ({e.strerror}): check the free space "
-                                  "and that the path is a file you may replace.") from None
-        raise
-
+    except OSError as e:
+        if isinstance(e, FileAccessError):
+            raise
+        raise FileAccessError(f"cannot write {path} ({e.strerror}): check the free space "
+                              "and that the path is a file you may replace.") from None

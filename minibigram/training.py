@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any, Union
 
-from .cluster import count_files, shard_paths
+from .cluster import count_files, shard_bytes, shard_paths
 from .errors import (
     SettingsError,
     check_choice,
@@ -126,7 +126,7 @@ class TrainSettings:
     split_seed: int = 42
     stream: bool = False
     dask: str | bool | None = None
-    dask_timeout: float = 30.0
+    dask_timeout: float = 10.0
     log_every: int = 1
 
     @property
@@ -314,7 +314,7 @@ def data_provenance(data: Data | WordText, counts: ContextCounts | None = None, 
     num_words = int(counts.N[0].sum())   # row 0 is the context "." * K: one per word
     if files is not None:
         return {"source": os.path.abspath(os.fspath(data)),   # type: ignore[arg-type]
-                "files": len(files), "bytes": sum(os.path.getsize(f) for f in files),
+                "files": len(files), "bytes": shard_bytes(files),
                 "num_words": num_words}
     if isinstance(data, WordText):
         return {"source": data.source, "sha256": data.sha256, "num_words": num_words}

@@ -1,0 +1,324 @@
+"""The backoff model: smoothed next-character distributions of the histories seen, looked up.
+
+A :class:`BackoffModel` holds, like an ARPA file, one row per history seen in training
+(of every length ``0..K``, see :mod:`minibigram.smoothing`): the log-probabilities of
+the ``Vu`` outcomes, the log backoff weight and which n-grams were seen. The row of a
+context of K characters is that of its longest seen history (its suffixes, leading
+boundaries kept once), found with ``np.searchsorted`` on the codes of each length, or,
+when the ``Vu**K`` contexts are few, with one precomputed gather. Scoring gathers one
+log-probability per character; sampling walks all the words at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+
+from .errors import DataError, SettingsError, check_choice, check_seed, check_whole, check_words
+from .examples import ContextCounts, count_words, scorable_words
+from .perplexity import Perplexity, perplexity
+from .sampling import adjust_probs
+from .smoothing import METHODS, Tables, estimate
+from .vocab import LINE_BREAKS, Vocabulary, joined_codes
+from .words import training_words
+
+#: What scoring does with a character the model never saw: refuse, drop it, or score <unk>.
+UNKNOWN = ("error", "skip", "unk")
+#: Most contexts (``Vu**K``) whose rows are found by one precomputed gather.
+MAX_MAP = 2**22
+#: The seed of every sampler's default (the notebook's generator seed).
+SEED = 2147483647
+
+
+class BackoffModel:
+    """A smoothed character model: one row of ``log P`` per seen history, backoff weights.
+
+    Parameters
+    ----------
+    tables : Tables
+        ``lengths`` (R,), ``codes`` (R,), ``log_probs`` (R, Vu), ``log_backoff`` (R,),
+        ``listed`` (R, Vu), rows sorted by length then code, row 0 the unigram.
+    vocab : Vocabulary
+    unk : bool
+        Whether the last outcome (id ``V``) is ``<unk>``: then ``Vu = V + 1``.
+    settings : dict, optional
+        How it was made (method, discounts, data).
+    """
+
+    kind: ClassVar[str] = "backoff"
+    ARRAYS: ClassVar[tuple[str, ...]] = ("lengths", "codes", "log_probs", "log_backoff",
+                                         "listed")
+
+    def __init__(self, tables: Tables, vocab: Vocabulary, *, unk: bool = False,
+                 settings: dict[str, Any] | None = None) -> None:
+        V, Vu = len(vocab), len(vocab) + int(unk)
+        lengths = np.asarray(tables.lengths, dtype=np.int64)     # (R,)
+        codes = np.asarray(tables.codes, dtype=np.int64)         # (R,)
+        R = len(lengths)
+        shapes = {"codes": (codes.shape, (R,)),
+                  "log_probs": (tables.log_probs.shape, (R, Vu)),
+                  "log_backoff": (tables.log_backoff.shape, (R,)),
+                  "listed": (tables.listed.shape, (R, Vu))}
+        bad = [f"{k} {got}" for k, (got, want) in shapes.items() if got != want]
+        if lengths.ndim != 1 or R == 0 or lengths[0] != 0 or bad:
+            raise DataError(f"backoff tables of {R} rows and {Vu} outcomes do not fit "
+                            f"together ({', '.join(bad) or 'no unigram row first'}): give "
+                            "rows sorted by length, the unigram first.")
+        order = np.lexsort((codes, lengths))
+        if (order != np.arange(R)).any() or (np.diff(lengths) < 0).any():
+            raise DataError("the rows of backoff tables must be sorted by length, then code.")
+        self.tables = tables
+        self.vocab, self.unk = vocab, bool(unk)
+        self.K = int(lengths[-1]) if R > 1 else 1
+        self.history: list[float] = []
+        self.final_loss: float | None = None
+        self.settings = dict(settings or {}, context=self.K, unk=self.unk)
+        #: ``starts[k]``: the first row of length k (``starts[K + 1] = R``).
+        self._starts = np.searchsorted(lengths, np.arange(self.K + 2))   # (K + 2,)
+        self._logp = np.ascontiguousarray(tables.log_probs, dtype=np.float64).ravel()
+        self._map: np.ndarray | None = None
+
+    @property
+    def V(self) -> int:
+        """Vocabulary size (the boundary included)."""
+        return len(self.vocab)
+
+    @property
+    def Vu(self) -> int:
+        """Number of outcomes: ``V``, plus one for ``<unk>`` when it is reserved."""
+        return self.V + int(self.unk)
+
+    @classmethod
+    def fit(cls, words: Sequence[str] | None = None, *, context: int = 1,
+            method: str = "kneser-ney", discount: float | None = None,
+            smoothing: float = 1.0, unk: bool = False, floor: bool = True,
+            vocab: Vocabulary | None = None, counts: ContextCounts | None = None
+            ) -> BackoffModel:
+        """Count ``words`` (or take ``counts``) and smooth them by ``method``.
+
+        Parameters
+        ----------
+        words : sequence of str, optional
+            ``None``: the embedded names (unless ``counts`` are given).
+        context : int >= 1
+            K, the characters of the longest history.
+        method : str
+            One of ``"kneser-ney"``, ``"modified-kneser-ney"``, ``"witten-bell"``,
+            ``"absolute"``, ``"add-k"`` (see :mod:`minibigram.smoothing`).
+        discount, smoothing, unk, floor
+            As :func:`minibigram.smoothing.estimate`.
+        vocab : Vocabulary, optional
+        counts : ContextCounts, optional
+            Counts of contexts of ``context`` characters instead of words.
+        """
+        check_choice("smoothing method", method, METHODS)
+        context = check_whole("the context length", context, 1)
+        if counts is None:
+            words = training_words(words)
+            counts = count_words(words, vocab, context)
+        elif words is not None:
+            raise SettingsError("give either words or counts to fit, not both.")
+        elif counts.context != context:
+            raise SettingsError(f"the counts are of contexts of {counts.context} "
+                                f"character(s), but the model has context {context}: fit "
+                                f"with context={counts.context}.")
+        elif vocab is not None:
+            counts = counts.reindex(vocab)
+        tables = estimate(counts, method, discount=discount, smoothing=smoothing, unk=unk,
+                          floor=floor)
+        settings: dict[str, Any] = {"method": method, "floor": floor,
+                                    "discounts": tables.discounts,
+                                    "num_examples": counts.num_examples}
+        if method == "add-k":
+            settings["smoothing"] = smoothing
+        return cls(tables, counts.vocab, unk=unk, settings=settings)
+
+    def rows_of(self, full: np.ndarray) -> np.ndarray:
+        """The row of each context's longest seen history; ``full`` (n,) their base-``Vu`` codes.
+
+        One gather from a table of every context when ``Vu**K <= MAX_MAP`` (made on
+        first use), else one ``np.searchsorted`` per length, longest first.
+        """
+        if self._map is None and self.Vu ** self.K <= MAX_MAP:
+            self._map = self._search(np.arange(self.Vu ** self.K)).astype(np.int32)
+        if self._map is not None:
+            return self._map[full]                               # (n,)
+        return self._search(full)
+
+    def _search(self, full: np.ndarray) -> np.ndarray:
+        codes = self.tables.codes
+        rows = np.zeros(len(full), np.int64)                     # (n,) 0: the unigram
+        todo = np.ones(len(full), bool)                          # (n,) no history found yet
+        for k in range(self.K, 0, -1):
+            lo, hi = int(self._starts[k]), int(self._starts[k + 1])
+            if lo == hi:
+                continue
+            c = full % self.Vu**k                                # (n,) the last k ids
+            pos = np.minimum(np.searchsorted(codes[lo:hi], c), hi - lo - 1)   # (n,)
+            hit = todo & (codes[lo:hi][pos] == c)
+            rows[hit] = lo + pos[hit]
+            todo &= ~hit
+        return rows
+
+    def codes_of(self, contexts: np.ndarray) -> np.ndarray:
+        """Base-``Vu`` codes (n,) of contexts (n, K) of ids, boundary-padded on the left."""
+        X = np.asarray(contexts, dtype=np.int64).reshape(-1, self.K)   # (n, K)
+        return X @ (self.Vu ** np.arange(self.K - 1, -1, -1, dtype=np.int64))
+
+    def log_rows(self, contexts: np.ndarray) -> np.ndarray:
+        """``log P(next | context)`` (n, Vu) for contexts (n, K): the row of the longest seen history."""
+        return self.tables.log_probs[self.rows_of(self.codes_of(contexts))]
+
+    def token_ids(self, words: Sequence[str], unknown: str = "error"
+                  ) -> tuple[np.ndarray, np.ndarray, int]:
+        """The ids of ``".w1.w2."`` (L,), each word's length (m,) and how many characters were skipped.
+
+        ``unknown`` says what a character outside the vocabulary becomes: an error
+        naming it, nothing (``"skip"``), or ``<unk>`` (``"unk"``, id ``V``).
+        """
+        check_choice("unknown", unknown, UNKNOWN)
+        words = check_words(words)
+        skipped = 0
+        if unknown == "skip":
+            kept = scorable_words(words, self.vocab, skip_unknown=True)
+            emptied = next((w for w, k in zip(words, kept) if w and not k), None)
+            if emptied is not None:
+                raise DataError(f"the word {emptied!r} has no character the model knows, so "
+                                "skipping unknowns leaves nothing of it to score: remove it.")
+            skipped = sum(map(len, words)) - sum(map(len, kept))
+            words = kept
+        if unknown == "unk" and not self.unk:
+            raise SettingsError("this model reserves no <unk>: score unknown characters with "
+                                "unknown='skip' (--unknown skip), or fit with unk=True.")
+        codes = joined_codes(words)                              # (L,)
+        try:
+            ids = self.vocab.lookup(codes, unknown=self.V if unknown == "unk" else None)
+        except DataError:
+            scorable_words(words, self.vocab)   # names the word and its characters
+            raise
+        if np.count_nonzero(ids == 0) != len(words) + 1:          # a word would be split
+            split = {*LINE_BREAKS, self.vocab.itos[0]}
+            w = next(w for w in words if split & set(w))
+            raise DataError(f"the word {w!r} holds a line break or the boundary symbol "
+                            f"{self.vocab.itos[0]!r}, which would split it: remove it.")
+        lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words))   # (m,)
+        return ids, lengths, skipped
+
+    def examples(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The (context code, target) of every token of ``".w1.w2."`` ids: (n,), (n,).
+
+        Each boundary is repeated K times, as ``"." * K + w + "."`` pads a word, and
+        the code of each window of K ids is built by Horner's rule over shifted views;
+        windows whose target pads a start are dropped.
+        """
+        K, Vu = self.K, self.Vu
+        if K == 1:
+            return ids[:-1], ids[1:]
+        seq = np.repeat(ids, np.where(ids == 0, K, 1))           # (T,) padded
+        T = len(seq)
+        code = seq[:T - K].copy()                                 # (T - K,)
+        for j in range(1, K):
+            code *= Vu
+            code += seq[j:T - K + j]
+        ys = seq[K:]                                              # (T - K,)
+        keep = (ys != 0) | (seq[K - 1:-1] != 0)                   # not a start's padding
+        return code[keep], ys[keep]
+
+    def token_log_probs(self, words: Sequence[str], unknown: str = "error"
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+        """Natural log-probability of every token (n,), word lengths (m,), <unk> mask (n,), skipped."""
+        ids, lengths, skipped = self.token_ids(words, unknown)
+        if len(lengths) == 0:
+            return np.zeros(0), lengths, np.zeros(0, bool), skipped
+        codes, ys = self.examples(ids)                            # (n,), (n,)
+        logp = self._logp[self.rows_of(codes) * self.Vu + ys]     # (n,)
+        return logp, lengths, ys == self.V, skipped
+
+    def score(self, words: Sequence[str], *, skip_unknown: bool = False,
+              unknown: str | None = None) -> np.ndarray:
+        """Natural log-probability of each word, its end token included: (len(words),).
+
+        ``unknown`` is ``"error"`` (default), ``"skip"`` (``skip_unknown=True``) or
+        ``"unk"`` (each unknown character scored as ``<unk>``).
+        """
+        how = unknown or ("skip" if skip_unknown else "error")
+        logp, lengths, _, _ = self.token_log_probs(words, how)
+        if len(lengths) == 0:
+            return np.zeros(0)
+        starts = np.concatenate(([0], np.cumsum(lengths + 1)[:-1]))   # (m,) each word's first
+        return np.add.reduceat(logp, starts)
+
+    def log_prob(self, word: str, *, unknown: str = "error") -> float:
+        """Natural log-probability of one word, end token included."""
+        if not isinstance(word, str):
+            raise DataError(f"log_prob scores one word, a str; got {type(word).__name__}.")
+        return float(self.score([word], unknown=unknown)[0])
+
+    def nll(self, words: Sequence[str], *, unknown: str = "error") -> float:
+        """Mean negative log-likelihood per token (end tokens included)."""
+        logp = self.token_log_probs(words, unknown)[0]
+        if not len(logp):
+            raise DataError("there are no words to score: give at least one word.")
+        return float(-logp.mean())
+
+    def perplexity(self, words: Sequence[str], *, unknown: str = "error") -> Perplexity:
+        """The :class:`~minibigram.perplexity.Perplexity` record of ``words``."""
+        logp, lengths, unk, skipped = self.token_log_probs(words, unknown)
+        if not len(lengths):
+            raise DataError("there are no words to score: give at least one word.")
+        return perplexity(logp, lengths, unk, skipped)
+
+    def sample(self, n: int = 15, seed: int = SEED, temperature: float = 1.0,
+               top_k: int | None = None, max_len: int = 1000) -> list[str]:
+        """Draw ``n`` words with numpy's ``default_rng(seed)``, all of them one step at a time.
+
+        Each step looks up the row of every unfinished word's context (only seen
+        histories are stored), draws one id per word by inverting its cumulative row,
+        and appends it; ``<unk>`` is never drawn (its row entry is dropped and the
+        rest renormalized). A word is cut after ``max_len`` characters.
+        """
+        n = check_whole("the number of samples", n)
+        rng = np.random.default_rng(check_seed(seed))
+        P = np.exp(self.tables.log_probs[:, :self.V])            # (R, V) no <unk>
+        P = adjust_probs(P / P.sum(axis=1, keepdims=True), temperature, top_k)
+        cdf = np.cumsum(P, axis=1)                                # (R, V)
+        out = np.zeros((n, max_len + 1), np.int64)                # (n, max_len + 1) ids
+        state = np.zeros(n, np.int64)                             # (n,) context codes
+        alive = np.arange(n)                                      # (a,) unfinished words
+        for t in range(max_len):
+            if not len(alive):
+                break
+            rows = cdf[self.rows_of(state[alive])]                # (a, V)
+            u = rng.random(len(alive)) * rows[:, -1]              # (a,)
+            nxt = np.minimum((rows < u[:, None]).sum(axis=1), self.V - 1)   # (a,)
+            out[alive, t] = nxt
+            state[alive] = (state[alive] * self.Vu + nxt) % self.Vu**self.K
+            alive = alive[nxt != 0]
+        ends = (out != 0).sum(axis=1)                             # (n,) characters per word
+        flat = out[np.arange(max_len + 1) <= ends[:, None]]       # each word, then a 0
+        return self.vocab.decode_words(flat)
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """The arrays a model file holds (:attr:`ARRAYS`)."""
+        t = self.tables
+        return {"lengths": np.asarray(t.lengths, np.int8), "codes": t.codes,
+                "log_probs": t.log_probs, "log_backoff": t.log_backoff, "listed": t.listed}
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray], vocab: Vocabulary, *,
+                    settings: dict[str, Any]) -> BackoffModel:
+        """The model of a file's arrays; ``<unk>`` when ``log_probs`` has ``V + 1`` columns."""
+        t = Tables(*(arrays[k] for k in cls.ARRAYS), discounts=settings.get("discounts", []))
+        return cls(t, vocab, unk=t.log_probs.shape[1] == len(vocab) + 1, settings=settings)
+
+    def __repr__(self) -> str:
+        s = self.settings
+        what = [str(s.get("method", "arpa")), f"K={self.K}", f"V={self.V}",
+                f"{len(self.tables.codes):,} histories"]
+        if self.unk:
+            what.append("<unk>")
+        if "num_examples" in s:
+            what.append(f"{s['num_examples']:,} examples")
+        return f"{type(self).__name__}({', '.join(what)})"

@@ -53,7 +53,7 @@ class BackoffModel:
 
     def __init__(self, tables: Tables, vocab: Vocabulary, *, unk: bool = False,
                  settings: dict[str, Any] | None = None) -> None:
-        V, Vu = len(vocab), len(vocab) + int(unk)
+        Vu = len(vocab) + int(unk)
         lengths = np.asarray(tables.lengths, dtype=np.int64)     # (R,)
         codes = np.asarray(tables.codes, dtype=np.int64)         # (R,)
         R = len(lengths)
@@ -168,12 +168,12 @@ class BackoffModel:
         return X @ (self.Vu ** np.arange(self.K - 1, -1, -1, dtype=np.int64))
 
     def log_rows(self, contexts: np.ndarray) -> np.ndarray:
-        """``log P(next | context)`` (n, Vu) for contexts (n, K): the row of the longest seen history."""
+        """``log P(next | context)`` (n, Vu) of contexts (n, K): their longest seen histories."""
         return self.tables.log_probs[self.rows_of(self.codes_of(contexts))]
 
     def token_ids(self, words: Sequence[str], unknown: str = "error"
                   ) -> tuple[np.ndarray, np.ndarray, int]:
-        """The ids of ``".w1.w2."`` (L,), each word's length (m,) and how many characters were skipped.
+        """The ids of ``".w1.w2."`` (L,), each word's length (m,), the characters skipped.
 
         ``unknown`` says what a character outside the vocabulary becomes: an error
         naming it, nothing (``"skip"``), or ``<unk>`` (``"unk"``, id ``V``).
@@ -228,7 +228,7 @@ class BackoffModel:
 
     def token_log_probs(self, words: Sequence[str], unknown: str = "error"
                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-        """Natural log-probability of every token (n,), word lengths (m,), <unk> mask (n,), skipped."""
+        """Log-probability of each token (n,), word lengths (m,), <unk> mask (n,), skipped."""
         ids, lengths, skipped = self.token_ids(words, unknown)
         if len(lengths) == 0:
             return np.zeros(0), lengths, np.zeros(0, bool), skipped
@@ -310,7 +310,8 @@ class BackoffModel:
     def from_arrays(cls, arrays: dict[str, np.ndarray], vocab: Vocabulary, *,
                     settings: dict[str, Any]) -> BackoffModel:
         """The model of a file's arrays; ``<unk>`` when ``log_probs`` has ``V + 1`` columns."""
-        t = Tables(*(arrays[k] for k in cls.ARRAYS), discounts=settings.get("discounts", []))
+        t = Tables(arrays["lengths"], arrays["codes"], arrays["log_probs"],
+                   arrays["log_backoff"], arrays["listed"], settings.get("discounts", []))
         return cls(t, vocab, unk=t.log_probs.shape[1] == len(vocab) + 1, settings=settings)
 
     def __repr__(self) -> str:

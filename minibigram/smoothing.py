@@ -104,7 +104,7 @@ def raw_counts(counts: ContextCounts, Vu: int) -> list[tuple[np.ndarray, np.ndar
 
 def continuation_counts(raw: list[tuple[np.ndarray, np.ndarray]], Vu: int
                         ) -> list[np.ndarray]:
-    """Kneser-Ney's counts per length: raw at K and for boundary-first histories, else N1+(. h w)."""
+    """Kneser-Ney's counts per length: raw at K and for boundary-first histories, else N1+(.hw)."""
     K = len(raw) - 1
     out = []
     for k in range(K + 1):

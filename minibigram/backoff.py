@@ -32,6 +32,28 @@ MAX_MAP = 2**22
 SEED = 2147483647
 
 
+def longest_history(codes: np.ndarray, lengths: np.ndarray, full: np.ndarray, k: int,
+                    Vu: int) -> np.ndarray:
+    """The row of each context's longest history among (``lengths``, ``codes``), at most k long.
+
+    ``full`` (n,) are the contexts' base-``Vu`` codes, the newest id last, so the code of
+    their last ``j`` ids is ``full % Vu**j``; one ``np.searchsorted`` per length, longest
+    first, among the sorted codes of that length. Row 0 (the unigram) if none is seen.
+    """
+    rows = np.zeros(len(full), np.int64)                         # (n,) 0: the unigram
+    todo = np.ones(len(full), bool)                              # (n,) no history found yet
+    for j in range(k, 0, -1):
+        lo, hi = (int(i) for i in np.searchsorted(lengths, [j, j + 1]))
+        if lo == hi:
+            continue
+        c = full % Vu**j                                         # (n,) the last j ids
+        pos = np.minimum(np.searchsorted(codes[lo:hi], c), hi - lo - 1)   # (n,)
+        hit = todo & (codes[lo:hi][pos] == c)
+        rows[hit] = lo + pos[hit]
+        todo &= ~hit
+    return rows
+
+
 class BackoffModel:
     """A smoothed character model: one row of ``log P`` per seen history, backoff weights.
 
@@ -148,19 +170,7 @@ class BackoffModel:
         return self._search(full)
 
     def _search(self, full: np.ndarray) -> np.ndarray:
-        codes = self.tables.codes
-        rows = np.zeros(len(full), np.int64)                     # (n,) 0: the unigram
-        todo = np.ones(len(full), bool)                          # (n,) no history found yet
-        for k in range(self.K, 0, -1):
-            lo, hi = int(self._starts[k]), int(self._starts[k + 1])
-            if lo == hi:
-                continue
-            c = full % self.Vu**k                                # (n,) the last k ids
-            pos = np.minimum(np.searchsorted(codes[lo:hi], c), hi - lo - 1)   # (n,)
-            hit = todo & (codes[lo:hi][pos] == c)
-            rows[hit] = lo + pos[hit]
-            todo &= ~hit
-        return rows
+        return longest_history(self.tables.codes, self.tables.lengths, full, self.K, self.Vu)
 
     def codes_of(self, contexts: np.ndarray) -> np.ndarray:
         """Base-``Vu`` codes (n,) of contexts (n, K) of ids, boundary-padded on the left."""

@@ -16,7 +16,15 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .errors import DataError, SettingsError, check_choice, check_seed, check_whole, check_words
+from .errors import (
+    DataError,
+    SettingsError,
+    check_choice,
+    check_seed,
+    check_whole,
+    check_words,
+    word_list,
+)
 from .examples import ContextCounts, count_words, scorable_words
 from .perplexity import Perplexity, perplexity
 from .sampling import adjust_probs
@@ -28,6 +36,8 @@ from .words import training_words
 UNKNOWN = ("error", "skip", "unk")
 #: Most contexts (``Vu**K``) whose rows are found by one precomputed gather.
 MAX_MAP = 2**22
+#: Most log-probabilities (``Vu**(K+1)``) of a table of every context, gathered at once.
+MAX_DENSE = 2**20
 #: The seed of every sampler's default (the notebook's generator seed).
 SEED = 2147483647
 
@@ -101,6 +111,7 @@ class BackoffModel:
         self._starts = np.searchsorted(lengths, np.arange(self.K + 2))   # (K + 2,)
         self._logp = np.ascontiguousarray(tables.log_probs, dtype=np.float64).ravel()
         self._map: np.ndarray | None = None
+        self._dense: np.ndarray | None = None
 
     @property
     def V(self) -> int:
@@ -182,17 +193,17 @@ class BackoffModel:
         return self.tables.log_probs[self.rows_of(self.codes_of(contexts))]
 
     def token_ids(self, words: Sequence[str], unknown: str = "error"
-                  ) -> tuple[np.ndarray, np.ndarray, int]:
-        """The ids of ``".w1.w2."`` (L,), each word's length (m,), the characters skipped.
+                  ) -> tuple[np.ndarray, int]:
+        """The ids of ``".w1.w2."`` (L,) and the number of characters skipped.
 
         ``unknown`` says what a character outside the vocabulary becomes: an error
         naming it, nothing (``"skip"``), or ``<unk>`` (``"unk"``, id ``V``).
         """
         check_choice("unknown", unknown, UNKNOWN)
-        words = check_words(words)
+        words = word_list(words)
         skipped = 0
         if unknown == "skip":
-            kept = scorable_words(words, self.vocab, skip_unknown=True)
+            kept = scorable_words(check_words(words), self.vocab, skip_unknown=True)
             emptied = next((w for w, k in zip(words, kept) if w and not k), None)
             if emptied is not None:
                 raise DataError(f"the word {emptied!r} has no character the model knows, so "
@@ -202,7 +213,7 @@ class BackoffModel:
         if unknown == "unk" and not self.unk:
             raise SettingsError("this model reserves no <unk>: score unknown characters with "
                                 "unknown='skip' (--unknown skip), or fit with unk=True.")
-        codes = joined_codes(words)                              # (L,)
+        codes = joined_codes(words)                              # (L,) checks each is a str
         try:
             ids = self.vocab.lookup(codes, unknown=self.V if unknown == "unk" else None)
         except DataError:
@@ -213,52 +224,89 @@ class BackoffModel:
             w = next(w for w in words if split & set(w))
             raise DataError(f"the word {w!r} holds a line break or the boundary symbol "
                             f"{self.vocab.itos[0]!r}, which would split it: remove it.")
-        lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words))   # (m,)
-        return ids, lengths, skipped
+        return ids, skipped
 
     def examples(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The (context code, target) of every token of ``".w1.w2."`` ids: (n,), (n,).
+        """The (context code, target) of every token of ``".w1.w2."`` ids: (L - 1,) each.
 
-        Each boundary is repeated K times, as ``"." * K + w + "."`` pads a word, and
-        the code of each window of K ids is built by Horner's rule over shifted views;
-        windows whose target pads a start are dropped.
+        Every id after the first is a target; its context is the K ids before it, those
+        before the word's start read as boundaries (0), as ``"." * K + w`` pads it. So
+        the code adds the j-th previous id times ``Vu**(j-1)`` while no boundary has
+        been passed, one vectorized step per j.
         """
         K, Vu = self.K, self.Vu
         if K == 1:
             return ids[:-1], ids[1:]
-        seq = np.repeat(ids, np.where(ids == 0, K, 1))           # (T,) padded
-        T = len(seq)
-        code = seq[:T - K].copy()                                 # (T - K,)
-        for j in range(1, K):
-            code *= Vu
-            code += seq[j:T - K + j]
-        ys = seq[K:]                                              # (T - K,)
-        keep = (ys != 0) | (seq[K - 1:-1] != 0)                   # not a start's padding
-        return code[keep], ys[keep]
+        prev = np.concatenate((np.zeros(K - 1, ids.dtype), ids[:-1]))   # (L + K - 2,)
+        n = len(ids) - 1
+        code = prev[K - 1:].copy()                                # (n,) the previous id
+        alive = code != 0                                         # (n,) still in the word
+        for j in range(2, K + 1):
+            older = prev[K - j:K - j + n]                         # (n,) the j-th previous
+            code += older * alive * Vu ** (j - 1)
+            alive &= older != 0
+        return code, ids[1:]
 
     def token_log_probs(self, words: Sequence[str], unknown: str = "error"
                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
         """Log-probability of each token (n,), word lengths (m,), <unk> mask (n,), skipped."""
-        ids, lengths, skipped = self.token_ids(words, unknown)
-        if len(lengths) == 0:
-            return np.zeros(0), lengths, np.zeros(0, bool), skipped
+        ids, skipped = self.token_ids(words, unknown)
+        ends = np.flatnonzero(ids == 0)                           # (m + 1,) the boundaries
         codes, ys = self.examples(ids)                            # (n,), (n,)
-        logp = self._logp[self.rows_of(codes) * self.Vu + ys]     # (n,)
-        return logp, lengths, ys == self.V, skipped
+        return self.target_log_probs(codes, ys), np.diff(ends) - 1, ys == self.V, skipped
+
+    def target_log_probs(self, codes: np.ndarray, ys: np.ndarray) -> np.ndarray:
+        """``log P(ys | contexts)`` (n,) of contexts given by their base-``Vu`` codes (n,).
+
+        One gather from the (``Vu**K``, ``Vu``) table of every context when it has at most
+        :data:`MAX_DENSE` entries (made on first use), else a row lookup then a gather.
+        """
+        Vu = self.Vu
+        if Vu ** (self.K + 1) <= MAX_DENSE:
+            if self._dense is None:
+                self._dense = self.tables.log_probs[self.rows_of(np.arange(Vu**self.K))].ravel()
+            return self._dense[codes * Vu + ys]                   # (n,)
+        return self._logp[self.rows_of(codes) * Vu + ys]          # (n,)
 
     def score(self, words: Sequence[str], *, skip_unknown: bool = False,
               unknown: str | None = None) -> np.ndarray:
         """Natural log-probability of each word, its end token included: (len(words),).
 
         ``unknown`` is ``"error"`` (default), ``"skip"`` (``skip_unknown=True``) or
-        ``"unk"`` (each unknown character scored as ``<unk>``).
+        ``"unk"`` (each unknown character scored as ``<unk>``). All the words are
+        scored in one pass: one encoding, one gather of rows and log-probabilities,
+        one ``np.add.reduceat`` per word. A single word of known characters is walked
+        in Python instead, which is faster than numpy's cost per call on a few ids.
         """
         how = unknown or ("skip" if skip_unknown else "error")
-        logp, lengths, _, _ = self.token_log_probs(words, how)
-        if len(lengths) == 0:
+        if isinstance(words, list) and len(words) == 1 and how != "skip":
+            one = self._walk(words[0])
+            if one is not None:
+                return np.array([one])
+        ids, _ = self.token_ids(words, how)
+        if len(ids) == 1:
             return np.zeros(0)
-        starts = np.concatenate(([0], np.cumsum(lengths + 1)[:-1]))   # (m,) each word's first
-        return np.add.reduceat(logp, starts)
+        codes, ys = self.examples(ids)                            # (n,), (n,)
+        logp = self.target_log_probs(codes, ys)                   # (n,)
+        return np.add.reduceat(logp, np.flatnonzero(ids[:-1] == 0))   # (m,) per word
+
+    def _walk(self, word: object) -> float | None:
+        """``log P(word)`` by a Python walk over its characters; None if it needs the full path."""
+        Vu, top = self.Vu, self.Vu ** self.K
+        if not isinstance(word, str) or top * Vu > MAX_DENSE:
+            return None
+        if self._dense is None:
+            self.target_log_probs(np.zeros(1, np.int64), np.zeros(1, np.int64))   # makes it
+        assert self._dense is not None
+        stoi, dense = self.vocab.stoi, self._dense
+        code, total = 0, 0.0
+        for ch in word:
+            i = stoi.get(ch, 0)
+            if i == 0:   # unknown, or the boundary's symbol: the full path says why
+                return None
+            total += dense.item(code * Vu + i)
+            code = (code * Vu + i) % top
+        return total + dense.item(code * Vu)
 
     def log_prob(self, word: str, *, unknown: str = "error") -> float:
         """Natural log-probability of one word, end token included."""

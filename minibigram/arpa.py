@@ -93,6 +93,7 @@ def _read(r: _Reader) -> BackoffModel:
     if line is None:
         raise r.error("the file ends without a \\data\\ line: is it an ARPA file?")
     declared: list[int] = []
+    where: list[int] = []                                         # the line of each count
     while (line := r.next()) is not None and not line.startswith("\\"):
         if not line:
             continue
@@ -103,6 +104,7 @@ def _read(r: _Reader) -> BackoffModel:
             raise r.error(f"{line!r} is not 'ngram {len(declared) + 1}=<count>': fix the "
                           "\\data\\ section.")
         declared.append(int(count))
+        where.append(r.number)
     if not declared:
         raise r.error("the \\data\\ section declares no n-gram counts: fix the file.")
     N = len(declared)
@@ -131,6 +133,7 @@ def _read(r: _Reader) -> BackoffModel:
                               "above 1): fix the file.")
             entries.append((tokens, p, b, r.number))
         if len(entries) != declared[n - 1]:
+            r.number = where[n - 1]
             raise r.error(f"\\data\\ declares {declared[n - 1]} {n}-grams but the "
                           f"\\{n}-grams: section lists {len(entries)}: fix the counts.")
         grams.append(entries)

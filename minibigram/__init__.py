@@ -42,27 +42,25 @@ from .examples import (
     count_text,
     ngrams,
 )
+from .export import to_json, write_arpa, write_json
 from .functional import cross_entropy
-from .models import BigramModel, CountModel, LanguageModel, NGramModel
+from .modelfiles import load_model
+from .models import BigramModel, ConcatModel, CountModel, LanguageModel, NGramModel
 from .optim import closed_form, concat_newton, gradient_descent, newton
 from .sampling import SAMPLERS
 from .torchrng import TorchGenerator
+from .version import __version__ as __version__
 from .vocab import BOUNDARY, Vocabulary
 from .words import WordList, WordText, load_text, load_words, split_words
 
-__version__ = "0.1.0"
-
-# The stages a command needs only now and then load on first use (issue 15): the
-# gradient checker (its dataclasses and their inspect cost about 15 ms), streaming and
-# Dask counting, the exports (json), and model files (io: training needs none).
+# The stages a command needs only now and then load on first use: the gradient checker
+# (its dataclasses and their inspect cost about 15 ms), streaming and Dask counting.
 _LAZY = {
     **dict.fromkeys(("PASS_RULE", "REFERENCE_PROBLEMS", "GradcheckError", "GradcheckResult",
                      "ReferenceProblem", "assert_gradcheck", "gradcheck", "hvpcheck",
                      "reference_problem"), "checks"),
     "count_files": "cluster",
     **dict.fromkeys(("count_bigrams", "count_contexts"), "stream"),
-    **dict.fromkeys(("to_json", "write_arpa", "write_json"), "export"),
-    "load_model": "io",
 }
 if TYPE_CHECKING:
     from .checks import (
@@ -77,8 +75,6 @@ if TYPE_CHECKING:
         reference_problem,
     )
     from .cluster import count_files
-    from .export import to_json, write_arpa, write_json
-    from .io import load_model
     from .stream import count_bigrams, count_contexts
 
 
@@ -95,6 +91,7 @@ __all__ = [
     "SAMPLERS",
     "BigramCounts",
     "BigramModel",
+    "ConcatModel",
     "ContextCounts",
     "CountModel",
     "DataError",

@@ -41,8 +41,8 @@ from .examples import count_text
 from .models import (
     DTYPES,
     ENCODINGS,
+    FAMILIES,
     INITS,
-    MODEL_KINDS,
     NOTEBOOK_SEED,
     SOLVERS,
     check_sampling,
@@ -368,7 +368,7 @@ def _add_train_parser(sub: Any) -> None:
                    help="save the trained model here (default: not saved)")
     p.add_argument("--log-every", type=_positive_int, default=1, metavar="N",
                    help="print the loss every N steps (default 1, like the notebook; 0: never)")
-    p.add_argument("--model-kind", choices=MODEL_KINDS, default="network",
+    p.add_argument("--model-kind", choices=FAMILIES, default="network",
                    help="network: the trained network; counts: the smoothed count model "
                         "(default network)")
     p.add_argument("--context", type=_context, default=1, metavar="K",
@@ -500,7 +500,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     else:
         files = [args.data]
     if args.out is not None:
-        from .io import check_writable  # only --out needs it (start-up time)
+        from .safewrite import check_writable  # only --out needs it (start-up time)
 
         check_writable(args.out, inputs=files)   # before training, not after it
     counts, vocab, text = None, None, None
@@ -681,7 +681,7 @@ def _add_sample_parser(sub: Any) -> None:
 
 
 def _cmd_sample(args: argparse.Namespace) -> int:
-    from .io import load_model  # here: train needs none (start-up time)
+    from .modelfiles import load_model  # here: train needs none (start-up time)
 
     model = load_model(args.model)
     _say(args, f"{args.model}: {model!r}", detail=True)
@@ -795,7 +795,7 @@ def _finite(x: float) -> float | None:
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
-    from .io import load_model  # here: train needs none (start-up time)
+    from .modelfiles import load_model  # here: train needs none (start-up time)
 
     if not args.words and not args.file:
         raise DataError("there are no words to score: give words, '-' to read them from "
@@ -839,8 +839,9 @@ def _add_plot_parser(sub: Any) -> None:
 
 
 def _cmd_plot(args: argparse.Namespace) -> int:
-    from .io import check_writable, load_model  # here: train needs none (start-up time)
+    from .modelfiles import load_model  # here: train needs none (start-up time)
     from .plot import plot_bigrams, plot_loss_curve, save_figure
+    from .safewrite import check_writable
 
     check_writable(args.out, inputs=(args.model,))
     model = load_model(args.model)
@@ -945,7 +946,7 @@ def _model_words(model: Any, data: str | None, args: argparse.Namespace) -> Any:
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
-    from .io import load_model  # here: train needs none (start-up time)
+    from .modelfiles import load_model  # here: train needs none (start-up time)
 
     model = load_model(args.model)
     _say(args, f"{args.model}: {model!r}", detail=True)
@@ -1047,7 +1048,7 @@ def _add_info_parser(sub: Any) -> None:
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
-    from .io import load_model  # here: train needs none (start-up time)
+    from .modelfiles import load_model  # here: train needs none (start-up time)
 
     model = load_model(args.model)
     st = model.settings
@@ -1098,7 +1099,8 @@ def _add_export_parser(sub: Any) -> None:
 
 def _cmd_export(args: argparse.Namespace) -> int:
     from .export import export_model
-    from .io import check_writable, load_model  # here: train needs none (start-up time)
+    from .modelfiles import load_model  # here: train needs none (start-up time)
+    from .safewrite import check_writable
 
     check_writable(args.out, inputs=(args.model,))
     export_model(load_model(args.model), args.out, args.format)

@@ -22,7 +22,7 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Union
 
-from .errors import DataError, DependencyError, FileAccessError, SettingsError
+from .errors import DependencyError, FileAccessError, SettingsError, check_has_words
 from .examples import BigramCounts, ContextCounts
 from .stream import count_bigrams, count_contexts
 
@@ -258,9 +258,7 @@ def _count_on(client: Any, files: list[str], sizes: list[int], context: int,
         raise SettingsError(f"Dask workers kept dying while counting {path} (out of "
                             "memory?), so it was given up on: give the workers more memory "
                             "or use a smaller chunk_bytes.") from None
-    if total.num_examples == 0:
-        raise DataError(f"the {len(files)} file(s) hold no words: give files with one word "
-                        "per line.")
+    check_has_words(total.num_examples, f"the {len(files)} file(s)")
     return total
 
 

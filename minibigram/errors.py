@@ -139,3 +139,13 @@ def check_size(what: str, nbytes: float, hint: str) -> None:
     if nbytes > MAX_BYTES:
         raise SettingsError(f"{what} would need {nbytes / 2**20:,.0f} MiB, more than the "
                             f"{MAX_BYTES / 2**20:,.0f} MiB minibigram allows itself: {hint}.")
+
+
+def check_has_words(num_examples: int, source: str) -> None:
+    """Refuse counts of no words: ``source`` names what was counted ("data.txt", "the counts").
+
+    Counting no words is no error, but nothing can be trained or scored from it.
+    """
+    if num_examples == 0:
+        raise DataError(f"there are no words in {source} (only blank lines, or nothing): give "
+                        "at least one word, one per line.")

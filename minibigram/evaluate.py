@@ -12,7 +12,7 @@ from typing import Any
 
 from .errors import DataError, SettingsError, check_choice, check_words
 from .examples import ContextCounts
-from .models import MODEL_KINDS, BigramModel, CountModel, LanguageModel, NGramModel
+from .models import FAMILIES, BigramModel, CountModel, LanguageModel, NGramModel, is_bigram
 from .vocab import Vocabulary
 from .words import parse_split, split_words
 
@@ -33,12 +33,12 @@ def fit_kind(kind: str, words: Sequence[str] | None, *, context: int = 1, encodi
     method unless ``options`` say otherwise. ``counts`` (of contexts of ``context``
     characters, with ``words=None``) train any kind instead of words.
     """
-    check_choice("model kind", kind, MODEL_KINDS)
+    check_choice("model kind", kind, FAMILIES)
     if kind == "counts":
         return CountModel.fit(words, smoothing=value, context=context, vocab=vocab,
                               counts=counts)
     options["counts"] = counts
-    if context == 1 and encoding == "joint":
+    if is_bigram(context, encoding):
         return BigramModel.fit(words, reg=value, vocab=vocab, **options)
     return NGramModel.fit(words, context=context, encoding=encoding, reg=value, vocab=vocab,
                           **options)
@@ -106,7 +106,7 @@ def sweep(words: Sequence[str], *, kinds: Sequence[str] = ("network", "counts"),
     if regs is None:
         regs = (0.001, 0.01, 0.1, 1.0) if encoding == "concat" else (0.0, 0.001, 0.01, 0.1, 1.0)
     for kind in kinds:   # before any training
-        check_choice("model kind", kind, MODEL_KINDS)
+        check_choice("model kind", kind, FAMILIES)
     gd = {"solver": "newton", "dtype": "float64", **gd}
     if len(fractions) != 3 or not fractions[1] > 0:
         raise SettingsError("a sweep chooses on the dev set: give a split with a dev part, "

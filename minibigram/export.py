@@ -1,6 +1,6 @@
 """Exports: a model's probabilities in files that need neither numpy nor minibigram.
 
-Two formats, for every model kind (bigram, counts of any K, n-gram joint and concat):
+Two formats, for every model kind (bigram, counts of any K, ngram and concat):
 
 - **JSON** (:func:`to_json`, :func:`write_json`), schema ``"minibigram-lm"`` version 1::
 
@@ -35,6 +35,7 @@ Two formats, for every model kind (bigram, counts of any K, n-gram joint and con
 
 from __future__ import annotations
 
+import io
 import json
 import math
 from typing import IO, Any
@@ -43,8 +44,8 @@ import numpy as np
 
 from .errors import SettingsError, check_choice
 from .examples import all_contexts
-from .io import atomic_write
 from .models import LanguageModel
+from .safewrite import atomic_write
 from .words import PathLike
 
 FORMAT = "minibigram-lm"
@@ -160,8 +161,6 @@ def export_model(model: LanguageModel, path: PathLike, format: str = "json") -> 
     writer = write_json if format == "json" else write_arpa
 
     def write(f: IO[bytes]) -> None:
-        import io
-
         text = io.TextIOWrapper(f, encoding="utf-8", newline="\n")
         writer(model, text)
         text.flush()

@@ -1,20 +1,26 @@
-"""Models: the count model and the network, one scoring and sampling surface for both.
+"""Models: one class per kind, each declaring its arrays; one scoring and sampling surface.
 
 Every model predicts the next character from the ``K`` characters before it
 (``K = 1``: bigrams) and shares :class:`LanguageModel`'s ``log_prob``, ``nll``,
 ``sample``, ``table``, ``save`` and ``load``. Every constructor takes
-``(parameters, vocab, *, options)``.
+``(parameters, vocab, *, options)``. The kinds (``model.kind``, also written in
+model files):
 
-- :class:`CountModel`, the smoothed n-gram table of the notebook's first half,
-  ``P(t | context) = (N[context, t] + k) / sum_j (N[context, j] + k)``;
-- :class:`NGramModel`, the network, with one of two encodings of the context
+- ``"counts"``, :class:`CountModel`, the smoothed n-gram table of the notebook's first
+  half, ``P(t | context) = (N[context, t] + k) / sum_j (N[context, j] + k)``;
+- ``"ngram"``, :class:`NGramModel`, the network over a one-hot of the whole context
   ``(c_1, ..., c_K)`` (oldest first; a word's first contexts are padded with ``"."``):
+  one row of ``W`` (C, V) per distinct context seen in training (the joint encoding);
+- ``"bigram"``, :class:`BigramModel`, the notebook's network: the NGramModel with
+  ``K = 1``, whose ``fit`` has the notebook's defaults;
+- ``"concat"``, :class:`ConcatModel`, the network over K one-hots concatenated,
+  ``logits = W[0, c_1] + ... + W[K-1, c_K]`` with ``W`` of shape (K, V, V); it has no
+  row per context, so no context is unseen. ``NGramModel(..., encoding="concat")``
+  and ``NGramModel.fit(..., encoding="concat")`` make one.
 
-  - ``"joint"``: one row of ``W`` (C, V) per distinct context seen in training, a
-    one-hot over contexts. With ``K = 1`` this is the notebook's bigram network,
-    :class:`BigramModel`, whose ``fit`` has the notebook's defaults.
-  - ``"concat"``: K one-hots concatenated, ``logits = W[0, c_1] + ... + W[K-1, c_K]``
-    with ``W`` of shape (K, V, V); it has no row per context, so no context is unseen.
+Each class's ``ARRAYS`` declares the arrays of its model files: their shapes, in the
+dimensions ``V`` (characters), ``K`` (context length) and ``C`` (contexts), and their
+dtypes. The file reader checks a file against them before reading its arrays.
 
 **Unseen contexts** (at scoring or sampling time): the joint encoding and the count
 model have no row for a context that never occurred in training. They back off to
@@ -28,13 +34,15 @@ with ``k = 0`` (``0/0``) it is a convention.
 from __future__ import annotations
 
 import math
-import warnings
+import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Callable, ClassVar
 
 import numpy as np
 
 from . import functional as F
+from .archive import INTEGERS, NUMBERS, Array, load_npz, save_npz
 from .engines import ENGINES, concat_loss, counts_loss, objective
 from .errors import (
     MAX_BYTES,
@@ -42,6 +50,7 @@ from .errors import (
     ModelFileError,
     SettingsError,
     check_choice,
+    check_has_words,
     check_real,
     check_seed,
     check_size,
@@ -61,6 +70,7 @@ from .examples import (
 from .optim import NEWTON_BLOCK, concat_newton, gradient_descent, newton
 from .sampling import DEFAULT_SAMPLER, adjust_probs, sample_words
 from .torchrng import ERAS, TorchGenerator
+from .version import __version__
 from .vocab import Vocabulary
 from .words import PathLike, data_record, training_words
 
@@ -69,12 +79,28 @@ DTYPES = ("float32", "float64")
 INITS = ("torch", "normal")
 SOLVERS = ("gd", "newton")
 ENCODINGS = ("joint", "concat")
-MODEL_KINDS = ("network", "counts")
+#: The two families of models ``fit_kind``, ``sweep`` and ``train --model-kind`` choose
+#: between: a network (of kind bigram, ngram or concat) or a count model.
+FAMILIES = ("network", "counts")
 #: Largest ``V**K * V`` sampling table (float64 entries) built for a K-context model:
 #: with the copies sampling makes (cumulative sums, temperature) it stays in MAX_BYTES.
 MAX_TABLE = 2**24
+#: Memory a sampled word takes on its way out (its draws, ids and str), bytes, for names.
+SAMPLE_BYTES = 256
 
 Callback = Callable[[int, float], None]
+LossFn = Callable[[np.ndarray], 'tuple[float, np.ndarray]']
+
+
+def is_bigram(context: int, encoding: str) -> bool:
+    """Whether a network of ``context`` and ``encoding`` is the notebook's bigram network."""
+    return context == 1 and encoding == "joint"
+
+
+def needs_words(engine: str, solver: str) -> bool:
+    """Whether training reads every example, so needs the words, not only their counts:
+    gradient descent with an engine other than ``"counts"``."""
+    return solver == "gd" and engine != "counts"
 
 
 def init_weights(shape: int | tuple[int, ...], seed: int, dtype: str = "float32",
@@ -110,10 +136,6 @@ def check_contexts(contexts: np.ndarray, V: int) -> np.ndarray:
     return contexts.astype(np.int64)
 
 
-#: Memory a sampled word takes on its way out (its draws, ids and str), bytes, for names.
-SAMPLE_BYTES = 256
-
-
 def check_sampling(V: int | None, K: int, n: int = 0) -> None:
     """Refuse, before any work, sampling ``n`` words from V characters and contexts of K.
 
@@ -142,26 +164,107 @@ def provenance(words: Sequence[str] | None) -> dict[str, Any]:
     :func:`minibigram.words.data_record`: source, sha256, number of words); without
     words (a model trained from counts) only the version.
     """
-    from . import __version__  # the package is imported by the time a model is fitted
-
     out: dict[str, Any] = {"minibigram": __version__}
     if words is not None:
         out["data"] = data_record(words)
     return out
 
 
+def _seen_rows(counts: ContextCounts) -> tuple[np.ndarray, np.ndarray]:
+    """The (C, K) contexts that occur in ``counts`` and their (C, V) rows of counts."""
+    seen = counts.N.sum(axis=1) > 0                                  # (C,)
+    return counts.contexts[seen], counts.N[seen]
+
+
+def _context_logp(log_table: np.ndarray, codes: np.ndarray, X: np.ndarray,
+                  ys: np.ndarray) -> np.ndarray:
+    """(n,) ``log P(ys | X)`` from a (C, V) table with one row per context of the sorted
+    ``codes``; a context without a row is uniform, ``-log V``."""
+    V = log_table.shape[1]
+    if X.shape[1] == 1 and len(codes) == V:                  # a row per character: its id
+        return log_table[X[:, 0], ys]
+    pos, seen = lookup_contexts(codes, X, V)                 # one gather, no (n, V) rows
+    return np.where(seen, log_table[pos, ys], -np.log(V))
+
+
+def _file_model(cls: type[LanguageModel], *args: Any, **options: Any) -> Any:
+    """``cls(*args, **options)`` from a file's arrays: a refusal says they do not fit."""
+    try:
+        return cls(*args, **options)
+    except (ModelFileError, SettingsError) as e:
+        raise ModelFileError("holds arrays that do not fit together: "
+                             + str(e).rstrip(".")) from None
+
+
+@dataclass(frozen=True)
+class _Training:
+    """A network's training settings, checked, and the steps every network trains by."""
+
+    context: int
+    solver: str
+    steps: int
+    lr: float
+    reg: float
+    dtype: str
+    init: str
+    seed: int
+    callback: Callback | None
+
+    @classmethod
+    def check(cls, *, context: int, solver: str, steps: int, lr: float, reg: float, dtype: str,
+              init: str, seed: int, callback: Callback | None) -> _Training:
+        context = check_whole("the context length", context, 1)
+        check_choice("solver", solver, SOLVERS)
+        steps = check_whole("steps", steps)
+        lr = check_real("the learning rate", lr, strict=True)
+        reg = check_real("reg", reg)
+        check_choice("dtype", dtype, DTYPES)
+        check_choice("init", init, INITS)
+        return cls(context, solver, steps, lr, reg, dtype, init, check_seed(seed), callback)
+
+    def solve(self, loss_fn: LossFn, shape: tuple[int, ...],
+              exact: Callable[[], tuple[np.ndarray, list[float]]]
+              ) -> tuple[np.ndarray, list[float]]:
+        """W and its history: ``exact()`` for Newton, else gradient descent on ``loss_fn``."""
+        lr, reg = self.lr, self.reg
+        if self.solver == "gd" and lr * 2 * reg / np.prod(shape) > 2:
+            # the L2 term alone has curvature 2 reg / W.size: a step of lr overshoots it
+            raise SettingsError(f"the learning rate {lr:g} and reg {reg:g} together make every "
+                                "gradient step overshoot (2 lr reg / W.size = "
+                                f"{2 * lr * reg / np.prod(shape):.3g}, above 2): lower the "
+                                "learning rate or reg, or use the newton solver.")
+        if self.solver == "newton":
+            return exact()
+        W0 = init_weights(shape, self.seed, self.dtype, self.init)
+        return gradient_descent(loss_fn, W0, self.steps, lr, self.callback)
+
+    def settings(self, counts: ContextCounts, num_contexts: int, history: list[float],
+                 final_loss: float, words: list[str] | None, **gd: Any) -> dict[str, Any]:
+        """The model's record of its training; ``gd``: what gradient descent alone also used."""
+        settings: dict[str, Any] = {
+            "solver": self.solver, "reg": self.reg, "dtype": self.dtype,
+            "num_examples": int(counts.num_examples), "num_contexts": int(num_contexts),
+            "steps": self.steps if self.solver == "gd" else len(history),
+            "final_loss": final_loss}
+        if self.solver == "gd":
+            settings.update(lr=self.lr, seed=self.seed, **gd, init=self.init)
+        settings.update(provenance(words))
+        return settings
+
+
 class LanguageModel:
     """What every model kind shares: scoring and sampling from K previous characters.
 
-    A subclass sets ``vocab``, ``K`` (1 for bigrams), ``history``, ``settings`` and
-    ``final_loss``, and provides ``_target_logp(X, ys)``, the (n,) log-probability
-    of each target after its context, and ``_rows(S)``, the (S, V) next-character
-    probabilities of every context, one row per context code.
+    A subclass sets ``kind`` and ``ARRAYS`` (the arrays of its model files), and
+    ``vocab``, ``K`` (1 for bigrams), ``history``, ``settings`` and ``final_loss``; it
+    provides ``_target_logp(X, ys)``, the (n,) log-probability of each target after
+    its context, ``_rows(S)``, the (S, V) next-character probabilities of every
+    context, one row per context code, and ``to_arrays`` and ``from_arrays``.
     """
 
     kind: ClassVar[str] = ""
-    ARRAYS: ClassVar[tuple[str, ...]] = ()      # the arrays its file must hold
-    OPTIONAL: ClassVar[tuple[str, ...]] = ()    # and may hold
+    #: The arrays of a model file of this kind, by name (see :class:`minibigram.archive.Array`).
+    ARRAYS: ClassVar[dict[str, Array]] = {}
     vocab: Vocabulary
     K: int
     history: list[float]
@@ -180,7 +283,7 @@ class LanguageModel:
         raise NotImplementedError
 
     def to_arrays(self) -> dict[str, np.ndarray]:
-        """The arrays a model file holds for this model (see :func:`minibigram.io.save_model`)."""
+        """The arrays of this model's file, as :attr:`ARRAYS` declares them."""
         raise NotImplementedError
 
     def _example_logp(self, words: Sequence[str], skip_unknown: bool
@@ -355,21 +458,46 @@ class LanguageModel:
 
     def save(self, path: PathLike) -> None:
         """Write the model to a ``.npz`` file (no pickled objects), atomically."""
-        from .io import save_model  # here: training needs no model file (start-up time)
-
-        save_model(self, path)
+        save_npz(path, kind=self.kind, arrays=self.to_arrays(), vocab=self.vocab,
+                 history=self.history, settings=self.settings)
 
     @classmethod
     def load(cls, path: PathLike) -> Any:
-        """Read a model of this kind written by :meth:`save`. Never unpickles anything."""
-        from .io import load_model  # here, as save
+        """Read a model of this kind written by :meth:`save`. Never unpickles anything.
 
-        return load_model(path, kind=cls.kind)
+        Raises
+        ------
+        FileAccessError
+            If the path does not exist, is a folder, or cannot be read.
+        ModelFileError
+            If the file is not a model file of this kind, its arrays are not those
+            :attr:`ARRAYS` declares, or they do not fit together.
+        """
+        arrays, vocab, history, settings = load_npz(path, kind=cls.kind, layout=cls.ARRAYS)
+        try:
+            return cls.from_arrays(arrays, vocab, history=history, settings=settings)
+        except ModelFileError as e:
+            raise ModelFileError(f"{os.fspath(path)} {e}: retrain the model or use another "
+                                 "copy.") from None
 
     @classmethod
     def from_arrays(cls, arrays: dict[str, np.ndarray], vocab: Vocabulary, *,
                     history: Sequence[float], settings: dict[str, Any]) -> Any:
-        """The model of a file's arrays, checked (see :func:`minibigram.io.load_model`)."""
+        """The model of a file's arrays, which fit :attr:`ARRAYS`, checked for the rest.
+
+        Raises
+        ------
+        ModelFileError
+            A sentence without the file's name, which :meth:`load` adds.
+        """
+        raise NotImplementedError
+
+    def _shape_words(self) -> list[str]:
+        """What :func:`repr` says the model is: ``["K=1", "V=27"]``, and more if it has more."""
+        return [f"K={self.K}", f"V={self.V}"]
+
+    def _training_words(self) -> list[str]:
+        """What :func:`repr` says of how the model was made."""
         raise NotImplementedError
 
     def __repr__(self) -> str:
@@ -377,28 +505,13 @@ class LanguageModel:
         ``BigramModel(K=1, V=27; gd, 100 steps at lr 50, reg 0.01, float32; 228,146
         examples, final loss 2.4829)``. Settings the model does not know are left out."""
         s = self.settings
-        what = [f"K={self.K}", f"V={self.V}"]
-        if self.kind == "ngram":
-            what.insert(0, str(s.get("encoding", "joint")))
-        contexts = getattr(self, "contexts", None)
-        if contexts is not None and self.K > 1:
-            what.append(f"{len(contexts):,} contexts")
-        if self.kind == "counts":
-            how = ["counted", f"smoothing {s['smoothing']:g}"]
-        elif "solver" in s:
-            steps = f"{s['steps']} steps" if "steps" in s else ""
-            if s["solver"] == "gd" and "lr" in s:
-                steps += f" at lr {s['lr']:g}"
-            how = [str(s["solver"]), steps,
-                   f"reg {s['reg']:g}" if "reg" in s else "", str(s.get("dtype", ""))]
-        else:
-            how = ["no training record"]   # built from arrays, not by fit
         data = [f"{s['num_examples']:,} examples" if "num_examples" in s else ""]
         if "split" in s:
             data.append(f"split {s['split']} (seed {s.get('split_seed')})")
         if self.final_loss is not None:
             data.append(f"final loss {self.final_loss:.4f}")
-        parts = [", ".join(x for x in group if x) for group in (what, how, data)]
+        groups = (self._shape_words(), self._training_words(), data)
+        parts = [", ".join(x for x in group if x) for group in groups]
         return f"{type(self).__name__}({'; '.join(p for p in parts if p)})"
 
 
@@ -425,16 +538,10 @@ class CountModel(LanguageModel):
     """
 
     kind = "counts"
-    ARRAYS = ("N", "contexts")
+    ARRAYS = {"N": Array(("C", "V"), NUMBERS), "contexts": Array(("C", "K"), INTEGERS)}
 
-    def __init__(self, N: np.ndarray, vocab: Vocabulary | np.ndarray, *args: Any,
-                 contexts: np.ndarray | None = None, smoothing: float = 1.0,
-                 settings: dict[str, Any] | None = None) -> None:
-        if args:   # the former order (contexts, N, vocab), kept working
-            warnings.warn("CountModel(contexts, N, vocab) is now CountModel(N, vocab, "
-                          "contexts=contexts)", DeprecationWarning, stacklevel=2)
-            contexts, N, vocab = N, np.asarray(vocab), args[0]
-        assert isinstance(vocab, Vocabulary)
+    def __init__(self, N: np.ndarray, vocab: Vocabulary, *, contexts: np.ndarray | None = None,
+                 smoothing: float = 1.0, settings: dict[str, Any] | None = None) -> None:
         smoothing = check_real("smoothing", smoothing)
         N = np.asarray(N)
         if contexts is None:
@@ -487,9 +594,8 @@ class CountModel(LanguageModel):
         context = check_whole("the context length", context, 1)
         counts, words = _training_counts(words, counts, context, vocab)
         # only the contexts seen: an unseen one is uniform, whatever the smoothing
-        seen = counts.N.sum(axis=1) > 0                           # (C,)
-        return cls(counts.N[seen], counts.vocab, contexts=counts.contexts[seen],
-                   smoothing=smoothing,
+        contexts, N = _seen_rows(counts)                          # (C, K), (C, V)
+        return cls(N, counts.vocab, contexts=contexts, smoothing=smoothing,
                    settings={"num_examples": counts.num_examples, **provenance(words)})
 
     def probs(self) -> np.ndarray:
@@ -507,10 +613,7 @@ class CountModel(LanguageModel):
             return np.log(Nk) - np.log(Nk.sum(axis=1, keepdims=True))
 
     def _target_logp(self, X: np.ndarray, ys: np.ndarray) -> np.ndarray:
-        if self.K == 1 and len(self._codes) == self.V:          # a row per character: its id
-            return self.log_probs()[X[:, 0], ys]
-        pos, seen = lookup_contexts(self._codes, X, self.V)      # one gather, no (n, V) rows
-        return np.where(seen, self.log_probs()[pos, ys], -np.log(self.V))
+        return _context_logp(self.log_probs(), self._codes, X, ys)
 
     def _rows(self, S: int) -> np.ndarray:
         P = np.full((S, self.V), 1.0 / self.V)                   # (S, V) unseen: uniform
@@ -540,72 +643,87 @@ class CountModel(LanguageModel):
     def from_arrays(cls, arrays: dict[str, np.ndarray], vocab: Vocabulary, *,
                     history: Sequence[float], settings: dict[str, Any]) -> CountModel:
         N = arrays["N"]
-        if N.dtype.kind not in "iuf" or not np.isfinite(N).all() or (N < 0).any():
+        if not np.isfinite(N).all() or (N < 0).any():
             raise ModelFileError("holds counts that are not finite non-negative numbers")
         with np.errstate(over="ignore"):
             total = (N.astype(np.float64) + settings.get("smoothing", 1.0)).sum()
         if not np.isfinite(total):
             raise ModelFileError("holds counts so large that their sum overflows")
         contexts = check_contexts(arrays["contexts"], len(vocab))
-        try:
-            return cls(N, vocab, contexts=contexts, smoothing=settings.get("smoothing", 1.0),
-                       settings=settings)
-        except (ModelFileError, SettingsError) as e:
-            raise ModelFileError("holds arrays that do not fit together: "
-                                 + str(e).rstrip(".")) from None
+        return _file_model(cls, N, vocab, contexts=contexts,
+                           smoothing=settings.get("smoothing", 1.0), settings=settings)
+
+    def _shape_words(self) -> list[str]:
+        more = [f"{len(self.contexts):,} contexts"] if self.K > 1 else []
+        return [*super()._shape_words(), *more]
+
+    def _training_words(self) -> list[str]:
+        return ["counted", f"smoothing {self.smoothing:g}"]
 
 
 class NGramModel(LanguageModel):
-    """The network over K previous characters, ``P(t | c) = softmax(logits(c))_t``.
+    """The network over a one-hot of the K previous characters: ``P(t | c) = softmax(W[c])_t``.
+
+    The joint encoding: one row of ``W`` per distinct context seen in training.
+    ``NGramModel(W, vocab, encoding="concat", context=K)`` makes a :class:`ConcatModel`,
+    the subclass of the other encoding, and ``NGramModel.fit(..., encoding="concat")``
+    trains one.
 
     Parameters
     ----------
-    W : ndarray
-        ``"joint"``: shape (C, V), row i for ``contexts[i]``.
-        ``"concat"``: shape (K, V, V), ``logits = W[0, c_1] + ... + W[K-1, c_K]``.
+    W : ndarray, shape (C, V)
+        Row i holds the logits of the character after ``contexts[i]``.
     vocab : Vocabulary
     context : int, optional
-        K; default: read off ``contexts`` (joint) or ``W`` (concat), or 1.
-    encoding : {"joint", "concat"}, default "joint"
+        K; default: read off ``contexts``, or 1.
     contexts : ndarray of int, shape (C, K), optional
-        The distinct training contexts (joint only); default every character (K = 1).
+        The distinct training contexts, sorted; default every character (K = 1).
     history : list of float, optional
         The training loss of every iterate, before its update.
     settings : dict, optional
         How the model was trained (JSON-serializable); ``settings["final_loss"]`` is
         the training objective at W, which :attr:`final_loss` reports.
+    encoding : {"joint", "concat"}, default "joint"
     """
 
     kind = "ngram"
-    ARRAYS: ClassVar[tuple[str, ...]] = ("W",)
-    OPTIONAL: ClassVar[tuple[str, ...]] = ("contexts",)
+    #: The encoding of the context: ``"joint"``, one one-hot over whole contexts.
+    encoding: ClassVar[str] = "joint"
+    ARRAYS = {"W": Array(("C", "V"), DTYPES),
+              "contexts": Array(("C", "K"), INTEGERS, optional=True)}   # optional for K = 1
+    W: np.ndarray
+    contexts: np.ndarray | None
+
+    def __new__(cls, *args: Any, encoding: str = "joint", **options: Any) -> NGramModel:
+        check_choice("encoding", encoding, ENCODINGS)
+        if cls is NGramModel and encoding == ConcatModel.encoding:
+            return super().__new__(ConcatModel)
+        return super().__new__(cls)
 
     def __init__(self, W: np.ndarray, vocab: Vocabulary, *, context: int | None = None,
-                 encoding: str = "joint", contexts: np.ndarray | None = None,
-                 history: Sequence[float] = (), settings: dict[str, Any] | None = None) -> None:
-        check_choice("encoding", encoding, ENCODINGS)
+                 contexts: np.ndarray | None = None, history: Sequence[float] = (),
+                 settings: dict[str, Any] | None = None, encoding: str = "joint") -> None:
         V = len(vocab)
-        if encoding == "joint" and contexts is None and context in (None, 1):
+        if contexts is None and context in (None, 1):
             contexts = all_contexts(V, 1)                        # (V, 1) every character
-        if context is None:
-            context = (contexts.shape[1] if encoding == "joint" and contexts is not None
-                       else W.shape[0] if W.ndim == 3 else 1)
-        context = check_whole("the context length", context, 1)
-        if encoding == "joint":
-            ok = (contexts is not None and contexts.ndim == 2 and contexts.shape[1] == context
-                  and W.shape == (len(contexts), V))
-        else:
-            ok = W.shape == (context, V, V)
-        if not ok:
-            raise ModelFileError(f"W of shape {W.shape} does not fit a {encoding} model with "
+        context = check_whole("the context length",
+                              contexts.shape[1] if context is None and contexts is not None
+                              else context, 1)
+        if (contexts is None or contexts.ndim != 2 or contexts.shape[1] != context
+                or W.shape != (len(contexts), V)):
+            raise ModelFileError(f"W of shape {W.shape} does not fit a joint model with "
                                  f"context {context} over {V} characters.")
-        self.W, self.vocab, self.K, self.encoding = W, vocab, context, encoding
-        self.contexts = contexts if encoding == "joint" else None
+        self._set(W, vocab, context, history, settings)
+        self.contexts = contexts
+        self._codes = context_codes(contexts, V)                 # (C,) sorted
+
+    def _set(self, W: np.ndarray, vocab: Vocabulary, context: int, history: Sequence[float],
+             settings: dict[str, Any] | None) -> None:
+        """What every network holds: W, its vocabulary, K, its history and settings."""
+        self.W, self.vocab, self.K = W, vocab, context
         self.history = list(history)
-        self.settings = dict(settings or {}, context=self.K, encoding=encoding)
+        self.settings = dict(settings or {}, context=context, encoding=self.encoding)
         self.final_loss = self.settings.get("final_loss")
-        if self.contexts is not None:
-            self._codes = context_codes(self.contexts, V)        # (C,) sorted
 
     @classmethod
     def fit(cls, words: Sequence[str] | None = None, *, context: int = 2,
@@ -622,6 +740,7 @@ class NGramModel(LanguageModel):
             ``None`` uses the embedded names.
         context : int >= 1, default 2
         encoding : {"joint", "concat"}, default "joint"
+            ``"concat"`` trains and returns a :class:`ConcatModel` (see its ``fit``).
         reg : float >= 0, default 0.01
             ``reg * mean(W**2)``.
         solver : {"newton", "gd"}, default "newton"
@@ -653,102 +772,62 @@ class NGramModel(LanguageModel):
 
         Returns
         -------
-        NGramModel
+        NGramModel, or ConcatModel for the concat encoding
             ``history`` holds the loss of every iterate before its update, and
             :attr:`final_loss` the objective (mean NLL + L2) at the returned W, in
             float64.
         """
-        context = check_whole("the context length", context, 1)
         check_choice("encoding", encoding, ENCODINGS)
-        check_choice("solver", solver, SOLVERS)
-        steps = check_whole("steps", steps)
-        lr = check_real("the learning rate", lr, strict=True)
-        reg = check_real("reg", reg)
-        check_choice("dtype", dtype, DTYPES)
         check_choice("engine", engine, ENGINES)
-        check_choice("init", init, INITS)
-        seed = check_seed(seed)
-        joint = encoding == "joint"
-        if counts is not None and engine != "counts" and solver == "gd":
+        if encoding == ConcatModel.encoding:
+            return ConcatModel.fit(words, context=context, reg=reg, solver=solver, steps=steps,
+                                   lr=lr, seed=seed, dtype=dtype, init=init, callback=callback,
+                                   counts=counts, vocab=vocab)
+        run = _Training.check(context=context, solver=solver, steps=steps, lr=lr, reg=reg,
+                              dtype=dtype, init=init, seed=seed, callback=callback)
+        if counts is not None and needs_words(engine, solver):
             raise SettingsError(f"the {engine} engine needs the words, not counts: use "
                                 "engine='counts' or solver='newton' with counts.")
-        counts, words = _training_counts(words, counts, context, vocab)
-        vocab, num_examples = counts.vocab, counts.num_examples
-        if context == 1 and joint:   # the bigram table: a row for every character
-            contexts = all_contexts(len(vocab), 1)                           # (V, 1)
-            N = np.zeros((len(vocab), len(vocab)), dtype=counts.N.dtype)     # (V, V)
+        counts, words = _training_counts(words, counts, run.context, vocab)
+        vocab = counts.vocab
+        V = len(vocab)
+        if run.context == 1:   # the bigram table: a row for every character
+            contexts = all_contexts(V, 1)                                    # (V, 1)
+            N = np.zeros((V, V), dtype=counts.N.dtype)                       # (V, V)
             N[counts.contexts[:, 0]] = counts.N
-        else:                        # a row per context seen
-            seen = counts.N.sum(axis=1) > 0                                  # (C,)
-            contexts, N = counts.contexts[seen], counts.N[seen]              # (C, K), (C, V)
-        V, C, n = len(vocab), len(contexts), int(num_examples)
-        check_size(f"training the {encoding} network on {V} characters and {C} contexts",
-                   _fit_bytes(solver, engine, encoding, n, C, V, context, dtype),
+        else:                  # a row per context seen
+            contexts, N = _seen_rows(counts)                                 # (C, K), (C, V)
+        C, n = len(contexts), int(counts.num_examples)
+        check_size(f"training the joint network on {V} characters and {C} contexts",
+                   _joint_fit_bytes(solver, engine, n, C, V, dtype),
                    "use a smaller alphabet or a shorter context, or the count model")
-        if joint:   # the joint loss depends on the data only through N (C, V)
-            shape: tuple[int, ...] = N.shape
-            if engine == "counts" or solver == "newton":
-                loss_fn = objective("counts", shape, N=N, reg=reg)
-            else:   # the engines that read every example: context ids and targets
-                assert words is not None   # refused above for counts
-                X, ys = ngrams(words, vocab, context)                    # (n, K), (n,)
-                cid = lookup_contexts(context_codes(contexts, V), X, V)[0]   # (n,)
-                loss_fn = objective(engine, shape, xs=cid, ys=ys, reg=reg)
-        else:       # concat: the nonzero counts as weighted examples
-            shape = (context, V, V)
-            Xc, tc, wc = weighted_examples(contexts, N)          # (m, K), (m,), (m,)
-            loss_fn = objective("concat", shape, xs=Xc, ys=tc, weights=wc, reg=reg)
-        if solver == "gd" and lr * 2 * reg / np.prod(shape) > 2:
-            # the L2 term alone has curvature 2 reg / W.size: a step of lr overshoots it
-            raise SettingsError(f"the learning rate {lr:g} and reg {reg:g} together make every "
-                                "gradient step overshoot (2 lr reg / W.size = "
-                                f"{2 * lr * reg / np.prod(shape):.3g}, above 2): lower the "
-                                "learning rate or reg, or use the newton solver.")
-        if solver == "newton":
-            W, history = (newton(N, reg, max_iter=steps, callback=callback) if joint
-                          else concat_newton(contexts, N, reg, max_iter=steps,
-                                             callback=callback))
+        # the joint loss depends on the data only through N (C, V)
+        if needs_words(engine, solver):   # the engines that read every example
+            assert words is not None      # refused above for counts
+            X, ys = ngrams(words, vocab, run.context)                        # (n, K), (n,)
+            cid = lookup_contexts(context_codes(contexts, V), X, V)[0]       # (n,)
+            loss_fn = objective(engine, N.shape, xs=cid, ys=ys, reg=run.reg)
         else:
-            W0 = init_weights(shape, seed, dtype, init)
-            W, history = gradient_descent(loss_fn, W0, steps, lr, callback)
-        W64 = W.astype(np.float64)   # the final loss, in float64 whatever the dtype
-        final_loss = (counts_loss(W64, N, reg) if joint
-                      else concat_loss(W64, Xc, tc, reg, wc))[0]
-        settings: dict[str, Any] = {"solver": solver, "reg": reg, "dtype": dtype,
-                                    "num_examples": int(num_examples),
-                                    "num_contexts": int(len(contexts)),
-                                    "steps": steps if solver == "gd" else len(history),
-                                    "final_loss": final_loss}
-        if solver == "gd":
-            settings.update(lr=lr, seed=seed, engine=engine, init=init)
-        settings.update(provenance(words))
-        model = cls(W.astype(dtype, copy=False), vocab, context=context, encoding=encoding,
-                    contexts=contexts if joint else None, history=history, settings=settings)
-        return model
+            loss_fn = objective("counts", N.shape, N=N, reg=run.reg)
+        W, history = run.solve(loss_fn, N.shape, lambda: newton(N, run.reg, max_iter=run.steps,
+                                                                callback=callback))
+        final_loss = counts_loss(W.astype(np.float64), N, run.reg)[0]   # in float64 always
+        settings = run.settings(counts, C, history, final_loss, words, engine=engine)
+        return cls(W.astype(dtype, copy=False), vocab, context=run.context, contexts=contexts,
+                   history=history, settings=settings)
 
     def probs(self) -> np.ndarray:
-        """Next-character probabilities: joint, the (C, V) ``softmax(W)``, a row per context;
-        concat, :meth:`table`."""
-        return F.softmax(self.W) if self.encoding == "joint" else self.table()
+        """The (C, V) next-character probabilities ``softmax(W)``, a row per context."""
+        return F.softmax(self.W)
 
     def log_probs(self) -> np.ndarray:
-        """``log`` of :meth:`probs` (joint) by log-sum-exp, in float64, finite wherever W is."""
+        """``log`` of :meth:`probs` by log-sum-exp, in float64, finite wherever W is."""
         return F.log_softmax(self.W.astype(np.float64))
 
     def _target_logp(self, X: np.ndarray, ys: np.ndarray) -> np.ndarray:
-        if self.encoding == "concat":   # logits differ per context combination
-            logits = F.concat_logits(self.W.astype(np.float64), X)   # (n, V)
-            return F.log_softmax(logits)[np.arange(len(ys)), ys]
-        if self.K == 1 and len(self._codes) == self.V:          # a row per character: its id
-            return self.log_probs()[X[:, 0], ys]
-        pos, seen = lookup_contexts(self._codes, X, self.V)      # one gather, no (n, V) rows
-        return np.where(seen, self.log_probs()[pos, ys], -np.log(self.V))
+        return _context_logp(self.log_probs(), self._codes, X, ys)
 
     def _rows(self, S: int) -> np.ndarray:
-        if self.encoding == "concat":
-            X = all_contexts(self.V, self.K)                     # (S, K)
-            logits = self.W.astype(np.float64)[np.arange(self.K), X].sum(axis=1)   # (S, V)
-            return F.softmax(logits)
         if len(self._codes) == S:                                # every context seen
             return self.probs()
         logits = np.zeros((S, self.V))                           # (S, V) unseen: uniform
@@ -756,76 +835,47 @@ class NGramModel(LanguageModel):
         return F.softmax(logits)
 
     def to_arrays(self) -> dict[str, np.ndarray]:
-        arrays = {"W": self.W}
-        if self.contexts is not None:
-            arrays["contexts"] = self.contexts
-        return arrays
+        assert self.contexts is not None
+        return {"W": self.W, "contexts": self.contexts}
 
     @classmethod
     def from_arrays(cls, arrays: dict[str, np.ndarray], vocab: Vocabulary, *,
                     history: Sequence[float], settings: dict[str, Any]) -> Any:
-        W = arrays["W"]
-        if W.dtype.name not in DTYPES:
-            raise ModelFileError(f"holds W of dtype {W.dtype}, not float32 or float64")
-        encoding = str(settings.get("encoding", "joint"))
-        if encoding not in ENCODINGS:
-            raise ModelFileError(f"has the encoding {encoding!r}, not one of "
-                                 f"{', '.join(ENCODINGS)}")
         contexts = arrays.get("contexts")
-        if encoding == "joint" and contexts is None and settings.get("context", 1) != 1:
+        if contexts is None and settings.get("context", 1) != 1:
             raise ModelFileError("lacks the array contexts")
         if contexts is not None:
             contexts = check_contexts(contexts, len(vocab))
-        try:
-            return cls(W, vocab, context=settings.get("context"), encoding=encoding,
-                       contexts=contexts, history=history, settings=settings)
-        except (ModelFileError, SettingsError) as e:
-            raise ModelFileError("holds arrays that do not fit together: "
-                                 + str(e).rstrip(".")) from None
+        return _file_model(cls, arrays["W"], vocab, context=settings.get("context"),
+                           contexts=contexts, history=history, settings=settings)
+
+    def _shape_words(self) -> list[str]:
+        more = [f"{len(self.contexts):,} contexts"] if self.K > 1 and self.contexts is not None \
+            else []
+        return [self.encoding, *super()._shape_words(), *more]
+
+    def _training_words(self) -> list[str]:
+        s = self.settings
+        if "solver" not in s:
+            return ["no training record"]   # built from arrays, not by fit
+        steps = f"{s['steps']} steps" if "steps" in s else ""
+        if s["solver"] == "gd" and "lr" in s:
+            steps += f" at lr {s['lr']:g}"
+        return [str(s["solver"]), steps, f"reg {s['reg']:g}" if "reg" in s else "",
+                str(s.get("dtype", ""))]
 
 
-def _training_counts(words: Sequence[str] | None, counts: ContextCounts | None, context: int,
-                     vocab: Vocabulary | None) -> tuple[ContextCounts, list[str] | None]:
-    """The counts a model trains on, and the words they came from (None for given counts).
-
-    The one way into training: ``words`` are counted here (``None``: the embedded
-    names), ``counts`` are checked against ``context`` and re-indexed by ``vocab``.
-    """
-    if counts is None:
-        words = training_words(words)                            # checked, once
-        return count_words(words, vocab, context), words
-    if words is not None:
-        raise SettingsError("give either words or counts to fit, not both.")
-    if not isinstance(counts, ContextCounts):
-        raise SettingsError(f"counts must be a ContextCounts (or BigramCounts), got "
-                            f"{type(counts).__name__}: count with count_bigrams, "
-                            "count_contexts or count_files.")
-    if counts.context != context:
-        raise SettingsError(f"the counts are of contexts of {counts.context} character(s), "
-                            f"but the model has context {context}: count with the model's "
-                            f"context length, or fit with context={counts.context}.")
-    if counts.num_examples == 0:
-        raise DataError("the counts hold no examples: count a corpus with at least one word.")
-    return (counts if vocab is None else counts.reindex(vocab)), None
-
-
-def _fit_bytes(solver: str, engine: str, encoding: str, n: int, C: int, V: int, K: int,
-               dtype: str) -> float:
+def _joint_fit_bytes(solver: str, engine: str, n: int, C: int, V: int, dtype: str) -> float:
     """An upper estimate of the memory :meth:`NGramModel.fit` asks for, in bytes."""
     size = np.dtype(dtype).itemsize
     work = 6.0 * 8 * C * V                          # W, dW, logp, N/n in float64, and a copy
-    if encoding == "concat":
-        work = 6.0 * 8 * K * V * V + 3.0 * 8 * min(n, C * V) * V   # the weighted examples' rows
-        if solver == "newton":
-            work += 16.0 * (K * V * V) ** 2 + 8.0 * C * V * V      # the Hessian and S_c blocks
-    elif solver == "newton":
+    if solver == "newton":
         work += 3.0 * 8 * min(C, NEWTON_BLOCK) * V * V   # a (V, V) Hessian per context, blocks
     elif engine == "onehot":
         work += 2.0 * size * n * C + 3.0 * size * n * V   # the one-hot matrix, (n, V) arrays
     elif engine == "index":
         work += 3.0 * size * n * V
     return work
-
 
 class BigramModel(NGramModel):
     """The notebook's bigram network: ``P(next | prev) = softmax(W[prev])``.
@@ -851,7 +901,7 @@ class BigramModel(NGramModel):
     """
 
     kind = "bigram"
-    OPTIONAL = ()
+    ARRAYS = {"W": Array(("V", "V"), DTYPES)}
 
     def __init__(self, W: np.ndarray, vocab: Vocabulary, *, history: Sequence[float] = (),
                  settings: dict[str, Any] | None = None, **options: Any) -> None:
@@ -863,8 +913,7 @@ class BigramModel(NGramModel):
         if W.shape != (len(vocab), len(vocab)):
             raise ModelFileError(f"W has shape {W.shape} but the vocabulary has {len(vocab)} "
                                  "characters: the two do not belong together.")
-        super().__init__(W, vocab, context=1, encoding="joint", history=history,
-                         settings=settings)
+        super().__init__(W, vocab, context=1, history=history, settings=settings)
 
     @classmethod
     def fit(  # type: ignore[override]  # the K = 1 case: no context or encoding to choose
@@ -894,16 +943,150 @@ class BigramModel(NGramModel):
     def to_arrays(self) -> dict[str, np.ndarray]:
         return {"W": self.W}
 
+    def _shape_words(self) -> list[str]:
+        return LanguageModel._shape_words(self)   # the class says the encoding and K
+
+
+class ConcatModel(NGramModel):
+    """The network over K one-hots concatenated: ``P(t | c) = softmax(logits(c))_t`` with
+    ``logits(c) = W[0, c_1] + ... + W[K-1, c_K]``.
+
+    It has no row per context, so no context is unseen, and ``W`` has ``K V**2`` entries
+    whatever the data. ``NGramModel(W, vocab, encoding="concat")`` makes one too.
+
+    Parameters
+    ----------
+    W : ndarray, shape (K, V, V)
+        ``W[p, c]`` holds the logits that character ``c`` at position ``p`` of the
+        context adds.
+    vocab : Vocabulary
+    context : int, optional
+        K; default ``len(W)``.
+    history : list of float, optional
+        The training loss of every iterate, before its update.
+    settings : dict, optional
+        How the model was trained (JSON-serializable); ``settings["final_loss"]`` is
+        the training objective at W, which :attr:`final_loss` reports.
+    encoding : "concat"
+    """
+
+    kind = "concat"
+    encoding = "concat"
+    ARRAYS = {"W": Array(("K", "V", "V"), DTYPES)}
+
+    def __init__(self, W: np.ndarray, vocab: Vocabulary, *, context: int | None = None,
+                 history: Sequence[float] = (), settings: dict[str, Any] | None = None,
+                 encoding: str = "concat") -> None:
+        check_choice("encoding", encoding, (self.encoding,))
+        V = len(vocab)
+        context = check_whole("the context length",
+                              (W.shape[0] if W.ndim == 3 else 1) if context is None else context,
+                              1)
+        if W.shape != (context, V, V):
+            raise ModelFileError(f"W of shape {W.shape} does not fit a concat model with "
+                                 f"context {context} over {V} characters.")
+        self._set(W, vocab, context, history, settings)
+        self.contexts = None
+
+    @classmethod
+    def fit(  # type: ignore[override]  # one encoding, and one engine: no choice of either
+            cls, words: Sequence[str] | None = None, *, context: int = 2, reg: float = 0.01,
+            solver: str = "newton", steps: int = 100, lr: float = 50.0,
+            seed: int = NOTEBOOK_SEED, dtype: str = "float64", init: str = "normal",
+            callback: Callback | None = None, counts: ContextCounts | None = None,
+            vocab: Vocabulary | None = None) -> ConcatModel:
+        """Train on ``words`` (or on ``counts``), by Newton's method or gradient descent.
+
+        As :meth:`NGramModel.fit`, without its ``encoding`` and ``engine``: the loss and
+        gradient are those of the nonzero counts as weighted examples, so counts are
+        always enough. ``solver="newton"`` is :func:`minibigram.concat_newton`, which
+        needs reg > 0.
+
+        Returns
+        -------
+        ConcatModel
+            ``history`` holds the loss of every iterate before its update, and
+            :attr:`final_loss` the objective (mean NLL + L2) at the returned W, in
+            float64.
+        """
+        run = _Training.check(context=context, solver=solver, steps=steps, lr=lr, reg=reg,
+                              dtype=dtype, init=init, seed=seed, callback=callback)
+        counts, words = _training_counts(words, counts, run.context, vocab)
+        vocab = counts.vocab
+        contexts, N = _seen_rows(counts)                                     # (C, K), (C, V)
+        K, V, C, n = run.context, len(vocab), len(contexts), int(counts.num_examples)
+        check_size(f"training the concat network on {V} characters and {C} contexts",
+                   _concat_fit_bytes(solver, n, C, V, K),
+                   "use a smaller alphabet or a shorter context, or the count model")
+        shape = (K, V, V)
+        Xc, tc, wc = weighted_examples(contexts, N)                  # (m, K), (m,), (m,)
+        loss_fn = objective("concat", shape, xs=Xc, ys=tc, weights=wc, reg=run.reg)
+        W, history = run.solve(loss_fn, shape, lambda: concat_newton(
+            contexts, N, run.reg, max_iter=run.steps, callback=callback))
+        final_loss = concat_loss(W.astype(np.float64), Xc, tc, run.reg, wc)[0]   # in float64
+        settings = run.settings(counts, C, history, final_loss, words)
+        return cls(W.astype(dtype, copy=False), vocab, context=K, history=history,
+                   settings=settings)
+
+    def _logits(self, X: np.ndarray) -> np.ndarray:
+        """The (n, V) float64 logits of the contexts ``X`` (n, K)."""
+        return F.concat_logits(self.W.astype(np.float64), X)
+
+    def probs(self) -> np.ndarray:
+        """The (V**K, V) next-character probabilities, :meth:`table`."""
+        return self.table()
+
+    def log_probs(self) -> np.ndarray:
+        """``log`` of :meth:`probs` by log-sum-exp, in float64."""
+        check_sampling(self.V, self.K)
+        return F.log_softmax(self._logits(all_contexts(self.V, self.K)))
+
+    def _target_logp(self, X: np.ndarray, ys: np.ndarray) -> np.ndarray:
+        return F.log_softmax(self._logits(X))[np.arange(len(ys)), ys]
+
+    def _rows(self, S: int) -> np.ndarray:
+        return F.softmax(self._logits(all_contexts(self.V, self.K)))   # (S, V)
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        return {"W": self.W}
+
     @classmethod
     def from_arrays(cls, arrays: dict[str, np.ndarray], vocab: Vocabulary, *,
                     history: Sequence[float], settings: dict[str, Any]) -> Any:
-        W = arrays["W"]
-        if W.shape != (len(vocab), len(vocab)):
-            raise ModelFileError(f"holds W of shape {W.shape} but a vocabulary of {len(vocab)} "
-                                 "characters, which do not fit together")
-        return super().from_arrays(arrays, vocab, history=history, settings=settings)
+        return _file_model(cls, arrays["W"], vocab, context=settings.get("context"),
+                           history=history, settings=settings)
+
+    def _shape_words(self) -> list[str]:
+        return LanguageModel._shape_words(self)   # the class says the encoding; no row per context
 
 
-#: The class of each kind written in a model file's header.
-MODEL_CLASSES: dict[str, type[LanguageModel]] = {
-    "bigram": BigramModel, "counts": CountModel, "ngram": NGramModel}
+def _concat_fit_bytes(solver: str, n: int, C: int, V: int, K: int) -> float:
+    """An upper estimate of the memory :meth:`ConcatModel.fit` asks for, in bytes."""
+    work = 6.0 * 8 * K * V * V + 3.0 * 8 * min(n, C * V) * V     # the weighted examples' rows
+    if solver == "newton":
+        work += 16.0 * (K * V * V) ** 2 + 8.0 * C * V * V        # the Hessian and S_c blocks
+    return work
+
+
+def _training_counts(words: Sequence[str] | None, counts: ContextCounts | None, context: int,
+                     vocab: Vocabulary | None) -> tuple[ContextCounts, list[str] | None]:
+    """The counts a model trains on, and the words they came from (None for given counts).
+
+    The one way into training: ``words`` are counted here (``None``: the embedded
+    names), ``counts`` are checked against ``context`` and re-indexed by ``vocab``.
+    """
+    if counts is None:
+        words = training_words(words)                            # checked, once
+        return count_words(words, vocab, context), words
+    if words is not None:
+        raise SettingsError("give either words or counts to fit, not both.")
+    if not isinstance(counts, ContextCounts):
+        raise SettingsError(f"counts must be a ContextCounts (or BigramCounts), got "
+                            f"{type(counts).__name__}: count with count_bigrams, "
+                            "count_contexts or count_files.")
+    if counts.context != context:
+        raise SettingsError(f"the counts are of contexts of {counts.context} character(s), "
+                            f"but the model has context {context}: count with the model's "
+                            f"context length, or fit with context={counts.context}.")
+    check_has_words(counts.num_examples, "the counts")
+    return (counts if vocab is None else counts.reindex(vocab)), None

@@ -14,7 +14,7 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from .errors import DataError, DependencyError, SettingsError
-from .io import atomic_write
+from .safewrite import atomic_write
 from .words import PathLike
 
 PLOT_INSTALL = ('pip install matplotlib (or, in a minibigram checkout, pip install ".[plot]"; '
@@ -245,7 +245,7 @@ def plot_loss_curve(model: Any) -> Any:
 def save_figure(fig: Any, path: PathLike) -> None:
     """Write ``fig`` to ``path`` atomically; the format follows the file extension.
 
-    Like model files, it is written by :func:`~minibigram.model.atomic_write`, so a
+    Like model files, it is written by :func:`~minibigram.safewrite.atomic_write`, so a
     failed save leaves any previous file intact.
 
     Raises

@@ -242,14 +242,6 @@ class Vocabulary:
                             "vocabulary: remove it, or train on data that contains it.")
         return ids.astype(np.int64)
 
-    def encode_text(self, text: str) -> np.ndarray:
-        """The former name of :meth:`encode`, kept importable; use :meth:`encode`."""
-        import warnings
-
-        warnings.warn("Vocabulary.encode_text is now Vocabulary.encode", DeprecationWarning,
-                      stacklevel=2)
-        return self.encode(text)
-
     def unknown(self, text: str) -> list[str]:
         """The distinct characters of ``text`` that are not characters of the vocabulary, in order.
 

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import minibigram as mb
-from minibigram.io import save_npz
+from minibigram.archive import save_npz
 
 PREFIX = "minibigram: error: "
 # Runs the CLI in this process, then prints the peak RSS (MB) on stderr's last line.

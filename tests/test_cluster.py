@@ -110,7 +110,7 @@ def test_missing_file_and_empty_list(tmp_path):
 
 def test_files_without_words(cluster, tmp_path):
     (tmp_path / "blank.txt").write_text("\n  \n")
-    with pytest.raises(mb.DataError, match="hold no words"):
+    with pytest.raises(mb.DataError, match="there are no words in the 1 file"):
         mb.count_files(str(tmp_path / "*.txt"), address=cluster.scheduler_address)
 
 

@@ -14,6 +14,7 @@ import minibigram as mb
 from minibigram import (
     ENGINES,
     BigramModel,
+    ConcatModel,
     CountModel,
     ModelFileError,
     NGramModel,
@@ -353,11 +354,18 @@ def test_every_model_says_what_it_is_and_how_it_was_trained(names):
     assert repr(c) == (f"CountModel(K=3, V=27, {len(c.contexts):,} contexts; counted, "
                        f"smoothing 0.5; {n:,} examples, final loss {c.final_loss:.4f})")
     concat = NGramModel.fit(words, context=2, encoding="concat", steps=4)
-    assert repr(concat).startswith("NGramModel(concat, K=2, V=27; newton, ")
+    assert repr(concat).startswith("ConcatModel(K=2, V=27; newton, 4 steps, reg 0.01, float64; ")
     j = NGramModel.fit(words, context=2)
     assert repr(j).startswith(f"NGramModel(joint, K=2, V=27, {len(j.contexts)} contexts; ")
     assert repr(BigramModel(np.zeros((3, 3)), Vocabulary("ab"))) == (
         "BigramModel(K=1, V=3; no training record)")
+    vocab = Vocabulary("ab")
+    assert repr(NGramModel(np.zeros((3, 3)), vocab)) == (
+        "NGramModel(joint, K=1, V=3; no training record)")
+    assert repr(ConcatModel(np.zeros((2, 3, 3)), vocab)) == (
+        "ConcatModel(K=2, V=3; no training record)")
+    assert repr(CountModel(np.ones((3, 3)), vocab, smoothing=0)) == (
+        "CountModel(K=1, V=3; counted, smoothing 0; final loss 1.0986)")
 
 
 @pytest.mark.parametrize("make", [
@@ -426,3 +434,26 @@ def test_word_scores_are_each_words_log_prob_and_its_nll_per_character(names):
     expected = [-m.log_prob(w, skip_unknown=True) / (len(w.replace("ë", "")) + 1)
                 for w in words]
     np.testing.assert_allclose(got, expected, rtol=1e-12)
+
+
+def test_ngram_model_of_the_concat_encoding_is_a_concat_model(names):
+    """NGramModel(..., encoding="concat") and NGramModel.fit(..., encoding="concat") keep
+    working: they make the ConcatModel, an NGramModel, with the same numbers."""
+    words = names[:300]
+    via_ngram = NGramModel.fit(words, context=2, encoding="concat", reg=0.1)
+    direct = ConcatModel.fit(words, context=2, reg=0.1)
+    assert type(via_ngram) is ConcatModel and isinstance(via_ngram, NGramModel)
+    assert via_ngram.kind == "concat" and via_ngram.encoding == "concat"
+    assert np.array_equal(via_ngram.W, direct.W) and via_ngram.history == direct.history
+    made = NGramModel(direct.W, direct.vocab, encoding="concat", context=2)
+    assert type(made) is ConcatModel and made.K == 2
+    assert made.score(words).tolist() == direct.score(words).tolist()
+    # the concat logits, by hand: W[0, c_1] + W[1, c_2], then log-softmax
+    X, ys = ngrams(words, direct.vocab, 2)
+    logits = direct.W[0, X[:, 0]] + direct.W[1, X[:, 1]]                  # (n, V)
+    gold = logits[np.arange(len(ys)), ys] - np.log(np.exp(logits).sum(axis=1))
+    assert made.nll(words) == pytest.approx(-gold.mean(), rel=1e-12)
+    with pytest.raises(SettingsError, match="unknown encoding 'sum'"):
+        NGramModel(direct.W, direct.vocab, encoding="sum")
+    with pytest.raises(SettingsError, match="unknown encoding 'joint'"):
+        ConcatModel(direct.W, direct.vocab, encoding="joint")

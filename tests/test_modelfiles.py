@@ -1,4 +1,4 @@
-"""Model files and safe writing (minibigram.io), against hostile and careless input (issue 11).
+"""Model files (minibigram.modelfiles, minibigram.archive) against hostile and careless input.
 
 Every crafted model file here is built by the test itself, member by member, with a
 small zip writer that can set what numpy and zipfile would not write (a compression
@@ -11,9 +11,6 @@ unbounded memory.
 import io
 import json
 import os
-import signal
-import socket
-import stat
 import struct
 import subprocess
 import sys
@@ -27,6 +24,7 @@ from conftest import cli_error, pairs_by_hand
 import minibigram as mb
 from minibigram import (
     BigramModel,
+    ConcatModel,
     CountModel,
     FileAccessError,
     ModelFileError,
@@ -34,17 +32,9 @@ from minibigram import (
     Vocabulary,
     load_model,
 )
-from minibigram import io as model_module
-from minibigram.io import (
-    FORMAT,
-    MAX_LOAD_BYTES,
-    atomic_write,
-    check_writable,
-    load_npz,
-    model_kind,
-    remove_stale_temporaries,
-    save_npz,
-)
+from minibigram.archive import FORMAT, MAX_LOAD_BYTES, Array, load_npz, save_npz
+from minibigram.modelfiles import MODEL_CLASSES, model_kind
+from minibigram.models import DTYPES
 
 ITOS = [".", "a", "b", "n", "o"]
 
@@ -254,13 +244,13 @@ def test_shapes_are_checked_for_every_kind_before_reading(tmp_path):
     write_zip(p, raw)
     with pytest.raises(ModelFileError, match="and a context of 2, which do not fit"):
         load_model(p)
-    concat = NGramModel.fit(["anna", "bob"], context=2, encoding="concat", steps=1, lr=1.0)
+    concat = ConcatModel.fit(["anna", "bob"], context=2, steps=1, lr=1.0)
     concat.save(p)
-    arrays, vocab, _, _ = load_npz(p, kind="ngram", names=("W",))
+    arrays, vocab, _, _ = load_npz(p, kind="concat", layout=ConcatModel.ARRAYS)
     assert arrays["W"].shape == (2, 5, 5) and len(vocab) == 5
     with pytest.raises(ModelFileError, match=r"holds W of shape \(2, 5, 5\) but a vocabulary "
-                                             "of 5 characters and a context of 3"):
-        load_npz(p, kind="ngram", names=("W",), shapes={"W": (3, "V", "V")})
+                                             "of 5 characters and a context of 2, which do not"):
+        load_npz(p, kind="concat", layout={"W": Array(("K", "K", "V"), DTYPES)})
 
 
 BOMB_PROBE = textwrap.dedent("""
@@ -314,170 +304,16 @@ def test_decompression_bombs_are_refused_before_inflating(bombs, name, expected)
     assert out["rss_mb"] < 200, out   # ~30 MB measured; inflating W would pass 288 MB
 
 
-# --- writing: only a regular file (or nothing) is replaced -----------------------------------
-
 @pytest.fixture
 def model():
     return BigramModel.fit(["anna", "bob"], steps=1, lr=1.0)
 
 
-@pytest.mark.parametrize("device", ["/dev/null", "/dev/full"])
-def test_a_device_is_never_replaced(model, device):
-    with pytest.raises(FileAccessError, match="is a character device, not a regular file"):
-        check_writable(device)
-    with pytest.raises(FileAccessError, match="is a character device"):
-        model.save(device)
-    assert stat.S_ISCHR(os.lstat(device).st_mode)
-
-
-def test_a_fifo_a_socket_or_a_folder_is_never_replaced(tmp_path, model):
-    os.mkfifo(tmp_path / "fifo")
-    sock = socket.socket(socket.AF_UNIX)
-    try:
-        sock.bind(str(tmp_path / "sock"))
-        for name, what in (("fifo", "a named pipe (FIFO)"), ("sock", "a socket"),
-                           (".", "a folder")):
-            with pytest.raises(FileAccessError, match=what.replace("(", r"\(").replace(")",
-                                                                                      r"\)")):
-                model.save(tmp_path / name)
-        assert stat.S_ISFIFO(os.lstat(tmp_path / "fifo").st_mode)
-        assert stat.S_ISSOCK(os.lstat(tmp_path / "sock").st_mode)
-    finally:
-        sock.close()
-
-
-def test_an_input_is_never_replaced(tmp_path, model):
-    data = tmp_path / "words.txt"
-    data.write_text("anna\nbob\n")
-    os.link(data, tmp_path / "hard.txt")
-    os.symlink(data, tmp_path / "soft.npz")
-    for out in (data, tmp_path / "hard.txt", tmp_path / "soft.npz"):
-        with pytest.raises(FileAccessError, match="is the input file .*words.txt, which "
-                                                  "minibigram never replaces"):
-            check_writable(out, inputs=(None, data))
-    check_writable(tmp_path / "other.npz", inputs=(data,))   # and others are fine
-    assert data.read_text() == "anna\nbob\n"
-
-
-def test_a_symlink_is_followed_to_the_regular_file_it_names(tmp_path, model):
-    target = tmp_path / "real.npz"
-    target.write_bytes(b"old")
-    os.symlink("real.npz", tmp_path / "link.npz")
-    model.save(tmp_path / "link.npz")
-    assert os.path.islink(tmp_path / "link.npz")   # the link stays, and names the new file
-    assert BigramModel.load(target).vocab == model.vocab
-    os.symlink("missing.npz", tmp_path / "dangling.npz")
-    with pytest.raises(FileAccessError, match="which does not exist; give the path of a file"):
-        model.save(tmp_path / "dangling.npz")
-    os.symlink("/dev/null", tmp_path / "null.npz")
-    with pytest.raises(FileAccessError, match="is a character device"):
-        model.save(tmp_path / "null.npz")
-    assert sorted(os.listdir(tmp_path)) == ["dangling.npz", "link.npz", "null.npz", "real.npz"]
-
-
-@pytest.mark.parametrize("out, phrase", [
-    ("", "the output path is empty"),
-    ("/proc/m.npz", "cannot write /proc/m.npz"),
-    ("/proc/self/comm", "cannot write /proc/self/comm"),
-    ("/sys/m.npz", "cannot write /sys/m.npz"),
-    ("x" * 300 + ".npz", "its name is 304 bytes long, more than the 255"),
-])
-def test_paths_that_cannot_take_a_file_are_refused_early(tmp_path, model, out, phrase):
-    with pytest.raises(FileAccessError, match=phrase):
-        check_writable(tmp_path / out if out.startswith("x") else out)
-    assert os.listdir(tmp_path) == []   # the probe's temporary file is gone
-
-
-# --- writing through the CLI: refused before training, one line, exit 2 ---------------------
-
-
-# --- temporary files -------------------------------------------------------------------------
-
-SLOW_SAVE = textwrap.dedent("""
-    import signal, sys, time
-    from minibigram.io import atomic_write
-    if sys.argv[2] == "custom":
-        signal.signal(signal.SIGTERM, lambda s, f: sys.exit(7))
-    def write(f):
-        f.write(b"half a model")
-        f.flush()
-        print("writing", flush=True)
-        time.sleep(60)
-    try:
-        atomic_write(sys.argv[1], write)
-    except KeyboardInterrupt:
-        sys.exit(130)
-""")
-
-
-@pytest.mark.parametrize("sig, handler, status", [
-    (signal.SIGTERM, "default", -signal.SIGTERM),   # the process still ends by SIGTERM
-    (signal.SIGTERM, "custom", 7),                  # the program's own handler still runs
-    (signal.SIGINT, "default", 130),                # KeyboardInterrupt, as before
-])
-def test_a_signal_during_a_save_removes_the_temporary_file(tmp_path, sig, handler, status):
-    (tmp_path / "m.npz").write_bytes(b"previous")
-    p = subprocess.Popen([sys.executable, "-c", SLOW_SAVE, str(tmp_path / "m.npz"), handler],
-                         stdout=subprocess.PIPE, text=True)
-    try:
-        assert p.stdout.readline() == "writing\n"
-        assert any(n.endswith(".tmp") for n in os.listdir(tmp_path))
-        p.send_signal(sig)
-        assert p.wait(timeout=60) == status
-    finally:
-        if p.poll() is None:
-            p.kill()
-        p.stdout.close()
-    assert os.listdir(tmp_path) == ["m.npz"]
-    assert (tmp_path / "m.npz").read_bytes() == b"previous"
-
-
-def test_a_save_restores_the_signal_handlers(tmp_path, model):
-    before = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
-    model.save(tmp_path / "m.npz")
-    assert (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)) == before
-
-
-def _dead_pid():
-    p = subprocess.Popen([sys.executable, "-c", "pass"])
-    p.wait()
-    return p.pid
-
-
-def test_a_later_save_clears_stale_temporary_files(tmp_path, model):
-    dead = tmp_path / f".minibigram-{_dead_pid()}-0badf00d.tmp"
-    alive = tmp_path / f".minibigram-{os.getpid()}-0123abcd.tmp"   # a live process's
-    other = tmp_path / ".minibigram-notes.tmp"                      # not one of ours
-    for p in (dead, alive, other):
-        p.write_bytes(b"half a model")
-    model.save(tmp_path / "m.npz")
-    assert sorted(os.listdir(tmp_path)) == sorted([alive.name, other.name, "m.npz"])
-
-
-def test_a_locked_temporary_file_is_kept_whatever_its_pid(tmp_path):
-    """A writer in another PID namespace has a PID we cannot see, but holds its lock."""
-    fcntl = pytest.importorskip("fcntl")
-    locked = tmp_path / f".minibigram-{_dead_pid()}-0badf00d.tmp"
-    locked.write_bytes(b"being written")
-    with open(locked, "rb") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        assert remove_stale_temporaries(tmp_path) == []
-    assert remove_stale_temporaries(tmp_path) == [locked.name]
-
-
-def test_a_failed_write_leaves_nothing(tmp_path):
-    def fail(f):
-        f.write(b"half")
-        raise ValueError("boom")
-    with pytest.raises(ValueError, match="boom"):
-        atomic_write(tmp_path / "m.npz", fail)
-    assert os.listdir(tmp_path) == []
-
-
 def test_round_trip_still_holds(tmp_path, model):
     save_npz(tmp_path / "m.npz", kind="bigram", arrays={"W": model.W}, vocab=model.vocab,
              history=[1.0, 0.5], settings={"split": "80/10/10", "split_seed": 3})
-    arrays, vocab, history, settings = load_npz(tmp_path / "m.npz", kind="bigram", names=("W",))
+    arrays, vocab, history, settings = load_npz(tmp_path / "m.npz", kind="bigram",
+                                                layout=BigramModel.ARRAYS)
     assert (arrays["W"] == model.W).all() and arrays["W"].dtype == model.W.dtype
     assert vocab == model.vocab and history == [1.0, 0.5]
     assert settings == {"split": "80/10/10", "split_seed": 3}
@@ -496,14 +332,90 @@ def test_every_kind_round_trips_and_is_detected(tmp_path):
         path = tmp_path / f"{name}.npz"
         m.save(path)
         back = load_model(path)
-        assert type(back) is type(m) and model_kind(path) == (m.kind if name != "bigram"
-                                                              else "bigram")
+        assert type(back) is type(m) and model_kind(path) == m.kind
+        assert MODEL_CLASSES[m.kind] is type(m)
         assert back.nll(WORDS) == m.nll(WORDS)
         assert back.sample(4, seed=3) == m.sample(4, seed=3)
     with pytest.raises(mb.ModelFileError, match="counts model"):
         mb.BigramModel.load(tmp_path / "counts.npz")
     with pytest.raises(mb.MinibigramError, match="does not exist"):
         load_model(tmp_path / "missing.npz")
+
+
+def test_a_concat_model_round_trips_as_its_own_kind(tmp_path):
+    m = ConcatModel.fit(WORDS, context=3, reg=0.1, dtype="float32")
+    m.save(tmp_path / "c.npz")
+    with np.load(tmp_path / "c.npz") as z:
+        assert json.loads(str(z["meta"]))["kind"] == "concat" and z["W"].shape == (3, m.V, m.V)
+        assert "contexts" not in z.files
+    for back in (ConcatModel.load(tmp_path / "c.npz"), load_model(tmp_path / "c.npz")):
+        assert type(back) is ConcatModel and back.W.dtype == np.float32
+        assert np.array_equal(back.W, m.W) and back.history == m.history
+        assert back.settings == m.settings and repr(back) == repr(m)
+        assert back.score(WORDS).tolist() == m.score(WORDS).tolist()
+    with pytest.raises(ModelFileError, match="holds a concat model, not a ngram model"):
+        NGramModel.load(tmp_path / "c.npz")
+    # the format's other spelling of the kind: "ngram" with the concat encoding
+    write_old_file(tmp_path / "old.npz", "ngram", m.settings, m.vocab.itos, m.history, W=m.W)
+    old = load_model(tmp_path / "old.npz")
+    assert type(old) is ConcatModel and old.score(WORDS).tolist() == m.score(WORDS).tolist()
+
+
+def _of_every_kind():
+    return {"bigram": BigramModel.fit(WORDS, steps=2, lr=1.0),
+            "ngram": NGramModel.fit(WORDS, context=2),
+            "concat": ConcatModel.fit(WORDS, context=2, reg=0.1),
+            "counts": CountModel.fit(WORDS, context=2)}
+
+
+def _wrong_shape(a, dim):
+    """``a`` with dimension ``dim`` one longer."""
+    shape = list(a.shape)
+    shape[dim] += 1
+    return np.zeros(shape, a.dtype)
+
+
+@pytest.mark.parametrize("kind", ["bigram", "ngram", "concat", "counts"])
+def test_the_reader_refuses_arrays_that_are_not_the_declared_layout(tmp_path, kind):
+    """Every array of every kind, with each dimension one too long, with a dtype its class
+    does not declare, or missing, is refused before its data is read, in one sentence."""
+    m = _of_every_kind()[kind]
+    cls, good = type(m), m.to_arrays()
+    assert MODEL_CLASSES[kind] is cls and set(good) == set(cls.ARRAYS)
+    path = tmp_path / "bad.npz"
+
+    def refused(arrays):
+        save_npz(path, kind=kind, arrays=arrays, vocab=m.vocab, history=m.history,
+                 settings=m.settings)
+        with pytest.raises(ModelFileError) as info:
+            load_model(path)
+        assert str(info.value).startswith(f"{path} ") and "\n" not in str(info.value)
+        return str(info.value)
+
+    for name, declared in cls.ARRAYS.items():
+        a = good[name]
+        assert a.dtype.name in declared.dtypes and a.ndim == len(declared.shape)
+        for dim in range(a.ndim):
+            why = refused({**good, name: _wrong_shape(a, dim)})
+            assert "do not fit together" in why, why
+            assert f"holds {name} of shape" in why or f"but {name} with" in why, why
+        for dtype in (np.complex128, np.bool_, "U1"):
+            why = refused({**good, name: a.astype(dtype)})
+            assert f"holds {name} of dtype" in why, why
+        if not declared.optional:
+            rest = {k: v for k, v in good.items() if k != name}
+            assert f"lacks the array {name}" in refused(rest)
+    save_npz(path, kind=kind, arrays=good, vocab=m.vocab, history=m.history, settings=m.settings)
+    assert load_model(path).score(WORDS).tolist() == m.score(WORDS).tolist()
+
+
+def test_arrays_that_disagree_on_the_number_of_contexts_are_refused(tmp_path):
+    m = CountModel.fit(WORDS, context=2)
+    save_npz(tmp_path / "c.npz", kind="counts", arrays={"N": m.N[:-1], "contexts": m.contexts},
+             vocab=m.vocab, history=[], settings=m.settings)
+    with pytest.raises(ModelFileError, match=rf"holds contexts of shape \({len(m.N)}, 2\) but N "
+                                             rf"with {len(m.N) - 1} rows, which do not fit"):
+        load_model(tmp_path / "c.npz")
 
 
 @pytest.mark.parametrize("contexts", [[[0], [1], [-1]], [[1], [0], [2]], [[0], [0], [1]]])
@@ -529,7 +441,7 @@ def test_interrupted_or_failed_save_keeps_the_previous_file(tmp_path, prev, monk
             f.write(b"PK\x03\x04 half of a model file")
             raise exc
 
-        monkeypatch.setattr(model_module.np, "savez", half_write)
+        monkeypatch.setattr(np, "savez", half_write)
         with pytest.raises((KeyboardInterrupt, OSError)) as info:
             model.save(prev)
         if isinstance(exc, OSError):

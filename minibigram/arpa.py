@@ -16,13 +16,16 @@ its backoff weights and ``<unk>``; reading what it wrote gives the same numbers 
 
 from __future__ import annotations
 
+import io
 import math
+import os
 from typing import IO
 
 import numpy as np
 
+from .archive import open_regular
 from .backoff import BackoffModel, longest_history
-from .errors import ModelFileError, SettingsError, read_error
+from .errors import FileAccessError, ModelFileError, SettingsError, read_error
 from .smoothing import Tables
 from .vocab import Vocabulary
 from .words import PathLike
@@ -64,6 +67,18 @@ def _number(r: _Reader, text: str, what: str) -> float:
     return x
 
 
+def is_arpa(path: PathLike) -> bool:
+    """Whether ``path`` is named ``*.arpa`` or is a text file whose first line is ``\\data\\``
+    (SRILM's may follow a blank line); False for what cannot be read (its reader says why)."""
+    if os.fspath(path).endswith(".arpa"):
+        return True
+    try:
+        with open_regular(os.fspath(path)) as f:   # never blocks on a FIFO
+            return f.read(64).lstrip().startswith(b"\\data\\")
+    except (OSError, FileAccessError):
+        return False
+
+
 def read_arpa(path: PathLike) -> BackoffModel:
     """Read an ARPA character model (SRILM, KenLM, or :func:`write_arpa`) as a BackoffModel.
 
@@ -76,9 +91,9 @@ def read_arpa(path: PathLike) -> BackoffModel:
     FileAccessError
         If the file cannot be read.
     """
-    source = str(path)
+    source = os.fspath(path)
     try:
-        with open(path, encoding="utf-8") as f:
+        with io.TextIOWrapper(open_regular(source), encoding="utf-8") as f:
             return _read(_Reader(f, source))
     except OSError as e:
         raise read_error(source, e) from None

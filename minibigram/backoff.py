@@ -12,12 +12,14 @@ log-probability per character; sampling walks all the words at once.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 
+from .archive import INTEGERS, Array
 from .errors import (
     DataError,
+    ModelFileError,
     SettingsError,
     check_choice,
     check_seed,
@@ -25,21 +27,17 @@ from .errors import (
     check_words,
     word_list,
 )
-from .examples import ContextCounts, count_words, scorable_words
-from .perplexity import Perplexity, perplexity
-from .sampling import adjust_probs
+from .examples import ContextCounts, all_contexts, count_words, scorable_words
+from .models import NOTEBOOK_SEED, UNKNOWN, LanguageModel
+from .sampling import DEFAULT_SAMPLER, adjust_probs
 from .smoothing import METHODS, Tables, estimate
 from .vocab import LINE_BREAKS, Vocabulary, joined_codes
 from .words import training_words
 
-#: What scoring does with a character the model never saw: refuse, drop it, or score <unk>.
-UNKNOWN = ("error", "skip", "unk")
 #: Most contexts (``Vu**K``) whose rows are found by one precomputed gather.
 MAX_MAP = 2**22
 #: Most log-probabilities (``Vu**(K+1)``) of a table of every context, gathered at once.
 MAX_DENSE = 2**20
-#: The seed of every sampler's default (the notebook's generator seed).
-SEED = 2147483647
 
 
 def longest_history(codes: np.ndarray, lengths: np.ndarray, full: np.ndarray, k: int,
@@ -64,7 +62,7 @@ def longest_history(codes: np.ndarray, lengths: np.ndarray, full: np.ndarray, k:
     return rows
 
 
-class BackoffModel:
+class BackoffModel(LanguageModel):
     """A smoothed character model: one row of ``log P`` per seen history, backoff weights.
 
     Parameters
@@ -79,9 +77,14 @@ class BackoffModel:
         How it was made (method, discounts, data).
     """
 
-    kind: ClassVar[str] = "backoff"
-    ARRAYS: ClassVar[tuple[str, ...]] = ("lengths", "codes", "log_probs", "log_backoff",
-                                         "listed")
+    kind = "backoff"
+    #: One row per history (``C`` of them); ``<unk>``'s column, when reserved, apart.
+    ARRAYS = {"lengths": Array(("C",), INTEGERS), "codes": Array(("C",), INTEGERS),
+              "log_probs": Array(("C", "V"), ("float64",)),
+              "log_backoff": Array(("C",), ("float64",)),
+              "listed": Array(("C", "V"), ("bool",)),
+              "unk_log_probs": Array(("C",), ("float64",), optional=True),
+              "unk_listed": Array(("C",), ("bool",), optional=True)}
 
     def __init__(self, tables: Tables, vocab: Vocabulary, *, unk: bool = False,
                  settings: dict[str, Any] | None = None) -> None:
@@ -308,35 +311,46 @@ class BackoffModel:
             code = (code * Vu + i) % top
         return total + dense.item(code * Vu)
 
-    def log_prob(self, word: str, *, unknown: str = "error") -> float:
-        """Natural log-probability of one word, end token included."""
+    def log_prob(self, word: str, *, skip_unknown: bool = False,
+                 unknown: str | None = None) -> float:
+        """Natural log-probability of one word, end token included (see :meth:`score`)."""
         if not isinstance(word, str):
-            raise DataError(f"log_prob scores one word, a str; got {type(word).__name__}.")
-        return float(self.score([word], unknown=unknown)[0])
+            raise DataError(f"log_prob scores one word, a str; got {type(word).__name__}: "
+                            "use nll or score for several words.")
+        return float(self.score([word], skip_unknown=skip_unknown, unknown=unknown)[0])
 
-    def nll(self, words: Sequence[str], *, unknown: str = "error") -> float:
+    def nll(self, words: Sequence[str], *, skip_unknown: bool = False,
+            unknown: str | None = None) -> float:
         """Mean negative log-likelihood per token (end tokens included)."""
-        logp = self.token_log_probs(words, unknown)[0]
+        how = unknown or ("skip" if skip_unknown else "error")
+        logp = self.token_log_probs(words, how)[0]
         if not len(logp):
             raise DataError("there are no words to score: give at least one word.")
         return float(-logp.mean())
 
-    def perplexity(self, words: Sequence[str], *, unknown: str = "error") -> Perplexity:
-        """The :class:`~minibigram.perplexity.Perplexity` record of ``words``."""
-        logp, lengths, unk, skipped = self.token_log_probs(words, unknown)
-        if not len(lengths):
-            raise DataError("there are no words to score: give at least one word.")
-        return perplexity(logp, lengths, unk, skipped)
+    def _target_logp(self, X: np.ndarray, ys: np.ndarray) -> np.ndarray:
+        return self.target_log_probs(self.codes_of(X), ys)
 
-    def sample(self, n: int = 15, seed: int = SEED, temperature: float = 1.0,
-               top_k: int | None = None, max_len: int = 1000) -> list[str]:
-        """Draw ``n`` words with numpy's ``default_rng(seed)``, all of them one step at a time.
+    def _rows(self, S: int) -> np.ndarray:
+        """P (S, V) of every context code (base V), ``<unk>`` dropped, the rest renormalized."""
+        rows = self.rows_of(self.codes_of(all_contexts(self.V, self.K)))          # (S,)
+        P = np.exp(self.tables.log_probs[rows][:, :self.V])                      # (S, V)
+        return P / P.sum(axis=1, keepdims=True)
 
-        Each step looks up the row of every unfinished word's context (only seen
-        histories are stored), draws one id per word by inverting its cumulative row,
-        and appends it; ``<unk>`` is never drawn (its row entry is dropped and the
-        rest renormalized). A word is cut after ``max_len`` characters.
+    def sample(self, n: int = 15, seed: int = NOTEBOOK_SEED, sampler: str = DEFAULT_SAMPLER,
+               temperature: float = 1.0, top_k: int | None = None,
+               max_len: int = 1000) -> list[str]:
+        """Draw ``n`` words; ``<unk>`` is never drawn (the rest of its row renormalized).
+
+        ``sampler="numpy"`` walks the seen rows alone, so any K works: each step looks
+        up the row of every unfinished word's context and draws one id per word by
+        inverting its cumulative row with numpy's ``default_rng(seed)``; a word is cut
+        after ``max_len`` characters. The torch samplers replay ``torch.multinomial``
+        over :meth:`table`, a row for every one of the ``V**K`` contexts, as for every
+        other model kind.
         """
+        if sampler != "numpy":
+            return super().sample(n, seed, sampler, temperature, top_k)
         n = check_whole("the number of samples", n)
         rng = np.random.default_rng(check_seed(seed))
         P = np.exp(self.tables.log_probs[:, :self.V])            # (R, V) no <unk>
@@ -359,25 +373,48 @@ class BackoffModel:
         return self.vocab.decode_words(flat)
 
     def to_arrays(self) -> dict[str, np.ndarray]:
-        """The arrays a model file holds (:attr:`ARRAYS`)."""
-        t = self.tables
-        return {"lengths": np.asarray(t.lengths, np.int8), "codes": t.codes,
-                "log_probs": t.log_probs, "log_backoff": t.log_backoff, "listed": t.listed}
+        """The arrays of :attr:`ARRAYS`: ``<unk>``'s column apart, so the rest are (C, V)."""
+        t, V = self.tables, self.V
+        out = {"lengths": np.asarray(t.lengths, np.int8), "codes": t.codes,
+               "log_probs": t.log_probs[:, :V], "log_backoff": t.log_backoff,
+               "listed": t.listed[:, :V]}
+        if self.unk:
+            out.update(unk_log_probs=t.log_probs[:, V], unk_listed=t.listed[:, V])
+        return out
 
     @classmethod
     def from_arrays(cls, arrays: dict[str, np.ndarray], vocab: Vocabulary, *,
-                    settings: dict[str, Any]) -> BackoffModel:
-        """The model of a file's arrays; ``<unk>`` when ``log_probs`` has ``V + 1`` columns."""
-        t = Tables(arrays["lengths"], arrays["codes"], arrays["log_probs"],
-                   arrays["log_backoff"], arrays["listed"], settings.get("discounts", []))
-        return cls(t, vocab, unk=t.log_probs.shape[1] == len(vocab) + 1, settings=settings)
+                    history: Sequence[float] = (), settings: dict[str, Any]) -> BackoffModel:
+        """The model of a file's arrays (``<unk>`` when its column is there), checked."""
+        unk = "unk_log_probs" in arrays
+        logp, listed = arrays["log_probs"], arrays["listed"]
+        if unk != ("unk_listed" in arrays):
+            raise ModelFileError("holds one of <unk>'s two columns without the other")
+        if unk:
+            logp = np.column_stack((logp, arrays["unk_log_probs"]))      # (C, V + 1)
+            listed = np.column_stack((listed, arrays["unk_listed"]))     # (C, V + 1)
+        lengths = arrays["lengths"]
+        if (np.isnan(logp).any() or (logp > 1e-9).any() or np.isnan(arrays["log_backoff"]).any()
+                or len(lengths) == 0 or lengths.min() < 0
+                or lengths.max() > settings.get("context", 1)):
+            raise ModelFileError("holds log-probabilities or history lengths that are not "
+                                 "those of a backoff model")
+        t = Tables(lengths, arrays["codes"], logp, arrays["log_backoff"], listed,
+                   settings.get("discounts", []))
+        try:
+            return cls(t, vocab, unk=unk, settings=settings)
+        except DataError as e:
+            raise ModelFileError("holds arrays that do not fit together: "
+                                 + str(e).rstrip(".")) from None
 
-    def __repr__(self) -> str:
+    def _shape_words(self) -> list[str]:
+        words = [f"K={self.K}", f"V={self.V}", f"{len(self.tables.codes):,} histories"]
+        return words + (["<unk>"] if self.unk else [])
+
+    def _training_words(self) -> list[str]:
         s = self.settings
-        what = [str(s.get("method", "arpa")), f"K={self.K}", f"V={self.V}",
-                f"{len(self.tables.codes):,} histories"]
-        if self.unk:
-            what.append("<unk>")
-        if "num_examples" in s:
-            what.append(f"{s['num_examples']:,} examples")
-        return f"{type(self).__name__}({', '.join(what)})"
+        method = str(s.get("method", "read from a file"))
+        if method == "add-k":
+            method += f", k {s.get('smoothing', 1.0):g}"
+        return [method]
+

@@ -10,9 +10,13 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
+
+from .backoff import BackoffModel
 from .errors import DataError, SettingsError, check_choice, check_words
 from .examples import ContextCounts
 from .models import FAMILIES, BigramModel, CountModel, LanguageModel, NGramModel, is_bigram
+from .perplexity import Perplexity, perplexity
 from .vocab import Vocabulary
 from .words import parse_split, split_words
 
@@ -26,6 +30,10 @@ def fit_kind(kind: str, words: Sequence[str] | None, *, context: int = 1, encodi
     """Fit one model of ``kind`` ("network" or "counts") with its hyperparameter ``value``.
 
     ``value`` is ``reg`` for the network and the smoothing ``k`` for the count model.
+    For "counts", ``options`` may choose a smoothing ``method`` (one of
+    :data:`minibigram.smoothing.METHODS`, default ``"add-k"``), a ``discount`` and
+    ``unk``: add-k without ``<unk>`` is the notebook's :class:`CountModel`, every other
+    choice a :class:`~minibigram.backoff.BackoffModel`.
     The network with a context of 1 and the joint encoding is the notebook's
     :class:`BigramModel` (``options`` such as solver, steps, lr, seed, dtype,
     engine, init, callback reach its ``fit``, with the notebook's defaults); longer
@@ -35,13 +43,37 @@ def fit_kind(kind: str, words: Sequence[str] | None, *, context: int = 1, encodi
     """
     check_choice("model kind", kind, FAMILIES)
     if kind == "counts":
-        return CountModel.fit(words, smoothing=value, context=context, vocab=vocab,
-                              counts=counts)
+        method = options.pop("method", "add-k")
+        if method == "add-k" and not options.get("unk"):   # the notebook's table
+            return CountModel.fit(words, smoothing=value, context=context, vocab=vocab,
+                                  counts=counts)
+        return BackoffModel.fit(words, context=context, method=method, smoothing=value,
+                                vocab=vocab, counts=counts, **options)
     options["counts"] = counts
     if is_bigram(context, encoding):
         return BigramModel.fit(words, reg=value, vocab=vocab, **options)
     return NGramModel.fit(words, context=context, encoding=encoding, reg=value, vocab=vocab,
                           **options)
+
+
+def score_record(model: LanguageModel, words: Sequence[str], unknown: str = "error"
+                 ) -> tuple[np.ndarray, np.ndarray, Perplexity | None]:
+    """Each word's log-probability (m,) and NLL per token (m,), and the perplexity record
+    of them all (None for no words); ``unknown`` as in
+    :meth:`~minibigram.models.LanguageModel.token_log_probs`."""
+    logp, lengths, unk, skipped = model.token_log_probs(words, unknown)
+    if not len(lengths):
+        return np.zeros(0), np.zeros(0), None
+    starts = np.concatenate(([0], np.cumsum(lengths + 1)[:-1]))   # (m,) each word's first
+    lp = np.add.reduceat(logp, starts)                             # (m,)
+    return lp, -lp / (lengths + 1), perplexity(logp, lengths, unk, skipped)
+
+
+def split_perplexities(model: LanguageModel, splits: Mapping[str, Sequence[str]]
+                       ) -> dict[str, Perplexity | None]:
+    """The perplexity record of each named word list (checked by :func:`split_losses`);
+    None for an empty one."""
+    return {name: (model.perplexity(ws) if len(ws) else None) for name, ws in splits.items()}
 
 
 def split_losses(model: LanguageModel,

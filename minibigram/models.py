@@ -68,6 +68,7 @@ from .examples import (
     weighted_examples,
 )
 from .optim import NEWTON_BLOCK, concat_newton, gradient_descent, newton
+from .perplexity import Perplexity, perplexity
 from .sampling import DEFAULT_SAMPLER, adjust_probs, sample_words
 from .torchrng import ERAS, TorchGenerator
 from .version import __version__
@@ -75,6 +76,9 @@ from .vocab import Vocabulary
 from .words import PathLike, data_record, training_words
 
 NOTEBOOK_SEED = 2147483647
+#: What scoring does with a character the model never saw: refuse it, drop it, or score
+#: it as ``<unk>`` (backoff models that reserve it).
+UNKNOWN = ("error", "skip", "unk")
 DTYPES = ("float32", "float64")
 INITS = ("torch", "normal")
 SOLVERS = ("gd", "newton")
@@ -396,6 +400,40 @@ class LanguageModel:
         if not words:
             raise DataError("there are no words to score: give at least one word.")
         return float(-self._example_logp(words, skip_unknown)[0].mean())
+
+    def token_log_probs(self, words: Sequence[str], unknown: str = "error"
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+        """Every token's log-probability (n,), the word lengths (m,), which tokens are
+        ``<unk>`` (n,) and how many characters were skipped.
+
+        ``unknown`` is ``"error"`` or ``"skip"`` (as ``skip_unknown`` in :meth:`score`);
+        ``"unk"`` needs a model that reserves ``<unk>`` (a backoff model).
+        """
+        check_choice("unknown", unknown, UNKNOWN)
+        if unknown == "unk":
+            raise SettingsError(f"a {self.kind} model reserves no <unk>: score unknown "
+                                "characters with --unknown skip (unknown='skip'), or use a "
+                                "backoff model fitted with unk=True (train --unk).")
+        words = check_words(words)
+        logp, lengths = self._example_logp(words, unknown == "skip")   # (n,), (m,)
+        skipped = sum(map(len, words)) - int(lengths.sum())
+        return (logp.astype(np.float64, copy=False), lengths, np.zeros(len(logp), bool),
+                skipped)
+
+    def perplexity(self, words: Sequence[str], *, skip_unknown: bool = False,
+                   unknown: str | None = None) -> Perplexity:
+        """The :class:`~minibigram.perplexity.Perplexity` record of ``words``: total
+        log-probability, perplexity per token, character and word, bits per character.
+
+        From the same log-probabilities as :meth:`score`; ``unknown`` as in
+        :meth:`token_log_probs` (``skip_unknown=True`` is ``"skip"``); the characters
+        skipped or scored as ``<unk>`` are the record's ``unknowns``.
+        """
+        how = unknown or ("skip" if skip_unknown else "error")
+        logp, lengths, unk, skipped = self.token_log_probs(words, how)
+        if not len(lengths):
+            raise DataError("there are no words to score: give at least one word.")
+        return perplexity(logp, lengths, unk, skipped)
 
     def log_rows(self, contexts: np.ndarray) -> np.ndarray:
         """``log P(next | context)`` for each of ``contexts`` (n, K): an (n, V) float64 array.

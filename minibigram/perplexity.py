@@ -10,6 +10,7 @@ without the end token as KenLM's ``query`` counts ``</s>``.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -32,6 +33,10 @@ class Perplexity:
         ``sum log P`` over every token, in nats and in log10.
     log_prob_no_end : float
         The same without the end tokens.
+    log_prob_known : float
+        The same without the tokens of unknown characters.
+    known_tokens : int
+        The tokens that are not unknown characters.
     perplexity : float
         ``exp(-log_prob / tokens)``, per token, end tokens included.
     perplexity_no_end : float
@@ -51,6 +56,8 @@ class Perplexity:
     log_prob: float
     log10_prob: float
     log_prob_no_end: float
+    log_prob_known: float
+    known_tokens: int
     perplexity: float
     perplexity_no_end: float
     perplexity_known: float
@@ -83,6 +90,26 @@ def _exp_mean(total: float, n: int) -> float:
     return float(np.exp(-total / n)) if n else math.nan   # inf, not OverflowError
 
 
+def from_totals(*, words: int, characters: int, unknowns: int, log_prob: float,
+                log_prob_no_end: float, log_prob_known: float, known_tokens: int
+                ) -> Perplexity:
+    """The record of these totals (what :func:`perplexity` sums, and :func:`combine` adds)."""
+    tokens = characters + words
+    with np.errstate(over="ignore"):
+        return Perplexity(
+            words=words, characters=characters, tokens=tokens, unknowns=unknowns,
+            log_prob=log_prob, log10_prob=log_prob / math.log(10),
+            log_prob_no_end=log_prob_no_end, log_prob_known=log_prob_known,
+            known_tokens=known_tokens,
+            perplexity=_exp_mean(log_prob, tokens),
+            perplexity_no_end=_exp_mean(log_prob_no_end, characters),
+            perplexity_known=_exp_mean(log_prob_known, known_tokens),
+            word_perplexity=_exp_mean(log_prob, words),
+            bits_per_character=-log_prob / math.log(2) / tokens if tokens else math.nan,
+            bits_per_character_no_end=(-log_prob_no_end / math.log(2) / characters
+                                       if characters else math.nan))
+
+
 def perplexity(token_logp: np.ndarray, lengths: np.ndarray,
                unknown: np.ndarray | None = None, skipped: int = 0) -> Perplexity:
     """The :class:`Perplexity` record of words from the log-probability of each of their tokens.
@@ -102,22 +129,16 @@ def perplexity(token_logp: np.ndarray, lengths: np.ndarray,
     logp = np.asarray(token_logp, dtype=np.float64)              # (n,)
     lengths = np.asarray(lengths, dtype=np.int64)                # (m,)
     ends = np.cumsum(lengths + 1) - 1                            # (m,) each end token
-    words, tokens = len(lengths), len(logp)
+    unk = np.zeros(len(logp), bool) if unknown is None else np.asarray(unknown, bool)
     total = float(logp.sum())
-    end_total = float(logp[ends].sum())
-    unk = np.zeros(tokens, bool) if unknown is None else np.asarray(unknown, bool)
-    known = float(logp[~unk].sum())
-    chars = tokens - words
-    with np.errstate(over="ignore"):
-        return Perplexity(
-            words=words, characters=chars, tokens=tokens,
-            unknowns=int(unk.sum()) + skipped,
-            log_prob=total, log10_prob=total / math.log(10),
-            log_prob_no_end=total - end_total,
-            perplexity=_exp_mean(total, tokens),
-            perplexity_no_end=_exp_mean(total - end_total, chars),
-            perplexity_known=_exp_mean(known, int((~unk).sum())),
-            word_perplexity=_exp_mean(total, words),
-            bits_per_character=-total / math.log(2) / tokens if tokens else math.nan,
-            bits_per_character_no_end=(-(total - end_total) / math.log(2) / chars
-                                       if chars else math.nan))
+    return from_totals(words=len(lengths), characters=len(logp) - len(lengths),
+                       unknowns=int(unk.sum()) + skipped, log_prob=total,
+                       log_prob_no_end=total - float(logp[ends].sum()),
+                       log_prob_known=float(logp[~unk].sum()), known_tokens=int((~unk).sum()))
+
+
+def combine(records: Sequence[Perplexity]) -> Perplexity:
+    """The record of all the words of several records (e.g. of chunks scored in turn)."""
+    return from_totals(**{k: sum(getattr(r, k) for r in records) for k in (
+        "words", "characters", "unknowns", "log_prob", "log_prob_no_end", "log_prob_known",
+        "known_tokens")})

@@ -36,7 +36,16 @@ from typing import Any, NoReturn
 from . import __version__
 from .engines import ENGINES, OBJECTIVES
 from .errors import DataError, MinibigramError, SettingsError
-from .evaluate import PARAM, fit_kind, model_split, sample_marks, split_losses, sweep
+from .evaluate import (
+    PARAM,
+    fit_kind,
+    model_split,
+    sample_marks,
+    score_record,
+    split_losses,
+    split_perplexities,
+    sweep,
+)
 from .examples import count_text
 from .models import (
     DTYPES,
@@ -45,10 +54,13 @@ from .models import (
     INITS,
     NOTEBOOK_SEED,
     SOLVERS,
+    UNKNOWN,
     check_sampling,
 )
+from .perplexity import Perplexity, combine
 from .progress import Progress
 from .sampling import DEFAULT_SAMPLER, SAMPLERS
+from .smoothing import METHODS
 from .vocab import Vocabulary
 from .words import (
     EMBEDDED_NAMES,
@@ -379,6 +391,16 @@ def _add_train_parser(sub: Any) -> None:
                         "--steps iterations (concat needs --reg > 0; default joint)")
     p.add_argument("--smoothing", type=_finite_float, default=1.0, metavar="k",
                    help="add-k smoothing of the count model (default 1)")
+    p.add_argument("--method", choices=METHODS, default="add-k",
+                   help="the count model's smoothing: add-k (the notebook's table), or a "
+                        "backoff model down to the unigram: kneser-ney, modified-kneser-ney, "
+                        "witten-bell, absolute (default add-k)")
+    p.add_argument("--discount", type=_finite_float, metavar="D",
+                   help="the discount of --method kneser-ney or absolute (default: estimated "
+                        "per order from the counts)")
+    p.add_argument("--unk", action="store_true",
+                   help="reserve probability for characters never seen, as <unk> (a backoff "
+                        "model; score them with 'score --unknown unk'; default: none)")
     _split_flags(p)
     p.set_defaults(func=_cmd_train)
 
@@ -474,6 +496,8 @@ def _step_log(args: argparse.Namespace, newton: bool = False
 
 
 def _describe(args: argparse.Namespace) -> str:
+    if args.model_kind == "counts" and (args.method != "add-k" or args.unk):
+        return f"{args.method} backoff model (K={args.context}{', <unk>' if args.unk else ''})"
     if args.model_kind == "counts":
         return f"count model (K={args.context}, smoothing {args.smoothing:g})"
     if args.context == 1 and args.encoding == "joint":
@@ -484,7 +508,12 @@ def _describe(args: argparse.Namespace) -> str:
 def _fit_options(args: argparse.Namespace) -> dict[str, Any]:
     """What train's flags ask of :func:`minibigram.evaluate.fit_kind` for the chosen model."""
     if args.model_kind == "counts":
-        return {}
+        options: dict[str, Any] = {"method": args.method}
+        if args.discount is not None:
+            options["discount"] = args.discount
+        if args.unk:
+            options["unk"] = True
+        return options
     if args.context == 1 and args.encoding == "joint":
         return {"steps": args.steps, "lr": args.lr, "seed": args.seed, "dtype": args.dtype,
                 "engine": args.engine, "solver": args.solver, "init": args.init}
@@ -601,9 +630,10 @@ def _cmd_train(args: argparse.Namespace) -> int:
 _UNUSED = {
     "counts": ("--steps", "--lr", "--reg", "--engine", "--solver", "--init", "--dtype",
                "--encoding", "--log-every"),
-    "context network": ("--engine", "--solver", "--init", "--lr", "--smoothing"),
-    "newton": ("--lr", "--init", "--engine", "--smoothing"),
-    "bigram network": ("--smoothing",),
+    "context network": ("--engine", "--solver", "--init", "--lr", "--smoothing", "--method",
+                        "--discount", "--unk"),
+    "newton": ("--lr", "--init", "--engine", "--smoothing", "--method", "--discount", "--unk"),
+    "bigram network": ("--smoothing", "--method", "--discount", "--unk"),
 }
 
 
@@ -619,6 +649,9 @@ def _refuse_unused(args: argparse.Namespace) -> None:
     else:
         shape, what = "bigram network", "the bigram network"
     unused = [o for o in _UNUSED[shape] if o in args.given]
+    if shape == "counts" and args.method != "add-k" and "--smoothing" in args.given:
+        unused.append("--smoothing")
+        what = f"--method {args.method} (--smoothing is add-k's k)"
     if "--split-seed" in args.given and not args.split:
         unused.append("--split-seed")
         what += " without --split"
@@ -729,6 +762,14 @@ def _add_score_parser(sub: Any) -> None:
                         "removed. A word left with nothing is not scored: its line has empty "
                         "scores (JSON null and an 'error'), stderr names it, and the exit "
                         "status is 2 (default: such a character is an error)")
+    p.add_argument("--unknown", choices=UNKNOWN, default="error",
+                   help="what an unknown character is: an error, skipped (as --skip-unknown), "
+                        "or scored as <unk> by a model that reserves it (default error)")
+    p.add_argument("--perplexity", action="store_true",
+                   help="after the scores, the perplexity record of all the words: total "
+                        "log-probability (nats, log10), perplexity per token, character and "
+                        "word, bits per character, unknowns (with --json: a last line "
+                        "{\"perplexity\": {...}}; default: not printed)")
     p.set_defaults(func=_cmd_score)
 
 
@@ -753,17 +794,19 @@ def _word_sources(args: argparse.Namespace) -> Iterator[tuple[str, Iterator[list
             yield path, read_word_chunks(f, path, _SCORE_CHUNK)
 
 
-def _score_lines(model: Any, words: list[str], skip: bool, as_json: bool,
-                 emptied: list[str]) -> str:
+def _score_lines(model: Any, words: list[str], unknown: str, as_json: bool,
+                 emptied: list[str], records: list[Perplexity]) -> str:
     """The output lines of one chunk of words (see score's --help)."""
     import json  # here, not at the top (start-up time); loading the model imported it
-    dropped = model.dropped(words) if skip else None
+    dropped = model.dropped(words) if unknown == "skip" else None
     if dropped is not None:
         empty = [bool(w) and len(d) == len(w) for w, d in zip(words, dropped)]
         kept = [w for w, e in zip(words, empty) if not e]
     else:
         empty, kept = [False] * len(words), words
-    lp, per_char = model.word_scores(kept, skip_unknown=skip)    # (m,), (m,)
+    lp, per_char, record = score_record(model, kept, unknown)    # (m,), (m,)
+    if record is not None:
+        records.append(record)
     lps, nll = lp.tolist(), per_char.tolist()
     out, k = [], 0
     for i, w in enumerate(words):
@@ -805,16 +848,20 @@ def _cmd_score(args: argparse.Namespace) -> int:
             pass
     model = load_model(args.model)
     _say(args, f"{args.model}: {model!r}", detail=True)
+    unknown = "skip" if args.skip_unknown else args.unknown
     emptied: list[str] = []
+    records: list[Perplexity] = []
     for source, chunks in _word_sources(args):
         for words in chunks:
             try:
-                sys.stdout.write(_score_lines(model, words, args.skip_unknown, args.json,
-                                              emptied))
+                sys.stdout.write(_score_lines(model, words, unknown, args.json, emptied,
+                                              records))
             except DataError as e:   # a file's or stdin's word is named with its source
                 if source == "the arguments":
                     raise
                 raise DataError(f"{source}: {e}") from None
+    if args.perplexity and records:
+        _print_perplexity({"all": combine(records)}, args.json)
     sys.stdout.flush()
     for w in emptied:
         print(f"minibigram: error: the word {w!r} has no character the model knows: it was "
@@ -966,14 +1013,30 @@ def _cmd_eval(args: argparse.Namespace) -> int:
                    f"({model.settings['split']}, seed {model.settings.get('split_seed')}): its "
                    "dev and test words may have been in the model's training part.")
     if args.split or "split" in model.settings:
-        losses = split_losses(model, model_split(model, words, args.split, args.split_seed))
+        splits = model_split(model, words, args.split, args.split_seed)
     else:
-        losses = split_losses(model, {"all": words})
+        splits = {"all": words}
+    losses = split_losses(model, splits)
+    records = split_perplexities(model, splits)
     if args.json:
-        _emit_json({"model": args.model, "eval": losses})
+        _emit_json({"model": args.model, "eval": losses,
+                    "perplexity": {k: r.as_dict() if r else None for k, r in records.items()}})
     else:
         print(_format_losses(losses))
+        _print_perplexity(records, False)
     return 0
+
+
+def _print_perplexity(records: dict[str, Perplexity | None], as_json: bool) -> None:
+    """Each record's lines under its name (with --json: one line, a "perplexity" object)."""
+    if as_json:
+        import json  # here, not at the top (start-up time)
+        (r,) = records.values()
+        print(json.dumps({"perplexity": r.as_dict() if r else None}))
+        return
+    for name, r in records.items():
+        if r is not None:
+            print(f"{name}:\n  " + "\n  ".join(r.lines()))
 
 
 def _add_sweep_parser(sub: Any) -> None:

@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 import minibigram as mb
-from minibigram.arpa import read_arpa, write_arpa
-from minibigram.backoff import BackoffModel
+
+read_arpa, write_arpa = mb.load_arpa, mb.write_arpa
+BackoffModel = mb.BackoffModel
 
 #: A bigram character model with backoff weights and <unk>, as KenLM writes them.
 SMALL = """\\data\\

@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 import minibigram as mb
-from minibigram.backoff import BackoffModel
 from minibigram.perplexity import perplexity
+
+BackoffModel = mb.BackoffModel
 
 
 def reference_score(model: BackoffModel, word: str) -> float:

@@ -297,20 +297,20 @@ def worker_score(variant: str, repeats: int) -> dict:
 
 
 def worker_lm(variant: str, repeats: int) -> dict:
-    """Score all names with a smoothed model of K characters: model.score, one word per
-    call, or the kenlm module reading the model's ARPA file (``side:method:K``)."""
+    """Score all names with a smoothed model of K characters (add-k: the CountModel, else a
+    BackoffModel): model.score, one word per call, or the kenlm module reading the model's
+    ARPA file (``side:method:K``)."""
     import minibigram as mb
-    from minibigram.arpa import write_arpa
-    from minibigram.backoff import BackoffModel
     side, method, K = variant.split(":")
     words = mb.load_words()
-    model = BackoffModel.fit(words, context=int(K), method=method)
+    model = (mb.CountModel.fit(words, context=int(K)) if method == "add-k"
+             else mb.BackoffModel.fit(words, context=int(K), method=method))
     if side == "kenlm":
         import kenlm
         with tempfile.TemporaryDirectory() as folder:
             path = os.path.join(folder, "model.arpa")
             with open(path, "w", encoding="utf-8") as f:
-                write_arpa(model, f)
+                mb.write_arpa(model, f)
             lm = kenlm.Model(path)
         sentences = [" ".join(w) for w in words]
 
@@ -354,7 +354,8 @@ def _lm_rows(kenlm_python: str) -> list[tuple[str, str, str, str, str, str]]:
         ratio = f"{ours['rate'] / theirs['rate']:.1f}x kenlm" if theirs else "-"
         met = (f">= 2x kenlm: {'met' if ours['rate'] >= 2 * theirs['rate'] else 'NOT met'}"
                if theirs else "")
-        rows.append((task, "BackoffModel.score (one pass)", f"{ours['rate']:,.0f} words/s",
+        rows.append((task, f"{'CountModel' if method == 'add-k' else 'BackoffModel'}.score "
+                     "(one pass)", f"{ours['rate']:,.0f} words/s",
                      ratio, _mb(ours["peak_bytes"]), met))
         us = 1e6 / one["rate"]
         rows.append((task, "model.score([w]), one word per call", f"{us:.1f} us/word", "-",

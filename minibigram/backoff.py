@@ -28,6 +28,7 @@ from .errors import (
     word_list,
 )
 from .examples import ContextCounts, all_contexts, count_words, scorable_words
+from .lookup import MAX_DENSE, token_codes, walk, word_sums
 from .models import NOTEBOOK_SEED, UNKNOWN, LanguageModel
 from .sampling import DEFAULT_SAMPLER, adjust_probs
 from .smoothing import METHODS, Tables, estimate
@@ -36,8 +37,6 @@ from .words import training_words
 
 #: Most contexts (``Vu**K``) whose rows are found by one precomputed gather.
 MAX_MAP = 2**22
-#: Most log-probabilities (``Vu**(K+1)``) of a table of every context, gathered at once.
-MAX_DENSE = 2**20
 
 
 def longest_history(codes: np.ndarray, lengths: np.ndarray, full: np.ndarray, k: int,
@@ -230,25 +229,9 @@ class BackoffModel(LanguageModel):
         return ids, skipped
 
     def examples(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The (context code, target) of every token of ``".w1.w2."`` ids: (L - 1,) each.
-
-        Every id after the first is a target; its context is the K ids before it, those
-        before the word's start read as boundaries (0), as ``"." * K + w`` pads it. So
-        the code adds the j-th previous id times ``Vu**(j-1)`` while no boundary has
-        been passed, one vectorized step per j.
-        """
-        K, Vu = self.K, self.Vu
-        if K == 1:
-            return ids[:-1], ids[1:]
-        prev = np.concatenate((np.zeros(K - 1, ids.dtype), ids[:-1]))   # (L + K - 2,)
-        n = len(ids) - 1
-        code = prev[K - 1:].copy()                                # (n,) the previous id
-        alive = code != 0                                         # (n,) still in the word
-        for j in range(2, K + 1):
-            older = prev[K - j:K - j + n]                         # (n,) the j-th previous
-            code += older * alive * Vu ** (j - 1)
-            alive &= older != 0
-        return code, ids[1:]
+        """The (context code, target) of every token of ``".w1.w2."`` ids: (L - 1,) each
+        (:func:`minibigram.lookup.token_codes` in base ``Vu``)."""
+        return token_codes(ids, self.K, self.Vu)
 
     def token_log_probs(self, words: Sequence[str], unknown: str = "error"
                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
@@ -264,12 +247,10 @@ class BackoffModel(LanguageModel):
         One gather from the (``Vu**K``, ``Vu``) table of every context when it has at most
         :data:`MAX_DENSE` entries (made on first use), else a row lookup then a gather.
         """
-        Vu = self.Vu
-        if Vu ** (self.K + 1) <= MAX_DENSE:
-            if self._dense is None:
-                self._dense = self.tables.log_probs[self.rows_of(np.arange(Vu**self.K))].ravel()
-            return self._dense[codes * Vu + ys]                   # (n,)
-        return self._logp[self.rows_of(codes) * Vu + ys]          # (n,)
+        table = self._table()
+        if table is not None:
+            return table[codes * self.Vu + ys]                    # (n,)
+        return self._logp[self.rows_of(codes) * self.Vu + ys]     # (n,)
 
     def score(self, words: Sequence[str], *, skip_unknown: bool = False,
               unknown: str | None = None) -> np.ndarray:
@@ -283,33 +264,25 @@ class BackoffModel(LanguageModel):
         """
         how = unknown or ("skip" if skip_unknown else "error")
         if isinstance(words, list) and len(words) == 1 and how != "skip":
-            one = self._walk(words[0])
+            table = self._table()
+            one = None if table is None else walk(words[0], self.vocab.stoi, table, self.K,
+                                                  self.Vu)
             if one is not None:
                 return np.array([one])
         ids, _ = self.token_ids(words, how)
         if len(ids) == 1:
             return np.zeros(0)
         codes, ys = self.examples(ids)                            # (n,), (n,)
-        logp = self.target_log_probs(codes, ys)                   # (n,)
-        return np.add.reduceat(logp, np.flatnonzero(ids[:-1] == 0))   # (m,) per word
+        return word_sums(ids, self.target_log_probs(codes, ys))   # (m,)
 
-    def _walk(self, word: object) -> float | None:
-        """``log P(word)`` by a Python walk over its characters; None if it needs the full path."""
-        Vu, top = self.Vu, self.Vu ** self.K
-        if not isinstance(word, str) or top * Vu > MAX_DENSE:
+    def _table(self) -> np.ndarray | None:
+        """``log P`` of every (context, next id), ``Vu**(K+1)`` entries; None if too many."""
+        Vu = self.Vu
+        if Vu ** (self.K + 1) > MAX_DENSE:
             return None
         if self._dense is None:
-            self.target_log_probs(np.zeros(1, np.int64), np.zeros(1, np.int64))   # makes it
-        assert self._dense is not None
-        stoi, dense = self.vocab.stoi, self._dense
-        code, total = 0, 0.0
-        for ch in word:
-            i = stoi.get(ch, 0)
-            if i == 0:   # unknown, or the boundary's symbol: the full path says why
-                return None
-            total += dense.item(code * Vu + i)
-            code = (code * Vu + i) % top
-        return total + dense.item(code * Vu)
+            self._dense = self.tables.log_probs[self.rows_of(np.arange(Vu**self.K))].ravel()
+        return self._dense
 
     def log_prob(self, word: str, *, skip_unknown: bool = False,
                  unknown: str | None = None) -> float:

@@ -67,6 +67,7 @@ from .examples import (
     scorable_words,
     weighted_examples,
 )
+from .lookup import MAX_DENSE, known_ids, token_codes, walk, word_sums
 from .optim import NEWTON_BLOCK, concat_newton, gradient_descent, newton
 from .perplexity import Perplexity, perplexity
 from .sampling import DEFAULT_SAMPLER, adjust_probs, sample_words
@@ -594,6 +595,7 @@ class CountModel(LanguageModel):
         self.history: list[float] = []
         self.settings = dict(settings or {}, smoothing=self.smoothing, context=self.K)
         self._codes = context_codes(contexts, self.V)             # (C,) sorted
+        self._table: np.ndarray | None = None                    # made by _log_table
         with np.errstate(over="ignore"):
             if not np.isfinite(N.sum(dtype=np.float64) + smoothing * N.size):
                 raise DataError("the counts are so large that their sum overflows: scale "
@@ -649,6 +651,38 @@ class CountModel(LanguageModel):
         Nk = self.N + self.smoothing                             # (C, V)
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.log(Nk) - np.log(Nk.sum(axis=1, keepdims=True))
+
+    def score(self, words: Sequence[str], *, skip_unknown: bool = False) -> np.ndarray:
+        """:meth:`LanguageModel.score`, by lookup when ``V**(K+1)`` is small: each token's
+        context as one code and one gather from the table of every context's
+        log-probabilities (:mod:`minibigram.lookup`); one word, a walk over that table."""
+        table = None if skip_unknown else self._log_table()
+        if table is None:
+            return super().score(words, skip_unknown=skip_unknown)
+        if isinstance(words, list) and len(words) == 1:
+            one = walk(words[0], self.vocab.stoi, table, self.K, self.V)
+            if one is not None:
+                return np.array([one])
+        words = check_words(words)
+        ids = known_ids(words, self.vocab)
+        if ids is None:   # the full path names the word and the character
+            return super().score(words)
+        if len(words) == 0:
+            return np.zeros(0)
+        codes, ys = token_codes(ids, self.K, self.V)              # (n,), (n,)
+        return word_sums(ids, table[codes * self.V + ys])         # (m,)
+
+    def _log_table(self) -> np.ndarray | None:
+        """``log P`` of every (context code, next id), ``V**(K+1)`` entries, the very numbers
+        of :meth:`log_probs` (unseen contexts ``-log V``); None if more than MAX_DENSE."""
+        V = self.V
+        if V ** (self.K + 1) > MAX_DENSE:
+            return None
+        if self._table is None:
+            L = np.full((V**self.K, V), -np.log(V))               # (V**K, V) unseen: uniform
+            L[self._codes] = self.log_probs()
+            self._table = L.ravel()
+        return self._table
 
     def _target_logp(self, X: np.ndarray, ys: np.ndarray) -> np.ndarray:
         return _context_logp(self.log_probs(), self._codes, X, ys)

@@ -23,7 +23,9 @@ one that starts with the boundary can only occur at the start of a word.
   start with the boundary (they cannot be extended to the left, as lmplz does for
   ``<s>``), and elsewhere the continuation count ``N1+(. h w)``, the number of distinct
   ids ``x`` (the boundary included) for which ``x h w`` was seen. ``D_k`` defaults to
-  Ney's ``n1 / (n1 + 2 n2)`` from the count-of-counts ``n_r`` of ``a`` at that length.
+  Ney's ``n1 / (n1 + 2 n2)`` from the count-of-counts ``n_r`` of ``a`` at that length
+  (lmplz's fallback 0.5 where ``n1`` or ``n2`` is 0: characters often have no n-gram seen
+  once at the unigram).
 - ``"modified-kneser-ney"``: the same counts with three discounts per length,
   ``D(a) = D1, D2, D3+`` for ``a = 1, 2, >= 3``, ``gamma(h) = sum_w D(a(hw)) / c(h)``,
   estimated as Chen & Goodman and lmplz do: ``Y = n1 / (n1 + 2 n2)``,

@@ -33,7 +33,7 @@ from .errors import (
     SettingsError,
     TrainingError,
 )
-from .evaluate import sweep
+from .evaluate import eval_model, sweep
 from .examples import (
     BigramCounts,
     ContextCounts,
@@ -53,6 +53,16 @@ from .perplexity import Perplexity
 from .sampling import SAMPLERS
 from .smoothing import METHODS as SMOOTHING_METHODS
 from .torchrng import TorchGenerator
+from .training import (
+    DEFAULTS,
+    FAMILIES,
+    TrainResult,
+    TrainSettings,
+    data_provenance,
+    model_info,
+    train,
+    train_settings,
+)
 from .version import __version__ as __version__
 from .vocab import BOUNDARY, Vocabulary
 from .words import WordList, WordText, load_text, load_words, split_words
@@ -98,6 +108,8 @@ __all__ = [
     "BigramCounts",
     "BigramModel",
     "ConcatModel",
+    "DEFAULTS",
+    "FAMILIES",
     "ContextCounts",
     "CountModel",
     "DataError",
@@ -115,6 +127,8 @@ __all__ = [
     "ReferenceProblem",
     "SettingsError",
     "TorchGenerator",
+    "TrainResult",
+    "TrainSettings",
     "TrainingError",
     "Vocabulary",
     "WordList",
@@ -135,6 +149,8 @@ __all__ = [
     "counts_hvp",
     "counts_loss_and_grad",
     "cross_entropy",
+    "data_provenance",
+    "eval_model",
     "gradcheck",
     "gradient_descent",
     "hvpcheck",
@@ -143,6 +159,7 @@ __all__ = [
     "load_text",
     "load_words",
     "loss_and_grad",
+    "model_info",
     "newton",
     "ngrams",
     "objective",
@@ -150,6 +167,8 @@ __all__ = [
     "split_words",
     "sweep",
     "to_json",
+    "train",
+    "train_settings",
     "write_arpa",
     "write_json",
 ]

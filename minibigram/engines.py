@@ -9,7 +9,9 @@ with its gradient, derived by hand (see ``functional`` for each step):
     dlogits = (probs - onehot(ys)) / n                      # (n, V)
     dW      = onehot(xs).T @ dlogits + 2 * reg * W / W.size  # (V, V)
 
-- ``"onehot"``: the notebook made literal, with the explicit (n, V) one-hot matrix.
+- ``"onehot"``: the notebook made literal: one-hot, ``xenc @ W``, exp, normalize, NLL
+  and L2, then each backward in reverse (:func:`onehot_loss_and_grad`), the steps of
+  ``functional``. It is the one to read beside the lecture.
 - ``"index"``: ``onehot(xs) @ W`` is just ``W[xs]`` (row indexing), and
   ``onehot(xs).T @ dlogits`` adds each row of ``dlogits`` into row ``xs[k]`` of
   ``dW`` (a scatter-add: one sum per context). No one-hot matrix; the cost left is the
@@ -23,7 +25,7 @@ with its gradient, derived by hand (see ``functional`` for each step):
 Each public function checks its inputs once; :func:`objective` checks the data
 once and returns the per-step function an optimizer calls, which trusts them. That
 function keeps what does not change between steps: the counts engine's shares of
-N, the index engine's sorted examples, the onehot engine's (n, V) buffers.
+N, the index engine's sorted examples.
 
 Every engine takes optional per-example ``weights``: the data term becomes
 ``sum_k w_k nll_k / sum_k w_k``. Counting is the special case where identical
@@ -37,7 +39,7 @@ from typing import Callable
 import numpy as np
 
 from . import functional as F
-from .errors import DataError, SettingsError, check_choice
+from .errors import DataError, SettingsError, check_choice, check_counts
 
 ENGINES = ("onehot", "index", "counts")
 #: The engines and the concat network, which :func:`objective` also builds.
@@ -71,7 +73,11 @@ def _check_examples(shape: tuple[int, ...], xs: np.ndarray, ys: np.ndarray,
     for p in range(xs.shape[1] if xs.ndim == 2 else 1):   # every context position
         _check_ids("xs", xs[:, p] if xs.ndim == 2 else xs, C, C, V)
     _check_ids("ys", ys, V, C, V)
-    if weights is not None and (weights.shape != ys.shape or weights.min() < 0
+    _check_weights(weights, len(ys))
+
+
+def _check_weights(weights: np.ndarray | None, n: int) -> None:
+    if weights is not None and (weights.shape != (n,) or weights.min() < 0
                                 or not weights.sum() > 0):
         raise DataError("weights must be non-negative, one per example, with a positive sum.")
 
@@ -80,9 +86,7 @@ def _check_counts(shape: tuple[int, ...], N: np.ndarray) -> None:
     if N.shape != shape[-2:]:
         raise DataError(f"the count matrix has shape {N.shape}, but W has shape {shape}: "
                         "count with as many rows and columns as W.")
-    if not (np.isfinite(N).all() and N.min() >= 0 and N.sum() > 0):
-        raise DataError("the count matrix is empty or holds negative or non-finite counts: "
-                        "there is nothing to learn from.")
+    check_counts(N)
 
 
 def objective(engine: str, shape: tuple[int, ...], *, xs: np.ndarray | None = None,
@@ -137,9 +141,28 @@ def objective(engine: str, shape: tuple[int, ...], *, xs: np.ndarray | None = No
         order = np.argsort(xs_, kind="stable")               # (n,)
         xs_, ys_ = xs_[order], ys_[order]
         weights = None if weights is None else weights[order]
-    kernel = onehot_loss_and_grad if engine == "onehot" else index_loss_and_grad
-    work: dict[str, np.ndarray] = {}   # buffers (and runs) kept from one step to the next
-    return lambda W: kernel(W, xs_, ys_, reg, weights, work=work)
+        runs = _runs(xs_)
+        return lambda W: index_loss_and_grad(W, xs_, ys_, reg, weights, runs=runs)
+    return lambda W: _onehot_in_float_range(W, xs_, ys_, reg, weights)
+
+
+def _onehot_in_float_range(W: np.ndarray, xs: np.ndarray, ys: np.ndarray, reg: float,
+                           weights: np.ndarray | None) -> tuple[float, np.ndarray]:
+    """:func:`onehot_loss_and_grad`, refused with a SettingsError if its result is not finite.
+
+    The onehot engine computes the notebook's float arithmetic as written (``0 * W`` in the
+    product, ``exp`` of the raw logits): a W of -inf, a logit past the float range or a
+    target probability that rounds to 0 leave it; the other engines stay finite there.
+    """
+    with np.errstate(all="ignore"):
+        loss, dW = onehot_loss_and_grad(W, xs, ys, reg, weights)
+    if not (np.isfinite(loss) and np.isfinite(dW).all()):
+        raise SettingsError(
+            "the onehot engine computes exp(logits) and 0 * W as the notebook writes them, "
+            "and this W takes them past the float range (a weight of -inf, a logit above "
+            f"{int(np.log(np.finfo(W.dtype).max))} or a probability that rounds to 0): use "
+            "engine='index' or 'counts', which give the same loss stably.")
+    return loss, dW
 
 
 def loss_and_grad(W: np.ndarray, xs: np.ndarray, ys: np.ndarray, reg: float = 0.0,
@@ -177,81 +200,56 @@ def loss_and_grad(W: np.ndarray, xs: np.ndarray, ys: np.ndarray, reg: float = 0.
     W = np.asarray(W)
     _check_W(W)
     check_choice("engine", engine, ENGINES)
-    if engine == "onehot" and np.isneginf(W).any():
-        raise SettingsError("the onehot engine multiplies every entry of W by 0 or 1, and "
-                            "0 * -inf is NaN: use engine='index' or 'counts' for a W with -inf "
-                            "entries.")
     return objective(engine, W.shape, xs=xs, ys=ys, weights=weights, reg=reg)(W)
 
 
 def onehot_loss_and_grad(W: np.ndarray, xs: np.ndarray, ys: np.ndarray, reg: float = 0.0,
-                         weights: np.ndarray | None = None, *,
-                         work: dict[str, np.ndarray] | None = None
-                         ) -> tuple[float, np.ndarray]:
-    """The notebook, step by step: each step is a function of ``functional``, then each backward.
+                         weights: np.ndarray | None = None) -> tuple[float, np.ndarray]:
+    """The notebook's forward pass, one step a line, then the backward in reverse order.
 
     It trusts its inputs (:func:`loss_and_grad` and :func:`objective` check them).
-    See :func:`loss_and_grad` for the parameters; ``work`` is a dict in which the
-    (n, V) buffers are kept, so that a training loop that passes the same dict at
-    every step allocates them once (see ``functional``'s note on speed).
+    See :func:`loss_and_grad` for the parameters. Like the notebook, it exponentiates the
+    logits as they are: a logit above about 88 (float32) overflows, and a target whose
+    probability rounds to 0 has an infinite loss; :func:`objective` refuses such a W.
     """
-    n, (C, V) = len(xs), W.shape
-    buf = _buffers(work, W.dtype)
-    # forward: the notebook's cells, one function each
-    xenc = F.one_hot(xs, C, W.dtype, out=buf("xenc", (n, C)))    # (n, C) one row per example
-    logits = F.linear(xenc, W, out=buf("logits", (n, V)))        # (n, V) log-counts
-    logp = F.log_softmax(logits, out=buf("logp", (n, V)))        # (n, V) log(exp, then normalize)
-    loss = F.nll(logp, ys, weights) + F.l2(W, reg)
-    # backward: the same steps in reverse, each the backward beside its forward
-    dlogp = F.nll_backward(logp, ys, weights, out=buf("dlogp", (n, V)))   # (n, V) -1/n at targets
-    # dlogits goes where the logits were: they are not needed any more
-    dlogits = F.log_softmax_backward(logp, dlogp, out=logits)    # (n, V) (probs - onehot(ys)) / n
+    C, V = W.shape
+    # forward: the notebook's cell, one function of functional each
+    xenc = F.one_hot(xs, C, W.dtype)                     # (n, C) one row per example
+    logits = F.linear(xenc, W)                           # (n, V) log-counts
+    counts = F.exp(logits)                               # (n, V) like the count matrix N
+    probs = F.normalize(counts)                          # (n, V) each row sums to 1
+    p = F.pick(probs, ys)                                # (n,) probability of each target
+    logp = F.log(p)                                      # (n,)
+    loss = -F.mean(logp, weights) + F.l2(W, reg)
+    # backward: each gradient from the one after it, the forward's steps in reverse
+    dlogp = F.mean_backward(logp, -1.0, weights)         # (n,) -1/n each
+    dp = F.log_backward(p, dlogp)                        # (n,) -1/(n p)
+    dprobs = F.pick_backward(dp, ys, V)                  # (n, V) 0 where not picked
+    dcounts = F.normalize_backward(counts, dprobs)       # (n, V)
+    dlogits = F.exp_backward(counts, dcounts)            # (n, V) (probs - onehot(ys)) / n
     dW = F.linear_backward(xenc, dlogits) + F.l2_backward(W, reg)   # (C, V)
-    return float(loss), dW.astype(W.dtype, copy=False)
-
-
-def _buffers(work: dict[str, np.ndarray] | None, dtype: np.dtype
-             ) -> Callable[[str, tuple[int, ...]], np.ndarray]:
-    """``buf(name, shape)``: the array kept in ``work`` under ``name``, or a new one.
-
-    Without ``work`` every call allocates; with it, an array of the right shape and
-    dtype is reused (its contents are garbage: every user writes it whole).
-    """
-    def buf(name: str, shape: tuple[int, ...]) -> np.ndarray:
-        a = None if work is None else work.get(name)
-        if a is None or a.shape != shape or a.dtype != dtype:
-            a = np.empty(shape, dtype)
-            if work is not None:
-                work[name] = a
-        return a
-    return buf
+    return float(loss), dW
 
 
 def index_loss_and_grad(W: np.ndarray, xs: np.ndarray, ys: np.ndarray, reg: float = 0.0,
                         weights: np.ndarray | None = None, *,
-                        work: dict[str, np.ndarray] | None = None
-                        ) -> tuple[float, np.ndarray]:
+                        runs: np.ndarray | None = None) -> tuple[float, np.ndarray]:
     """The same as ``"onehot"`` with row indexing and a scatter-add. See :func:`loss_and_grad`.
 
     It trusts its inputs (:func:`loss_and_grad` and :func:`objective` check them).
-    ``work``, as for :func:`onehot_loss_and_grad`, keeps the (n, V) buffer and, when
-    ``xs`` is sorted (as :func:`objective` sorts it), where each context's run starts.
+    ``runs``: where each context's run of rows starts when ``xs`` is sorted (as
+    :func:`objective` sorts it, with :func:`_runs`); then the scatter-add is one sum per run.
     """
-    n, (C, V) = len(xs), W.shape
-    # forward and its fused backward: F.cross_entropy gives (probs - onehot(ys)) / n
-    # mode="clip": the ids are checked already, and "raise" would copy through a buffer
-    logits = np.take(W, xs, axis=0, out=_buffers(work, W.dtype)("logits", (n, V)), mode="clip")
-    data_loss, dlogits = F.cross_entropy(logits, ys, weights, out=logits)   # (n, V) in place
+    C, V = W.shape
+    logits = W[xs]                                       # (n, V) = onehot(xs) @ W
+    data_loss, dlogits = F.cross_entropy(logits, ys, weights)   # (n, V) (probs - onehot(ys)) / n
     loss = data_loss + F.l2(W, reg)
-    # Scatter-add row k of dlogits into row xs[k] of dW: that is onehot(xs).T @ dlogits.
-    if work is not None and "runs" not in work:
-        work["runs"] = _runs(xs)
-    runs = None if work is None else work["runs"]
-    if runs is not None and len(runs):   # sorted: one sum per contiguous run of a context
-        dW = np.zeros((C, V), dtype=W.dtype)               # (C, V) a context with no example: 0
+    # scatter-add row k of dlogits into row xs[k] of dW: that is onehot(xs).T @ dlogits
+    if runs is not None and len(runs):
+        dW = np.zeros((C, V), dtype=W.dtype)             # (C, V) a context with no example: 0
         dW[xs[runs]] = np.add.reduceat(dlogits, runs, axis=0)
     else:
-        dW = _scatter_rows(xs, dlogits, C).astype(W.dtype)
+        dW = _scatter_rows(xs, dlogits, C).astype(W.dtype)   # (C, V)
     return float(loss), dW + F.l2_backward(W, reg)
 
 
@@ -402,7 +400,7 @@ def concat_loss(W: np.ndarray, X: np.ndarray, ys: np.ndarray, reg: float = 0.0,
     return float(loss), dW.astype(W.dtype) + F.l2_backward(W, reg)
 
 
-# ---------------------------------------------------------------- second order (issue 14)
+# ---------------------------------------------------------------- second order
 # Hessian-vector products of the counts (joint) and concat losses, hand-derived: the
 # backward of each loss's backward, checked by ``minibigram.hvpcheck``.
 
@@ -443,9 +441,8 @@ def counts_hvp(W: np.ndarray, U: np.ndarray, N: np.ndarray, reg: float = 0.0) ->
     if W.ndim != 2 or U.shape != W.shape or N.shape != W.shape:
         raise SettingsError(f"counts_hvp needs W, U and N of one (C, V) shape; got W {W.shape}, "
                             f"U {U.shape} and N {N.shape}.")
+    check_counts(N)
     n = N.sum()
-    if not n > 0:
-        raise DataError("the count matrix is empty: there is nothing to learn from.")
     a = N.sum(axis=1, keepdims=True) / n                   # (C, 1) share of each context
     # d softmax(W_i) along U_i is softmax's backward applied to U_i
     dp = F.softmax_backward(F.softmax(W), U)               # (C, V) p*U - p (p·U)
@@ -494,13 +491,12 @@ def concat_hvp(W: np.ndarray, U: np.ndarray, X: np.ndarray, reg: float = 0.0,
         raise SettingsError(f"concat_hvp needs W and U of one (K, V, V) shape and contexts of "
                             f"shape (n, K); got W {W.shape}, U {U.shape} and contexts {X.shape}.")
     K, V, _ = W.shape
-    if not np.issubdtype(X.dtype, np.integer) or X.min() < 0 or X.max() >= V:
-        raise DataError(f"contexts must hold integer ids in [0, {V}).")
+    for p in range(K):   # every context position
+        _check_ids("contexts", X[:, p], V, V, V)
     w = None if weights is None else np.asarray(weights, dtype=np.float64)
-    if w is not None and (w.shape != (len(X),) or w.min() < 0 or not w.sum() > 0):
-        raise DataError("weights must be non-negative, one per example, with a positive sum.")
+    _check_weights(w, len(X))
     s = np.full(len(X), 1.0 / len(X)) if w is None else w / w.sum()   # (n,)
-    P = F.softmax(F.concat_logits(W, X))          # (n, V)
+    P = F.softmax(F.concat_logits(W, X))                   # (n, V)
     dz = F.concat_logits(U, X)                             # (n, V)
     dG = s[:, None] * F.softmax_backward(P, dz)            # (n, V) P*dz - P (P·dz), scaled
     HU = np.stack([_scatter_rows(X[:, p], dG, V) for p in range(K)])       # (K, V, V)

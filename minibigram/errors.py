@@ -15,6 +15,8 @@ from __future__ import annotations
 import math
 import numbers
 
+import numpy as np
+
 
 class MinibigramError(Exception):
     """Base class of every error this package raises on purpose."""
@@ -73,6 +75,19 @@ def check_choice(name: str, value: object, choices: tuple[str, ...] | list[str])
     if value not in choices:
         raise SettingsError(f"unknown {name} {value!r}: choose one of {', '.join(choices)}.")
     return str(value)
+
+
+def check_counts(N: object) -> None:
+    """Refuse a count matrix with negative or non-finite entries, or an empty one.
+
+    Raises
+    ------
+    DataError
+    """
+    N = np.asarray(N)
+    if not (np.isfinite(N).all() and N.min(initial=0) >= 0 and N.sum() > 0):
+        raise DataError("the count matrix is empty or holds negative or non-finite counts: "
+                        "there is nothing to learn from.")
 
 
 def check_seed(seed: object) -> int:

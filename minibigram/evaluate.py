@@ -6,8 +6,10 @@ A loss here is always the mean negative log-likelihood per predicted character
 
 from __future__ import annotations
 
+import sys
 import time
-from collections.abc import Mapping, Sequence
+import warnings
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -18,31 +20,43 @@ from .examples import ContextCounts
 from .models import FAMILIES, BigramModel, CountModel, LanguageModel, NGramModel, is_bigram
 from .perplexity import Perplexity, perplexity
 from .vocab import Vocabulary
-from .words import parse_split, split_words
+from .words import (
+    STDIN,
+    STDIN_NAME,
+    PathLike,
+    WordList,
+    data_record,
+    load_words,
+    open_words,
+    parse_split,
+    read_word_chunks,
+    recorded_words,
+    split_words,
+)
 
-#: The hyperparameter each model kind sweeps.
+#: The hyperparameter each model family sweeps.
 PARAM = {"network": "reg", "counts": "smoothing"}
 
 
-def fit_kind(kind: str, words: Sequence[str] | None, *, context: int = 1, encoding: str = "joint",
-             value: float = 0.01, vocab: Vocabulary | None = None,
-             counts: ContextCounts | None = None, **options: Any) -> LanguageModel:
-    """Fit one model of ``kind`` ("network" or "counts") with its hyperparameter ``value``.
+def fit_family(family: str, words: Sequence[str] | None, *, context: int = 1,
+               encoding: str = "joint", value: float = 0.01, vocab: Vocabulary | None = None,
+               counts: ContextCounts | None = None, **options: Any) -> LanguageModel:
+    """Fit one model of ``family`` ("network" or "counts") with its hyperparameter ``value``.
 
     ``value`` is ``reg`` for the network and the smoothing ``k`` for the count model.
-    For "counts", ``options`` may choose a smoothing ``method`` (one of
-    :data:`minibigram.smoothing.METHODS`, default ``"add-k"``), a ``discount`` and
-    ``unk``: add-k without ``<unk>`` is the notebook's :class:`CountModel`, every other
-    choice a :class:`~minibigram.backoff.BackoffModel`.
     The network with a context of 1 and the joint encoding is the notebook's
     :class:`BigramModel` (``options`` such as solver, steps, lr, seed, dtype,
     engine, init, callback reach its ``fit``, with the notebook's defaults); longer
     contexts or the concat encoding are an :class:`NGramModel`, solved by Newton's
     method unless ``options`` say otherwise. ``counts`` (of contexts of ``context``
-    characters, with ``words=None``) train any kind instead of words.
+    characters, with ``words=None``) train any kind instead of words. For "counts",
+    ``options`` may choose a smoothing ``method`` (one of
+    :data:`minibigram.smoothing.METHODS`, default ``"add-k"``), a ``discount`` and
+    ``unk``: add-k without ``<unk>`` is the notebook's :class:`CountModel`, every other
+    choice a :class:`~minibigram.backoff.BackoffModel`.
     """
-    check_choice("model kind", kind, FAMILIES)
-    if kind == "counts":
+    check_choice("model family", family, FAMILIES)
+    if family == "counts":
         method = options.pop("method", "add-k")
         if method == "add-k" and not options.get("unk"):   # the notebook's table
             return CountModel.fit(words, smoothing=value, context=context, vocab=vocab,
@@ -98,7 +112,7 @@ def split_losses(model: LanguageModel,
     return {name: (model.nll(ws) if len(ws) else None) for name, ws in splits.items()}
 
 
-def sweep(words: Sequence[str], *, kinds: Sequence[str] = ("network", "counts"),
+def sweep(words: Sequence[str], *, families: Sequence[str] = ("network", "counts"),
           contexts: Sequence[int] = (1, 2, 3), regs: Sequence[float] | None = None,
           smoothings: Sequence[float] = (0.0, 0.01, 0.1, 0.5, 1.0), encoding: str = "joint",
           fractions: Sequence[float] = (0.8, 0.1, 0.1), split_seed: int = 42,
@@ -109,7 +123,7 @@ def sweep(words: Sequence[str], *, kinds: Sequence[str] = ("network", "counts"),
     ----------
     words : sequence of str
         All the data; split by :func:`minibigram.data.split_words`.
-    kinds : model kinds, "network" and/or "counts"
+    families : model families, "network" and/or "counts"
     contexts : context lengths K
     regs : reg values swept for the network; default 0, 0.001, 0.01, 0.1, 1 (without
         0 for the concat encoding, whose exact solver needs reg > 0). Each network is
@@ -119,14 +133,14 @@ def sweep(words: Sequence[str], *, kinds: Sequence[str] = ("network", "counts"),
     encoding : {"joint", "concat"}, the network's encoding
     fractions : train/dev/test fractions
     split_seed : int
-    gd : solver, steps, lr, seed, dtype, passed to :func:`fit_kind`
+    gd : solver, steps, lr, seed, dtype, passed to :func:`fit_family`
 
     Returns
     -------
     dict
         ``rows``: one per setting with its train and dev loss (``chosen`` marks the
         best of its group on dev); ``groups``: per
-        (kind, K), the setting with the lowest dev loss and, computed only after
+        (family, K), the setting with the lowest dev loss and, computed only after
         every setting was trained and chosen, its test loss; ``best``: the overall
         choice on dev, with its test loss; ``seconds``: wall time of the sweep.
 
@@ -137,8 +151,8 @@ def sweep(words: Sequence[str], *, kinds: Sequence[str] = ("network", "counts"),
     """
     if regs is None:
         regs = (0.001, 0.01, 0.1, 1.0) if encoding == "concat" else (0.0, 0.001, 0.01, 0.1, 1.0)
-    for kind in kinds:   # before any training
-        check_choice("model kind", kind, FAMILIES)
+    for family in families:   # before any training
+        check_choice("model family", family, FAMILIES)
     gd = {"solver": "newton", "dtype": "float64", **gd}
     if len(fractions) != 3 or not fractions[1] > 0:
         raise SettingsError("a sweep chooses on the dev set: give a split with a dev part, "
@@ -151,16 +165,16 @@ def sweep(words: Sequence[str], *, kinds: Sequence[str] = ("network", "counts"),
                             "give more words or a larger dev share.")
     rows: list[dict[str, Any]] = []
     winners: dict[tuple[str, int], tuple[dict[str, Any], Any]] = {}
-    for kind in kinds:
-        values = regs if kind == "network" else smoothings
+    for family in families:
+        values = regs if family == "network" else smoothings
         for K in contexts:
             for value in values:
-                model = fit_kind(kind, train, context=K, encoding=encoding, value=value,
-                                 vocab=vocab, **gd)
-                row = {"kind": kind, "context": K, PARAM.get(kind, "value"): value,
+                model = fit_family(family, train, context=K, encoding=encoding, value=value,
+                                   vocab=vocab, **gd)
+                row = {"family": family, "context": K, PARAM[family]: value,
                        "train": model.nll(train), "dev": model.nll(dev), "chosen": False}
                 rows.append(row)
-                key = (kind, K)
+                key = (family, K)
                 if key not in winners or row["dev"] < winners[key][0]["dev"]:
                     winners[key] = (row, model)
     # Every choice is made; only now is the test set read, once per chosen model.
@@ -203,3 +217,150 @@ def sample_marks(samples: Sequence[str], parts: dict[str, list[str]]) -> list[st
     for name in ("test", "dev", "train"):   # train last: it wins for duplicates
         where.update(dict.fromkeys(parts.get(name, []), f"in-{name}"))
     return [where.get(s, "new") for s in samples]
+
+
+def model_words(model: LanguageModel, data: PathLike | None = None) -> WordList:
+    """``data``'s words, else the model's own training data if it is there unchanged, else
+    the embedded names (with a :class:`UserWarning` saying why, and what is used instead)."""
+    if data is not None:
+        return load_words(data)
+    try:
+        return recorded_words(model.settings.get("data"))
+    except DataError as why:
+        warnings.warn(f"{why}; using the embedded names (give the data to choose).",
+                      stacklevel=2)
+        return load_words()
+
+
+def eval_model(model: LanguageModel, data: PathLike | None = None, *,
+               split: Sequence[float] | str | None = None, split_seed: int | None = None
+               ) -> dict[str, float | None]:
+    """Mean NLL per character (no L2 term) of a model on its data, or on each part of a split:
+    :func:`split_losses` of :func:`eval_splits` (see there)."""
+    return split_losses(model, eval_splits(model, data, split=split, split_seed=split_seed))
+
+
+def eval_splits(model: LanguageModel, data: PathLike | None = None, *,
+                split: Sequence[float] | str | None = None, split_seed: int | None = None
+                ) -> dict[str, list[str]]:
+    """The word lists a model is evaluated on: its data, or each part of a split.
+
+    Parameters
+    ----------
+    model : LanguageModel
+    data : str or os.PathLike, optional
+        A word file; default: the model's recorded training data, if it is there
+        unchanged, else the embedded names (see :func:`model_words`).
+    split : (train, dev, test) fractions or "80/10/10", optional
+        Default: the model's own split if it was trained with one, else none.
+    split_seed : int, optional
+        Default: the model's own split seed, or 42.
+
+    Returns
+    -------
+    dict
+        ``{"train", "dev", "test"}`` with a split, else ``{"all"}``: their words.
+
+    Warns
+    -----
+    UserWarning
+        When a split's dev and test words may have been seen in training: the model
+        records no split, or another one, of these very words.
+    """
+    if isinstance(split, str):
+        split = parse_split(split)
+    words = model_words(model, data)
+    st = model.settings
+    own = st.get("data")
+    same = isinstance(own, dict) and own.get("sha256") == data_record(words)["sha256"]
+    if split and "split" not in st and (same or not isinstance(own, dict)):
+        warnings.warn("the model was trained on all of these words, so its dev and test words "
+                      "were seen in training." if same else
+                      "the model records no split: if it was trained on these words, its dev "
+                      "and test words were seen in training.", stacklevel=2)
+    elif "split" in st and same and (
+            (split and parse_split(str(st["split"])) != tuple(split))
+            or (split_seed is not None and split_seed != st.get("split_seed"))):
+        warnings.warn(f"this split is not the model's own ({st['split']}, seed "
+                      f"{st.get('split_seed')}): its dev and test words may have been in the "
+                      "model's training part.", stacklevel=2)
+    if split or "split" in st:
+        return model_split(model, words, split, split_seed)
+    return {"all": list(words)}
+
+
+def word_chunks(words: Sequence[str], files: Sequence[PathLike] = (),
+                chunk_bytes: int = 1 << 20) -> Iterator[tuple[str, Iterator[list[str]]]]:
+    """The words to score, in chunks: ``(source name, chunks of words)`` in order.
+
+    ``words`` first, in order, where ``"-"`` reads standard input (blank words are
+    skipped); then each of ``files``, one word per line, read ``chunk_bytes`` at a
+    time, so memory does not grow with the number of words.
+
+    Raises
+    ------
+    DataError
+        If there are neither words nor files.
+    FileAccessError
+        If a file cannot be read: every file is checked here, before the first chunk.
+    """
+    if not words and not files:
+        raise DataError("there are no words to score: give words, '-' to read them from "
+                        "standard input, or a file.")
+    for path in files:
+        with open_words(path):
+            pass
+    return _chunks(words, files, chunk_bytes)
+
+
+def _chunks(words: Sequence[str], files: Sequence[PathLike], chunk_bytes: int
+            ) -> Iterator[tuple[str, Iterator[list[str]]]]:
+    pending: list[str] = []
+    for w in words:
+        if w == STDIN:
+            if pending:
+                yield "the arguments", iter([pending])
+                pending = []
+            yield STDIN_NAME, read_word_chunks(sys.stdin.buffer, STDIN_NAME, chunk_bytes)
+        elif w.strip():
+            pending.append(w)
+    if pending:
+        yield "the arguments", iter([pending])
+    for path in files:
+        with open_words(path) as f:
+            yield str(path), read_word_chunks(f, str(path), chunk_bytes)
+
+
+def score_rows(model: LanguageModel, words: Sequence[str], *, skip_unknown: bool = False,
+               unknown: str | None = None, records: list[Perplexity] | None = None
+               ) -> list[dict[str, Any]]:
+    """One row per word: ``{"word", "nll", "log_prob"}`` (and ``"skipped"`` with
+    ``skip_unknown``).
+
+    ``nll`` is the mean negative log-likelihood per predicted character (end token
+    included), ``log_prob`` the word's natural log-probability. With
+    ``skip_unknown``, the characters the model cannot score are removed first and
+    listed in ``skipped``; a word left with nothing is not scored: its ``nll`` and
+    ``log_prob`` are None. ``unknown="unk"`` scores unknown characters as ``<unk>``
+    (a backoff model that reserves it); ``records`` gets the perplexity record of the
+    words scored.
+    """
+    words = check_words(words)
+    how = unknown or ("skip" if skip_unknown else "error")
+    skip_unknown = how == "skip"
+    dropped = model.dropped(words) if skip_unknown else None
+    empty = ([bool(w) and len(d) == len(w) for w, d in zip(words, dropped)] if dropped
+             else [False] * len(words))
+    kept = [w for w, e in zip(words, empty) if not e]
+    lp, per_char, record = score_record(model, kept, how)           # (m,), (m,)
+    if record is not None and records is not None:
+        records.append(record)
+    scores = iter(zip(per_char.tolist(), lp.tolist()))
+    rows: list[dict[str, Any]] = []
+    for i, w in enumerate(words):
+        nll, log_prob = (None, None) if empty[i] else next(scores)
+        row: dict[str, Any] = {"word": w, "nll": nll, "log_prob": log_prob}
+        if dropped is not None:
+            row["skipped"] = dropped[i]
+        rows.append(row)
+    return rows

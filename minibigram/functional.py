@@ -1,28 +1,26 @@
-"""The math of the bigram network, one operation at a time, each backward beside its forward.
+"""The math of the bigram network, one step at a time, each backward beside its forward.
 
-Shapes: ``n`` examples, ``C`` contexts, ``V`` characters. A forward function
-computes an output from its inputs; its ``*_backward`` takes the upstream
-gradient ``d<output>`` (the gradient of the loss with respect to that output) and
-returns the gradient with respect to the input, by the chain rule.
+Shapes: ``n`` examples, ``C`` contexts, ``V`` characters. A forward function computes
+an output from its inputs; its ``*_backward`` takes the upstream gradient ``d<output>``
+(the gradient of the loss with respect to that output) and returns the gradient with
+respect to its input, by the chain rule.
 
-The ``"onehot"`` engine (:func:`minibigram.engines.onehot_loss_and_grad`) is the
-chain of these calls, the notebook's steps one by one::
+The ``"onehot"`` engine (:func:`minibigram.engines.onehot_loss_and_grad`) chains them as
+the notebook writes its forward pass, then runs the backwards in reverse::
 
-    one_hot -> linear -> log_softmax -> nll (+ l2)          forward
-    nll_backward -> log_softmax_backward -> linear_backward   backward
+    xenc = F.one_hot(xs, num_classes=27).float()     one_hot
+    logits = xenc @ W                                linear
+    counts = logits.exp()                            exp
+    probs = counts / counts.sum(1, keepdims=True)    normalize
+    loss = -probs[torch.arange(num), ys]             pick
+                .log()                               log
+                .mean()                              mean
+           + 0.01*(W**2).mean()                      l2
 
-``log_softmax`` is the notebook's exp, normalize and log in one stable step;
-:func:`exp`, :func:`normalize`, :func:`softmax` and their backwards spell it out,
-and chaining them gives the same ``dlogits = (probs - onehot(ys)) / n`` (a test
-checks it).
-
-**Speed.** The (n, V) arrays of the names are 228,146 x 27 (25 MB in float32), and
-numpy runs each elementwise operation on one core, so every pass over them costs.
-The functions that make an (n, V) array take an optional ``out=``, an array of the
-result's shape and dtype that is overwritten: a training loop hands the same
-buffers to every step, which then allocates nothing (fresh memory is zeroed by
-the system page by page, which costs as much as a pass). They work in place
-where the math allows, and sum rows with :func:`row_sum`.
+:func:`softmax` and :func:`log_softmax` are exp and normalize (and log) in one stable
+step, :func:`nll` is pick, log-probabilities and mean together, and
+:func:`cross_entropy` fuses log-softmax and NLL with their backwards; the other engines
+and the models use them.
 """
 
 from __future__ import annotations
@@ -30,8 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 
-def one_hot(ix: np.ndarray, V: int, dtype: np.dtype | type = np.float32,
-            out: np.ndarray | None = None) -> np.ndarray:
+def one_hot(ix: np.ndarray, V: int, dtype: np.dtype | type = np.float32) -> np.ndarray:
     """Encode integer ids as rows of an identity matrix.
 
     Parameters
@@ -40,8 +37,6 @@ def one_hot(ix: np.ndarray, V: int, dtype: np.dtype | type = np.float32,
     V : int
         Number of classes.
     dtype : numpy dtype, default float32 (as the notebook's ``F.one_hot(...).float()``)
-    out : ndarray, shape (n, V), optional
-        Written over instead of allocating a new matrix.
 
     Returns
     -------
@@ -54,30 +49,24 @@ def one_hot(ix: np.ndarray, V: int, dtype: np.dtype | type = np.float32,
     a one-hot row by ``W`` selects row ``ix[k]`` of ``W``; the ``"index"`` engine
     uses that to skip this matrix altogether.
     """
-    if out is None:
-        xenc = np.zeros((len(ix), V), dtype=dtype)         # (n, V)
-    else:
-        xenc = out                                         # (n, V) the caller's buffer
-        xenc.fill(0)
+    xenc = np.zeros((len(ix), V), dtype=dtype)             # (n, V)
     xenc[np.arange(len(ix)), ix] = 1
     return xenc
 
 
-def linear(xenc: np.ndarray, W: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+def linear(xenc: np.ndarray, W: np.ndarray) -> np.ndarray:
     """``logits = xenc @ W``: each one-hot row selects its row of W, the log-counts.
 
     Parameters
     ----------
     xenc : ndarray, shape (n, C)
     W : ndarray, shape (C, V)
-    out : ndarray, shape (n, V), optional
-        Written over instead of allocating.
 
     Returns
     -------
     logits : ndarray, shape (n, V)
     """
-    return np.matmul(xenc, W, out=out)                     # (n, V)
+    return xenc @ W                                        # (n, V)
 
 
 def linear_backward(xenc: np.ndarray, dlogits: np.ndarray) -> np.ndarray:
@@ -88,46 +77,110 @@ def linear_backward(xenc: np.ndarray, dlogits: np.ndarray) -> np.ndarray:
     ``logits[k, j] = sum_i xenc[k, i] W[i, j]``, so ``dL/dW[i, j] = sum_k xenc[k, i]
     dlogits[k, j]``. No gradient flows to ``xenc``: it is data.
     """
-    return xenc.T @ dlogits
+    return xenc.T @ dlogits                                # (C, V)
 
 
-def exp(logits: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """``counts = exp(logits)``: log-counts become positive "counts" (``out`` may be ``logits``)."""
-    return np.exp(logits, out=out)
-
-
-def row_sum(x: np.ndarray) -> np.ndarray:
-    """``x.sum(axis=-1, keepdims=True)``: each row's sum, shape (..., 1).
-
-    Computed by ``np.einsum``: the same sum, several times faster than numpy's
-    ``sum`` over rows as short as V = 27 (which pays a fixed cost per row), and
-    steadier than the BLAS product ``x @ ones`` on a busy machine (BLAS threads wait
-    for each other there).
-    """
-    return np.einsum("...j->...", x)[..., None]            # (..., 1)
+def exp(logits: np.ndarray) -> np.ndarray:
+    """``counts = exp(logits)``: log-counts become positive "counts", like the count matrix N."""
+    return np.exp(logits)                                  # (n, V)
 
 
 def exp_backward(counts: np.ndarray, dcounts: np.ndarray) -> np.ndarray:
     """d exp(x)/dx = exp(x), so ``dlogits = counts * dcounts``."""
-    return counts * dcounts
+    return counts * dcounts                                # (n, V)
 
 
 def normalize(counts: np.ndarray) -> np.ndarray:
     """``probs = counts / counts.sum(1)``: each row becomes a probability distribution."""
-    return counts / counts.sum(axis=1, keepdims=True)
+    return counts / counts.sum(axis=1, keepdims=True)      # (n, V)
 
 
 def normalize_backward(counts: np.ndarray, dprobs: np.ndarray) -> np.ndarray:
-    """Backward of :func:`normalize`.
+    """Backward of :func:`normalize`: ``dcounts = (dprobs - sum_j dprobs_j probs_j) / s``.
 
     Notes
     -----
     With ``s = sum_j c_j`` and ``p_j = c_j / s``: ``dp_j/dc_k = [j = k] / s - c_j / s**2``,
-    so ``dc_k = (dp_k - sum_j dp_j p_j) / s``.
+    so ``dc_k = sum_j dp_j dp_j/dc_k = (dp_k - sum_j dp_j p_j) / s``: every count of a row
+    also moves the row's sum, which every probability of the row divides by.
     """
-    s = counts.sum(axis=1, keepdims=True)
-    probs = counts / s
-    return (dprobs - (dprobs * probs).sum(axis=1, keepdims=True)) / s
+    s = counts.sum(axis=1, keepdims=True)                  # (n, 1) each row's sum
+    probs = counts / s                                     # (n, V)
+    return (dprobs - (dprobs * probs).sum(axis=1, keepdims=True)) / s   # (n, V)
+
+
+def pick(probs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """``probs[arange(n), ys]``: each example's probability of its target, shape (n,)."""
+    return probs[np.arange(len(ys)), ys]                   # (n,)
+
+
+def pick_backward(dpicked: np.ndarray, ys: np.ndarray, V: int) -> np.ndarray:
+    """Backward of :func:`pick`: ``dpicked[k]`` at each target ``ys[k]``, 0 elsewhere.
+
+    The entries not picked do not reach the loss, so their gradient is 0.
+    """
+    dprobs = np.zeros((len(ys), V), dtype=dpicked.dtype)   # (n, V)
+    dprobs[np.arange(len(ys)), ys] = dpicked
+    return dprobs
+
+
+def log(p: np.ndarray) -> np.ndarray:
+    """``logp = log(p)``, elementwise."""
+    return np.log(p)
+
+
+def log_backward(p: np.ndarray, dlogp: np.ndarray) -> np.ndarray:
+    """d log(x)/dx = 1/x, so ``dp = dlogp / p``."""
+    return dlogp / p
+
+
+def mean(x: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+    """The mean of ``x`` (n,), or with weights ``sum_k w_k x_k / sum_k w_k``.
+
+    Counting is the weighted case: identical examples merged, their count as weight.
+    """
+    if weights is None:
+        return x.mean()
+    return (weights * x).sum() / weights.sum()
+
+
+def mean_backward(x: np.ndarray, dmean: float, weights: np.ndarray | None = None) -> np.ndarray:
+    """Backward of :func:`mean`: each ``x_k`` gets ``dmean / n`` (or ``dmean w_k / sum w``)."""
+    share = (np.full(len(x), 1.0 / len(x)) if weights is None
+             else weights / weights.sum())               # (n,) each example's share
+    return (dmean * share).astype(x.dtype)                 # (n,)
+
+
+def nll(logp: np.ndarray, ys: np.ndarray, weights: np.ndarray | None = None) -> float:
+    """Mean negative log-likelihood of the targets: ``-mean(pick(logp, ys))``.
+
+    Parameters
+    ----------
+    logp : ndarray, shape (n, V)
+        Log-probabilities, e.g. from :func:`log_softmax`.
+    ys : ndarray of int, shape (n,)
+        Target ids.
+    weights : ndarray, shape (n,), optional
+        A weight per example; the mean becomes ``sum_k w_k (-log p[k, ys[k]]) / sum_k w_k``.
+
+    Returns
+    -------
+    float
+        ``-(1/n) sum_k logp[k, ys[k]]`` (weighted as above).
+    """
+    return float(-mean(pick(logp, ys), weights))
+
+
+def nll_backward(logp: np.ndarray, ys: np.ndarray, weights: np.ndarray | None = None
+                 ) -> np.ndarray:
+    """Backward of :func:`nll`: ``-1/n`` at each example's target, 0 elsewhere.
+
+    Returns
+    -------
+    dlogp : ndarray, shape (n, V)
+    """
+    dpicked = mean_backward(pick(logp, ys), -1.0, weights)      # (n,) -1/n each
+    return pick_backward(dpicked, ys, logp.shape[1])            # (n, V)
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -147,12 +200,11 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     maximum ``m``. That changes nothing mathematically,
     ``exp(x - m) / sum exp(x - m) = exp(x) e^-m / (e^-m sum exp(x))``, but keeps
     every exponent at most 0, so ``exp`` cannot overflow to ``inf`` (it would for a
-    logit of 89 in float32) and the largest entry of each row is exactly 1 before
-    normalizing.
+    logit of 89 in float32).
     """
     with np.errstate(over="ignore"):   # a logit gap past the float range: exp gives 0
-        counts = np.exp(logits - logits.max(axis=-1, keepdims=True))
-    return counts / counts.sum(axis=-1, keepdims=True)
+        counts = np.exp(logits - logits.max(axis=-1, keepdims=True))   # (..., V) in [0, 1]
+    return counts / counts.sum(axis=-1, keepdims=True)                 # (..., V)
 
 
 def softmax_backward(probs: np.ndarray, dprobs: np.ndarray) -> np.ndarray:
@@ -162,101 +214,42 @@ def softmax_backward(probs: np.ndarray, dprobs: np.ndarray) -> np.ndarray:
     -----
     The Jacobian is ``dp_j/dz_k = p_j ([j = k] - p_k)``.
     """
-    return probs * (dprobs - (dprobs * probs).sum(axis=-1, keepdims=True))
+    return probs * (dprobs - (dprobs * probs).sum(axis=-1, keepdims=True))   # (..., V)
 
 
-def log_softmax(logits: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """Row-wise ``log(softmax(logits))``: the notebook's exp, normalize and log, by log-sum-exp.
-
-    The notebook computes ``counts = logits.exp()``, ``probs = counts /
-    counts.sum(1)`` and then ``probs.log()``; this is the same number, finite
-    wherever the logits are.
+def log_softmax(logits: np.ndarray) -> np.ndarray:
+    """Row-wise ``log(softmax(logits))``: exp, normalize and log in one stable step.
 
     Parameters
     ----------
     logits : ndarray, shape (..., V)
-    out : ndarray, same shape, optional
-        Written over instead of allocating (not ``logits`` itself: it is read twice).
+
+    Returns
+    -------
+    logp : ndarray, same shape (float64 for integer logits)
 
     Notes
     -----
     ``log p_j = z_j - log sum_i exp(z_i) = (z_j - m) - log sum_i exp(z_i - m)`` with
-    ``m = max_i z_i``: :func:`exp` of the
-    shifted logits, whose row sum is the :func:`normalize` denominator. Taking
-    ``log`` of :func:`softmax` instead would give ``-inf`` once a probability
-    underflows to 0 (a logit gap above about 87 in float32), and adding an ``eps``
-    would give a wrong number.
+    ``m = max_i z_i`` (log-sum-exp). Taking ``log`` of :func:`softmax` instead would
+    give ``-inf`` once a probability underflows to 0 (a logit gap above about 87 in
+    float32), and adding an ``eps`` would give a wrong number.
     """
-    # (the ufunc's reduce: .max() is the same number through a layer of Python)
-    m = np.maximum.reduce(logits, axis=-1, keepdims=True)        # (..., 1) each row's largest
-    # float logits stay in their dtype, integer ones become float64
-    dtype = logits.dtype if logits.dtype.kind == "f" else np.float64
+    m = logits.max(axis=-1, keepdims=True)                       # (..., 1) each row's largest
     with np.errstate(over="ignore"):   # a logit gap past the float range is -inf: exp gives 0
-        shifted = np.subtract(logits, m, out=out, dtype=dtype)  # (..., V) every entry <= 0
-    counts = exp(shifted)                                        # (..., V) in [0, 1]
-    # (z - m) - log sum: the rounding of torch's float32 steps, so float32 losses match it
-    return np.subtract(shifted, np.log(row_sum(counts)), out=shifted)   # (..., V)
+        shifted = logits - m                                     # (..., V) every entry <= 0
+    # (z - m) - log sum: the order of torch's float32 log_softmax
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))   # (..., V)
 
 
-def log_softmax_backward(logp: np.ndarray, dlogp: np.ndarray,
-                         out: np.ndarray | None = None) -> np.ndarray:
+def log_softmax_backward(logp: np.ndarray, dlogp: np.ndarray) -> np.ndarray:
     """Backward of :func:`log_softmax`: ``dlogits = dlogp - exp(logp) * sum_j dlogp_j``.
-
-    ``out`` (same shape, optional; not ``dlogp``) is written over instead of allocating.
 
     Notes
     -----
     ``d log p_j / dz_k = [j = k] - p_k``.
     """
-    s = row_sum(dlogp)                                           # (..., 1) sum_j dlogp_j
-    dlogits = np.exp(logp, out=out)                              # (..., V) probs
-    dlogits *= -s                                                # -probs * sum_j dlogp_j
-    dlogits += dlogp                                             # (..., V)
-    return dlogits
-
-
-def nll(logp: np.ndarray, ys: np.ndarray, weights: np.ndarray | None = None) -> float:
-    """Mean negative log-likelihood of the targets.
-
-    Parameters
-    ----------
-    logp : ndarray, shape (n, V)
-        Log-probabilities, e.g. from :func:`log_softmax`.
-    ys : ndarray of int, shape (n,)
-        Target ids.
-    weights : ndarray, shape (n,), optional
-        A weight per example; the mean becomes ``sum_k w_k (-log p[k, ys[k]]) / sum_k w_k``.
-
-    Returns
-    -------
-    float
-        ``-(1/n) sum_k logp[k, ys[k]]`` (weighted as above).
-    """
-    picked = logp[np.arange(len(ys)), ys]
-    if weights is None:
-        return float(-picked.mean())
-    return float(-(weights * picked).sum() / weights.sum())
-
-
-def nll_backward(logp: np.ndarray, ys: np.ndarray, weights: np.ndarray | None = None,
-                 out: np.ndarray | None = None) -> np.ndarray:
-    """Backward of :func:`nll`: ``-1/n`` at each example's target, 0 elsewhere.
-
-    ``out`` (shape (n, V), optional) is written over instead of allocating.
-
-    Returns
-    -------
-    dlogp : ndarray, shape (n, V)
-    """
-    n = len(ys)
-    if out is None:
-        dlogp = np.zeros_like(logp)                        # (n, V)
-    else:
-        dlogp = out                                        # (n, V) the caller's buffer
-        dlogp.fill(0)
-    # -w_k at each target: -1/n, or the example's share of the weights
-    dlogp[np.arange(n), ys] = -1.0 / n if weights is None else -(weights / weights.sum())
-    return dlogp
+    return dlogp - np.exp(logp) * dlogp.sum(axis=-1, keepdims=True)   # (..., V)
 
 
 def concat_logits(W: np.ndarray, X: np.ndarray) -> np.ndarray:
@@ -285,18 +278,17 @@ def l2(W: np.ndarray, reg: float) -> float:
     With ``reg = 0`` it is exactly 0, also for the ``-inf`` weights (probability 0)
     of the unregularized closed form, where ``0 * inf`` would give NaN.
     """
-    # in W's dtype, as torch's 0.01*(W**2).mean(): the sum with the data term stays float32
-    # (sum / size is mean's arithmetic, without its Python overhead)
-    return reg * ((W * W).sum() / W.size) if reg else 0.0
+    # in W's dtype, as the notebook's 0.01*(W**2).mean(): added to a float32 loss, it stays one
+    return reg * (W * W).mean() if reg else 0.0
 
 
 def l2_backward(W: np.ndarray, reg: float) -> np.ndarray:
     """Backward of :func:`l2`: ``2 * reg * W / W.size`` (exactly 0 when ``reg = 0``)."""
-    return (2 * reg / W.size) * W if reg else np.zeros_like(W)
+    return (2 * reg / W.size) * W if reg else np.zeros_like(W)   # W's shape
 
 
-def cross_entropy(logits: np.ndarray, targets: np.ndarray, weights: np.ndarray | None = None,
-                  out: np.ndarray | None = None) -> tuple[float, np.ndarray]:
+def cross_entropy(logits: np.ndarray, targets: np.ndarray, weights: np.ndarray | None = None
+                  ) -> tuple[float, np.ndarray]:
     """Fused log-softmax + NLL: the mean cross-entropy and its gradient, in one stable pass.
 
     Parameters
@@ -305,15 +297,13 @@ def cross_entropy(logits: np.ndarray, targets: np.ndarray, weights: np.ndarray |
     targets : ndarray of int, shape (n,)
     weights : ndarray, shape (n,), optional
         A weight per example; the mean becomes ``sum_k w_k loss_k / sum_k w_k``.
-    out : ndarray, shape (n, V), optional
-        Where ``dlogits`` is written; it may be ``logits`` itself (then overwritten).
 
     Returns
     -------
     loss : float
         ``(1/n) sum_k (lse_k - logits[k, y_k])`` with
         ``lse_k = m_k + log sum_j exp(logits[k, j] - m_k)`` and ``m_k = max_j logits[k, j]``.
-    dlogits : ndarray, shape (n, V), logits' dtype
+    dlogits : ndarray, shape (n, V), logits' dtype (float64 for integer logits)
         ``(softmax(logits) - onehot(targets)) / n`` (``w_k / sum(w)`` instead of ``1/n``).
 
     Notes
@@ -331,21 +321,18 @@ def cross_entropy(logits: np.ndarray, targets: np.ndarray, weights: np.ndarray |
       to ``(p - onehot(y)) / n``: no division by ``p``, one subtraction.
     """
     logits = np.asarray(logits)
-    if logits.dtype.kind != "f":   # integer logits: compute in float64, not in place on ints
-        logits, out = logits.astype(np.float64), None
+    if logits.dtype.kind != "f":   # integer logits: compute in float64
+        logits = logits.astype(np.float64)
     n = len(targets)
     rows = np.arange(n)
-    m = logits.max(axis=1, keepdims=True)                       # (n, 1) each row's largest
-    shifted = np.subtract(logits, m, out=out)                   # (n, V) every entry <= 0
-    shifted_y = shifted[rows, targets]                          # (n,)
-    e = np.exp(shifted, out=shifted)                            # (n, V) in (0, 1], in place
-    sumexp = row_sum(e)                                         # (n, 1) in [1, V]
-    logp_y = shifted_y - np.log(sumexp[:, 0])                   # (n,) log p of each target
+    shifted = logits - logits.max(axis=1, keepdims=True)        # (n, V) every entry <= 0
+    e = np.exp(shifted)                                         # (n, V) in (0, 1]
+    sumexp = e.sum(axis=1, keepdims=True)                       # (n, 1) in [1, V]
+    logp_y = shifted[rows, targets] - np.log(sumexp[:, 0])      # (n,) log p of each target
     scale = (np.full(n, 1.0 / n) if weights is None
              else np.asarray(weights, dtype=np.float64) / np.sum(weights))   # (n,)
     loss = -float((scale * logp_y).sum())
-    # backward, beside it: dL/dz_kj = scale_k (p_kj - [j = y_k]), in e's memory
-    dlogits = e                                                 # (n, V) no (n, V) copies:
-    dlogits *= (scale[:, None] / sumexp).astype(e.dtype)        # scale_k p_kj, one pass
+    # backward, beside it: dL/dz_kj = scale_k (p_kj - [j = y_k])
+    dlogits = e * (scale[:, None] / sumexp).astype(e.dtype)     # (n, V) scale_k p_kj
     dlogits[rows, targets] -= scale.astype(e.dtype)
     return loss, dlogits

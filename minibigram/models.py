@@ -473,10 +473,11 @@ class LanguageModel:
         ----------
         n : int
         seed : int
-        sampler : str, default "torch-mkl"
-            A name from ``minibigram.SAMPLERS``; ``"torch-mkl"``, ``"torch"`` and
-            ``"torch-cdf"`` replay ``torch.multinomial`` of torch 2.0-2.6 (the notebook),
-            2.7+ and 1.x. Each walks :meth:`table`, one row per context.
+        sampler : str, default "torch-cdf"
+            A name from ``minibigram.SAMPLERS``; ``"torch-cdf"``, ``"torch-mkl"`` and
+            ``"torch"`` replay ``torch.multinomial`` of torch 1.x (the published notebook
+            and the lecture), 2.0-2.6 and 2.7 and newer. Each walks :meth:`table`, one
+            row per context.
         temperature : float >= 0, default 1
             0 samples greedily: the likeliest next character at each step (on a tie
             the lowest id), the same words whatever the seed.

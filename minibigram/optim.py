@@ -16,7 +16,13 @@ import numpy as np
 
 from . import functional as F
 from .engines import LossFn, concat_loss
-from .errors import DataError, SettingsError, TrainingError, check_choice, check_size
+from .errors import (
+    SettingsError,
+    TrainingError,
+    check_choice,
+    check_counts,
+    check_size,
+)
 from .examples import weighted_examples
 
 Callback = Callable[[int, float], None]
@@ -409,12 +415,6 @@ def _cg_step(contexts: np.ndarray, V: int, lam: float, tol: float
             u = z + (rz / rz_old) * u
         return d
     return step
-
-
-def check_counts(N: np.ndarray) -> None:
-    """Refuse a count matrix that gives nothing to learn from."""
-    if not np.asarray(N).sum() > 0:
-        raise DataError("the count matrix is empty: there is nothing to learn from.")
 
 
 def _diverged(what: str, lr: float) -> TrainingError:

@@ -65,6 +65,12 @@ class Progress:
     close = clear
 
 
+def wanted(status: bool = True) -> bool:
+    """Whether to draw a progress line: ``status`` is wanted, and stdout and stderr are
+    both terminals (a line redrawn in place would garble a file or a pipe)."""
+    return status and _isatty(sys.stdout) and _isatty(sys.stderr)
+
+
 def _isatty(stream: TextIO) -> bool:
     try:
         return stream.isatty()

@@ -10,7 +10,8 @@ row ``code = c_1 V^(K-1) + ... + c_K`` (see :func:`minibigram.examples.context_c
 after drawing ``t`` the context code becomes ``(code * V + t) % V**K``, which for a
 square ``P`` is just ``t``. Per-character samplers are a plain ``draw(p, generator) -> int`` plugged
 into :func:`sample_one_at_a_time`, the notebook's loop; :func:`replay_bulk` gives exactly that
-loop's words for torch's draws (the samplers "torch-mkl", "torch", "torch-cdf"), in bulk.
+loop's words for torch's draws, in bulk: the samplers "torch-cdf" (torch 1.x: the published
+notebook and the lecture), "torch-mkl" (torch 2.0-2.6) and "torch" (2.7 and newer).
 """
 
 from __future__ import annotations
@@ -60,18 +61,18 @@ def sample_one_at_a_time(P: np.ndarray, n: int, generator: Any, draw: Draw,
     return words
 
 
-def _guide_table(C: np.ndarray, K: int) -> np.ndarray:
+def _guide_table(C: np.ndarray, nb: int) -> np.ndarray:
     """For each row of cumulative probabilities, the draw of every u-bucket that has one.
 
     ``G[i, b]`` is the id that the inverse-CDF draw ``#{j : C[i, j] <= u}`` gives for
-    every ``u`` in ``[b/K, (b+1)/K)``, or -1 where a cumulative value falls inside
+    every ``u`` in ``[b/nb, (b+1)/nb)``, or -1 where a cumulative value falls inside
     the bucket, so the draw depends on where ``u`` lies in it.
     """
-    lo = np.arange(K) / K                                  # (K,) bucket starts, exact
-    G = np.empty(C.shape[:1] + (K,), dtype=np.int32)       # (V, K)
+    lo = np.arange(nb) / nb                                # (nb,) bucket starts, exact
+    G = np.empty(C.shape[:1] + (nb,), dtype=np.int32)      # (V, nb)
     for i, c in enumerate(C):                              # one row of the vocabulary
         first = np.searchsorted(c, lo, side="right")       # #{C <= u} at the bucket's start
-        last = np.searchsorted(c, lo + 1 / K, side="left")  # ... just before its end
+        last = np.searchsorted(c, lo + 1 / nb, side="left")  # ... just before its end
         G[i] = np.where(first == last, first, -1)
     return G
 
@@ -103,54 +104,54 @@ def sample_bulk(P: np.ndarray, n: int, seed: int, max_len: int = 1000) -> np.nda
     with ``C`` the row-wise cumulative sum of ``P`` (scaled so each row ends at
     exactly 1). That lands on ``j`` with probability ``C[j] - C[j-1] = P[cur, j]``,
     and never on a probability of 0. Words that draw the end token drop out.
-    A guide table of ``K >= 64 V`` buckets of ``u`` per row gives the answer with
-    one lookup for all but at most ``V / K`` of the draws; the rest compare ``u``
+    A guide table of ``nb >= 64 V`` buckets of ``u`` per row gives the answer with
+    one lookup for all but at most ``V / nb`` of the draws; the rest compare ``u``
     with their row of ``C``. Both give exactly the same ids.
     """
     S, V = P.shape                                         # S = V, or V**K context rows
     C = np.cumsum(P, axis=1, dtype=np.float64)             # (S, V)
     C /= C[:, -1:]
-    K = 1 << int(np.ceil(np.log2(64 * V)))                 # buckets per row, a power of 2
-    # (S*K,) next id * K, < 0: undecided. Only for bigrams: with V**K context rows the
+    nb = 1 << int(np.ceil(np.log2(64 * V)))                # buckets per row, a power of 2
+    # (S*nb,) next id * nb, < 0: undecided. Only for bigrams: with V**K context rows the
     # table would be too large, and every draw compares u with its row of C instead.
-    # The guide table is 8 S K bytes: built only while that is small (V <= 362 or so).
-    G = (_guide_table(C, K).astype(np.int64).ravel() * K if S == V and S * K <= 2**23
+    # The guide table is 8 S nb bytes: built only while that is small (V <= 362 or so).
+    G = (_guide_table(C, nb).astype(np.int64).ravel() * nb if S == V and S * nb <= 2**23
          else None)
-    # Each unfinished word is one int64, word << SH | cur * K, so a step compresses a
+    # Each unfinished word is one int64, word << SH | cur * nb, so a step compresses a
     # single array and the guide index is (state & low) + bucket.
-    SH = int(np.ceil(np.log2(S * K)))
+    SH = int(np.ceil(np.log2(S * nb)))
     low = (1 << SH) - 1
     rng = np.random.default_rng(seed)
     state = np.arange(n, dtype=np.int64) << SH            # (m,) every word starts at 0
     lens = np.full(n, max_len, dtype=np.int64)            # (n,) characters of each word
-    drawn: list[tuple[np.ndarray, np.ndarray]] = []       # per step: states, next id * K
+    drawn: list[tuple[np.ndarray, np.ndarray]] = []       # per step: states, next id * nb
     for t in range(max_len):
         if len(state) == 0:
             break
         u = rng.random(len(state))                         # (m,) one uniform per word
         if G is None:                                      # contexts: next row computed below
-            cur = (state & low) // K                       # (m,) current context rows
-            nxt = (C[cur] <= u[:, None]).sum(axis=1) * K
+            cur = (state & low) // nb                     # (m,) current context rows
+            nxt = (C[cur] <= u[:, None]).sum(axis=1) * nb
         else:
-            ix = (u * K).astype(np.int64)
+            ix = (u * nb).astype(np.int64)
             ix += state & low
-            nxt = G[ix]                                    # (m,) next id * K
+            nxt = G[ix]                                    # (m,) next id * nb
             undecided = np.flatnonzero(nxt < 0)
             if len(undecided):
-                cur_u = (state[undecided] & low) // K
-                nxt[undecided] = (C[cur_u] <= u[undecided, None]).sum(axis=1) * K
+                cur_u = (state[undecided] & low) // nb
+                nxt[undecided] = (C[cur_u] <= u[undecided, None]).sum(axis=1) * nb
         drawn.append((state, nxt))
         going = nxt != 0
         lens[state[~going] >> SH] = t
         state = (state & ~low)[going]
         # bigrams: the drawn id is the next row; contexts: drop the oldest, append it
-        state |= nxt[going] if G is not None else (cur[going] * V + nxt[going] // K) % S * K
+        state |= nxt[going] if G is not None else (cur[going] * V + nxt[going] // nb) % S * nb
     # Word w is len(w) characters and its end token, from position start[w] on;
     # its step-t draw goes to start[w] + t. A word cut at max_len gets its 0 here.
     start = np.cumsum(lens + 1) - (lens + 1)               # (n,)
     out = np.zeros(int(lens.sum()) + n, dtype=np.int32)
     for t, (state, nxt) in enumerate(drawn):               # one pass per character position
-        out[start[state >> SH] + t] = nxt // K
+        out[start[state >> SH] + t] = nxt // nb
     return out
 
 
@@ -289,7 +290,7 @@ SAMPLERS: dict[str, Callable[[np.ndarray, int, int], np.ndarray]] = {
     "numpy": sample_bulk,
     **{era: partial(replay_bulk, era=era) for era in ("torch-mkl", "torch", "torch-cdf")},
 }
-DEFAULT_SAMPLER = "torch-mkl"  # the notebook's names
+DEFAULT_SAMPLER = "torch-cdf"  # the published notebook's and the lecture's names (torch 1.x)
 
 
 def adjust_probs(P: np.ndarray, temperature: float = 1.0, top_k: int | None = None

@@ -10,24 +10,22 @@ one sample twice, so the draw is chosen by *era*; each era is also a plain funct
 era           torch versions     one sample from ``p``
 ============  =================  ==================================================
 "torch-cdf"   1.x                inverse CDF: first ``i`` with ``cumsum(p)[i] >= u``
-"torch-mkl"   2.0 to 2.6         ``argmax(p / q)``, ``q ~ Exp(1)`` from MKL's MCG31m1
+"torch-mkl"   2.0-2.6            ``argmax(p / q)``, ``q ~ Exp(1)`` from MKL's MCG31m1
 "torch"       2.7 and newer      ``argmax(p / q)``, ``q ~ Exp(1)`` from the Mersenne Twister
 ============  =================  ==================================================
+
+torch 1.x is the published notebook's and the lecture's era: its names are "torch-cdf"'s.
 
 In every era, more than one sample with replacement goes through the inverse CDF.
 """
 
 from __future__ import annotations
 
-import functools
 import operator
 import sys
-from typing import TYPE_CHECKING, Any
 
 import numpy as np
-
-if TYPE_CHECKING:   # for annotations only: importing numpy.typing costs start-up time
-    from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike
 
 from .errors import DataError, SettingsError
 
@@ -67,185 +65,33 @@ def mcg31_uniforms(seed: int, n: int) -> np.ndarray:
     return x[:n].astype(np.float64) / _MCG31_M
 
 
-_MT_N, _MT_M = 624, 397  # MT19937's state words, and the offset of the word XORed in
-_MT_LAG = _MT_N - _MT_M  # 227: in the flat stream, x_k reads x_{k-227}
-_MT_A = 0x9908B0DF  # the twist matrix's last row
-_MT_LOWER = 0x7FFFFFFF  # y takes bit 31 from one word and bits 0..30 from the next
-_MT_ROUND = _MT_N - 1  # 623 new raw words per round: the shortest lag of the y terms
-
-
 class MersenneTwister:
-    """The 32-bit Mersenne Twister MT19937 seeded by ``init_genrand``, in NumPy slices.
+    """The 32-bit Mersenne Twister MT19937 seeded by ``init_genrand``: torch's CPU engine.
 
-    The engine behind torch's CPU generator (and NumPy's legacy ``RandomState(int)``):
     ``words(n)`` hands out the next ``n`` tempered 32-bit words of one stream, whatever the
     sizes of the requests.
 
     Parameters
     ----------
     seed : int
-        Its low 32 bits, :math:`s`, seed the state.
+        Its low 32 bits seed the state.
 
     Notes
     -----
-    **Seeding** (``init_genrand``), with all arithmetic modulo :math:`2^{32}`:
-
-    .. math:: x_0 = s, \\qquad
-              x_i = 1812433253\\,(x_{i-1} \\oplus (x_{i-1} \\gg 30)) + i, \\quad i = 1 .. 623.
-
-    **Twist.** MT19937 replaces its 624 words in place, ``mt[i] = mt[(i + 397) % 624] ^
-    twist(...)``, ``i = 0 .. 623``; read as one stream :math:`x_0, x_1, \\dots` (the seed state,
-    then every replaced word in order) that is, for :math:`k \\ge 624`,
-
-    .. math:: y_k = (x_{k-624} \\wedge 2^{31}) \\vee (x_{k-623} \\wedge (2^{31} - 1)), \\qquad
-              x_k = x_{k-227} \\oplus (y_k \\gg 1) \\oplus (y_k \\bmod 2)\\,a,
-
-    with :math:`a` = ``0x9908B0DF``. The :math:`y` terms reach back 623 words or more, so one
-    round makes 623 words: all their :math:`y` at once, then :math:`x` in three slices of at
-    most 227 (each slice reads the one before it).
-
-    **Tempering.** Word ``j`` of the output is :math:`t(x_{624+j})`:
-
-    .. math:: t \\leftarrow x \\oplus (x \\gg 11), \\quad
-              t \\leftarrow t \\oplus ((t \\ll 7) \\wedge \\mathtt{0x9D2C5680}), \\quad
-              t \\leftarrow t \\oplus ((t \\ll 15) \\wedge \\mathtt{0xEFC60000}), \\quad
-              t \\leftarrow t \\oplus (t \\gg 18).
-
-    A request twists all the rounds it needs, then tempers their words in pieces that stay in
-    the cache; requests of :data:`BULK_WORDS` or more go to NumPy's own MT19937 in C instead.
+    NumPy's legacy ``RandomState(int)`` is the same generator with the same seeding
+    (``init_genrand``), and ``randint(0, 2**32, dtype=uint32)`` returns its raw words one
+    each, so it supplies the stream.
     """
 
     def __init__(self, seed: int) -> None:
-        self._last = _seed_state(int(seed) & 0xFFFFFFFF)  # (624,) the last 624 raw words
-        self._ready = np.empty(0, dtype=np.uint32)  # (r,) tempered words not yet handed out
-        self._rs: Any = None  # NumPy's MT19937, made for the first bulk request (_bulk)
+        self._rs = np.random.RandomState(int(seed) & 0xFFFFFFFF)
 
     def words(self, n: int) -> np.ndarray:
         """Return the next ``n`` tempered 32-bit words of the stream, shape (n,), uint32."""
         n = operator.index(n)
         if n < 0:
             raise ValueError(f"n = {n} words: must be >= 0.")
-        ready = self._ready
-        r = len(ready)
-        if n <= r:
-            self._ready = ready[n:]
-            return ready[:n].copy()  # (n,) the caller's own
-        if n - r >= BULK_WORDS:
-            return self._bulk(n)
-        rounds = -(-(n - r) // _MT_ROUND)
-        # Made in place, with the ready words in front: start at an even index, so the words
-        # stay 8-byte aligned for callers that view pairs as uint64.
-        pad = r % 2
-        x = np.empty(pad + _MT_N + _MT_ROUND * rounds, dtype=np.uint32)  # (pad + 624 + 623 rounds,)
-        x[pad : pad + _MT_N] = self._last
-        _twist(x[pad:])
-        self._last = x[-_MT_N:].copy()  # (624,)
-        new = x[pad + _MT_N :]  # (623 rounds,)
-        scratch = np.empty(min(len(new), _TEMPER_CHUNK), dtype=np.uint32)  # (<= 32768,)
-        for i in range(0, len(new), _TEMPER_CHUNK):  # a cache-sized piece at a time
-            piece = new[i : i + _TEMPER_CHUNK]  # (<= 32768,)
-            _temper(piece, scratch[: len(piece)])
-        out = x[pad + _MT_N - r :]  # (r + 623 rounds,)
-        out[:r] = ready
-        self._ready = out[n:].copy()  # (< 623,) not holding on to x
-        return out[:n]
-
-    def _bulk(self, n: int) -> np.ndarray:
-        """:meth:`words` by NumPy's own MT19937 in C, for requests of :data:`BULK_WORDS` or more.
-
-        The twist is the same recurrence whichever 624 consecutive raw words it starts
-        from, so the last 624 (``_last``), of which the last ``r`` are the ready words
-        not handed out yet, are a legacy ``RandomState``'s state at position ``624 - r``;
-        its state afterwards gives ``_last`` and the ready words back.
-        """
-        if self._rs is None:
-            from numpy.random import RandomState  # here: 10 ms to import, paid back in bulk
-
-            self._rs = RandomState(0)
-        rs = self._rs
-        rs.set_state({"bit_generator": "MT19937",
-                      "state": {"key": self._last, "pos": _MT_N - len(self._ready)}})
-        out = rs.randint(0, 2**32, size=n, dtype=np.uint32)  # (n,) one word each
-        state = rs.get_state(legacy=False)["state"]   # the raw block, and how much is used
-        self._last = np.asarray(state["key"], dtype=np.uint32)  # (624,)
-        ready = self._last[state["pos"]:].copy()  # (624 - pos,) raw words not handed out
-        _temper(ready, np.empty_like(ready))
-        self._ready = ready
-        return out
-
-
-@functools.lru_cache(maxsize=16)
-def _seed_state(s: int) -> np.ndarray:
-    """``init_genrand(s)``: the 624 words of the seeded state, shape (624,), read-only.
-
-    Kept for the last few seeds: a fit and its sampling seed the same generator, and each
-    seeding is 623 steps of Python integer arithmetic. Read-only, so no generator can
-    change another's start (``words`` replaces its state; it never writes into it).
-    """
-    state = [s]
-    for i in range(1, _MT_N):  # 623 integer steps: about 100 microseconds
-        s = (1812433253 * (s ^ (s >> 30)) + i) & 0xFFFFFFFF
-        state.append(s)
-    out = np.array(state, dtype=np.uint32)  # (624,)
-    out.flags.writeable = False
-    return out
-
-
-#: Requests of this many words or more go to NumPy's MT19937 in C (``RandomState``), the
-#: same stream 2.4x faster; below, NumPy slices (:meth:`MersenneTwister.words`). Start-up
-#: asks for a few thousand words, so it never imports ``numpy.random`` (about 10 ms, paid
-#: back over a few million words: what a sampler that asks this many goes on to draw).
-BULK_WORDS = 1 << 16
-_TEMPER_CHUNK = 1 << 15  # words tempered at once: 128 KiB and its temporary stay in cache
-
-
-def _twist(x: np.ndarray) -> None:
-    """Fill ``x[624:]`` with the raw words that follow ``x[:624]``, 623 a round (see the Notes)."""
-    rounds = (len(x) - _MT_N) // _MT_ROUND
-    # Round r reads and writes row r of one strided view (the 624 words before it, then its
-    # 623): iterating over rows is cheaper than slicing x ten times a round.
-    step = x.strides[0]
-    rows = np.lib.stride_tricks.as_strided(x, shape=(rounds, _MT_N + _MT_ROUND),
-                                           strides=(_MT_ROUND * step, step))  # (rounds, 1247)
-    L, N = _MT_LAG, _MT_N
-    olds, nxts = rows[:, : N - 1], rows[:, 1:N]  # (rounds, 623) x_{j-624}, x_{j-623}
-    base0, new0 = rows[:, N - L : N], rows[:, N : N + L]  # (rounds, 227)
-    new1 = rows[:, N + L : N + 2 * L]  # (rounds, 227)
-    base2, new2 = rows[:, N + L : N + _MT_M - 1], rows[:, N + 2 * L :]  # (rounds, 169)
-    y = np.empty(_MT_ROUND, dtype=np.uint32)  # (623,)
-    mag = np.empty(_MT_ROUND, dtype=np.uint32)  # (623,)
-    y0, y1, y2 = y[:L], y[L : 2 * L], y[2 * L :]  # (227,), (227,), (169,)
-    lower, one, a = _MT_CONST  # (623,) each
-    xor, band = np.bitwise_xor, np.bitwise_and
-    for old, nxt, b0, n0, n1, b2, n2 in zip(olds, nxts, base0, new0, new1, base2, new2):
-        xor(old, nxt, y)
-        band(y, lower, y)
-        xor(y, old, y)  # y = bit 31 of old, bits 0..30 of nxt
-        band(nxt, one, mag)  # y mod 2 (y's bit 0 is nxt's)
-        np.multiply(mag, a, mag)
-        np.right_shift(y, one, y)
-        xor(y, mag, y)  # (y >> 1) ^ (y mod 2) a
-        xor(b0, y0, n0)  # reads x_{j-227}: the words before the round
-        xor(n0, y1, n1)  # ... the slice just made
-        xor(b2, y2, n2)  # ... and the one before it
-
-
-# The twist's constants as arrays: a ufunc call with a Python or NumPy scalar costs more.
-_MT_CONST = tuple(np.full(_MT_ROUND, c, dtype=np.uint32) for c in (_MT_LOWER, 1, _MT_A))
-
-
-def _temper(x: np.ndarray, t: np.ndarray) -> None:
-    """Temper raw words ``x`` in place (uint32); ``t`` is scratch space of the same shape."""
-    np.right_shift(x, np.uint32(11), t)
-    x ^= t
-    np.left_shift(x, np.uint32(7), t)
-    t &= np.uint32(0x9D2C5680)
-    x ^= t
-    np.left_shift(x, np.uint32(15), t)
-    t &= np.uint32(0xEFC60000)
-    x ^= t
-    np.right_shift(x, np.uint32(18), t)
-    x ^= t
+        return self._rs.randint(0, 2**32, size=n, dtype=np.uint32)   # (n,)
 
 
 def fma32(a: ArrayLike, b: ArrayLike, c: ArrayLike) -> np.ndarray:
@@ -398,7 +244,8 @@ def _float_dtype(dtype) -> np.dtype:
 
 
 def draw_torch(p_row: np.ndarray, generator: TorchGenerator) -> int:
-    """One ``torch.multinomial(p, 1)`` draw as torch 2.7 and newer do it (checked on 2.13).
+    """One ``torch.multinomial(p, 1)`` draw as torch 2.7 and newer do it (era "torch"; checked
+    on 2.13).
 
     Parameters
     ----------
@@ -424,7 +271,7 @@ def draw_torch(p_row: np.ndarray, generator: TorchGenerator) -> int:
 
 
 def draw_torch_mkl(p_row: np.ndarray, generator: TorchGenerator) -> int:
-    """One ``torch.multinomial(p, 1)`` draw as torch 2.0 to 2.6 did it with MKL (the notebook's).
+    """One ``torch.multinomial(p, 1)`` draw as torch 2.0-2.6 did it, with MKL (era "torch-mkl").
 
     Parameters
     ----------
@@ -446,7 +293,7 @@ def draw_torch_mkl(p_row: np.ndarray, generator: TorchGenerator) -> int:
     (inverse CDF). Only that one or two words of torch's stream are consumed. MKL computes
     :math:`q` in ``p``'s dtype with its own ``ln``; here it is float64 rounded to ``p``'s dtype,
     so a near tie of two ratios could, rarely, break the other way (not checkable without a
-    torch of that era; the notebook's first names replay).
+    torch of that era; the 15 names torch 2.5.1 printed for the count model's cell replay).
     """
     s = (generator.random64() if p_row.dtype == np.float64 else generator.random()) & 0xFFFFFFFF
     q = (-np.log(mcg31_uniforms(s, len(p_row)))).astype(p_row.dtype)
@@ -463,7 +310,8 @@ def _cdf_draw(p_row: np.ndarray, generator: TorchGenerator, num_samples: int) ->
 
 
 def draw_torch_cdf(p_row: np.ndarray, generator: TorchGenerator) -> int:
-    """One ``torch.multinomial(p, 1)`` draw as torch 1.x did it: the inverse CDF.
+    """One ``torch.multinomial(p, 1)`` draw as torch 1.x did it (era "torch-cdf", the published
+    notebook's and the lecture's): the inverse CDF.
 
     Parameters
     ----------
@@ -574,8 +422,8 @@ class TorchGenerator:
     Notes
     -----
     **Engine.** Torch's CPU generator is the 32-bit Mersenne Twister MT19937 seeded by the classic
-    ``init_genrand``: :class:`MersenneTwister`, in NumPy slices (the same words as NumPy's legacy
-    ``RandomState(seed).randint(0, 2**32, dtype=uint32)``, without importing ``numpy.random``).
+    ``init_genrand``: :class:`MersenneTwister` (NumPy's legacy ``RandomState(seed)``, whose
+    ``randint(0, 2**32, dtype=uint32)`` gives the raw words).
     ``random()`` is the next word; ``random64()`` is ``(first << 32) | second`` of the next two.
 
     **Uniforms.** float32: :math:`(w \\mathbin{\\&} (2^{24}-1)) \\cdot 2^{-24}` from one word;

@@ -13,6 +13,7 @@ trained on it can record its data (:func:`data_record`).
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 from collections.abc import Iterator, Sequence
@@ -32,25 +33,9 @@ from .errors import (
 
 PathLike = Union[str, "os.PathLike[str]"]
 
-# SHA-256 of up to 1 MiB from CPython's own module when it has one (the same digest): hashlib
-# loads OpenSSL's libcrypto and blake2 first, 3 ms of every command's start-up, which its
-# faster digest pays back from about 1 MB (here the builtin hashes 320 MB/s, OpenSSL 1.8 GB/s).
-try:
-    from _sha2 import sha256 as _builtin_sha256  # type: ignore[import-not-found]  # 3.12+
-except ImportError:
-    try:
-        from _sha256 import sha256 as _builtin_sha256  # type: ignore[import-not-found,no-redef]
-    except ImportError:   # a Python built without them
-        _builtin_sha256 = None
-_BUILTIN_SHA256_BYTES = 1 << 20
-
 
 def sha256_hex(data: bytes) -> str:
-    """The SHA-256 of ``data`` as hex, by whichever module is faster for its size."""
-    if _builtin_sha256 is not None and len(data) <= _BUILTIN_SHA256_BYTES:
-        return str(_builtin_sha256(data).hexdigest())
-    import hashlib  # here: loading OpenSSL costs start-up time (above)
-
+    """The SHA-256 of ``data`` as hex."""
     return hashlib.sha256(data).hexdigest()
 
 
@@ -108,8 +93,6 @@ def file_sha256(path: PathLike | None = None) -> str:
     ------
     FileAccessError
     """
-    import hashlib  # here: a file may be large, and OpenSSL hashes it fastest (see sha256_hex)
-
     source = _default_names_path() if path is None else os.fspath(path)
     digest = hashlib.sha256()
     try:

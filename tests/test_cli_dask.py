@@ -70,7 +70,7 @@ SETTINGS = [
     ("K=1 bigram network, newton", ["--solver", "newton", "--dtype", "float64"]),
     ("K=2 joint network", ["--context", "2", "--steps", "50"]),
     ("K=2 concat network", ["--context", "2", "--encoding", "concat", "--steps", "50"]),
-    ("K=2 count model", ["--context", "2", "--model-kind", "counts", "--smoothing", "0.5"]),
+    ("K=2 count model", ["--context", "2", "--family", "counts", "--smoothing", "0.5"]),
 ]
 
 
@@ -128,24 +128,24 @@ def test_bad_input_on_a_cluster_is_one_line(cluster, corpus, tmp_path):
     one_error(run("train", "--data", "*.txt", "--dask", cluster, cwd=tmp_path),
               "latin1.txt is not UTF-8 text (undecodable byte at line 2)")
     one_error(run("train", "--data", "*.txt", "--dask", cluster, "--context", "3",
-                  "--model-kind", "counts", cwd=tmp_path),
+                  "--family", "counts", cwd=tmp_path),
               "latin1.txt is not UTF-8 text (undecodable byte at line 2)")
 
 
 def test_bad_input_before_any_cluster_is_one_line(corpus):
     one_error(run("train", "--data", "nothing/*.txt", "--dask", cwd=corpus),
               "the pattern 'nothing/*.txt' matches no file")
-    one_error(run("train", "--dask", cwd=corpus), "--dask counts files on a cluster: give them "
-                                                  "with --data")
-    for refused, message in ((["--stream"], "--stream and --dask are two ways"),
-                             (["--split", "80/10/10"], "--dask counts the whole data without "
+    one_error(run("train", "--dask", cwd=corpus), "dask counts files on a cluster: give them "
+                                                  "as the data")
+    for refused, message in ((["--stream"], "stream and dask are two ways"),
+                             (["--split", "80/10/10"], "dask counts the whole data without "
                                                        "keeping its words, so it cannot be split"),
                              (["--engine", "index"], "the index engine cannot use"),
-                             (["--context", "2", "--lr", "5"], "--lr does not apply")):
+                             (["--context", "2", "--lr", "5"], "lr does not apply")):
         one_error(run("train", "--data", "shards/*.txt", "--dask", *refused, cwd=corpus),
                   message)
     one_error(run("train", "--data", "shards/*.txt", "--dask-timeout", "3", cwd=corpus),
-              "--dask-timeout applies only to --dask ADDRESS")
+              "dask_timeout applies only to a Dask scheduler's address")
 
 
 def test_a_scheduler_that_does_not_answer_is_one_line_within_the_timeout(corpus):
@@ -163,7 +163,7 @@ def test_a_scheduler_that_does_not_answer_is_one_line_within_the_timeout(corpus)
 
 def test_train_stream_with_a_context_equals_reading_the_words(corpus):
     for options in (["--context", "2"], ["--context", "3", "--encoding", "concat"],
-                    ["--context", "2", "--model-kind", "counts"]):
+                    ["--context", "2", "--family", "counts"]):
         plain = run("train", "--data", "whole.txt", "--json", "--samples", "5", *options,
                     cwd=corpus)
         streamed = run("train", "--data", "whole.txt", "--stream", "--json", "--samples", "5",

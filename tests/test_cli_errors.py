@@ -23,6 +23,7 @@ from minibigram import (
     ModelFileError,
     TrainingError,
     load_words,
+    training,
 )
 from minibigram import cli as cli_module
 
@@ -258,19 +259,27 @@ def test_arrays_that_do_not_fit_together(ws, changes, expected):
 # --- settings ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("args, expected", [
-    (["train", "--samples", "-5"], "argument -n/--samples: expected a whole number >= 0, got -5"),
-    (["train", "--steps", "-1"], "argument --steps: expected a whole number >= 0, got -1"),
-    (["train", "--steps", "ten"], "argument --steps: expected a whole number, got 'ten'"),
-    (["train", "--lr", "nan"], "argument --lr: expected a finite number, got nan"),
-    (["train", "--lr", "inf"], "argument --lr: expected a finite number, got inf"),
-    (["train", "--lr", "0"], "argument --lr: expected a number > 0, got 0"),
-    (["train", "--lr", "-1"], "argument --lr: expected a number > 0, got -1"),
-    (["train", "--reg", "nan"], "argument --reg: expected a finite number, got nan"),
-    (["train", "--seed", "-1"], "argument -s/--seed: expected a whole number >= 0, got -1"),
-    (["gradcheck", "--seed", "-1"], "argument -s/--seed: expected a whole number >= 0, got -1"),
-    (["sample", "--model", "m.npz", "-n", "-5"], "argument -n: expected a whole number >= 0"),
+    (["train", "--samples", "-5"],
+     "argument -n/--samples: the number of samples must be a whole number >= 0, got -5"),
+    (["train", "--steps", "-1"],
+     "argument --steps: the number of steps must be a whole number >= 0, got -1"),
+    (["train", "--steps", "ten"],
+     "argument --steps: the number of steps must be a whole number >= 0, got 'ten'"),
+    (["train", "--lr", "nan"],
+     "argument --lr: the learning rate must be a finite number > 0, got nan"),
+    (["train", "--lr", "inf"],
+     "argument --lr: the learning rate must be a finite number > 0, got inf"),
+    (["train", "--lr", "0"], "argument --lr: the learning rate must be a finite number > 0, got 0"),
+    (["train", "--lr", "-1"], "argument --lr: the learning rate must be a finite number > 0"),
+    (["train", "--reg", "nan"], "argument --reg: reg must be a finite number >= 0, got nan"),
+    (["train", "--seed", "-1"],
+     "argument -s/--seed: the seed must be a whole number from 0 to 2**64 - 1, got -1"),
+    (["gradcheck", "--seed", "-1"],
+     "argument -s/--seed: the seed must be a whole number from 0 to 2**64 - 1, got -1"),
+    (["sample", "--model", "m.npz", "-n", "-5"],
+     "argument -n: the number of samples must be a whole number >= 0"),
     (["sample", "--model", "m.npz", "--seed", str(2**64)],
-     "argument -s/--seed: expected a seed below 2**64"),
+     "argument -s/--seed: the seed must be a whole number from 0 to 2**64 - 1"),
     (["train", "--engine", "gpu"], "argument --engine: invalid choice: 'gpu'"),
     (["frobnicate"], "argument COMMAND: invalid choice: 'frobnicate'"),
 ])
@@ -283,7 +292,7 @@ def test_score_without_words_is_one_line(ws):
     """Words may come from arguments, '-' or --file: none at all is one clear line."""
     msg = cli_error(ws, "score", "--model", "m.npz")
     assert msg == ("there are no words to score: give words, '-' to read them from standard "
-                   "input, or --file FILE.")
+                   "input, or a file.")
 
 
 # --- training that diverges ----------------------------------------------------------------
@@ -355,7 +364,7 @@ def test_a_split_scores_dev_words_with_characters_train_lacks(ws):
     for kind in ("network", "counts"):
         steps = ["--steps", "2"] if kind == "network" else []
         r = run("train", "--data", ws / "few.txt", "--split", "50/25/25", *steps,
-                "--model-kind", kind, "--json", cwd=ws)
+                "--family", kind, "--json", cwd=ws)
         assert r.returncode == 0, r.stderr
         losses = json.loads(r.stdout)["eval"]
         assert set(losses) == {"train", "dev", "test"}
@@ -391,7 +400,7 @@ def test_ctrl_c_anywhere_in_the_cli_is_one_line(monkeypatch, capsys):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli_module, "load_text", interrupted)   # train reads its data
+    monkeypatch.setattr(training, "load_text", interrupted)   # train reads its data
     assert cli_module.main(["train"]) == 130
     out, err = capsys.readouterr()
     assert out == "" and err == "minibigram: interrupted; no model file was left half-written.\n"
@@ -402,6 +411,6 @@ def test_a_genuine_bug_is_not_swallowed(monkeypatch):
     def bug(*args, **kwargs):
         raise ZeroDivisionError("a bug")
 
-    monkeypatch.setattr(cli_module, "load_text", bug)
+    monkeypatch.setattr(training, "load_text", bug)
     with pytest.raises(ZeroDivisionError):
         cli_module.main(["train"])

@@ -42,7 +42,7 @@ def test_info_shows_the_training_files_sha256(ws):
 
 
 def test_eval_without_data_scores_the_models_own_data(ws):
-    assert run("train", "--data", "w.txt", "--model-kind", "counts", "--out", "m.npz",
+    assert run("train", "--data", "w.txt", "--family", "counts", "--out", "m.npz",
                "--samples", "0", cwd=ws).returncode == 0
     model = mb.load_model(ws / "m.npz")
     r = run("eval", "--model", "m.npz", "--json", cwd=ws)
@@ -68,7 +68,7 @@ def test_fallback_to_the_embedded_names_is_said(ws):
     r = run("eval", "--model", "old.npz", "--json", cwd=ws)
     assert r.returncode == 0
     assert r.stderr == ("minibigram: note: the model does not record its training data; "
-                        "using the embedded names (give --data to choose).\n")
+                        "using the embedded names (give the data to choose).\n")
     assert json.loads(r.stdout)["eval"]["all"] == pytest.approx(model.nll(mb.load_words()))
     info = json.loads(run("info", "--model", "old.npz", "--json", cwd=ws).stdout)
     assert info["data"] is None

@@ -92,7 +92,7 @@ def test_huge_alphabets_are_refused_by_their_size(ws, V):
         [chr(c) for c in range(0x20000, 0x20000 + V)]
     (ws / "w.txt").write_text("\n".join("".join(chars[i:i + 5]) for i in range(0, V, 5)),
                               encoding="utf-8")
-    for extra in ([], ["--stream"], ["--model-kind", "counts", "--samples", "0"]):
+    for extra in ([], ["--stream"], ["--family", "counts", "--samples", "0"]):
         refused(run("train", "--data", "w.txt", *extra, cwd=ws), "smaller alphabet")
 
 

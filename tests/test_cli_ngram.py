@@ -17,7 +17,7 @@ def run(*args, cwd=None):
 
 def test_train_counts_with_split_then_eval_sample_score(tmp_path):
     out = tmp_path / "c.npz"
-    r = run("train", "--model-kind", "counts", "--context", "2", "--smoothing", "0.1",
+    r = run("train", "--family", "counts", "--context", "2", "--smoothing", "0.1",
             "--split", "80/10/10", "--split-seed", "3", "--out", str(out), "--json")
     assert r.returncode == 0, r.stderr
     res = json.loads(r.stdout)
@@ -83,7 +83,7 @@ def test_sweep_json_and_table(tmp_path):
     assert len(res["rows"]) == 8 and len(res["groups"]) == 4
     assert any(row["dev"] is None for row in res["rows"])   # reg 0 / k 0: inf on dev -> null
     assert all(g["dev"] is not None and g["test"] is not None for g in res["groups"])
-    dev = {(g["kind"], g["context"]): g["dev"] for g in res["groups"]}
+    dev = {(g["family"], g["context"]): g["dev"] for g in res["groups"]}
     assert dev["network", 2] < dev["network", 1]
     r = run("sweep", "--context", "1", "--model-kind", "counts", "--smoothing", "0.5,1")
     assert r.returncode == 0, r.stderr
@@ -94,7 +94,7 @@ def test_sweep_json_and_table(tmp_path):
 def test_bad_input_is_one_line_and_status_2(tmp_path):
     for args in (["train", "--split", "80/10"],
                  ["train", "--context", "0"],
-                 ["train", "--model-kind", "magic"],
+                 ["train", "--family", "magic"],
                  ["train", "--model-kind", "counts", "--smoothing", "-1"],
                  ["sweep", "--model-kind", "network,magic"],
                  ["sweep", "--split", "90/0/10"],
@@ -120,16 +120,16 @@ def test_plain_train_is_unchanged():
 def test_train_refuses_options_the_model_does_not_use(tmp_path):
     """An option that would be silently ignored is an error naming it (nothing written)."""
     cases = [
-        (["--model-kind", "counts", "--lr", "5"],
-         "--lr does not apply to --model-kind counts (a count model is counted, not trained): "
+        (["--family", "counts", "--lr", "5"],
+         "lr does not apply to the count model (family 'counts': it is counted, not trained): "
          "leave it out."),
         (["--model-kind", "counts", "--steps", "5", "--reg", "0.1"],
-         "--steps and --reg do not apply to --model-kind counts (a count model is counted, not "
+         "steps and reg do not apply to the count model (family 'counts': it is counted, not "
          "trained): leave them out."),
         (["--context", "2", "--engine", "index"],
-         "--engine does not apply to the joint network with --context 2 (solved exactly by "
+         "engine does not apply to the joint network with context 2 (solved exactly by "
          "Newton's method): leave it out."),
-        (["--smoothing", "0.5"], "--smoothing does not apply to the bigram network: leave it out."),
+        (["--smoothing", "0.5"], "smoothing does not apply to the bigram network: leave it out."),
     ]
     for extra, message in cases:
         r = run("train", *extra, "--out", str(tmp_path / "m.npz"), cwd=tmp_path)
@@ -151,12 +151,12 @@ def test_log_every_works_beyond_the_plain_bigram(tmp_path):
 def test_train_refuses_newton_and_split_options_it_would_ignore(tmp_path):
     for extra, message in (
             (["--solver", "newton", "--lr", "5"],
-             "--lr does not apply to --solver newton (the exact optimum, from W = 0): leave it "
+             "lr does not apply to solver 'newton' (the exact optimum, from W = 0): leave it "
              "out."),
             (["--split-seed", "3"],
-             "--split-seed does not apply to the bigram network without --split: leave it out."),
-            (["--stream", "--model-kind", "counts", "--engine", "index", "--lr", "5"],
-             "--lr and --engine do not apply to --model-kind counts (a count model is "
+             "split_seed does not apply to the bigram network without a split: leave it out."),
+            (["--stream", "--family", "counts", "--engine", "index", "--lr", "5"],
+             "lr and engine do not apply to the count model (family 'counts': it is "
              "counted, not trained): leave them out.")):
         r = run("train", *extra, cwd=tmp_path)
         assert (r.returncode, r.stdout) == (2, ""), r.stderr
@@ -175,5 +175,5 @@ def test_stream_of_an_empty_file_names_it(tmp_path):
     (tmp_path / "e.txt").write_text("\n  \n", encoding="utf-8")
     r = run("train", "--stream", "--data", "e.txt", cwd=tmp_path)
     assert r.returncode == 2 and r.stderr == (
-        "minibigram: error: e.txt holds no words (it is empty or only blank lines): give a file "
-        "with one word per line.\n")
+        "minibigram: error: there are no words in e.txt (only blank lines, or nothing): give at "
+        "least one word, one per line.\n")

@@ -86,7 +86,7 @@ def test_bad_input_files_are_one_line(saved, tmp_path):
 
 def test_train_reads_stdin(tmp_path):
     words = "anna\nbob\ncara\n"
-    r = run("train", "--data", "-", "--model-kind", "counts", "--out", tmp_path / "m.npz",
+    r = run("train", "--data", "-", "--family", "counts", "--out", tmp_path / "m.npz",
             "--json", stdin=words)
     assert r.returncode == 0, r.stderr
     model = mb.load_model(tmp_path / "m.npz")

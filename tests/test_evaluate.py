@@ -10,15 +10,15 @@ WORDS = ["anna", "bob", "cara", "dan", "abba", "ada", "carol", "bonnie"]
 
 
 def test_sweep_chooses_on_dev_and_reports_test_only_for_the_chosen(names):
-    r = sweep(names, kinds=("network", "counts"), contexts=(1, 2), regs=(0.01, 1.0),
+    r = sweep(names, families=("network", "counts"), contexts=(1, 2), regs=(0.01, 1.0),
               smoothings=(0.1, 1.0))
     assert len(r["rows"]) == 8 and all("test" not in row for row in r["rows"])
     for g in r["groups"]:
         group = [row for row in r["rows"]
-                 if (row["kind"], row["context"]) == (g["kind"], g["context"])]
+                 if (row["family"], row["context"]) == (g["family"], g["context"])]
         assert g["dev"] == min(row["dev"] for row in group)
         assert np.isfinite(g["test"])
-    dev = {(g["kind"], g["context"]): g["dev"] for g in r["groups"]}
+    dev = {(g["family"], g["context"]): g["dev"] for g in r["groups"]}
     assert dev["network", 2] < dev["network", 1] and dev["counts", 2] < dev["counts", 1]
     assert r["best"]["dev"] == min(dev.values())
     with pytest.raises(mb.SettingsError, match="dev"):

@@ -11,9 +11,11 @@ Gold references:
 """
 
 import os
+import re
 import subprocess
 import sys
 
+import nbformat
 import numpy as np
 import pytest
 
@@ -23,6 +25,13 @@ from minibigram.sampling import sample_words
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SEED = 2147483647
+
+#: The code cells of the published notebook (numbered 1 to 60, as in its file) that show an
+#: output: a printout, a result or a figure.
+PUBLISHED_CELLS_WITH_OUTPUT = (
+    2, 3, 4, 5, 7, 12, 13, 14, 15, 16, 17, 18, 19, 20, 22, 25, 27, 28, 29, 30, 31, 32, 33, 34,
+    35, 36, 37, 38, 39, 42, 43, 46, 47, 49, 50, 53, 57, 58, 59,
+)
 
 #: torch 2.13 (era "torch") running the notebook's count-model cell for 15 names.
 TORCH_2_13_COUNT_NAMES = [
@@ -117,7 +126,7 @@ def test_longer_context_count_model_samples_in_every_era():
 
 
 def test_notebook_cells_on_emma():
-    """Cells 46 and 52: emma's mean loss at the seeded W, and after four steps of lr 0.1."""
+    """Cells 47 and 53: emma's mean loss at the seeded W, and after four steps of lr 0.1."""
     words = mb.load_words()
     vocab = mb.Vocabulary.from_words(words)
     xs, ys = mb.bigrams(words[:1], vocab)
@@ -131,11 +140,11 @@ def test_notebook_cells_on_emma():
         losses.append(loss)
         W = W - 0.1 * dW
     assert losses[0] == 3.7693049907684326     # the notebook's printout, bit for bit
-    assert losses[4] == 3.6891887187957764     # its cell 52, printed after four updates
+    assert losses[4] == 3.6891887187957764     # its cell 53, printed after four updates
 
 
 def test_notebook_generator_cells():
-    """Cells 14-16: one draw from the first row, torch.rand(3) and 100 draws from it."""
+    """Cells 15-17: one draw from the first row, torch.rand(3) and 100 draws from it."""
     words = mb.load_words()
     vocab = mb.Vocabulary.from_words(words)
     N = mb.bigram_counts(*mb.bigrams(words, vocab), len(vocab))
@@ -160,3 +169,18 @@ def test_notebook_generator_cells():
 def test_network_prints_the_published_notebooks_names_after_250_steps():
     model = mb.BigramModel.fit(steps=250)
     assert model.sample(5, sampler="torch-cdf") == NOTEBOOK_NET_NAMES
+
+
+def test_every_published_output_has_its_counterpart_in_our_notebook():
+    """docs/makemore_part1.ipynb: code cells ``# cell 1`` to ``# cell 60`` in order; each cell
+    whose published twin shows something shows something too, or a Markdown cell says why not
+    ("Cell N shows nothing here: ...")."""
+    nb = nbformat.read(os.path.join(ROOT, "docs", "makemore_part1.ipynb"), as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    numbers = [int(re.match(r"# cell (\d+)$", c.source.splitlines()[0]).group(1))
+               for c in code]
+    assert numbers == list(range(1, 61))
+    prose = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    for n in PUBLISHED_CELLS_WITH_OUTPUT:
+        shown = [o for o in code[n - 1].outputs if o.output_type != "error"]
+        assert shown or f"Cell {n} shows nothing here: " in prose, f"cell {n} has no counterpart"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from fractions import Fraction
 
 import numpy as np
@@ -46,13 +44,19 @@ def test_lecture_count_model_names_torch_cdf(names):
 
 
 def test_notebook_replay_without_torch(names):
-    """init="torch" and sampler="torch-mkl" (the defaults) give the notebook's numbers."""
+    """init="torch" (the default) replays the notebook's loop; each era its names.
+
+    The losses are torch 2.13.0's (CPU, 2 threads; with 1 thread steps 1 and 3 differ by two
+    float32 ulp), which minibigram's float32 steps meet within 1e-6; minibigram's own
+    history is pinned exactly by docs/makemore_part1.ipynb (cell 58). The default sampler is
+    the published notebook's era, "torch-cdf"; "torch-mkl" gives torch 2.0-2.6's names."""
     model = BigramModel.fit(names)
     for step, loss in [(1, 3.768618583679199), (2, 3.3788068294525146),
                        (3, 3.161090850830078), (54, 2.507380247116089)]:  # fmt: skip
         assert model.history[step - 1] == pytest.approx(loss, abs=1e-6)
-    assert model.sample(3) == ["junide", "janasah", "p"]
-    assert model.sample(3, sampler="torch-mkl") == model.sample(3)
+    assert model.sample(3, sampler="torch-mkl") == ["junide", "janasah", "p"]
+    assert model.sample(3) == model.sample(3, sampler="torch-cdf") == ["mor", "axx",
+                                                                       "minaymoryles"]
 
 
 def test_init_choices():
@@ -100,17 +104,6 @@ def test_words_equal_randomstate_whatever_the_request_sizes(seed):
     assert g.position == sum(sizes)
 
 
-def test_bulk_requests_continue_the_same_stream():
-    """Requests of BULK_WORDS or more are drawn by NumPy's MT19937 in C: before, between and
-    after them the small requests go on with the same stream."""
-    from minibigram.torchrng import BULK_WORDS
-
-    sizes = [5, BULK_WORDS, 1, 622, BULK_WORDS + 623, 624, 0, 3 * BULK_WORDS + 1, 7]
-    mt = MersenneTwister(2147483647)
-    got = np.concatenate([mt.words(n) for n in sizes])
-    np.testing.assert_array_equal(got, _randomstate_words(2147483647, sum(sizes)))
-
-
 @PROPS
 @given(st.integers(0, 2**64 - 1),
        st.lists(st.one_of(st.integers(0, 700), st.integers(600, 4000)), max_size=12))
@@ -128,20 +121,6 @@ def test_mt19937_reference_outputs():
     w = MersenneTwister(5489).words(10000)
     assert w[: len(first)].tolist() == first and w[9999] == 4123659995
     np.testing.assert_array_equal(w, _randomstate_words(5489, 10000))
-
-
-def test_torch_replay_does_not_import_numpy_random():
-    """The start-up path: the initial W, a fit and torch-mkl samples leave numpy.random
-    unimported (it costs ~14 ms of `minibigram train`'s start-up)."""
-    code = ("import sys, minibigram\n"
-            "from minibigram import BigramModel, TorchGenerator\n"
-            "TorchGenerator(2147483647).randn(27, 27)\n"
-            "model = BigramModel.fit(['emma', 'olivia', 'ava'], steps=2)\n"
-            "assert len(model.sample(15, sampler='torch-mkl')) == 15\n"
-            "print('numpy.random' in sys.modules)")
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0, r.stderr
-    assert r.stdout.strip() == "False"
 
 
 def test_mcg31_block_doubling_equals_recurrence():

@@ -8,6 +8,7 @@ with `python -c "import numpy"` (whole processes).
     python benchmarks/run.py --only dask --shard-mb 16   # the Dask row alone, small shards
     python benchmarks/run.py --only train,concat,process   # training and start-up, about a minute
     python benchmarks/run.py --only train,process --runs 5   # five runs, then their spread
+    python benchmarks/run.py --only lm --kenlm-python /tmp/kenlmvenv/bin/python   # beside KenLM
 
 Every measurement runs in a fresh subprocess (this file with ``--worker``), so
 peak memory is the growth of that process's resident set (Linux ``VmHWM`` reset
@@ -295,6 +296,79 @@ def worker_score(variant: str, repeats: int) -> dict:
     return res
 
 
+def worker_lm(variant: str, repeats: int) -> dict:
+    """Score all names with a smoothed model of K characters (add-k: the CountModel, else a
+    BackoffModel): model.score, one word per call, or the kenlm module reading the model's
+    ARPA file (``side:method:K``)."""
+    import minibigram as mb
+    side, method, K = variant.split(":")
+    words = mb.load_words()
+    model = (mb.CountModel.fit(words, context=int(K)) if method == "add-k"
+             else mb.BackoffModel.fit(words, context=int(K), method=method))
+    if side == "kenlm":
+        import kenlm
+        with tempfile.TemporaryDirectory() as folder:
+            path = os.path.join(folder, "model.arpa")
+            with open(path, "w", encoding="utf-8") as f:
+                mb.write_arpa(model, f)
+            lm = kenlm.Model(path)
+        sentences = [" ".join(w) for w in words]
+
+        def run():
+            return [lm.score(s, bos=True, eos=True) for s in sentences]
+        ln10 = 2.302585092994046
+        gap = max(abs(a * ln10 - b) for a, b in zip(run(), model.score(words).tolist()))
+    elif side == "score":
+        def run():
+            return model.score(words)
+    else:
+        one = words[:3000]
+
+        def run():
+            return [model.score([w]) for w in one]
+    run()                                                  # tables made, pages touched
+    res = _measure(run, repeats)
+    res["rate"] = (3000 if side == "one" else len(words)) / res["seconds"]
+    if side == "kenlm":
+        res["gap"] = gap
+    return res
+
+
+def _kenlm_python(python: str) -> str | None:
+    """``python`` if it can import the kenlm module, else None."""
+    probe = subprocess.run([python, "-c", "import kenlm"], capture_output=True)
+    return python if probe.returncode == 0 else None
+
+
+def _lm_rows(kenlm_python: str) -> list[tuple[str, str, str, str, str, str]]:
+    """Smoothed models' model.score beside the kenlm module's per-word loop on their ARPA."""
+    python = _kenlm_python(kenlm_python)
+    rows = []
+    for method, K in (("add-k", 1), ("add-k", 2), ("add-k", 3), ("kneser-ney", 1),
+                      ("kneser-ney", 2), ("kneser-ney", 3), ("kneser-ney", 4)):
+        task = f"score names, {method} K={K}"
+        ours = _worker("lm", f"score:{method}:{K}", "15")
+        one = _worker("lm", f"one:{method}:{K}", "5")
+        theirs = (_worker("lm", f"kenlm:{method}:{K}", "7", python=python) if python
+                  else None)
+        ratio = f"{ours['rate'] / theirs['rate']:.1f}x kenlm" if theirs else "-"
+        met = (f">= 2x kenlm: {'met' if ours['rate'] >= 2 * theirs['rate'] else 'NOT met'}"
+               if theirs else "")
+        rows.append((task, f"{'CountModel' if method == 'add-k' else 'BackoffModel'}.score "
+                     "(one pass)", f"{ours['rate']:,.0f} words/s",
+                     ratio, _mb(ours["peak_bytes"]), met))
+        us = 1e6 / one["rate"]
+        rows.append((task, "model.score([w]), one word per call", f"{us:.1f} us/word", "-",
+                     "-", f"< 10 us: {'met' if us < 10 else 'NOT met'}" if K <= 3 else ""))
+        if theirs:
+            rows.append((task, "kenlm.Model.score per word (same ARPA)",
+                         f"{theirs['rate']:,.0f} words/s", "1x", _mb(theirs["peak_bytes"]),
+                         f"max |ours - kenlm| {theirs['gap']:.1e} nats"))
+        else:
+            rows.append((task, "kenlm (not importable: skipped)", "-", "-", "-", ""))
+    return rows
+
+
 def _score_rows() -> list[tuple[str, str, str, str, str, str]]:
     """model.score beside the log_prob loop and nltk.lm (skipped cleanly without nltk)."""
     try:
@@ -323,8 +397,8 @@ def _score_rows() -> list[tuple[str, str, str, str, str, str]]:
 # ---------------------------------------------------------------- the run
 
 
-def _worker(*args: str, env: dict | None = None) -> dict:
-    out = subprocess.run([sys.executable, os.path.abspath(__file__), "--worker", *args],
+def _worker(*args: str, env: dict | None = None, python: str | None = None) -> dict:
+    out = subprocess.run([python or sys.executable, os.path.abspath(__file__), "--worker", *args],
                          check=True, capture_output=True, text=True, env=env)
     return json.loads(out.stdout)
 
@@ -487,9 +561,13 @@ def main() -> None:
     p.add_argument("--cli-runs", type=int, default=21, help="process runs each (default 21)")
     p.add_argument("--shard-mb", type=int, default=128,
                    help="size of each of the 8 shards counted on Dask (default 128 MB)")
-    p.add_argument("--only", default="train,concat,sample,plot,score,count,dask,gradcheck,process",
+    p.add_argument("--only",
+                   default="train,concat,sample,plot,score,lm,count,dask,gradcheck,process",
                    help="comma-separated sections to run (default: all of "
-                        "train,concat,sample,plot,score,count,dask,gradcheck,process)")
+                        "train,concat,sample,plot,score,lm,count,dask,gradcheck,process)")
+    p.add_argument("--kenlm-python", default=sys.executable,
+                   help="a Python that can import kenlm, for the lm section's KenLM rows "
+                        "(default: this one; the rows are skipped if it cannot)")
     p.add_argument("--runs", type=int, default=1,
                    help="run the sections this many times, each run's table in turn, then "
                         "one table of the spread (default 1)")
@@ -504,7 +582,7 @@ def main() -> None:
             return
         fn = {"train": worker_train, "sample": worker_sample, "count": worker_count,
               "gradcheck": worker_gradcheck, "plot": worker_plot, "score": worker_score,
-              "concat": worker_concat}[kind]
+              "concat": worker_concat, "lm": worker_lm}[kind]
         print(json.dumps(fn(variant, int(arg))))
         return
     try:
@@ -578,6 +656,8 @@ def _rows(sections: set[str], args: argparse.Namespace,
 
     if "score" in sections:
         rows += _score_rows()
+    if "lm" in sections:
+        rows += _lm_rows(args.kenlm_python)
 
     # Counting a large ASCII file in a stream.
     if "count" in sections:

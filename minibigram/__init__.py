@@ -13,6 +13,8 @@ it; the ``onehot`` engine is their chain.
 
 from typing import TYPE_CHECKING, Any
 
+from .arpa import read_arpa as load_arpa
+from .backoff import BackoffModel
 from .engines import (
     ENGINES,
     concat_hvp,
@@ -47,7 +49,9 @@ from .functional import cross_entropy
 from .modelfiles import load_model
 from .models import BigramModel, ConcatModel, CountModel, LanguageModel, NGramModel
 from .optim import closed_form, concat_newton, gradient_descent, newton
+from .perplexity import Perplexity
 from .sampling import SAMPLERS
+from .smoothing import METHODS as SMOOTHING_METHODS
 from .torchrng import TorchGenerator
 from .training import (
     DEFAULTS,
@@ -99,6 +103,8 @@ __all__ = [
     "BOUNDARY",
     "ENGINES",
     "SAMPLERS",
+    "SMOOTHING_METHODS",
+    "BackoffModel",
     "BigramCounts",
     "BigramModel",
     "ConcatModel",
@@ -116,6 +122,7 @@ __all__ = [
     "ModelFileError",
     "NGramModel",
     "PASS_RULE",
+    "Perplexity",
     "REFERENCE_PROBLEMS",
     "ReferenceProblem",
     "SettingsError",
@@ -147,6 +154,7 @@ __all__ = [
     "gradcheck",
     "gradient_descent",
     "hvpcheck",
+    "load_arpa",
     "load_model",
     "load_text",
     "load_words",

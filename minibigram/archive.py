@@ -112,7 +112,7 @@ def _size(n: float) -> str:
     raise AssertionError   # unreachable
 
 
-def _open_regular(path: str) -> IO[bytes]:
+def open_regular(path: str) -> IO[bytes]:
     """Open ``path`` for reading if it is a regular file, without ever blocking on a FIFO."""
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
@@ -245,7 +245,7 @@ def _check_settings(path: str, settings: dict[str, Any]) -> None:
 
 @contextlib.contextmanager
 def _open_model(path: str) -> Iterator[_Reader]:
-    with _open_regular(path) as f:
+    with open_regular(path) as f:
         magic = f.read(6)
         if magic.startswith(b"\x80"):   # every pickle of protocol 2 or later starts so
             raise ModelFileError(f"{path} holds a pickled Python object, which minibigram "

@@ -36,20 +36,24 @@ from .errors import (
 )
 from .evaluate import (
     PARAM,
-    eval_model,
+    eval_splits,
     model_split,
     model_words,
     sample_marks,
     score_rows,
+    split_losses,
+    split_perplexities,
     sweep,
     word_chunks,
 )
 from .export import FORMATS, plan_export
 from .modelfiles import load_model
-from .models import DTYPES, ENCODINGS, INITS, NOTEBOOK_SEED, SOLVERS
+from .models import DTYPES, ENCODINGS, INITS, NOTEBOOK_SEED, SOLVERS, UNKNOWN
+from .perplexity import Perplexity, combine
 from .progress import wanted
 from .safewrite import check_writable
 from .sampling import DEFAULT_SAMPLER, SAMPLERS
+from .smoothing import METHODS as SMOOTHING_METHODS
 from .stdio import escape_all, open_standard_streams
 from .training import (
     DEFAULTS,
@@ -296,6 +300,15 @@ def _add_train_parser(sub: Any) -> None:
         f"default {d.encoding})"))
     p.add_argument("--smoothing", type=_real("smoothing"), metavar="k",
                    help=f"add-k smoothing of the count model (default {d.smoothing:g})")
+    p.add_argument("--method", choices=SMOOTHING_METHODS, help=(
+        "the count model's smoothing: add-k (the notebook's table), or a backoff model down to "
+        "the unigram: kneser-ney, modified-kneser-ney, witten-bell, absolute "
+        f"(default {d.method})"))
+    p.add_argument("--discount", type=_real("discount"), metavar="D", help=(
+        "the discount of --method kneser-ney or absolute (default: estimated per order)"))
+    p.add_argument("--unk", action="store_true", default=None, help=(
+        "reserve probability for characters never seen, as <unk> (a backoff model; score them "
+        "with 'score --unknown unk'; default: none)"))
     p.add_argument("--split", type=_split, metavar="TR/DEV/TE", help="random split by word, "
                    "e.g. 80/10/10 (default: no split, train on every word)")
     p.add_argument("--split-seed", type=_seed, help=f"seed of the split (default {d.split_seed})")
@@ -431,6 +444,13 @@ def _add_score_parser(sub: Any) -> None:
         "remove the characters the model cannot score (unknown ones and the boundary '.') and "
         "score the rest, listing them in a 'skipped' column; a word left with nothing gets empty "
         "scores, stderr names it and the status is 2 (default: such a character is an error)"))
+    p.add_argument("--unknown", choices=UNKNOWN, default="error", help=(
+        "what an unknown character is: an error, skipped (as --skip-unknown), or scored as "
+        "<unk> by a model that reserves it (default error)"))
+    p.add_argument("--perplexity", action="store_true", help=(
+        "after the scores, the perplexity record of all the words: total log-probability "
+        "(nats, log10), perplexity per token, character and word, bits per character, "
+        "unknowns (with --json: a last line {\"perplexity\": {...}}; default: not printed)"))
     p.set_defaults(func=_cmd_score)
 
 
@@ -450,17 +470,21 @@ def _cmd_score(args: argparse.Namespace) -> int:
     sources = word_chunks(args.words, args.file)   # checks every file before the first line
     model = load_model(args.model)
     _say(args, f"{args.model}: {model!r}", detail=True)
+    unknown = "skip" if args.skip_unknown else args.unknown
     emptied: list[str] = []
+    records: list[Perplexity] = []
     for source, chunks in sources:
         for words in chunks:
             try:
-                rows = score_rows(model, words, skip_unknown=args.skip_unknown)
+                rows = score_rows(model, words, unknown=unknown, records=records)
             except DataError as e:   # a file's or stdin's word is named with its source
                 if source == "the arguments":
                     raise
                 raise DataError(f"{source}: {e}") from None
             emptied += [row["word"] for row in rows if row["nll"] is None]
             sys.stdout.write("".join(_score_line(row, args.json) + "\n" for row in rows))
+    if args.perplexity and records:
+        _print_perplexity({"all": combine(records)}, args.json)
     sys.stdout.flush()
     for w in emptied:
         print(f"minibigram: error: the word {w!r} has no character the model knows: it was "
@@ -567,12 +591,27 @@ def _add_eval_parser(sub: Any) -> None:
 def _cmd_eval(args: argparse.Namespace) -> int:
     model = load_model(args.model)
     _say(args, f"{args.model}: {model!r}", detail=True)
-    losses = eval_model(model, args.data, split=args.split, split_seed=args.split_seed)
+    splits = eval_splits(model, args.data, split=args.split, split_seed=args.split_seed)
+    losses = split_losses(model, splits)
+    records = split_perplexities(model, splits)
     if args.json:
-        print(_json({"model": args.model, "eval": losses}))
+        print(_json({"model": args.model, "eval": losses,
+                     "perplexity": {k: r.as_dict() if r else None for k, r in records.items()}}))
     else:
         print(_format_losses(losses))
+        _print_perplexity(records, False)
     return 0
+
+
+def _print_perplexity(records: dict[str, Perplexity | None], as_json: bool) -> None:
+    """Each record's lines under its name (with --json: one line, a "perplexity" object)."""
+    if as_json:
+        (r,) = records.values()
+        print(_json({"perplexity": r.as_dict() if r else None}))
+        return
+    for name, r in records.items():
+        if r is not None:
+            print(f"{name}:\n  " + "\n  ".join(r.lines()))
 
 
 def _add_sweep_parser(sub: Any) -> None:

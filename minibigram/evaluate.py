@@ -13,9 +13,13 @@ import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+import numpy as np
+
+from .backoff import BackoffModel
 from .errors import DataError, SettingsError, check_choice, check_words
 from .examples import ContextCounts
 from .models import FAMILIES, BigramModel, CountModel, LanguageModel, NGramModel, is_bigram
+from .perplexity import Perplexity, perplexity
 from .vocab import Vocabulary
 from .words import (
     MAX_WORDS_BYTES,
@@ -47,17 +51,45 @@ def fit_family(family: str, words: Sequence[str] | None, *, context: int = 1,
     engine, init, callback reach its ``fit``, with the notebook's defaults); longer
     contexts or the concat encoding are an :class:`NGramModel`, solved by Newton's
     method unless ``options`` say otherwise. ``counts`` (of contexts of ``context``
-    characters, with ``words=None``) train any kind instead of words.
+    characters, with ``words=None``) train any kind instead of words. For "counts",
+    ``options`` may choose a smoothing ``method`` (one of
+    :data:`minibigram.smoothing.METHODS`, default ``"add-k"``), a ``discount`` and
+    ``unk``: add-k without ``<unk>`` is the notebook's :class:`CountModel`, every other
+    choice a :class:`~minibigram.backoff.BackoffModel`.
     """
     check_choice("model family", family, FAMILIES)
     if family == "counts":
-        return CountModel.fit(words, smoothing=value, context=context, vocab=vocab,
-                              counts=counts)
+        method = options.pop("method", "add-k")
+        if method == "add-k" and not options.get("unk"):   # the notebook's table
+            return CountModel.fit(words, smoothing=value, context=context, vocab=vocab,
+                                  counts=counts)
+        return BackoffModel.fit(words, context=context, method=method, smoothing=value,
+                                vocab=vocab, counts=counts, **options)
     options["counts"] = counts
     if is_bigram(context, encoding):
         return BigramModel.fit(words, reg=value, vocab=vocab, **options)
     return NGramModel.fit(words, context=context, encoding=encoding, reg=value, vocab=vocab,
                           **options)
+
+
+def score_record(model: LanguageModel, words: Sequence[str], unknown: str = "error"
+                 ) -> tuple[np.ndarray, np.ndarray, Perplexity | None]:
+    """Each word's log-probability (m,) and NLL per token (m,), and the perplexity record
+    of them all (None for no words); ``unknown`` as in
+    :meth:`~minibigram.models.LanguageModel.token_log_probs`."""
+    logp, lengths, unk, skipped = model.token_log_probs(words, unknown)
+    if not len(lengths):
+        return np.zeros(0), np.zeros(0), None
+    starts = np.concatenate(([0], np.cumsum(lengths + 1)[:-1]))   # (m,) each word's first
+    lp = np.add.reduceat(logp, starts)                             # (m,)
+    return lp, -lp / (lengths + 1), perplexity(logp, lengths, unk, skipped)
+
+
+def split_perplexities(model: LanguageModel, splits: Mapping[str, Sequence[str]]
+                       ) -> dict[str, Perplexity | None]:
+    """The perplexity record of each named word list (checked by :func:`split_losses`);
+    None for an empty one."""
+    return {name: (model.perplexity(ws) if len(ws) else None) for name, ws in splits.items()}
 
 
 def split_losses(model: LanguageModel,
@@ -214,7 +246,15 @@ def model_words(model: LanguageModel, data: PathLike | None = None) -> WordList:
 def eval_model(model: LanguageModel, data: PathLike | None = None, *,
                split: Sequence[float] | str | None = None, split_seed: int | None = None
                ) -> dict[str, float | None]:
-    """Mean NLL per character (no L2 term) of a model on its data, or on each part of a split.
+    """Mean NLL per character (no L2 term) of a model on its data, or on each part of a split:
+    :func:`split_losses` of :func:`eval_splits` (see there)."""
+    return split_losses(model, eval_splits(model, data, split=split, split_seed=split_seed))
+
+
+def eval_splits(model: LanguageModel, data: PathLike | None = None, *,
+                split: Sequence[float] | str | None = None, split_seed: int | None = None
+                ) -> dict[str, list[str]]:
+    """The word lists a model is evaluated on: its data, or each part of a split.
 
     Parameters
     ----------
@@ -230,8 +270,7 @@ def eval_model(model: LanguageModel, data: PathLike | None = None, *,
     Returns
     -------
     dict
-        ``{"train", "dev", "test"}`` with a split (None for an empty part), else
-        ``{"all"}``.
+        ``{"train", "dev", "test"}`` with a split, else ``{"all"}``: their words.
 
     Warns
     -----
@@ -257,8 +296,8 @@ def eval_model(model: LanguageModel, data: PathLike | None = None, *,
                       f"{st.get('split_seed')}): its dev and test words may have been in the "
                       "model's training part.", stacklevel=2)
     if split or "split" in st:
-        return split_losses(model, model_split(model, words, split, split_seed))
-    return split_losses(model, {"all": words})
+        return model_split(model, words, split, split_seed)
+    return {"all": list(words)}
 
 
 def word_chunks(words: Sequence[str], files: Sequence[PathLike] = (),
@@ -303,7 +342,8 @@ def _chunks(words: Sequence[str], files: Sequence[PathLike], chunk_bytes: int
             yield str(path), read_word_chunks(f, str(path), chunk_bytes)
 
 
-def score_rows(model: LanguageModel, words: Sequence[str], *, skip_unknown: bool = False
+def score_rows(model: LanguageModel, words: Sequence[str], *, skip_unknown: bool = False,
+               unknown: str | None = None, records: list[Perplexity] | None = None
                ) -> list[dict[str, Any]]:
     """One row per word: ``{"word", "nll", "log_prob"}`` (and ``"skipped"`` with
     ``skip_unknown``).
@@ -312,14 +352,20 @@ def score_rows(model: LanguageModel, words: Sequence[str], *, skip_unknown: bool
     included), ``log_prob`` the word's natural log-probability. With
     ``skip_unknown``, the characters the model cannot score are removed first and
     listed in ``skipped``; a word left with nothing is not scored: its ``nll`` and
-    ``log_prob`` are None.
+    ``log_prob`` are None. ``unknown="unk"`` scores unknown characters as ``<unk>``
+    (a backoff model that reserves it); ``records`` gets the perplexity record of the
+    words scored.
     """
     words = check_words(words)
+    how = unknown or ("skip" if skip_unknown else "error")
+    skip_unknown = how == "skip"
     dropped = model.dropped(words) if skip_unknown else None
     empty = ([bool(w) and len(d) == len(w) for w, d in zip(words, dropped)] if dropped
              else [False] * len(words))
     kept = [w for w, e in zip(words, empty) if not e]
-    lp, per_char = model.word_scores(kept, skip_unknown=skip_unknown)    # (m,), (m,)
+    lp, per_char, record = score_record(model, kept, how)           # (m,), (m,)
+    if record is not None and records is not None:
+        records.append(record)
     scores = iter(zip(per_char.tolist(), lp.tolist()))
     rows: list[dict[str, Any]] = []
     for i, w in enumerate(words):

@@ -1,6 +1,8 @@
 """Exports: a model's probabilities in files that need neither numpy nor minibigram.
 
-Two formats, for every model kind (bigram, counts of any K, ngram and concat):
+Two formats, for every model kind (bigram, counts of any K, ngram, concat and backoff;
+a backoff model's ARPA file carries its own backoff weights and ``<unk>``, see
+:mod:`minibigram.arpa`):
 
 - **JSON** (:func:`to_json`, :func:`write_json`), schema ``"minibigram-lm"`` version 1::
 
@@ -47,6 +49,8 @@ from typing import IO, Any
 
 import numpy as np
 
+from .arpa import write_arpa as write_backoff_arpa
+from .backoff import BackoffModel
 from .errors import SettingsError, check_choice, check_size
 from .examples import all_contexts
 from .models import LanguageModel
@@ -72,7 +76,7 @@ def _contexts(model: LanguageModel) -> np.ndarray:
         return np.asarray(seen, dtype=np.int64)                   # (C, K) from training
     count = sum((V - 1) ** (K - j) for j in range(K + 1))         # j leading boundaries
     if count * V > MAX_ROWS:
-        raise SettingsError(f"exporting this concat network means {count * V:,} "
+        raise SettingsError(f"exporting this {model.kind} model means {count * V:,} "
                             f"log-probabilities, more than {MAX_ROWS:,}: use a shorter "
                             "context.")
     rows = [np.zeros((1, K), np.int64)]                           # the all-boundary start
@@ -162,6 +166,11 @@ class Export:
 
     def pieces(self) -> Iterator[str]:
         """The file's text, a row (JSON) or a section (ARPA) at a time."""
+        if self.format == "arpa" and isinstance(self.model, BackoffModel):
+            f = io.StringIO()
+            write_backoff_arpa(self.model, f)
+            yield f.getvalue()
+            return
         if self.format == "arpa":
             yield _arpa_text(self.model, self.contexts, self.table)
             return
@@ -188,6 +197,9 @@ def plan_export(model: LanguageModel, format: str = "json") -> Export:
         machine has free; or, for a concat network, more than :data:`MAX_ROWS` entries.
     """
     check_choice("export format", format, FORMATS)
+    if format == "json" and isinstance(model, BackoffModel) and model.unk:
+        raise SettingsError("the JSON format has no <unk>, which this model reserves: export "
+                            "as arpa, which carries it.")
     X = _contexts(model)                                          # (C, K)
     C, V = len(X), model.V
     _check_memory(f"the table of {C:,} x {V:,} log-probabilities", 8.0 * C * V,
@@ -232,6 +244,9 @@ def to_json(model: LanguageModel) -> dict[str, Any]:
     SettingsError
         For a concat network whose table would exceed :data:`MAX_ROWS` entries.
     """
+    if isinstance(model, BackoffModel) and model.unk:
+        raise SettingsError("the JSON format has no <unk>, which this model reserves: export "
+                            "as arpa, which carries it.")
     X = _contexts(model)                                          # (C, K)
     L = model.log_rows(X)                                         # (C, V)
     itos = model.vocab.itos
@@ -294,7 +309,11 @@ def _arpa_entries(model: LanguageModel, X: np.ndarray, L: np.ndarray
 
 
 def write_arpa(model: LanguageModel, f: IO[str]) -> None:
-    """Write ``model`` as an ARPA back-off language model (log10; see the module docstring)."""
+    """Write ``model`` as an ARPA back-off language model (log10; see the module docstring).
+
+    A :class:`~minibigram.backoff.BackoffModel` is written with its own backoff weights
+    and ``<unk>`` (:func:`minibigram.arpa.write_arpa`).
+    """
     for piece in plan_export(model, "arpa").pieces():
         f.write(piece)
 

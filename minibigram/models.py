@@ -67,7 +67,9 @@ from .examples import (
     scorable_words,
     weighted_examples,
 )
+from .lookup import MAX_DENSE, known_ids, token_codes, walk, word_sums
 from .optim import NEWTON_BLOCK, concat_newton, gradient_descent, newton
+from .perplexity import Perplexity, perplexity
 from .sampling import DEFAULT_SAMPLER, adjust_probs, sample_words
 from .torchrng import ERAS, TorchGenerator
 from .version import __version__
@@ -75,6 +77,9 @@ from .vocab import Vocabulary
 from .words import PathLike, data_record, training_words
 
 NOTEBOOK_SEED = 2147483647
+#: What scoring does with a character the model never saw: refuse it, drop it, or score
+#: it as ``<unk>`` (backoff models that reserve it).
+UNKNOWN = ("error", "skip", "unk")
 DTYPES = ("float32", "float64")
 INITS = ("torch", "normal")
 SOLVERS = ("gd", "newton")
@@ -411,6 +416,40 @@ class LanguageModel:
             raise DataError("there are no words to score: give at least one word.")
         return float(-self._example_logp(words, skip_unknown)[0].mean())
 
+    def token_log_probs(self, words: Sequence[str], unknown: str = "error"
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+        """Every token's log-probability (n,), the word lengths (m,), which tokens are
+        ``<unk>`` (n,) and how many characters were skipped.
+
+        ``unknown`` is ``"error"`` or ``"skip"`` (as ``skip_unknown`` in :meth:`score`);
+        ``"unk"`` needs a model that reserves ``<unk>`` (a backoff model).
+        """
+        check_choice("unknown", unknown, UNKNOWN)
+        if unknown == "unk":
+            raise SettingsError(f"a {self.kind} model reserves no <unk>: score unknown "
+                                "characters with --unknown skip (unknown='skip'), or use a "
+                                "backoff model fitted with unk=True (train --unk).")
+        words = check_words(words)
+        logp, lengths = self._example_logp(words, unknown == "skip")   # (n,), (m,)
+        skipped = sum(map(len, words)) - int(lengths.sum())
+        return (logp.astype(np.float64, copy=False), lengths, np.zeros(len(logp), bool),
+                skipped)
+
+    def perplexity(self, words: Sequence[str], *, skip_unknown: bool = False,
+                   unknown: str | None = None) -> Perplexity:
+        """The :class:`~minibigram.perplexity.Perplexity` record of ``words``: total
+        log-probability, perplexity per token, character and word, bits per character.
+
+        From the same log-probabilities as :meth:`score`; ``unknown`` as in
+        :meth:`token_log_probs` (``skip_unknown=True`` is ``"skip"``); the characters
+        skipped or scored as ``<unk>`` are the record's ``unknowns``.
+        """
+        how = unknown or ("skip" if skip_unknown else "error")
+        logp, lengths, unk, skipped = self.token_log_probs(words, how)
+        if not len(lengths):
+            raise DataError("there are no words to score: give at least one word.")
+        return perplexity(logp, lengths, unk, skipped)
+
     def log_rows(self, contexts: np.ndarray) -> np.ndarray:
         """``log P(next | context)`` for each of ``contexts`` (n, K): an (n, V) float64 array.
 
@@ -571,6 +610,7 @@ class CountModel(LanguageModel):
         self.history: list[float] = []
         self.settings = dict(settings or {}, smoothing=self.smoothing, context=self.K)
         self._codes = context_codes(contexts, self.V)             # (C,) sorted
+        self._table: np.ndarray | None = None                    # made by _log_table
         with np.errstate(over="ignore"):
             counted = N.sum(dtype=np.float64)
             if not np.isfinite(counted):
@@ -639,6 +679,38 @@ class CountModel(LanguageModel):
     def log_rows(self, contexts: np.ndarray) -> np.ndarray:
         # the table once, then its rows (the blocks of the base class would recompute it)
         return _table_rows(self.log_probs(), self._codes, contexts)
+
+    def score(self, words: Sequence[str], *, skip_unknown: bool = False) -> np.ndarray:
+        """:meth:`LanguageModel.score`, by lookup when ``V**(K+1)`` is small: each token's
+        context as one code and one gather from the table of every context's
+        log-probabilities (:mod:`minibigram.lookup`); one word, a walk over that table."""
+        table = None if skip_unknown else self._log_table()
+        if table is None:
+            return super().score(words, skip_unknown=skip_unknown)
+        if isinstance(words, list) and len(words) == 1:
+            one = walk(words[0], self.vocab.stoi, table, self.K, self.V)
+            if one is not None:
+                return np.array([one])
+        words = check_words(words)
+        ids = known_ids(words, self.vocab)
+        if ids is None:   # the full path names the word and the character
+            return super().score(words)
+        if len(words) == 0:
+            return np.zeros(0)
+        codes, ys = token_codes(ids, self.K, self.V)              # (n,), (n,)
+        return word_sums(ids, table[codes * self.V + ys])         # (m,)
+
+    def _log_table(self) -> np.ndarray | None:
+        """``log P`` of every (context code, next id), ``V**(K+1)`` entries, the very numbers
+        of :meth:`log_probs` (unseen contexts ``-log V``); None if more than MAX_DENSE."""
+        V = self.V
+        if V ** (self.K + 1) > MAX_DENSE:
+            return None
+        if self._table is None:
+            L = np.full((V**self.K, V), -np.log(V))               # (V**K, V) unseen: uniform
+            L[self._codes] = self.log_probs()
+            self._table = L.ravel()
+        return self._table
 
     def _target_logp(self, X: np.ndarray, ys: np.ndarray) -> np.ndarray:
         return _context_logp(self.log_probs(), self._codes, X, ys)

@@ -43,6 +43,7 @@ from .models import (
 from .progress import Progress, wanted
 from .safewrite import check_writable
 from .sampling import DEFAULT_SAMPLER, SAMPLERS
+from .smoothing import METHODS
 from .stream import count_bigrams, count_contexts
 from .vocab import Vocabulary
 from .words import (
@@ -87,6 +88,13 @@ class TrainSettings:
         ``steps`` iterations.
     smoothing : float
         The count model's add-k.
+    method : str
+        The count model's smoothing, one of :data:`~minibigram.SMOOTHING_METHODS`:
+        ``"add-k"`` (the notebook's table), or a backoff model down to the unigram.
+    discount : float or None
+        The discount of ``"kneser-ney"`` or ``"absolute"`` (None: estimated per order).
+    unk : bool
+        Reserve ``<unk>`` for characters never seen (a backoff model).
     seed : int
         Seed of the initial W and of sampling.
     sampler : str
@@ -115,6 +123,9 @@ class TrainSettings:
     lr: float = 50.0
     reg: float = 0.01
     smoothing: float = 1.0
+    method: str = "add-k"
+    discount: float | None = None
+    unk: bool = False
     engine: str = "counts"
     solver: str = "gd"
     init: str = "torch"
@@ -157,6 +168,9 @@ class TrainSettings:
 
     def describe(self) -> str:
         """The model in a few words: ``"bigram network (reg 0.01)"``."""
+        if self.family == "counts" and (self.method != "add-k" or self.unk):
+            return (f"{self.method} backoff model (K={self.context}"
+                    f"{', <unk>' if self.unk else ''})")
         if self.family == "counts":
             return f"count model (K={self.context}, smoothing {self.smoothing:g})"
         if is_bigram(self.context, self.encoding):
@@ -166,7 +180,12 @@ class TrainSettings:
     def fit_options(self) -> dict[str, Any]:
         """What the chosen model's ``fit`` takes of these settings (beyond its data)."""
         if self.family == "counts":
-            return {"value": self.smoothing}
+            counts: dict[str, Any] = {"value": self.smoothing, "method": self.method}
+            if self.discount is not None:
+                counts["discount"] = self.discount
+            if self.unk:
+                counts["unk"] = True
+            return counts
         if is_bigram(self.context, self.encoding):
             return {"value": self.reg, "steps": self.steps, "lr": self.lr, "seed": self.seed,
                     "dtype": self.dtype, "engine": self.engine, "solver": self.solver,
@@ -181,9 +200,10 @@ DEFAULTS = TrainSettings()
 UNUSED = {
     "counts": ("steps", "lr", "reg", "engine", "solver", "init", "dtype", "encoding",
                "log_every"),
-    "context network": ("engine", "solver", "init", "lr", "smoothing"),
-    "newton": ("lr", "init", "engine", "smoothing"),
-    "bigram network": ("smoothing",),
+    "context network": ("engine", "solver", "init", "lr", "smoothing", "method", "discount",
+                        "unk"),
+    "newton": ("lr", "init", "engine", "smoothing", "method", "discount", "unk"),
+    "bigram network": ("smoothing", "method", "discount", "unk"),
 }
 
 
@@ -229,6 +249,7 @@ def _check_values(s: TrainSettings) -> None:
     check_choice("model family", s.family, FAMILIES)
     check_whole("the context length", s.context, 1)
     check_choice("encoding", s.encoding, ENCODINGS)
+    check_choice("smoothing method", s.method, METHODS)
     check_choice("solver", s.solver, SOLVERS)
     check_choice("sampler", s.sampler, list(SAMPLERS))
     check_whole("the number of samples", s.samples)
@@ -246,6 +267,9 @@ def _check_combination(s: TrainSettings, given: dict[str, Any], data: Data) -> N
             "newton": "solver 'newton' (the exact optimum, from W = 0)",
             "bigram network": "the bigram network"}[s.shape]
     unused = [o for o in UNUSED[s.shape] if o in given]
+    if s.shape == "counts" and s.method != "add-k" and "smoothing" in given:
+        unused.append("smoothing")
+        what = f"method {s.method!r} (smoothing is add-k's k)"
     if "split_seed" in given and s.split is None:
         unused.append("split_seed")
         what += " without a split"

@@ -219,18 +219,23 @@ class Vocabulary:
         """
         return self.lookup(code_points(text))
 
-    def lookup(self, codes: np.ndarray) -> np.ndarray:
+    def lookup(self, codes: np.ndarray, unknown: int | None = None) -> np.ndarray:
         """Token ids of code points (:func:`code_points`, :func:`joined_codes`), shape (L,), int64.
 
-        Every line break, and the boundary's display symbol ``itos[0]``, is id 0.
+        Every line break, and the boundary's display symbol ``itos[0]``, is id 0. A code
+        point outside the vocabulary is the id ``unknown`` when one is given (a model's
+        ``<unk>``), else an error.
 
         Raises
         ------
         DataError
-            If a code point is not in the vocabulary (the message names its character).
+            If a code point is not in the vocabulary and ``unknown`` is None (the message
+            names its character).
         """
         # mode="clip": a code point beyond the table reads its last entry, -1 (unknown)
         ids = np.take(self._lut, codes, mode="clip")                  # (L,) -1: unknown
+        if unknown is not None:
+            return np.where(ids < 0, unknown, ids).astype(np.int64)   # (L,)
         if ids.size and ids.min() < 0:
             ch = chr(int(codes[np.argmax(ids < 0)]))
             raise DataError(f"the character {ch!r} (U+{ord(ch):04X}) is not in the model's "

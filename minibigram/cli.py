@@ -35,7 +35,6 @@ from .errors import (
     check_whole,
 )
 from .evaluate import (
-    PARAM,
     eval_splits,
     model_split,
     model_words,
@@ -44,6 +43,7 @@ from .evaluate import (
     split_losses,
     split_perplexities,
     sweep,
+    sweep_report,
     word_chunks,
 )
 from .export import FORMATS, plan_export
@@ -58,8 +58,8 @@ from .stdio import escape_all, open_standard_streams
 from .training import (
     DEFAULTS,
     FAMILIES,
-    TrainResult,
     TrainSettings,
+    info_report,
     model_info,
     train,
     train_settings,
@@ -127,7 +127,6 @@ def _closest(name: str, valid: list[str]) -> list[str]:
     return difflib.get_close_matches(name, valid, n=3, cutoff=0.6)
 
 
-
 def _value(parse: Callable[[str], Any], check: Callable[[Any], Any], name: str) -> Any:
     """An argparse ``type``: ``check(parse(text))``; text that does not parse goes to
     ``check`` as it is, so the rule's one sentence says what was expected."""
@@ -167,7 +166,6 @@ def _list_of(item: Callable[[str], Any]) -> Any:
 _family = _value(str, lambda v: check_choice("model family", v, FAMILIES), "family")
 
 
-
 def _finite_or_none(obj: Any) -> Any:
     """``obj`` with every non-finite float replaced by None (JSON has no inf or NaN).
 
@@ -201,7 +199,6 @@ def _show_note(message: Warning | str, *_: Any, **__: Any) -> None:
 def _format_losses(losses: dict[str, float | None]) -> str:
     return "mean NLL per character (no L2 term): " + ", ".join(
         f"{k} {v:.6f}" for k, v in losses.items() if v is not None)
-
 
 
 def _command(sub: Any, name: str, flags: Sequence[str], **kwargs: Any) -> _Parser:
@@ -241,7 +238,6 @@ _FLAGS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
 def _family_flag(p: argparse.ArgumentParser, **kwargs: Any) -> None:
     # --model-kind: its former name, kept so that existing scripts work
     p.add_argument("--family", "--model-kind", dest="family", **kwargs)
-
 
 
 def _add_train_parser(sub: Any) -> None:
@@ -315,8 +311,6 @@ def _add_train_parser(sub: Any) -> None:
     p.set_defaults(func=_cmd_train)
 
 
-
-
 def _step_printer() -> Callable[[int, float], None]:
     """Print ``step N  loss L`` lines, flushed at most every 50 ms: live in a pipe too
     (``| tee``), without a write per line when a step takes microseconds."""
@@ -340,7 +334,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
               progress=wanted(args.verbosity > 0), **options)
     s, model = r.settings, r.model
     if s.dask is not None:
-        _say_counted(args, r)
+        _say(args, r.count_summary())
     _say(args, f"trained in {r.seconds['fit']:.2f} s: {model!r}", detail=True)
     if args.out:
         _say(args, f"saved the model to {args.out}")
@@ -366,21 +360,6 @@ def _cmd_train(args: argparse.Namespace) -> int:
     for w in r.samples:
         print(w)
     return 0
-
-
-def _say_counted(args: argparse.Namespace, r: TrainResult) -> None:
-    """What a Dask count read, where, and how fast."""
-    data, seconds = r.model.settings["data"], r.seconds["count"] or 0.0
-    total, files = data["bytes"], data["files"]   # total None: a file was removed since
-    size = ("size unknown" if total is None else f"{total:,} bytes" if total < 100_000
-            else f"{total / 1e6:,.1f} MB")
-    where = (f"the Dask scheduler at {r.settings.dask}" if isinstance(r.settings.dask, str)
-             else f"a local Dask cluster of {os.cpu_count() or 1} workers")
-    _say(args, f"counted {files} file{'s' if files != 1 else ''} ({size}) on {where}: "
-               f"{r.model.settings['num_examples']:,} examples, {r.model.V} characters, in "
-               f"{seconds:.1f} s" + ("" if total is None else
-               f" ({total / 1e6 / max(seconds, 1e-9):,.1f} MB/s, cluster start included)"))
-
 
 
 def _add_sample_parser(sub: Any) -> None:
@@ -518,7 +497,6 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     return 0
 
 
-
 def _add_gradcheck_parser(sub: Any) -> None:
     from .checks import PASS_RULE  # the gradient checker is heavy: only its command loads it
 
@@ -574,7 +552,6 @@ def _cmd_gradcheck(args: argparse.Namespace) -> int:
             print(f"\n{case['engine']} K={case['K']} {case['dtype']} W {tuple(case['shape'])}:"
                   f"\n{r}")
     return 1 if failed else 0
-
 
 
 def _add_eval_parser(sub: Any) -> None:
@@ -644,29 +621,8 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     if args.json:
         print(_json({k: v for k, v in r.items() if k != "seconds"}))
         return 0
-    sz = r["sizes"]
-    print(f"split {'/'.join(f'{100 * f:g}' for f in r['split'])} (seed {r['split_seed']}): "
-          f"{sz['train']} train, {sz['dev']} dev, {sz['test']} test words; mean NLL per "
-          "character")
-    print(f"{'model':<8} {'K':>2} {'setting':<16} {'train':>8} {'dev':>8}")
-    for row in r["rows"]:
-        name = PARAM[row["family"]]
-        mark = " <- best on dev" if row["chosen"] else ""
-        print(f"{row['family']:<8} {row['context']:>2} {name + ' ' + format(row[name], 'g'):<16} "
-              f"{row['train']:>8.4f} {row['dev']:>8.4f}{mark}")
-    print("\nchosen on dev, then scored once on test:")
-    print(f"{'model':<8} {'K':>2} {'setting':<16} {'train':>8} {'dev':>8} {'test':>8}")
-    for g in r["groups"]:
-        name = PARAM[g["family"]]
-        test = "-" if g["test"] is None else f"{g['test']:.4f}"
-        print(f"{g['family']:<8} {g['context']:>2} {name + ' ' + format(g[name], 'g'):<16} "
-              f"{g['train']:>8.4f} {g['dev']:>8.4f} {test:>8}")
-    b = r["best"]
-    print(f"\nbest on dev: {b['family']} K={b['context']} {PARAM[b['family']]} "
-          f"{b[PARAM[b['family']]]:g}: dev {b['dev']:.4f}, test "
-          f"{'-' if b['test'] is None else format(b['test'], '.4f')}")
+    print(sweep_report(r))
     return 0
-
 
 
 def _add_info_parser(sub: Any) -> None:
@@ -682,26 +638,7 @@ def _cmd_info(args: argparse.Namespace) -> int:
     if args.json:
         print(_json(info))
         return 0
-    vocab = info["vocab"]   # shown by repr, which makes every character printable
-    info = escape_all(info)  # a path may hold bytes that are not UTF-8: escaped, as in --json
-    data = info["data"] if isinstance(info["data"], dict) else {}
-    unknown = "not recorded"
-    final = info["final_loss"]
-    lines = [("model", info["model"]), ("kind", info["kind"]), ("context K", info["context"]),
-             ("vocabulary V", f"{info['vocab_size']}: {vocab!r}"),
-             ("encoding", info["encoding"] or "-"),
-             ("final loss", unknown if final is None else f"{final:.7f}"),
-             ("data source", data.get("source") or (unknown if not data else "a list of words")),
-             ("data sha256", data.get("sha256", unknown)),
-             ("data words", data.get("num_words", unknown)),
-             ("split", f"{info['split']} (seed {info['split_seed']})" if info["split"]
-              else "none: trained on all the data"),
-             ("minibigram", info["minibigram"] or unknown)]
-    lines += [(f"setting {k}", v) for k, v in info["settings"].items()
-              if k not in ("data", "split", "split_seed", "minibigram")]
-    width = max(len(k) for k, _ in lines)
-    for k, v in lines:
-        print(f"{k:<{width}}  {v}")
+    print(info_report(info))
     return 0
 
 

@@ -191,6 +191,35 @@ def sweep(words: Sequence[str], *, families: Sequence[str] = ("network", "counts
             "seconds": time.perf_counter() - start}
 
 
+def sweep_report(r: dict[str, Any]) -> str:
+    """:func:`sweep`'s result as the tables ``minibigram sweep`` prints: every setting's
+    train and dev loss, the one chosen per family and context with its test loss, the best."""
+    sz = r["sizes"]
+    lines = [f"split {'/'.join(f'{100 * f:g}' for f in r['split'])} (seed {r['split_seed']}): "
+             f"{sz['train']} train, {sz['dev']} dev, {sz['test']} test words; mean NLL per "
+             "character",
+             f"{'model':<8} {'K':>2} {'setting':<16} {'train':>8} {'dev':>8}"]
+
+    def setting(row: dict[str, Any]) -> str:
+        name = PARAM[row["family"]]
+        return f"{row['family']:<8} {row['context']:>2} {name + ' ' + format(row[name], 'g'):<16}"
+
+    def test(row: dict[str, Any]) -> str:
+        return "-" if row["test"] is None else f"{row['test']:.4f}"
+
+    for row in r["rows"]:
+        mark = " <- best on dev" if row["chosen"] else ""
+        lines.append(f"{setting(row)} {row['train']:>8.4f} {row['dev']:>8.4f}{mark}")
+    lines += ["", "chosen on dev, then scored once on test:",
+              f"{'model':<8} {'K':>2} {'setting':<16} {'train':>8} {'dev':>8} {'test':>8}"]
+    for g in r["groups"]:
+        lines.append(f"{setting(g)} {g['train']:>8.4f} {g['dev']:>8.4f} {test(g):>8}")
+    b = r["best"]
+    lines += ["", f"best on dev: {b['family']} K={b['context']} {PARAM[b['family']]} "
+                  f"{b[PARAM[b['family']]]:g}: dev {b['dev']:.4f}, test {test(b)}"]
+    return "\n".join(lines)
+
+
 def model_split(model: LanguageModel, words: Sequence[str],
                 split: Sequence[float] | None = None, seed: int | None = None
                 ) -> dict[str, list[str]]:

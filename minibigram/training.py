@@ -44,6 +44,7 @@ from .progress import Progress, wanted
 from .safewrite import check_writable
 from .sampling import DEFAULT_SAMPLER, SAMPLERS
 from .smoothing import METHODS
+from .stdio import escape_all
 from .stream import count_bigrams, count_contexts
 from .vocab import Vocabulary
 from .words import (
@@ -389,6 +390,21 @@ class TrainResult:
         """The objective at the trained parameters (see the model's ``final_loss``)."""
         return self.model.final_loss
 
+    def count_summary(self) -> str:
+        """What a Dask count read, where, and how fast: one line for a person."""
+        data, seconds = self.model.settings["data"], self.seconds["count"] or 0.0
+        total, files = data["bytes"], data["files"]   # total None: a file was removed since
+        size = ("size unknown" if total is None else f"{total:,} bytes" if total < 100_000
+                else f"{total / 1e6:,.1f} MB")
+        where = (f"the Dask scheduler at {self.settings.dask}"
+                 if isinstance(self.settings.dask, str)
+                 else f"a local Dask cluster of {os.cpu_count() or 1} workers")
+        rate = ("" if total is None else
+                f" ({total / 1e6 / max(seconds, 1e-9):,.1f} MB/s, cluster start included)")
+        return (f"counted {files} file{'s' if files != 1 else ''} ({size}) on {where}: "
+                f"{self.model.settings['num_examples']:,} examples, {self.model.V} characters, "
+                f"in {seconds:.1f} s{rate}")
+
 
 def train(data: Data = None, *, out: PathLike | None = None,
           callback: Callable[[int, float], None] | None = None, progress: bool | None = None,
@@ -573,3 +589,28 @@ def model_info(model: LanguageModel) -> dict[str, Any]:
             "final_loss": model.final_loss, "steps_recorded": len(model.history),
             "data": st.get("data"), "split": st.get("split"), "split_seed": st.get("split_seed"),
             "minibigram": st.get("minibigram"), "settings": st}
+
+
+def info_report(info: dict[str, Any]) -> str:
+    """:func:`model_info` (with the file's ``"model"`` path) as ``minibigram info`` prints it:
+    one ``name  value`` line each, every string escaped (a path may hold bytes that are not
+    UTF-8), the vocabulary by its ``repr``."""
+    vocab = info["vocab"]
+    info = escape_all(info)
+    data = info["data"] if isinstance(info["data"], dict) else {}
+    unknown = "not recorded"
+    final = info["final_loss"]
+    lines = [("model", info["model"]), ("kind", info["kind"]), ("context K", info["context"]),
+             ("vocabulary V", f"{info['vocab_size']}: {vocab!r}"),
+             ("encoding", info["encoding"] or "-"),
+             ("final loss", unknown if final is None else f"{final:.7f}"),
+             ("data source", data.get("source") or (unknown if not data else "a list of words")),
+             ("data sha256", data.get("sha256", unknown)),
+             ("data words", data.get("num_words", unknown)),
+             ("split", f"{info['split']} (seed {info['split_seed']})" if info["split"]
+              else "none: trained on all the data"),
+             ("minibigram", info["minibigram"] or unknown)]
+    lines += [(f"setting {k}", v) for k, v in info["settings"].items()
+              if k not in ("data", "split", "split_seed", "minibigram")]
+    width = max(len(k) for k, _ in lines)
+    return "\n".join(f"{k:<{width}}  {v}" for k, v in lines)

@@ -6,7 +6,6 @@ A loss here is always the mean negative log-likelihood per predicted character
 
 from __future__ import annotations
 
-import sys
 import time
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
@@ -25,9 +24,10 @@ from .words import (
     load_words,
     open_words,
     parse_split,
-    read_word_chunks,
+    read_word_lines,
     recorded_words,
     split_words,
+    stdin_bytes,
 )
 
 #: The hyperparameter each model family sweeps.
@@ -201,8 +201,8 @@ def model_words(model: LanguageModel, data: PathLike | None = None) -> WordList:
 
 
 def eval_model(model: LanguageModel, data: PathLike | None = None, *,
-               split: Sequence[float] | str | None = None, split_seed: int | None = None
-               ) -> dict[str, float | None]:
+               split: Sequence[float] | str | None = None, split_seed: int | None = None,
+               unknown: str = "error") -> dict[str, float | None]:
     """Mean NLL per character (no L2 term) of a model on its data, or on each part of a split.
 
     Parameters
@@ -215,6 +215,9 @@ def eval_model(model: LanguageModel, data: PathLike | None = None, *,
         Default: the model's own split if it was trained with one, else none.
     split_seed : int, optional
         Default: the model's own split seed, or 42.
+    unknown : {"error", "skip", "unk"}
+        A word with a character the model never saw: an error naming the part and the
+        characters, left out, or scored by its known characters (see :data:`UNKNOWN`).
 
     Returns
     -------
@@ -245,9 +248,22 @@ def eval_model(model: LanguageModel, data: PathLike | None = None, *,
         warnings.warn(f"this split is not the model's own ({st['split']}, seed "
                       f"{st.get('split_seed')}): its dev and test words may have been in the "
                       "model's training part.", stacklevel=2)
-    if split or "split" in st:
-        return split_losses(model, model_split(model, words, split, split_seed))
-    return split_losses(model, {"all": words})
+    parts = (model_split(model, words, split, split_seed) if split or "split" in st
+             else {"all": list(words)})
+    return split_losses(model, {k: known_words(model, ws, unknown) for k, ws in parts.items()})
+
+
+def known_words(model: LanguageModel, words: list[str], unknown: str = "error") -> list[str]:
+    """``words`` as ``unknown`` scores them: as they are (``"error"``: the scorer names an
+    unknown character), without the words that hold one (``"skip"``), or without those
+    characters (``"unk"``, a model that reserves no probability for them)."""
+    check_choice("unknown", unknown, UNKNOWN)
+    bad = set(model.vocab.unknown("".join(words))) if unknown != "error" else set()
+    if not bad:
+        return words
+    if unknown == "skip":
+        return [w for w in words if bad.isdisjoint(w)]
+    return ["".join(c for c in w if c not in bad) for w in words]
 
 
 def word_chunks(words: Sequence[str], files: Sequence[PathLike] = (),
@@ -263,33 +279,11 @@ def word_chunks(words: Sequence[str], files: Sequence[PathLike] = (),
     DataError
         If there are neither words nor files.
     FileAccessError
-        If a file cannot be read: every file is checked here, before the first chunk.
+        If a file cannot be opened: every file is opened here, once, before the first
+        chunk (see :func:`word_sources`).
     """
-    if not words and not files:
-        raise DataError("there are no words to score: give words, '-' to read them from "
-                        "standard input, or a file.")
-    for path in files:
-        with open_words(path):
-            pass
-    return _chunks(words, files, chunk_bytes)
-
-
-def _chunks(words: Sequence[str], files: Sequence[PathLike], chunk_bytes: int
-            ) -> Iterator[tuple[str, Iterator[list[str]]]]:
-    pending: list[str] = []
-    for w in words:
-        if w == STDIN:
-            if pending:
-                yield "the arguments", iter([pending])
-                pending = []
-            yield STDIN_NAME, read_word_chunks(sys.stdin.buffer, STDIN_NAME, chunk_bytes)
-        elif w.strip():
-            pending.append(w)
-    if pending:
-        yield "the arguments", iter([pending])
-    for path in files:
-        with open_words(path) as f:
-            yield str(path), read_word_chunks(f, str(path), chunk_bytes)
+    return ((name, (ws for ws, _ in chunks))
+            for name, chunks in word_sources(words, files, chunk_bytes))
 
 
 def score_rows(model: LanguageModel, words: Sequence[str], *, skip_unknown: bool = False
@@ -318,3 +312,148 @@ def score_rows(model: LanguageModel, words: Sequence[str], *, skip_unknown: bool
             row["skipped"] = dropped[i]
         rows.append(row)
     return rows
+
+
+#: What scoring does with a word holding a character the model never saw: stop there with
+#: an error naming its line (``"error"``), leave the word out (``"skip"``), or score it
+#: (``"unk"``) with the probability the model gives unseen characters; a model that
+#: reserves none scores the characters it knows and reports how many it did not.
+UNKNOWN = ("error", "skip", "unk")
+
+
+class Scores:
+    """The scores of words from arguments, standard input and files, a chunk at a time.
+
+    Iterating gives lists of rows ``{"word", "nll", "log_prob"}`` (and ``"unknown"``,
+    the number of characters the model does not know, with ``unknown="unk"``) in
+    input order, each list as soon as its chunk of input is scored, so a caller that
+    writes them as they come has written every result before an error. Each input
+    is opened once, before the first word is read, and read once.
+
+    Parameters
+    ----------
+    model : LanguageModel
+    words : sequence of str
+        Words to score first, in order; ``"-"`` reads standard input in its place.
+    files : sequence of paths
+        Then each file, one word per line.
+    unknown : {"error", "skip", "unk"}
+        See :data:`UNKNOWN`.
+    chunk_bytes : int
+        How much input to read and score at a time.
+
+    Attributes
+    ----------
+    skipped : int
+        Words left out (``unknown="skip"``).
+    first_skipped : str or None
+        Where the first of them was ("<stdin> line 3").
+    unknown_chars : int
+        Characters scored without (``unknown="unk"``), over all words.
+
+    Raises
+    ------
+    DataError
+        When iterated, with ``unknown="error"``, at the first word with a character
+        the model does not know, naming its source and line (every word before it
+        has been given); or a line that is not a word (see
+        :func:`~minibigram.words.read_word_lines`).
+    FileAccessError
+        At once, if a file cannot be opened.
+    """
+
+    def __init__(self, model: LanguageModel, words: Sequence[str] = (),
+                 files: Sequence[PathLike] = (), *, unknown: str = "error",
+                 chunk_bytes: int = 1 << 20) -> None:
+        self.model = model
+        self.unknown = check_choice("unknown", unknown, UNKNOWN)
+        self.skipped, self.unknown_chars = 0, 0
+        self.first_skipped: str | None = None
+        self._sources = word_sources(words, files, chunk_bytes)
+
+    def __iter__(self) -> Iterator[list[dict[str, Any]]]:
+        for source, chunks in self._sources:
+            for words, lines in chunks:
+                yield from self._score(source, words, lines)
+
+    def _score(self, source: str, words: list[str], lines: list[int]
+               ) -> Iterator[list[dict[str, Any]]]:
+        model = self.model
+        bad = set(model.vocab.unknown("".join(words)))
+        if not bad:   # the usual chunk
+            yield _rows(model, words, words)
+            return
+        has = [not bad.isdisjoint(w) for w in words]
+        where = (lambda i: f"{source} line {lines[i]}") if lines else (
+            lambda i: f"argument {i + 1}")
+        if self.unknown == "error":
+            first = has.index(True)
+            if first:
+                yield _rows(model, words[:first], words[:first])
+            w = words[first]
+            chars = " and ".join(f"{c!r} (U+{ord(c):04X})" for c in sorted(bad & set(w))[:5])
+            raise DataError(f"{where(first)}: the word {w!r} holds {chars}, which the model "
+                            "never saw: score with unknown 'skip' to leave such words out or "
+                            "'unk' to score them anyway, or train on data that holds it.")
+        if self.unknown == "skip":
+            kept = [w for w, h in zip(words, has) if not h]
+            if self.first_skipped is None:
+                self.first_skipped = where(has.index(True))
+            self.skipped += len(words) - len(kept)
+            if kept:
+                yield _rows(model, kept, kept)
+            return
+        known = ["".join(c for c in w if c not in bad) if h else w for w, h in zip(words, has)]
+        rows = _rows(model, words, known)
+        for row, w, k in zip(rows, words, known):
+            row["unknown"] = len(w) - len(k)
+        self.unknown_chars += sum(row["unknown"] for row in rows)
+        yield rows
+
+
+def _rows(model: LanguageModel, words: list[str], scored: list[str]) -> list[dict[str, Any]]:
+    """A row per word of ``words``, each scored as its counterpart in ``scored``."""
+    lp, per_char = model.word_scores(scored)                          # (m,), (m,)
+    return [{"word": w, "nll": n, "log_prob": p}
+            for w, n, p in zip(words, per_char.tolist(), lp.tolist())]
+
+
+def word_sources(words: Sequence[str], files: Sequence[PathLike] = (),
+                 chunk_bytes: int = 1 << 20
+                 ) -> list[tuple[str, Iterator[tuple[list[str], list[int]]]]]:
+    """The inputs to score, each opened once, now: ``(name, chunks of (words, line numbers))``.
+
+    The arguments ``words`` come first (``"-"``: standard input in its place; blank
+    ones skipped; their line numbers are empty), then each of ``files``.
+
+    Raises
+    ------
+    DataError
+        If there are neither words nor files.
+    FileAccessError
+        If a file cannot be opened.
+    """
+    if not words and not files:
+        raise DataError("there are no words to score: give words, '-' to read them from "
+                        "standard input, or a file.")
+    handles = [(str(path), open_words(path)) for path in files]   # each opened once, now
+    out: list[tuple[str, Iterator[tuple[list[str], list[int]]]]] = []
+    pending: list[str] = []
+    for w in words:
+        if w == STDIN:
+            if pending:
+                out.append(("the arguments", iter([(pending, [])])))
+                pending = []
+            out.append((STDIN_NAME, read_word_lines(stdin_bytes(), STDIN_NAME, chunk_bytes)))
+        elif w.strip():
+            pending.append(w)
+    if pending:
+        out.append(("the arguments", iter([(pending, [])])))
+    out += [(name, _closing(read_word_lines(f, name, chunk_bytes), f)) for name, f in handles]
+    return out
+
+
+def _closing(chunks: Iterator[Any], f: Any) -> Iterator[Any]:
+    """``chunks``, then ``f`` closed."""
+    with f:
+        yield from chunks

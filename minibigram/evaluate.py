@@ -11,6 +11,8 @@ import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+import numpy as np
+
 from .errors import DataError, SettingsError, check_choice, check_words
 from .examples import ContextCounts
 from .models import FAMILIES, BigramModel, CountModel, LanguageModel, NGramModel, is_bigram
@@ -390,11 +392,13 @@ class Scores:
             first = has.index(True)
             if first:
                 yield _rows(model, words[:first], words[:first])
-            w = words[first]
-            chars = " and ".join(f"{c!r} (U+{ord(c):04X})" for c in sorted(bad & set(w))[:5])
-            raise DataError(f"{where(first)}: the word {w!r} holds {chars}, which the model "
-                            "never saw: score with unknown 'skip' to leave such words out or "
-                            "'unk' to score them anyway, or train on data that holds it.")
+            try:   # the model's own sentence, which names the characters
+                model.score([words[first]])
+            except DataError as e:
+                if not lines:
+                    raise
+                raise DataError(f"{where(first)}: {e}") from None
+            raise AssertionError("a word with an unknown character was scored")
         if self.unknown == "skip":
             kept = [w for w, h in zip(words, has) if not h]
             if self.first_skipped is None:
@@ -413,9 +417,17 @@ class Scores:
 
 def _rows(model: LanguageModel, words: list[str], scored: list[str]) -> list[dict[str, Any]]:
     """A row per word of ``words``, each scored as its counterpart in ``scored``."""
-    lp, per_char = model.word_scores(scored)                          # (m,), (m,)
+    if all(scored):
+        lp, per_char = model.word_scores(scored)                      # (m,), (m,)
+        return [{"word": w, "nll": n, "log_prob": p}
+                for w, n, p in zip(words, per_char.tolist(), lp.tolist())]
+    # a word of unknown characters only (unk): the empty word, the end token after "." * K
+    end = float(model.log_rows(np.zeros((1, model.K), dtype=np.int64))[0, 0])
+    full = [k for k in scored if k]
+    lp, per_char = model.word_scores(full) if full else (np.zeros(0), np.zeros(0))
+    scores = iter(zip(per_char.tolist(), lp.tolist()))
     return [{"word": w, "nll": n, "log_prob": p}
-            for w, n, p in zip(words, per_char.tolist(), lp.tolist())]
+            for w, (n, p) in zip(words, (next(scores) if k else (-end, end) for k in scored))]
 
 
 def word_sources(words: Sequence[str], files: Sequence[PathLike] = (),

@@ -477,19 +477,12 @@ def sample_words(P: np.ndarray | Chain, n: int, seed: int, sampler: str, vocab: 
 
 def iter_words(P: np.ndarray | Chain, n: int, seed: int, sampler: str, vocab: Any
                ) -> Iterator[list[str]]:
-    """:func:`sample_words`'s words, about :data:`BLOCK_WORDS` at a time, in bounded memory.
+    """:func:`sample_words`'s words, a block at a time as each is drawn, in bounded memory.
 
     The lists, joined, are ``sample_words(P, n, seed, sampler, vocab)``: each sampler
-    gives the same words in blocks as in one call.
+    gives the same words in blocks as in one call. The first block comes as soon as it
+    is drawn (``| head -1`` waits for no more).
     """
     check_choice("sampler", sampler, tuple(SAMPLERS))
-    pending: list[np.ndarray] = []
-    words = 0
     for ids in SAMPLER_BLOCKS[sampler](P, n, seed):
-        pending.append(ids)
-        words += int(np.count_nonzero(ids == 0))
-        if words >= BLOCK_WORDS:
-            yield vocab.decode_words(np.concatenate(pending))
-            pending, words = [], 0
-    if pending:
-        yield vocab.decode_words(np.concatenate(pending))
+        yield vocab.decode_words(ids)

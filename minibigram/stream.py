@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import DataError, check_has_words, check_size, check_whole
+from .errors import DataError, check_size, check_whole
 from .examples import (
     BigramCounts,
     ContextCounts,
@@ -80,11 +80,6 @@ class _Counter:
 
     def add(self, part: bytes) -> None:
         """Count one piece of UTF-8 (cut at a character boundary, anywhere in a line)."""
-        nul = part.find(b"\x00")   # ('.' is an ordinary character: the boundary is a break)
-        if nul >= 0:
-            raise DataError(f"{self.source} line {self.line_of(part, nul)}: a "
-                            "NUL character (U+0000) is not text: give a text file with one word "
-                            "per line.")
         if self.fast and not self.pending.size and not part.translate(None, _PLAIN):
             self.lines_before += self.add_plain(part)
             return
@@ -95,6 +90,11 @@ class _Counter:
                 raise DataError(f"{self.source} is not UTF-8 text (undecodable byte at line "
                                 f"{self.line_of(part, e.start)}): save it as UTF-8 and try "
                                 "again.") from None
+            nul = part.find(b"\x00")   # ('.' is an ordinary character: the boundary is a break)
+            if nul >= 0:
+                raise DataError(f"{self.source} line {self.line_of(part, nul)} holds a NUL "
+                                "character (U+0000), which is not text: give a text file with "
+                                "one word per line.")
             self.add_ids(self.to_ids(code_points(text)))
         self.lines_before += part.count(b"\n")
 
@@ -239,6 +239,9 @@ class _ContextCounter(_Counter):
     """The sorted distinct contexts seen, ``ctx`` (C, K), and their counts ``N`` (C, S)."""
 
     def __init__(self, K: int, vocab: Vocabulary | None, source: str) -> None:
+        # each piece of 1 MiB makes windows of K + 1 int64 ids per character
+        check_size(f"counting contexts of {K:,} characters", 8.0 * (K + 2) * ((1 << 20) + K),
+                   "use a shorter context")
         super().__init__(K, vocab, source)
         self.ctx = np.zeros((0, K), dtype=np.int64)              # (C, K) slot ids, sorted
         self.N = np.zeros((0, self.S), dtype=np.int64)           # (C, S)
@@ -292,11 +295,14 @@ def _byte_pieces(f: Any, chunk_bytes: int) -> Iterator[bytes]:
     carry, first = b"", True
     while True:
         chunk = f.read(chunk_bytes)
-        if first and chunk.startswith(b"\xef\xbb\xbf"):     # UTF-8 byte-order mark
-            chunk = chunk[3:]
-        first = False
         if not chunk:
             break
+        if first:                                             # a UTF-8 byte-order mark?
+            while len(chunk) < 3 and (more := f.read(chunk_bytes)):
+                chunk += more
+            if chunk.startswith(b"\xef\xbb\xbf"):
+                chunk = chunk[3:]
+        first = False
         buf = carry + chunk if carry else chunk
         cut = len(buf)
         lead = next((i for i in range(cut - 1, max(cut - 5, -1), -1) if buf[i] & 0xC0 != 0x80),
@@ -329,7 +335,8 @@ def _line_pieces(lines: Iterable[str], chunk_bytes: int) -> Iterator[bytes]:
 
 
 def _count(counter: _Counter, source: PathLike | Iterable[str], chunk_bytes: int,
-           progress: Callable[[int], None] | None) -> HashedReader | None:
+           progress: Callable[[int], None] | None, missing: str = "check the path"
+           ) -> HashedReader | None:
     """Feed ``source`` (a path, ``"-"`` for standard input, or lines of str) to ``counter``
     piece by piece; for a path, the reader that read it once, with the sha256 of its bytes."""
     chunk_bytes = check_whole("chunk_bytes", chunk_bytes, 1)
@@ -337,7 +344,7 @@ def _count(counter: _Counter, source: PathLike | Iterable[str], chunk_bytes: int
     reader = None
     if isinstance(source, (str, os.PathLike)):
         name = os.fspath(source)
-        f = open_words(name)
+        f = open_words(name, missing)
         try:
             reader = HashedReader(f, counter.source)
             for piece in _byte_pieces(reader, chunk_bytes):
@@ -396,13 +403,16 @@ def count_stream(data: PathLike | None = None, context: int = 1, *,
     path = embedded_names_path() if data is None else os.fspath(data)
     name = (EMBEDDED_NAMES if data is None else STDIN_NAME if path == STDIN
             else os.path.abspath(path))
-    label = "the embedded names" if data is None else STDIN_NAME if path == STDIN else path
+    label = "the embedded names.txt" if data is None else STDIN_NAME if path == STDIN else path
     counter: _BigramCounter | _ContextCounter = (
         _BigramCounter(vocab, label) if K == 1 else _ContextCounter(K, vocab, label))
-    reader = _count(counter, path, chunk_bytes, progress)
+    reader = _count(counter, path, chunk_bytes, progress,
+                    "check the path, or give no path to use the embedded names")
     assert reader is not None
     counts = counter.result()
-    check_has_words(counts.num_examples, label)
+    if counts.num_examples == 0:   # as load_words says it
+        what = "is empty" if reader.nbytes <= 3 else "holds only blank lines"
+        raise DataError(f"{label} {what}: give a file with one word per line.")
     record = {"source": name, "sha256": reader.hexdigest(), "num_words": int(counts.N[0].sum())}
     return StreamCount(counts, record, reader.nbytes)
 

@@ -88,9 +88,10 @@ class TrainSettings:
         The network's training (see :meth:`~minibigram.BigramModel.fit`); a network
         with K > 1 or the concat encoding is solved by Newton's method in at most
         ``steps`` iterations.
-    smoothing : float or None
-        The count model's add-k; None: :func:`~minibigram.models.default_smoothing` of
-        the context (1 for bigrams, ``10**-K`` beyond), which :func:`train_settings` fills in.
+    smoothing : float
+        The count model's add-k; when not given, :func:`train_settings` takes
+        :func:`~minibigram.models.default_smoothing` of the context (1 for bigrams, the
+        notebook's; ``10**-K`` beyond).
     seed : int
         Seed of the initial W and of sampling.
     sampler : str
@@ -118,7 +119,7 @@ class TrainSettings:
     steps: int = 100
     lr: float = 50.0
     reg: float = 0.01
-    smoothing: float | None = None
+    smoothing: float = 1.0
     engine: str = "counts"
     solver: str = "gd"
     init: str = "torch"
@@ -235,7 +236,7 @@ def train_settings(data: Data = None, **options: Any) -> TrainSettings:
     elif "split" in given:
         given["split"] = check_fractions(given["split"])
     settings = dataclasses.replace(DEFAULTS, **given)
-    if settings.smoothing is None:
+    if "smoothing" not in given:
         settings = dataclasses.replace(settings, smoothing=default_smoothing(settings.context))
     _check_values(settings)
     _check_combination(settings, given, data)
@@ -493,7 +494,7 @@ def train(data: Data = None, *, out: PathLike | None = None,
         losses = split_losses(model, {"train": parts["train"], "dev": parts["dev"]})
         # the test set is read once, after training
         losses["test"] = model.nll(parts["test"]) if parts["test"] else None
-    elif not s.notebook_bigram and record is not None:   # the same number, from the counts
+    elif not s.notebook_bigram and counts is not None:   # the same number, from the counts
         losses = {"train": counts_nll(model, counts), "dev": None,   # type: ignore[arg-type]
                   "test": None}
     gap = None

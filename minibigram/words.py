@@ -511,11 +511,15 @@ def read_word_lines(f: BinaryIO, source: str, chunk_bytes: int = 1 << 20,
             block = f.read(chunk_bytes)
         except OSError as e:
             raise read_error(source, e) from None
-        if first and block.startswith(b"\xef\xbb\xbf"):
-            block = block[3:]
+        ended = not block
+        if first and not ended:                   # a UTF-8 byte-order mark?
+            while len(block) < 3 and (more := f.read(chunk_bytes)):
+                block += more
+            if block.startswith(b"\xef\xbb\xbf"):
+                block = block[3:]
         first = False
         buf = carry + block if carry else block
-        if not block:
+        if ended:
             if not buf:
                 return
             end = len(buf)              # the last line, without its line feed

@@ -76,7 +76,7 @@ def test_skip_unknown_leaves_words_out_and_unk_scores_their_known_characters(sav
     assert [row["log_prob"] for i, row in enumerate(rows) if i != 2] == [
         model.log_prob(w) for w in ("zo", "ab", "bob")]
     # nothing known is left of ANNA: the empty word, the end token after the start
-    assert rows[2]["log_prob"] == model.log_rows([[0]])[0, 0] == -rows[2]["nll"]
+    assert rows[2]["log_prob"] == model.log_rows([[0] * model.K])[0, 0] == -rows[2]["nll"]
 
 
 def test_bad_input_files_are_one_line(saved, tmp_path):

@@ -174,9 +174,8 @@ def default_smoothing(context: int) -> float:
     after the context, and a sampled word strays into contexts never seen in
     training, whose row is uniform: it ends with probability ``1/V`` a character,
     so words of hundreds of characters (on 66 characters and K = 2, 140 on average).
-    ``10**-K`` keeps that mass, and so the samples, near the training words: on
-    5,000 mixed lines (66 characters) and on the names, no sample of K = 2..5 is
-    longer than 12 times the longest training word (add-one: up to 21 times). It
+    ``10**-K`` keeps that mass, and so most samples, near the training words (see
+    docs/errors.md for the figures, and the tail that only backing off removes). It
     costs held-out NLL at large K; :func:`minibigram.sweep` chooses k on dev.
     """
     return 1.0 if context == 1 else 10.0 ** -context

@@ -468,7 +468,7 @@ def _add_score_parser(sub: Any) -> None:
         "that reserves nothing: its known characters) and print the number of unknown "
         "characters in a 4th column (default error)"))
     p.add_argument("--skip-unknown", action="store_const", const="skip", dest="skip_unknown",
-                   help="the same as --unknown skip")
+                   help="the same as --unknown skip (default: off)")
     p.set_defaults(func=_cmd_score)
 
 

@@ -65,7 +65,16 @@ from .training import (
 )
 from .version import __version__ as __version__
 from .vocab import BOUNDARY, Vocabulary
-from .words import WordList, WordText, load_text, load_words, split_words
+from .words import (
+    WordList,
+    WordText,
+    escape_bytes,
+    escape_tsv,
+    load_text,
+    load_words,
+    split_words,
+    unescape_tsv,
+)
 
 # The stages a command needs only now and then load on first use: the gradient checker
 # (its dataclasses and their inspect cost about 15 ms), streaming and Dask counting.
@@ -149,6 +158,8 @@ __all__ = [
     "counts_hvp",
     "counts_loss_and_grad",
     "cross_entropy",
+    "escape_bytes",
+    "escape_tsv",
     "data_provenance",
     "eval_model",
     "gradcheck",
@@ -167,6 +178,7 @@ __all__ = [
     "split_words",
     "sweep",
     "to_json",
+    "unescape_tsv",
     "train",
     "train_settings",
     "write_arpa",

@@ -27,24 +27,23 @@ from typing import Any, NoReturn
 
 from .engines import ENGINES, OBJECTIVES
 from .errors import (
-    DataError,
     MinibigramError,
+    SettingsError,
     check_choice,
     check_real,
     check_seed,
     check_whole,
 )
 from .evaluate import (
+    Scores,
     eval_splits,
     model_split,
     model_words,
     sample_marks,
-    score_rows,
     split_losses,
     split_perplexities,
     sweep,
     sweep_report,
-    word_chunks,
 )
 from .export import FORMATS, plan_export
 from .modelfiles import load_model
@@ -65,7 +64,7 @@ from .training import (
     train_settings,
 )
 from .version import __version__
-from .words import load_words, parse_split
+from .words import escape_tsv, load_words, parse_split
 
 
 class _Parser(argparse.ArgumentParser):
@@ -181,7 +180,7 @@ def _finite_or_none(obj: Any) -> Any:
 
 
 def _json(obj: Any) -> str:
-    """One JSON line, always valid UTF-8: every string escaped by :func:`stdio.escape`."""
+    """One JSON line, always valid UTF-8: every string escaped by :func:`stdio.escape_all`."""
     return json.dumps(escape_all(_finite_or_none(obj)), ensure_ascii=False, allow_nan=False)
 
 
@@ -295,7 +294,8 @@ def _add_train_parser(sub: Any) -> None:
         f"solved by Newton's method in at most --steps iterations (concat needs --reg > 0; "
         f"default {d.encoding})"))
     p.add_argument("--smoothing", type=_real("smoothing"), metavar="k",
-                   help=f"add-k smoothing of the count model (default {d.smoothing:g})")
+                   help="add-k smoothing of the count model (default 1 for --context 1, as the "
+                        "notebook; 10**-K for K >= 2, so samples stay near the training words)")
     p.add_argument("--method", choices=SMOOTHING_METHODS, help=(
         "the count model's smoothing: add-k (the notebook's table), or a backoff model down to "
         "the unigram: kneser-ney, modified-kneser-ney, witten-bell, absolute "
@@ -350,6 +350,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
     trained = f"{model.settings['num_examples']} examples, vocabulary of {model.V}"
     if s.notebook_bigram:
         _say(args, f"trained on {trained}; final loss {r.final_loss:.7f} (mean NLL + L2 term)")
+        if r.gap is not None:
+            _say(args, _gap_line(r.gap, s.steps))
     elif r.eval is None:   # from counts: the final loss is the training loss
         _say(args, f"trained the {s.describe()} on {trained}; final loss {r.final_loss:.7f} "
                    f"({'mean NLL' if s.family == 'counts' else 'mean NLL + L2 term'})")
@@ -360,6 +362,16 @@ def _cmd_train(args: argparse.Namespace) -> int:
     for w in r.samples:
         print(w)
     return 0
+
+
+def _gap_line(gap: dict[str, float | None], steps: int) -> str:
+    """How far gradient descent stopped from the optimum, and the flag that closes it."""
+    line = (f"after {steps} steps of gradient descent the gradient norm is "
+            f"{gap['grad_norm']:.2g}")
+    loss, best = gap["loss"], gap["optimum"]
+    if loss is not None and best is not None:
+        line += f"; the loss {loss:.6f} is {loss - best:.6f} above the optimum {best:.6f}"
+    return line + ": --solver newton reaches the optimum (or give more --steps)"
 
 
 def _add_sample_parser(sub: Any) -> None:
@@ -387,24 +399,49 @@ def _add_sample_parser(sub: Any) -> None:
 def _cmd_sample(args: argparse.Namespace) -> int:
     model = load_model(args.model)
     _say(args, f"{args.model}: {model!r}", detail=True)
+    parts = model_split(model, model_words(model, args.data)) if args.mark else None
     start = time.perf_counter()
-    samples = model.sample(args.n, seed=args.seed, sampler=args.sampler,
-                           temperature=args.temperature, top_k=args.top_k)
-    _say(args, f"sampled {len(samples)} words in {time.perf_counter() - start:.3f} s "
+    blocks = model.iter_samples(args.n, seed=args.seed, sampler=args.sampler,
+                                temperature=args.temperature, top_k=args.top_k)
+    try:
+        count = _write_samples(args, blocks, parts)
+    except BrokenPipeError:
+        # the reader has all it wants (| head): stop at once, quietly, as yes | head does
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    _say(args, f"sampled {count} words in {time.perf_counter() - start:.3f} s "
                f"({args.sampler})", detail=True)
-    marks = (sample_marks(samples, model_split(model, model_words(model, args.data)))
-             if args.mark else None)
-    if args.json:
-        out: dict[str, Any] = {"samples": samples, "seed": args.seed, "sampler": args.sampler}
-        if marks is not None:
-            out["marks"] = marks
-        print(_json(out))
-    elif marks is not None:
-        width = max((len(s) for s in samples), default=0)
-        print("\n".join(f"{s:<{width}}  {m}" for s, m in zip(samples, marks)))
-    elif samples:
-        print("\n".join(samples))
     return 0
+
+
+def _write_samples(args: argparse.Namespace, blocks: Any, parts: Any) -> int:
+    """Write the sampled words block by block as they are drawn; return how many."""
+    count = 0
+    if args.json:   # one JSON object, written as it grows
+        marks: list[str] = []
+        sys.stdout.write('{"samples": [')
+        for block in blocks:
+            sys.stdout.write((", " if count else "") + ", ".join(map(_json, block)))
+            count += len(block)
+            if parts is not None:
+                marks += sample_marks(block, parts)
+        tail = f', "seed": {args.seed}, "sampler": {_json(args.sampler)}'
+        if parts is not None:
+            tail += f', "marks": {_json(marks)}'
+        sys.stdout.write("]" + tail + "}\n")
+        sys.stdout.flush()
+        return count
+    for block in blocks:
+        if parts is not None:
+            width = max((len(w) for w in block), default=0)
+            text = "".join(f"{w:<{width}}  {m}\n"
+                           for w, m in zip(block, sample_marks(block, parts)))
+        else:
+            text = "\n".join(block) + "\n" if block else ""
+        sys.stdout.write(text)
+        count += len(block)
+    sys.stdout.flush()
+    return count
 
 
 def _add_score_parser(sub: Any) -> None:
@@ -419,13 +456,14 @@ def _add_score_parser(sub: Any) -> None:
                    "from standard input (default: none; give words, '-' or --file)")
     p.add_argument("-f", "--file", action="append", default=[], metavar="FILE",
                    help="read words from FILE, one per line; repeatable (default: none)")
-    p.add_argument("--skip-unknown", action="store_true", help=(
-        "remove the characters the model cannot score (unknown ones and the boundary '.') and "
-        "score the rest, listing them in a 'skipped' column; a word left with nothing gets empty "
-        "scores, stderr names it and the status is 2 (default: such a character is an error)"))
-    p.add_argument("--unknown", choices=UNKNOWN, default="error", help=(
-        "what an unknown character is: an error, skipped (as --skip-unknown), or scored as "
-        "<unk> by a model that reserves it (default error)"))
+    p.add_argument("--unknown", choices=UNKNOWN, help=(
+        "a word with a character the model never saw: error = stop there, every result before "
+        "it printed, with an error naming its line (exit 2); skip = leave the word out (stderr "
+        "says how many); unk = score it with what the model gives unseen characters (a model "
+        "that reserves nothing: its known characters) and print the number of unknown "
+        "characters in a 4th column (default error)"))
+    p.add_argument("--skip-unknown", action="store_const", const="skip", dest="skip_unknown",
+                   help="the same as --unknown skip (default: off)")
     p.add_argument("--perplexity", action="store_true", help=(
         "after the scores, the perplexity record of all the words: total log-probability "
         "(nats, log10), perplexity per token, character and word, bits per character, "
@@ -433,42 +471,40 @@ def _add_score_parser(sub: Any) -> None:
     p.set_defaults(func=_cmd_score)
 
 
-def _score_line(row: dict[str, Any], as_json: bool) -> str:
-    """One word's output line (see score's --help)."""
+def _score_lines(rows: list[dict[str, Any]], as_json: bool) -> str:
+    """The output lines of scored words (see score's --help): TSV fields escaped by
+    :func:`~minibigram.escape_tsv`, JSON strings (by :func:`_json`) by
+    :func:`~minibigram.escape_bytes`."""
     if as_json:
-        if row["nll"] is None:
-            row = {**row, "error": "no character the model knows"}
-        return _json(row)
-    if row["nll"] is None:
-        return f"{row['word']}\t\t\t{row['skipped']}"
-    return f"{row['word']}\t{row['nll']!r}\t{row['log_prob']!r}" + (
-        f"\t{row['skipped']}" if "skipped" in row else "")
+        return "".join(_json(row) + "\n" for row in rows)
+    return "".join(f"{escape_tsv(row['word'])}\t{row['nll']!r}\t{row['log_prob']!r}"
+                   + (f"\t{row['unknown']}" if "unknown" in row else "") + "\n"
+                   for row in rows)
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
-    sources = word_chunks(args.words, args.file)   # checks every file before the first line
+    if args.unknown and args.skip_unknown and args.unknown != "skip":
+        raise SettingsError(f"--skip-unknown is --unknown skip, which --unknown "
+                            f"{args.unknown} contradicts: give one of them.")
     model = load_model(args.model)
     _say(args, f"{args.model}: {model!r}", detail=True)
-    unknown = "skip" if args.skip_unknown else args.unknown
-    emptied: list[str] = []
-    records: list[Perplexity] = []
-    for source, chunks in sources:
-        for words in chunks:
-            try:
-                rows = score_rows(model, words, unknown=unknown, records=records)
-            except DataError as e:   # a file's or stdin's word is named with its source
-                if source == "the arguments":
-                    raise
-                raise DataError(f"{source}: {e}") from None
-            emptied += [row["word"] for row in rows if row["nll"] is None]
-            sys.stdout.write("".join(_score_line(row, args.json) + "\n" for row in rows))
-    if args.perplexity and records:
-        _print_perplexity({"all": combine(records)}, args.json)
-    sys.stdout.flush()
-    for w in emptied:
-        print(f"minibigram: error: the word {w!r} has no character the model knows: it was "
-              "not scored (its line has empty scores).", file=sys.stderr)
-    return 2 if emptied else 0
+    scores = Scores(model, args.words, args.file,
+                    unknown=args.unknown or args.skip_unknown or "error")
+    try:
+        for rows in scores:   # each chunk written as it is scored
+            sys.stdout.write(_score_lines(rows, args.json))
+    finally:
+        sys.stdout.flush()    # every result before an error is out before the error
+    if scores.skipped:
+        _say(args, f"skipped {scores.skipped:,} word{'s' if scores.skipped != 1 else ''} with "
+                   f"characters the model does not know (the first at {scores.first_skipped})")
+    if scores.unknown_chars:
+        n = scores.unknown_chars
+        _say(args, f"scored without {n:,} character{'s' if n != 1 else ''} the model does not "
+                   "know (counted in the 4th column)")
+    if args.perplexity and scores.records:
+        _print_perplexity({"all": combine(scores.records)}, args.json)
+    return 0
 
 
 def _add_plot_parser(sub: Any) -> None:
@@ -562,13 +598,17 @@ def _add_eval_parser(sub: Any) -> None:
     p.add_argument("--split", type=_split, metavar="TR/DEV/TE", help="default: the model's own "
                    "split, if it was trained with one; otherwise no split (every word of --data)")
     p.add_argument("--split-seed", type=_seed, help="default: the model's own split seed, or 42")
+    p.add_argument("--unknown", choices=UNKNOWN, default="error", help=(
+        "a word with a character the model never saw: error, skip (leave the word out) or unk "
+        "(score its known characters; see 'minibigram score --help'; default error)"))
     p.set_defaults(func=_cmd_eval)
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
     model = load_model(args.model)
     _say(args, f"{args.model}: {model!r}", detail=True)
-    splits = eval_splits(model, args.data, split=args.split, split_seed=args.split_seed)
+    splits = eval_splits(model, args.data, split=args.split, split_seed=args.split_seed,
+                         unknown=args.unknown)
     losses = split_losses(model, splits)
     records = split_perplexities(model, splits)
     if args.json:

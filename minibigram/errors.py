@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 
 import numpy as np
 
@@ -130,8 +131,11 @@ def join_words(words: list, sep: str, what: str = "words") -> str:
 def read_error(path: str, e: OSError, missing: str = "check the path") -> FileAccessError:
     """The one-sentence error for an ``OSError`` met while reading ``path``.
 
-    ``missing`` is what to do when the path does not exist.
+    ``missing`` is what to do when the path does not exist. An error that already says
+    what is wrong (a closed standard stream's) is kept as it is.
     """
+    if isinstance(e, FileAccessError):
+        return e
     if isinstance(e, FileNotFoundError):
         return FileAccessError(f"{path} does not exist: {missing}.")
     if isinstance(e, IsADirectoryError):
@@ -140,20 +144,68 @@ def read_error(path: str, e: OSError, missing: str = "check the path") -> FileAc
                            "you are allowed to read.")
 
 
-#: The most memory one computation may ask for (its largest arrays together): minibigram
-#: stays within a few hundred MB whatever its input, and says so before allocating.
-MAX_BYTES = 2**28
+#: The environment variable that sets :func:`memory_budget`, in bytes (suffixes K, M, G
+#: of 1024 allowed: ``MINIBIGRAM_MAX_MEMORY=2G``).
+MAX_MEMORY_ENV = "MINIBIGRAM_MAX_MEMORY"
+#: The share of the memory available now that one computation may ask for: the rest is
+#: left to the arrays around it (copies, the interpreter) and to the other programs.
+MEMORY_SHARE = 0.5
+
+
+def available_memory() -> int:
+    """The bytes of memory this machine can give now without swapping.
+
+    ``MemAvailable`` of ``/proc/meminfo`` (Linux), else the physical memory
+    (``os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")``), else 4 GiB.
+    """
+    try:
+        with open("/proc/meminfo", "rb") as f:
+            for line in f:
+                if line.startswith(b"MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return int(os.sysconf("SC_PHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (OSError, ValueError, AttributeError):   # a system without sysconf names
+        return 4 << 30
+
+
+def memory_budget() -> int:
+    """The most memory one computation may ask for (its largest arrays together), in bytes.
+
+    :data:`MAX_MEMORY_ENV` if set, else :data:`MEMORY_SHARE` of :func:`available_memory`.
+
+    Raises
+    ------
+    SettingsError
+        If :data:`MAX_MEMORY_ENV` is not a whole number of bytes (with K, M or G).
+    """
+    text = os.environ.get(MAX_MEMORY_ENV, "").strip()
+    if not text:
+        return int(available_memory() * MEMORY_SHARE)
+    scale = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(text[-1:].upper(), 1)
+    digits = text[:-1] if scale > 1 else text
+    if not digits.isdigit() or int(digits) == 0:
+        raise SettingsError(f"{MAX_MEMORY_ENV}={text!r} is not a number of bytes: give a whole "
+                            "number > 0, optionally followed by K, M or G (e.g. 2G).")
+    return int(digits) * scale
 
 
 def check_size(what: str, nbytes: float, hint: str) -> None:
-    """Refuse, before allocating, work whose arrays would take more than :data:`MAX_BYTES`.
+    """Refuse, before allocating, work whose arrays would take more than :func:`memory_budget`.
 
     ``what`` names the work ("the one-hot matrix of 228146 examples"), ``hint`` what
-    to do instead.
+    to do instead (the option or flag that avoids it).
     """
-    if nbytes > MAX_BYTES:
-        raise SettingsError(f"{what} would need {nbytes / 2**20:,.0f} MiB, more than the "
-                            f"{MAX_BYTES / 2**20:,.0f} MiB minibigram allows itself: {hint}.")
+    budget = memory_budget()
+    if nbytes > budget:
+        raise SettingsError(f"{what} would need {_mib(nbytes)}, more than the {_mib(budget)} "
+                            f"this machine has free for it ({MAX_MEMORY_ENV} sets it): {hint}.")
+
+
+def _mib(nbytes: float) -> str:
+    return f"{nbytes / 2**20:,.0f} MiB" if nbytes < 2**30 * 10 else f"{nbytes / 2**30:,.0f} GiB"
 
 
 def check_has_words(num_examples: int, source: str) -> None:

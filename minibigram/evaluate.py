@@ -7,7 +7,6 @@ A loss here is always the mean negative log-likelihood per predicted character
 from __future__ import annotations
 
 import os
-import sys
 import time
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
@@ -18,22 +17,31 @@ import numpy as np
 from .backoff import BackoffModel
 from .errors import DataError, SettingsError, check_choice, check_words
 from .examples import ContextCounts
-from .models import FAMILIES, BigramModel, CountModel, LanguageModel, NGramModel, is_bigram
+from .models import (
+    FAMILIES,
+    UNKNOWN,
+    BigramModel,
+    CountModel,
+    LanguageModel,
+    NGramModel,
+    is_bigram,
+)
 from .perplexity import Perplexity, perplexity
 from .vocab import Vocabulary
 from .words import (
-    MAX_WORDS_BYTES,
     STDIN,
     STDIN_NAME,
     PathLike,
     WordList,
     data_record,
     load_words,
+    max_words_bytes,
     open_words,
     parse_split,
-    read_word_chunks,
+    read_word_lines,
     recorded_words,
     split_words,
+    stdin_bytes,
 )
 
 #: The hyperparameter each model family sweeps.
@@ -258,10 +266,10 @@ def model_words(model: LanguageModel, data: PathLike | None = None) -> WordList:
     record = model.settings.get("data")
     source = record.get("source") if isinstance(record, dict) else None
     if isinstance(source, str) and os.path.isfile(source) \
-            and os.path.getsize(source) > MAX_WORDS_BYTES:   # counted in a stream: not read whole
+            and os.path.getsize(source) > max_words_bytes():   # counted in a stream, not read
         raise DataError(f"the model's training data {source} holds "
                         f"{os.path.getsize(source) / 1e6:,.1f} MB, more than the "
-                        f"{MAX_WORDS_BYTES / 1e6:.1f} MB of words read into memory to score or "
+                        f"{max_words_bytes() / 1e6:.1f} MB of words read into memory to score or "
                         "mark: give a smaller word file as the data (--data), e.g. a sample of "
                         "it.")
     try:
@@ -273,17 +281,19 @@ def model_words(model: LanguageModel, data: PathLike | None = None) -> WordList:
 
 
 def eval_model(model: LanguageModel, data: PathLike | None = None, *,
-               split: Sequence[float] | str | None = None, split_seed: int | None = None
-               ) -> dict[str, float | None]:
+               split: Sequence[float] | str | None = None, split_seed: int | None = None,
+               unknown: str = "error") -> dict[str, float | None]:
     """Mean NLL per character (no L2 term) of a model on its data, or on each part of a split:
     :func:`split_losses` of :func:`eval_splits` (see there)."""
-    return split_losses(model, eval_splits(model, data, split=split, split_seed=split_seed))
+    return split_losses(model, eval_splits(model, data, split=split, split_seed=split_seed,
+                                           unknown=unknown))
 
 
 def eval_splits(model: LanguageModel, data: PathLike | None = None, *,
-                split: Sequence[float] | str | None = None, split_seed: int | None = None
-                ) -> dict[str, list[str]]:
-    """The word lists a model is evaluated on: its data, or each part of a split.
+                split: Sequence[float] | str | None = None, split_seed: int | None = None,
+                unknown: str = "error") -> dict[str, list[str]]:
+    """The word lists a model is evaluated on: its data, or each part of a split, each as
+    ``unknown`` scores it (:func:`known_words`).
 
     Parameters
     ----------
@@ -295,6 +305,9 @@ def eval_splits(model: LanguageModel, data: PathLike | None = None, *,
         Default: the model's own split if it was trained with one, else none.
     split_seed : int, optional
         Default: the model's own split seed, or 42.
+    unknown : {"error", "skip", "unk"}
+        A word with a character the model never saw: an error naming the part and the
+        characters, left out, or scored by its known characters (see :data:`UNKNOWN`).
 
     Returns
     -------
@@ -324,9 +337,22 @@ def eval_splits(model: LanguageModel, data: PathLike | None = None, *,
         warnings.warn(f"this split is not the model's own ({st['split']}, seed "
                       f"{st.get('split_seed')}): its dev and test words may have been in the "
                       "model's training part.", stacklevel=2)
-    if split or "split" in st:
-        return model_split(model, words, split, split_seed)
-    return {"all": list(words)}
+    parts = (model_split(model, words, split, split_seed) if split or "split" in st
+             else {"all": list(words)})
+    return {k: known_words(model, ws, unknown) for k, ws in parts.items()}
+
+
+def known_words(model: LanguageModel, words: list[str], unknown: str = "error") -> list[str]:
+    """``words`` as ``unknown`` scores them: as they are (``"error"``: the scorer names an
+    unknown character), without the words that hold one (``"skip"``), or without those
+    characters (``"unk"``, a model that reserves no probability for them)."""
+    check_choice("unknown", unknown, UNKNOWN)
+    bad = set(model.vocab.unknown("".join(words))) if unknown != "error" else set()
+    if not bad:
+        return words
+    if unknown == "skip":
+        return [w for w in words if bad.isdisjoint(w)]
+    return ["".join(c for c in w if c not in bad) for w in words]
 
 
 def word_chunks(words: Sequence[str], files: Sequence[PathLike] = (),
@@ -342,33 +368,11 @@ def word_chunks(words: Sequence[str], files: Sequence[PathLike] = (),
     DataError
         If there are neither words nor files.
     FileAccessError
-        If a file cannot be read: every file is checked here, before the first chunk.
+        If a file cannot be opened: every file is opened here, once, before the first
+        chunk (see :func:`word_sources`).
     """
-    if not words and not files:
-        raise DataError("there are no words to score: give words, '-' to read them from "
-                        "standard input, or a file.")
-    for path in files:
-        with open_words(path):
-            pass
-    return _chunks(words, files, chunk_bytes)
-
-
-def _chunks(words: Sequence[str], files: Sequence[PathLike], chunk_bytes: int
-            ) -> Iterator[tuple[str, Iterator[list[str]]]]:
-    pending: list[str] = []
-    for w in words:
-        if w == STDIN:
-            if pending:
-                yield "the arguments", iter([pending])
-                pending = []
-            yield STDIN_NAME, read_word_chunks(sys.stdin.buffer, STDIN_NAME, chunk_bytes)
-        elif w.strip():
-            pending.append(w)
-    if pending:
-        yield "the arguments", iter([pending])
-    for path in files:
-        with open_words(path) as f:
-            yield str(path), read_word_chunks(f, str(path), chunk_bytes)
+    return ((name, (ws for ws, _ in chunks))
+            for name, chunks in word_sources(words, files, chunk_bytes))
 
 
 def score_rows(model: LanguageModel, words: Sequence[str], *, skip_unknown: bool = False,
@@ -404,3 +408,161 @@ def score_rows(model: LanguageModel, words: Sequence[str], *, skip_unknown: bool
             row["skipped"] = dropped[i]
         rows.append(row)
     return rows
+
+
+class Scores:
+    """The scores of words from arguments, standard input and files, a chunk at a time.
+
+    Iterating gives lists of rows ``{"word", "nll", "log_prob"}`` (and ``"unknown"``,
+    the number of characters the model does not know, with ``unknown="unk"``) in
+    input order, each list as soon as its chunk of input is scored, so a caller that
+    writes them as they come has written every result before an error. Each input
+    is opened once, before the first word is read, and read once.
+
+    Parameters
+    ----------
+    model : LanguageModel
+    words : sequence of str
+        Words to score first, in order; ``"-"`` reads standard input in its place.
+    files : sequence of paths
+        Then each file, one word per line.
+    unknown : {"error", "skip", "unk"}
+        See :data:`UNKNOWN`.
+    chunk_bytes : int
+        How much input to read and score at a time.
+
+    Attributes
+    ----------
+    skipped : int
+        Words left out (``unknown="skip"``).
+    first_skipped : str or None
+        Where the first of them was ("<stdin> line 3").
+    unknown_chars : int
+        Characters scored without (``unknown="unk"``), over all words.
+
+    Raises
+    ------
+    DataError
+        When iterated, with ``unknown="error"``, at the first word with a character
+        the model does not know, naming its source and line (every word before it
+        has been given); or a line that is not a word (see
+        :func:`~minibigram.words.read_word_lines`).
+    FileAccessError
+        At once, if a file cannot be opened.
+    """
+
+    def __init__(self, model: LanguageModel, words: Sequence[str] = (),
+                 files: Sequence[PathLike] = (), *, unknown: str = "error",
+                 chunk_bytes: int = 1 << 20) -> None:
+        self.model = model
+        self.unknown = check_choice("unknown", unknown, UNKNOWN)
+        self.skipped, self.unknown_chars = 0, 0
+        self.first_skipped: str | None = None
+        self.records: list[Perplexity] = []   # a perplexity record per chunk scored
+        self._sources = word_sources(words, files, chunk_bytes)
+
+    def __iter__(self) -> Iterator[list[dict[str, Any]]]:
+        for source, chunks in self._sources:
+            for words, lines in chunks:
+                yield from self._score(source, words, lines)
+
+    def _score(self, source: str, words: list[str], lines: list[int]
+               ) -> Iterator[list[dict[str, Any]]]:
+        model = self.model
+        bad = set(model.vocab.unknown("".join(words)))
+        if not bad:   # the usual chunk
+            yield self._rows(words, words)
+            return
+        has = [not bad.isdisjoint(w) for w in words]
+        where = (lambda i: f"{source} line {lines[i]}") if lines else (
+            lambda i: f"argument {i + 1}")
+        if self.unknown == "error":
+            first = has.index(True)
+            if first:
+                yield self._rows(words[:first], words[:first])
+            try:   # the model's own sentence, which names the characters
+                model.score([words[first]])
+            except DataError as e:
+                if not lines:
+                    raise
+                raise DataError(f"{where(first)}: {e}") from None
+            raise AssertionError("a word with an unknown character was scored")
+        if self.unknown == "skip":
+            kept = [w for w, h in zip(words, has) if not h]
+            if self.first_skipped is None:
+                self.first_skipped = where(has.index(True))
+            self.skipped += len(words) - len(kept)
+            if kept:
+                yield self._rows(kept, kept)
+            return
+        # unk: a model that reserves <unk> scores the words as they are; another, their
+        # known characters
+        known = (words if model.unk else
+                 ["".join(c for c in w if c not in bad) if h else w for w, h in zip(words, has)])
+        rows = self._rows(words, known)
+        for row, w in zip(rows, words):
+            row["unknown"] = sum(c in bad for c in w)
+        self.unknown_chars += sum(row["unknown"] for row in rows)
+        yield rows
+
+
+    def _rows(self, words: list[str], scored: list[str]) -> list[dict[str, Any]]:
+        """A row per word of ``words``, each scored as its counterpart in ``scored``; the
+        chunk's perplexity record goes to :attr:`records`."""
+        model = self.model
+        how = "unk" if self.unknown == "unk" and model.unk else "error"
+        full = [k for k in scored if k]
+        lp, per_char, record = (score_record(model, full, how) if full
+                                else (np.zeros(0), np.zeros(0), None))   # (m,), (m,)
+        if record is not None:
+            self.records.append(record)
+        if len(full) == len(scored):
+            return [{"word": w, "nll": n, "log_prob": p}
+                    for w, n, p in zip(words, per_char.tolist(), lp.tolist())]
+        # a word of unknown characters only (unk): the empty word, the end token after "." * K
+        end = float(model.log_rows(np.zeros((1, model.K), dtype=np.int64))[0, 0])
+        scores = iter(zip(per_char.tolist(), lp.tolist()))
+        return [{"word": w, "nll": n, "log_prob": p}
+                for w, (n, p) in zip(words, (next(scores) if k else (-end, end)
+                                             for k in scored))]
+
+
+def word_sources(words: Sequence[str], files: Sequence[PathLike] = (),
+                 chunk_bytes: int = 1 << 20
+                 ) -> list[tuple[str, Iterator[tuple[list[str], list[int]]]]]:
+    """The inputs to score, each opened once, now: ``(name, chunks of (words, line numbers))``.
+
+    The arguments ``words`` come first (``"-"``: standard input in its place; blank
+    ones skipped; their line numbers are empty), then each of ``files``.
+
+    Raises
+    ------
+    DataError
+        If there are neither words nor files.
+    FileAccessError
+        If a file cannot be opened.
+    """
+    if not words and not files:
+        raise DataError("there are no words to score: give words, '-' to read them from "
+                        "standard input, or a file.")
+    handles = [(str(path), open_words(path)) for path in files]   # each opened once, now
+    out: list[tuple[str, Iterator[tuple[list[str], list[int]]]]] = []
+    pending: list[str] = []
+    for w in words:
+        if w == STDIN:
+            if pending:
+                out.append(("the arguments", iter([(pending, [])])))
+                pending = []
+            out.append((STDIN_NAME, read_word_lines(stdin_bytes(), STDIN_NAME, chunk_bytes)))
+        elif w.strip():
+            pending.append(w)
+    if pending:
+        out.append(("the arguments", iter([(pending, [])])))
+    out += [(name, _closing(read_word_lines(f, name, chunk_bytes), f)) for name, f in handles]
+    return out
+
+
+def _closing(chunks: Iterator[Any], f: Any) -> Iterator[Any]:
+    """``chunks``, then ``f`` closed."""
+    with f:
+        yield from chunks

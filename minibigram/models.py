@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Callable, ClassVar
 
@@ -45,7 +45,6 @@ from . import functional as F
 from .archive import INTEGERS, NUMBERS, Array, load_npz, save_npz
 from .engines import ENGINES, concat_loss, counts_loss, objective
 from .errors import (
-    MAX_BYTES,
     DataError,
     ModelFileError,
     SettingsError,
@@ -70,15 +69,18 @@ from .examples import (
 from .lookup import MAX_DENSE, known_ids, token_codes, walk, word_sums
 from .optim import NEWTON_BLOCK, concat_newton, gradient_descent, newton
 from .perplexity import Perplexity, perplexity
-from .sampling import DEFAULT_SAMPLER, adjust_probs, sample_words
+from .sampling import DEFAULT_SAMPLER, SAMPLERS, Chain, adjust_probs, iter_words
 from .torchrng import ERAS, TorchGenerator
 from .version import __version__
 from .vocab import Vocabulary
 from .words import PathLike, data_record, training_words
 
 NOTEBOOK_SEED = 2147483647
-#: What scoring does with a character the model never saw: refuse it, drop it, or score
-#: it as ``<unk>`` (backoff models that reserve it).
+#: What scoring does with a word holding a character the model never saw: stop there with
+#: an error (``"error"``), leave the character out (``"skip"``; the command line's ``score``
+#: and ``eval`` leave the whole word out), or score it (``"unk"``) with the probability the
+#: model gives unseen characters as ``<unk>`` (a model that reserves none, ``unk`` False,
+#: scores the characters it knows and reports how many it did not).
 UNKNOWN = ("error", "skip", "unk")
 DTYPES = ("float32", "float64")
 INITS = ("torch", "normal")
@@ -87,11 +89,11 @@ ENCODINGS = ("joint", "concat")
 #: The two families of models ``fit_kind``, ``sweep`` and ``train --model-kind`` choose
 #: between: a network (of kind bigram, ngram or concat) or a count model.
 FAMILIES = ("network", "counts")
-#: Largest ``V**K * V`` sampling table (float64 entries) built for a K-context model:
-#: with the copies sampling makes (cumulative sums, temperature) it stays in MAX_BYTES.
-MAX_TABLE = 2**24
-#: Memory a sampled word takes on its way out (its draws, ids and str), bytes, for names.
-SAMPLE_BYTES = 256
+#: Memory a sampled word held in a list takes (its str and the list's pointer), bytes.
+SAMPLE_BYTES = 100
+#: Bytes a dense table entry takes while sampling: the float64 table, its cumulative
+#: sums and a copy for the temperature.
+TABLE_ENTRY_BYTES = 24
 
 Callback = Callable[[int, float], None]
 LossFn = Callable[[np.ndarray], 'tuple[float, np.ndarray]']
@@ -141,25 +143,50 @@ def check_contexts(contexts: np.ndarray, V: int) -> np.ndarray:
     return contexts.astype(np.int64)
 
 
-def check_sampling(V: int | None, K: int, n: int = 0) -> None:
-    """Refuse, before any work, sampling ``n`` words from V characters and contexts of K.
+def check_sampling(V: int | None, K: int, n: int = 0, *, rows: int | None = None) -> None:
+    """Refuse, before any work, sampling from V characters and contexts of K.
 
-    Sampling walks a table of ``V**(K+1)`` probabilities (at most :data:`MAX_TABLE`)
-    and holds about :data:`SAMPLE_BYTES` per word until they are decoded. With ``V``
-    None (the alphabet is not known yet) only ``n`` is checked.
+    Sampling walks one row per context seen (``rows``; a count model or joint network
+    with K > 1) or, where a dense table of every context is really built (``rows``
+    None: the concat network), ``V**(K+1)`` entries, sized against
+    :func:`~minibigram.errors.memory_budget`. Context codes must fit 63 bits. Any
+    number of words ``n`` can be drawn (in blocks, see ``iter_samples``); a list of
+    them is sized too.
 
     Raises
     ------
     SettingsError
     """
-    # V**(K+1) against MAX_TABLE, in logs: K may be huge
-    if V is not None and (K + 1) * math.log2(max(V, 2)) > math.log2(MAX_TABLE):
-        raise SettingsError(f"sampling needs a table of V**(K+1) = {V}**{K + 1} entries, more "
-                            f"than the {MAX_TABLE:,} minibigram builds: use a shorter context or "
-                            "a smaller alphabet (or sample no words).")
-    check_size(f"sampling {n:,} words", float(n) * SAMPLE_BYTES,
-               f"sample at most {MAX_BYTES // SAMPLE_BYTES:,} per call, and call again with "
-               "another seed for more")
+    check_whole("the number of samples", n)
+    check_size(f"holding {n:,} sampled words in a list", float(n) * SAMPLE_BYTES,
+               "write them as they are drawn (model.iter_samples, or 'minibigram sample -n "
+               f"{n}', which streams them)")
+    if V is None:
+        return
+    bits = K * math.log2(max(V, 2))   # in logs: K may be huge
+    if bits >= 62:
+        raise SettingsError(f"contexts of {K} characters over {V} have codes beyond 62 bits "
+                            "(V**K), which sampling cannot index: use a shorter context.")
+    entries = rows * V if rows is not None else float(V) ** (K + 1)
+    table = "the seen contexts" if rows is not None else f"V**(K+1) = {V}**{K + 1}"
+    check_size(f"sampling from a table of {table} = {entries:,.0f} entries",
+               entries * TABLE_ENTRY_BYTES,
+               "use a shorter context or a smaller alphabet (or sample no words)")
+
+
+def default_smoothing(context: int) -> float:
+    """The count model's add-k when none is given: 1 for bigrams, ``10**-K`` beyond.
+
+    ``k = 1`` is the notebook's ``P = (N + 1) / ...``. With longer contexts most rows
+    are sparse, add-one gives each of them most of its mass to characters never seen
+    after the context, and a sampled word strays into contexts never seen in
+    training, whose row is uniform: it ends with probability ``1/V`` a character,
+    so words of hundreds of characters (on 66 characters and K = 2, 140 on average).
+    ``10**-K`` keeps that mass, and so most samples, near the training words (see
+    docs/errors.md for the figures, and the tail that only backing off removes). It
+    costs held-out NLL at large K; :func:`minibigram.sweep` chooses k on dev.
+    """
+    return 1.0 if context == 1 else 10.0 ** -context
 
 
 def provenance(words: Sequence[str] | None) -> dict[str, Any]:
@@ -280,6 +307,9 @@ class LanguageModel:
     its context, ``_rows(S)``, the (S, V) next-character probabilities of every
     context, one row per context code, and ``to_arrays`` and ``from_arrays``.
     """
+
+    #: Whether the model reserves probability for characters never seen, as ``<unk>``.
+    unk = False
 
     kind: ClassVar[str] = ""
     #: The arrays of a model file of this kind, by name (see :class:`minibigram.archive.Array`).
@@ -470,14 +500,35 @@ class LanguageModel:
 
         Row ``c_1 V^(K-1) + ... + c_K`` is ``P(next | c_1 ... c_K)`` (see
         :func:`minibigram.context_codes`); for ``K = 1`` it is the (V, V) bigram table.
+        Sampling does not need it (see :meth:`chain`).
 
         Raises
         ------
         SettingsError
-            If ``V**(K+1)`` is more than :data:`MAX_TABLE` entries.
+            If ``V**(K+1)`` entries do not fit in the memory the machine has.
         """
         check_sampling(self.V, self.K)
         return self._rows(self.V ** self.K)
+
+    def chain(self, sampler: str = DEFAULT_SAMPLER) -> Chain:
+        """What sampling walks: the dense table for K = 1, else one row per context seen
+        and one for every unseen context (:class:`~minibigram.sampling.Chain`).
+
+        Under the torch samplers, a count model's rows are the notebook's float32 ones.
+        """
+        if self.K == 1:
+            return Chain(self._sampling_table(sampler), None, 1)
+        rows = self._seen_chain_rows(sampler)
+        if rows is None:   # no rows of seen contexts: a dense table
+            return Chain(self._sampling_table(sampler), None, self.K)
+        check_sampling(self.V, self.K, rows=len(rows))
+        return Chain(rows, self._codes, self.K)
+
+    def _seen_chain_rows(self, sampler: str) -> np.ndarray | None:
+        """The (C + 1, V) rows of the seen contexts, then the unseen row; None: dense only."""
+        return None
+
+    _codes: np.ndarray
 
     def sample(self, n: int = 15, seed: int = NOTEBOOK_SEED, sampler: str = DEFAULT_SAMPLER,
                temperature: float = 1.0, top_k: int | None = None) -> list[str]:
@@ -486,25 +537,39 @@ class LanguageModel:
         Parameters
         ----------
         n : int
+            Any number: they are drawn in blocks (see :meth:`iter_samples`).
         seed : int
         sampler : str, default "torch-cdf"
             A name from ``minibigram.SAMPLERS``; ``"torch-cdf"``, ``"torch-mkl"`` and
             ``"torch"`` replay ``torch.multinomial`` of torch 1.x (the published notebook
-            and the lecture), 2.0-2.6 and 2.7 and newer. Each walks :meth:`table`, one
-            row per context.
+            and the lecture), 2.0-2.6 and 2.7 and newer. Each walks :meth:`chain`, one
+            row per context seen.
         temperature : float >= 0, default 1
             0 samples greedily: the likeliest next character at each step (on a tie
             the lowest id), the same words whatever the seed.
         top_k : int, optional
             See :func:`minibigram.sampling.adjust_probs`; the defaults leave P as is.
         """
+        check_sampling(None, self.K, check_whole("the number of samples", n))
+        return [w for block in self.iter_samples(n, seed, sampler, temperature, top_k)
+                for w in block]
+
+    def iter_samples(self, n: int = 15, seed: int = NOTEBOOK_SEED,
+                     sampler: str = DEFAULT_SAMPLER, temperature: float = 1.0,
+                     top_k: int | None = None) -> Iterator[list[str]]:
+        """:meth:`sample`'s words as a generator of lists, in memory that does not grow with n.
+
+        The lists joined are ``sample(n, ...)``, for every sampler: write each one
+        as it comes to sample millions of words.
+        """
         n = check_whole("the number of samples", n)
         seed = check_seed(seed)
+        check_choice("sampler", sampler, tuple(SAMPLERS))
         if n == 0:
-            return []
-        check_sampling(self.V, self.K, n)
-        P = adjust_probs(self._sampling_table(sampler), temperature, top_k)
-        return sample_words(P, n, seed, sampler, self.vocab)
+            return iter(())
+        chain = self.chain(sampler)
+        chain = chain.with_rows(adjust_probs(chain.P, temperature, top_k))
+        return iter_words(chain, n, seed, sampler, self.vocab)
 
     def _sampling_table(self, sampler: str) -> np.ndarray:
         """The table ``sample`` walks with ``sampler``: :meth:`table` unless a model says else."""
@@ -627,7 +692,7 @@ class CountModel(LanguageModel):
                            if N.sum() > 0 else None)
 
     @classmethod
-    def fit(cls, words: Sequence[str] | None = None, *, smoothing: float = 1.0,
+    def fit(cls, words: Sequence[str] | None = None, *, smoothing: float | None = None,
             context: int = 1, vocab: Vocabulary | None = None,
             counts: ContextCounts | None = None) -> CountModel:
         """Count every (context, next character) pair of ``words`` (or take ``counts``).
@@ -636,7 +701,9 @@ class CountModel(LanguageModel):
         ----------
         words : sequence of str, optional
             ``None`` uses the embedded names (unless ``counts`` are given).
-        smoothing : float >= 0, default 1
+        smoothing : float >= 0, optional
+            Default :func:`default_smoothing`: 1 for bigrams (the notebook), ``10**-K``
+            for contexts of K >= 2 characters.
         context : int >= 1, default 1 (bigrams)
         vocab : Vocabulary, optional
             Default: the characters of ``words`` (or of ``counts``).
@@ -651,8 +718,9 @@ class CountModel(LanguageModel):
             If both ``words`` and ``counts`` are given, or ``counts.context`` is not
             ``context``.
         """
-        smoothing = check_real("smoothing", smoothing)
         context = check_whole("the context length", context, 1)
+        smoothing = check_real("smoothing", default_smoothing(context) if smoothing is None
+                               else smoothing)
         counts, words = _training_counts(words, counts, context, vocab)
         # only the contexts seen: an unseen one is uniform, whatever the smoothing
         contexts, N = _seen_rows(counts)                          # (C, K), (C, V)
@@ -735,6 +803,14 @@ class CountModel(LanguageModel):
         Nk = np.ones(P.shape, dtype=np.float32)                  # (S, V) unseen: uniform
         Nk[self._codes] = self.N + self.smoothing                # rows of seen contexts
         return Nk / Nk.sum(axis=1, keepdims=True, dtype=np.float64).astype(np.float32)
+
+    def _seen_chain_rows(self, sampler: str) -> np.ndarray | None:
+        # the rows of table() and _sampling_table() for the seen contexts, then the unseen one
+        if sampler in ERAS:
+            Nk = np.ones((len(self.N) + 1, self.V), dtype=np.float32)   # (C + 1, V)
+            Nk[:-1] = self.N + self.smoothing
+            return Nk / Nk.sum(axis=1, keepdims=True, dtype=np.float64).astype(np.float32)
+        return np.vstack([self.probs(), np.full((1, self.V), 1.0 / self.V)])   # (C + 1, V)
 
     def to_arrays(self) -> dict[str, np.ndarray]:
         return {"N": self.N, "contexts": self.contexts}
@@ -930,6 +1006,13 @@ class NGramModel(LanguageModel):
 
     def _target_logp(self, X: np.ndarray, ys: np.ndarray) -> np.ndarray:
         return _context_logp(self.log_probs(), self._codes, X, ys)
+
+    def _seen_chain_rows(self, sampler: str) -> np.ndarray | None:
+        if len(self._codes) == self.V ** self.K:                 # every context seen: dense
+            return None
+        logits = np.zeros((len(self.W) + 1, self.V))             # (C + 1, V) unseen: uniform
+        logits[:-1] = self.W
+        return F.softmax(logits)
 
     def _rows(self, S: int) -> np.ndarray:
         if len(self._codes) == S:                                # every context seen
@@ -1150,6 +1233,9 @@ class ConcatModel(NGramModel):
 
     def _target_logp(self, X: np.ndarray, ys: np.ndarray) -> np.ndarray:
         return F.log_softmax(self._logits(X))[np.arange(len(ys)), ys]
+
+    def _seen_chain_rows(self, sampler: str) -> np.ndarray | None:
+        return None   # every context has its own row of logits: the dense table
 
     def _rows(self, S: int) -> np.ndarray:
         return F.softmax(self._logits(all_contexts(self.V, self.K)))   # (S, V)

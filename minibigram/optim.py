@@ -263,7 +263,7 @@ def concat_newton(contexts: np.ndarray, N: np.ndarray, reg: float, W: np.ndarray
         How each Newton system ``H d = g`` is solved: ``"cg"`` by preconditioned
         conjugate gradients on Hessian-vector products (no Hessian is formed),
         ``"dense"`` by building the (K V V)^2 Hessian for ``np.linalg.solve`` (refused
-        above :data:`minibigram.errors.MAX_BYTES`); ``"auto"``: dense up to K V V = 512
+        above :func:`minibigram.errors.memory_budget`); ``"auto"``: dense up to K V V = 512
         variables (a 2 MB Hessian, solved exactly in a millisecond), cg beyond.
 
     Returns

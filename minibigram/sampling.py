@@ -16,7 +16,8 @@ notebook and the lecture), "torch-mkl" (torch 2.0-2.6) and "torch" (2.7 and newe
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -26,6 +27,59 @@ from .errors import SettingsError, check_choice
 from .torchrng import BulkDraw, TorchGenerator
 
 Draw = Callable[[np.ndarray, Any], int]
+
+
+#: Words each block of :func:`sample_blocks` draws: memory stays a few MB per block
+#: whatever the number of words asked for.
+BLOCK_WORDS = 1 << 16
+
+
+@dataclass(frozen=True)
+class Chain:
+    """Next-character probabilities of contexts of ``K`` characters, one row per context seen.
+
+    ``P[i]`` is the distribution after the context of code ``codes[i]`` (sorted codes,
+    see :func:`minibigram.examples.context_codes`), and its last row, ``P[-1]``, after
+    every context not in ``codes``. ``codes=None`` is the dense table: row ``i`` is
+    the context of code ``i`` (``V**K`` rows). A model that saw 2,402 contexts of 4
+    characters samples from 2,403 rows, not from ``66**4``.
+    """
+
+    P: np.ndarray
+    codes: np.ndarray | None
+    K: int
+
+    @property
+    def V(self) -> int:
+        return int(self.P.shape[1])
+
+    def rows(self, codes: np.ndarray) -> np.ndarray:
+        """The row of each context code: its own if seen, else the last."""
+        if self.codes is None:
+            return codes
+        C = len(self.codes)
+        pos = np.minimum(np.searchsorted(self.codes, codes), C - 1)   # (m,)
+        return np.where(self.codes[pos] == codes, pos, C)
+
+    def after(self, codes: np.ndarray, ids: np.ndarray) -> np.ndarray:
+        """The context codes after drawing ``ids``: the oldest character dropped, ``ids`` added."""
+        V = self.V
+        return codes % (V ** (self.K - 1)) * V + ids
+
+    def with_rows(self, P: np.ndarray) -> Chain:
+        """The same contexts with other probabilities (temperature, top-k)."""
+        return Chain(P, self.codes, self.K)
+
+
+def as_chain(P: np.ndarray | Chain) -> Chain:
+    """``P`` as a :class:`Chain`: a dense ``(V**K, V)`` table gives every context its row."""
+    if isinstance(P, Chain):
+        return P
+    S, V = P.shape
+    K = 1
+    while V > 1 and V ** K < S:
+        K += 1
+    return Chain(P, None, K)
 
 
 def sample_one_at_a_time(P: np.ndarray, n: int, generator: Any, draw: Draw,
@@ -77,13 +131,14 @@ def _guide_table(C: np.ndarray, nb: int) -> np.ndarray:
     return G
 
 
-def sample_bulk(P: np.ndarray, n: int, seed: int, max_len: int = 1000) -> np.ndarray:
+def sample_bulk(P: np.ndarray | Chain, n: int, seed: int, max_len: int = 1000) -> np.ndarray:
     """Sample ``n`` words at once: all of them advance one character per step together.
 
     Parameters
     ----------
-    P : ndarray, shape (V, V), or (V**K, V) for contexts of K characters
-        ``P[i]`` is the distribution of the character after (context) ``i``.
+    P : ndarray, shape (V, V), or (V**K, V) for contexts of K characters, or Chain
+        ``P[i]`` is the distribution of the character after (context) ``i``; a
+        :class:`Chain` has a row per context seen.
     n : int
         Number of words.
     seed : int
@@ -107,21 +162,47 @@ def sample_bulk(P: np.ndarray, n: int, seed: int, max_len: int = 1000) -> np.nda
     A guide table of ``nb >= 64 V`` buckets of ``u`` per row gives the answer with
     one lookup for all but at most ``V / nb`` of the draws; the rest compare ``u``
     with their row of ``C``. Both give exactly the same ids.
+
+    The words are drawn in blocks of :data:`BLOCK_WORDS` from one generator
+    (:func:`sample_blocks`), so memory does not grow with ``n``.
     """
-    S, V = P.shape                                         # S = V, or V**K context rows
-    C = np.cumsum(P, axis=1, dtype=np.float64)             # (S, V)
+    blocks = list(sample_blocks(P, n, seed, max_len))
+    return np.concatenate(blocks) if blocks else np.zeros(0, dtype=np.int32)
+
+
+def sample_blocks(P: np.ndarray | Chain, n: int, seed: int, max_len: int = 1000,
+                  block: int = BLOCK_WORDS) -> Iterator[np.ndarray]:
+    """:func:`sample_bulk`'s words, ``block`` words at a time (the same words for any n).
+
+    One ``default_rng(seed)`` draws every block in turn, so the first ``m`` words of
+    ``n`` are the words of ``m`` whenever ``m`` is a multiple of ``block``, and one
+    call and a loop of calls give the same words.
+    """
+    chain = as_chain(P)
+    R, V = chain.P.shape                                   # R rows: V, V**K, or seen + 1
+    C = np.cumsum(chain.P, axis=1, dtype=np.float64)       # (R, V)
     C /= C[:, -1:]
     nb = 1 << int(np.ceil(np.log2(64 * V)))                # buckets per row, a power of 2
-    # (S*nb,) next id * nb, < 0: undecided. Only for bigrams: with V**K context rows the
-    # table would be too large, and every draw compares u with its row of C instead.
-    # The guide table is 8 S nb bytes: built only while that is small (V <= 362 or so).
-    G = (_guide_table(C, nb).astype(np.int64).ravel() * nb if S == V and S * nb <= 2**23
-         else None)
+    # (R*nb,) next id * nb, < 0: undecided. Only for bigrams: with a row per context the
+    # next row is looked up, and every draw compares u with its row of C instead.
+    # The guide table is 8 R nb bytes: built only while that is small (V <= 362 or so).
+    G = (_guide_table(C, nb).astype(np.int64).ravel() * nb
+         if chain.codes is None and R == V and R * nb <= 2**23 else None)
+    rng = np.random.default_rng(seed)
+    for first in range(0, n, block):
+        m = min(block, n - first)
+        yield (_bulk_guided(C, G, nb, m, rng, max_len) if G is not None
+               else _bulk_rows(chain, C, m, rng, max_len))
+
+
+def _bulk_guided(C: np.ndarray, G: np.ndarray, nb: int, n: int, rng: np.random.Generator,
+                 max_len: int) -> np.ndarray:
+    """``n`` bigram words by the guide table ``G`` (see :func:`sample_bulk`)."""
+    S = C.shape[0]
     # Each unfinished word is one int64, word << SH | cur * nb, so a step compresses a
     # single array and the guide index is (state & low) + bucket.
     SH = int(np.ceil(np.log2(S * nb)))
     low = (1 << SH) - 1
-    rng = np.random.default_rng(seed)
     state = np.arange(n, dtype=np.int64) << SH            # (m,) every word starts at 0
     lens = np.full(n, max_len, dtype=np.int64)            # (n,) characters of each word
     drawn: list[tuple[np.ndarray, np.ndarray]] = []       # per step: states, next id * nb
@@ -129,23 +210,18 @@ def sample_bulk(P: np.ndarray, n: int, seed: int, max_len: int = 1000) -> np.nda
         if len(state) == 0:
             break
         u = rng.random(len(state))                         # (m,) one uniform per word
-        if G is None:                                      # contexts: next row computed below
-            cur = (state & low) // nb                     # (m,) current context rows
-            nxt = (C[cur] <= u[:, None]).sum(axis=1) * nb
-        else:
-            ix = (u * nb).astype(np.int64)
-            ix += state & low
-            nxt = G[ix]                                    # (m,) next id * nb
-            undecided = np.flatnonzero(nxt < 0)
-            if len(undecided):
-                cur_u = (state[undecided] & low) // nb
-                nxt[undecided] = (C[cur_u] <= u[undecided, None]).sum(axis=1) * nb
+        ix = (u * nb).astype(np.int64)
+        ix += state & low
+        nxt = G[ix]                                        # (m,) next id * nb
+        undecided = np.flatnonzero(nxt < 0)
+        if len(undecided):
+            cur_u = (state[undecided] & low) // nb
+            nxt[undecided] = (C[cur_u] <= u[undecided, None]).sum(axis=1) * nb
         drawn.append((state, nxt))
         going = nxt != 0
         lens[state[~going] >> SH] = t
         state = (state & ~low)[going]
-        # bigrams: the drawn id is the next row; contexts: drop the oldest, append it
-        state |= nxt[going] if G is not None else (cur[going] * V + nxt[going] // nb) % S * nb
+        state |= nxt[going]                                # the drawn id is the next row
     # Word w is len(w) characters and its end token, from position start[w] on;
     # its step-t draw goes to start[w] + t. A word cut at max_len gets its 0 here.
     start = np.cumsum(lens + 1) - (lens + 1)               # (n,)
@@ -155,18 +231,43 @@ def sample_bulk(P: np.ndarray, n: int, seed: int, max_len: int = 1000) -> np.nda
     return out
 
 
+def _bulk_rows(chain: Chain, C: np.ndarray, n: int, rng: np.random.Generator,
+               max_len: int) -> np.ndarray:
+    """``n`` words of contexts (or a large alphabet): each draw compares u with its row."""
+    word = np.arange(n, dtype=np.int64)                   # (m,) unfinished words
+    code = np.zeros(n, dtype=np.int64)                    # (m,) their contexts, all "." * K
+    lens = np.full(n, max_len, dtype=np.int64)            # (n,)
+    drawn: list[tuple[np.ndarray, np.ndarray]] = []       # per step: words, next ids
+    for t in range(max_len):
+        if len(word) == 0:
+            break
+        u = rng.random(len(word))                          # (m,) one uniform per word
+        nxt = (C[chain.rows(code)] <= u[:, None]).sum(axis=1)   # (m,) inverse CDF
+        drawn.append((word, nxt))
+        going = nxt != 0
+        lens[word[~going]] = t
+        word = word[going]
+        code = chain.after(code[going], nxt[going])        # drop the oldest, append it
+    start = np.cumsum(lens + 1) - (lens + 1)               # (n,)
+    out = np.zeros(int(lens.sum()) + n, dtype=np.int32)
+    for t, (word, nxt) in enumerate(drawn):
+        out[start[word] + t] = nxt
+    return out
+
+
 def id_lists(ids: np.ndarray) -> list[list[int]]:
     """A flat id array of words, each followed by its end token 0, as one id list per word."""
     ends = np.flatnonzero(ids == 0)
     return [w[:-1].tolist() for w in np.split(ids, ends[:-1] + 1)] if len(ids) else []
 
 
-def replay_bulk(P: np.ndarray, n: int, seed: int, era: str, max_len: int = 1000) -> np.ndarray:
+def replay_bulk(P: np.ndarray | Chain, n: int, seed: int, era: str, max_len: int = 1000
+                ) -> np.ndarray:
     """The words ``sample_one_at_a_time(P, n, TorchGenerator(seed), draw)`` gives, all at once.
 
     Parameters
     ----------
-    P : ndarray, shape (V, V), or (V**K, V) for contexts of K characters
+    P : ndarray, shape (V, V), or (V**K, V) for contexts of K characters, or Chain
     n : int
         Number of words.
     seed : int
@@ -200,15 +301,26 @@ def replay_bulk(P: np.ndarray, n: int, seed: int, era: str, max_len: int = 1000)
     of 7.2). The real words follow the chain ``i -> e_i + 1`` from the block's first
     position and are walked once more, now knowing their lengths, for their characters.
     """
-    S, V = P.shape                                          # S = V, or V**K context rows
+    pieces = list(replay_blocks(P, n, seed, era, max_len))
+    return np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.int32)
+
+
+def replay_blocks(P: np.ndarray | Chain, n: int, seed: int, era: str, max_len: int = 1000
+                  ) -> Iterator[np.ndarray]:
+    """:func:`replay_bulk`'s words, a block at a time: the same words, in bounded memory.
+
+    Each block continues the generator's stream where the last one stopped, so the
+    words are those of one call whatever the blocks.
+    """
+    chain = as_chain(P)
+    V = chain.V
     if n == 0:
-        return np.zeros(0, dtype=np.int32)
-    bulk = BulkDraw(era, P)
+        return
+    bulk = BulkDraw(era, chain.P)
     generator = TorchGenerator(seed)
     keys = bulk.keys(generator, 0)                          # keys of positions base, base + 1, ...
     base = 0
     cur = 0                                                 # stream position of the next word
-    pieces: list[np.ndarray] = []
     done = 0
     cap = max(256, (1 << 18) // V)                          # positions per block: keys stay cached
     B = min(cap, 16 * min(n, 256))                          # a first block measures draws per word
@@ -219,7 +331,7 @@ def replay_bulk(P: np.ndarray, n: int, seed: int, era: str, max_len: int = 1000)
         into = tried.copy()                                 # (B,) the word each one merged into
         row_at = np.full(B + max_len, -1, dtype=np.int64)   # (B + max_len,) last row seen at each
         word_at = np.zeros(B + max_len, dtype=np.int64)     # ... and the word that had it
-        alive, state = tried, np.zeros(B, dtype=np.int64)   # (m,) unfinished words and their rows
+        alive, state = tried, np.zeros(B, dtype=np.int64)   # (m,) unfinished words, contexts
         for t in range(max_len):
             if len(alive) == 0:
                 break
@@ -236,12 +348,12 @@ def replay_bulk(P: np.ndarray, n: int, seed: int, era: str, max_len: int = 1000)
                 alive, state, pos = alive[keep], state[keep], pos[keep]
                 row_at[pos] = state
                 word_at[pos] = alive
-            ix = bulk.draw(state, keys[pos])                # (m,) word alive's t-th draw
+            ix = bulk.draw(chain.rows(state), keys[pos])    # (m,) word alive's t-th draw
             ends = ix == 0
             end[alive[ends]] = pos[ends]
             going = ~ends
             alive = alive[going]
-            state = (state[going] * V + ix[going]) % S      # drop the oldest character, append ix
+            state = chain.after(state[going], ix[going])    # drop the oldest character, append ix
         root = into                                         # follow merges to the word that ended
         while True:
             nxt = root[root]
@@ -256,39 +368,43 @@ def replay_bulk(P: np.ndarray, n: int, seed: int, era: str, max_len: int = 1000)
         while i < B and done + len(chosen) < n:
             chosen.append(i)
             i = ends_list[i] + 1
-        pieces.append(_walk_known(bulk, keys, np.array(chosen, dtype=np.int64),
-                                  end[chosen] - chosen, S))
+        yield _walk_known(bulk, keys, np.array(chosen, dtype=np.int64), end[chosen] - chosen,
+                          chain)
         done += len(chosen)
         cur = base + i
         B = min(cap, int((n - done) * 1.1 * i / len(chosen)) + 64)  # draws per word, measured
-    return np.concatenate(pieces)
 
 
 def _walk_known(bulk: BulkDraw, keys: np.ndarray, starts: np.ndarray, lens: np.ndarray,
-                S: int) -> np.ndarray:
+                chain: Chain) -> np.ndarray:
     """The words starting at key positions ``starts``, ``lens`` characters each, ids + end 0."""
-    V = bulk.V
     size = lens + 1                                         # (w,) characters and end token
     at = np.cumsum(size) - size                             # (w,) output start of each word
     order = np.argsort(-lens, kind="stable")                # longest first: alive is a prefix
     starts, at, lens = starts[order], at[order], lens[order]
     out = np.zeros(int(size.sum()), dtype=np.int32)         # a cut word keeps its end 0
-    state = np.zeros(len(starts), dtype=np.int64)           # (w,) each word's current row
+    state = np.zeros(len(starts), dtype=np.int64)           # (w,) each word's current context
     T = int(lens[0]) if len(lens) else 0
     alive = np.searchsorted(-lens, -np.arange(T), side="left")  # (T,) words longer than t
     for t, m in enumerate(alive.tolist()):
-        ix = bulk.draw(state[:m], keys[starts[:m] + t])     # (m,) never 0: the lengths are known
+        ix = bulk.draw(chain.rows(state[:m]), keys[starts[:m] + t])   # (m,) never 0 here
         out[at[:m] + t] = ix
-        state[:m] = (state[:m] * V + ix) % S
+        state[:m] = chain.after(state[:m], ix)
     return out
 
 
 #: Every sampler by name: ``SAMPLERS[name](P, n, seed)`` gives the ``n`` words as one flat
 #: id array, each word followed by its end token 0 (``Vocabulary.decode_words`` reads it
 #: in one go; :func:`id_lists` splits it into id lists).
-SAMPLERS: dict[str, Callable[[np.ndarray, int, int], np.ndarray]] = {
+SAMPLERS: dict[str, Callable[[Any, int, int], np.ndarray]] = {
     "numpy": sample_bulk,
     **{era: partial(replay_bulk, era=era) for era in ("torch-mkl", "torch", "torch-cdf")},
+}
+#: Every sampler by name as blocks: ``SAMPLER_BLOCKS[name](P, n, seed)`` yields the words of
+#: ``SAMPLERS[name](P, n, seed)`` as flat id arrays, a block at a time.
+SAMPLER_BLOCKS: dict[str, Callable[[Any, int, int], Iterator[np.ndarray]]] = {
+    "numpy": sample_blocks,
+    **{era: partial(replay_blocks, era=era) for era in ("torch-mkl", "torch", "torch-cdf")},
 }
 DEFAULT_SAMPLER = "torch-cdf"  # the published notebook's and the lecture's names (torch 1.x)
 
@@ -344,13 +460,13 @@ def adjust_probs(P: np.ndarray, temperature: float = 1.0, top_k: int | None = No
     return counts / counts.sum(axis=1, keepdims=True)
 
 
-def sample_words(P: np.ndarray, n: int, seed: int, sampler: str, vocab: Any) -> list[str]:
+def sample_words(P: np.ndarray | Chain, n: int, seed: int, sampler: str, vocab: Any) -> list[str]:
     """Draw ``n`` words with the named sampler and decode them with ``vocab``.
 
     Parameters
     ----------
-    P : ndarray, shape (V**K, V)
-        Next-character probabilities, one row per context code.
+    P : ndarray, shape (V**K, V), or Chain
+        Next-character probabilities, one row per context code (or per context seen).
     n, seed : int
     sampler : str
         A name from :data:`SAMPLERS`.
@@ -358,3 +474,16 @@ def sample_words(P: np.ndarray, n: int, seed: int, sampler: str, vocab: Any) -> 
     """
     check_choice("sampler", sampler, tuple(SAMPLERS))
     return vocab.decode_words(SAMPLERS[sampler](P, n, seed))
+
+
+def iter_words(P: np.ndarray | Chain, n: int, seed: int, sampler: str, vocab: Any
+               ) -> Iterator[list[str]]:
+    """:func:`sample_words`'s words, a block at a time as each is drawn, in bounded memory.
+
+    The lists, joined, are ``sample_words(P, n, seed, sampler, vocab)``: each sampler
+    gives the same words in blocks as in one call. The first block comes as soon as it
+    is drawn (``| head -1`` waits for no more).
+    """
+    check_choice("sampler", sampler, tuple(SAMPLERS))
+    for ids in SAMPLER_BLOCKS[sampler](P, n, seed):
+        yield vocab.decode_words(ids)

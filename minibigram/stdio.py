@@ -2,13 +2,11 @@
 
 Two rules, used by the command line and by anything that prints a word or a path:
 
-- :func:`escape` makes any ``str`` printable as one field of one line of UTF-8:
-  a backslash is doubled, tab, line feed and carriage return become ``\\t``, ``\\n``,
-  ``\\r``, any other control character and any byte that was not UTF-8 (decoded
-  with ``surrogateescape``, as Python decodes file names and arguments) become
-  ``\\xNN``, and a lone surrogate of no byte becomes ``\\uNNNN``. Everything else is
-  kept, so an ordinary word or path is printed as it is. The TSV of ``score`` and
-  every ``--json`` string use it, so the two agree and ``--json`` is always valid UTF-8.
+- :func:`escape_all` escapes every string of what is printed by the one rule of
+  :mod:`minibigram.words`: ``--json`` strings by :func:`~minibigram.words.escape_bytes`
+  (a byte that was not UTF-8 becomes ``\\xNN``, so the output is always valid UTF-8),
+  lines of text (``score``'s TSV, ``info``) by :func:`~minibigram.words.escape_tsv`,
+  which also writes tab, line breaks and backslash as backslash escapes.
 - :func:`open_standard_streams` is run first by the command line: a standard stream
   that was closed (``<&-``, ``>&-``, ``2>&-``) gets ``/dev/null`` on its descriptor, so
   that no file the command opens later lands on descriptor 0, 1 or 2; a closed stderr
@@ -21,45 +19,23 @@ from __future__ import annotations
 import io
 import os
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from .errors import FileAccessError
-
-_NAMED = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
-
-
-def _escape_char(c: str) -> str:
-    if c in _NAMED:
-        return _NAMED[c]
-    code = ord(c)
-    if 0xDC80 <= code <= 0xDCFF:             # a byte that was not UTF-8 (surrogateescape)
-        return f"\\x{code - 0xDC00:02x}"
-    if 0xD800 <= code <= 0xDFFF:             # a lone surrogate of no byte: not UTF-8 either
-        return f"\\u{code:04x}"
-    if code < 0x20 or code == 0x7F:
-        return f"\\x{code:02x}"
-    return c
+from .words import escape_bytes
 
 
-def escape(text: str) -> str:
-    """``text`` as one printable field of valid UTF-8, by the rule of the module docstring.
-
-    >>> escape("emma"), escape("a\\tb"), escape(b"d\\xff.txt".decode("utf-8", "surrogateescape"))
-    ('emma', 'a\\\\tb', 'd\\\\xff.txt')
-    """
-    if text.isprintable() and "\\" not in text:   # the common case, in C
-        return text
-    return "".join(_escape_char(c) for c in text)
-
-
-def escape_all(obj: Any) -> Any:
-    """``obj`` with :func:`escape` applied to every string in it (keys included)."""
+def escape_all(obj: Any, field: Callable[[str], str] = escape_bytes) -> Any:
+    """``obj`` with ``field`` applied to every string in it (keys included): by default
+    :func:`~minibigram.words.escape_bytes`, which keeps ``--json`` valid UTF-8; for text
+    printed as lines, :func:`~minibigram.words.escape_tsv`."""
     if isinstance(obj, str):
-        return escape(obj)
+        return field(obj)
     if isinstance(obj, dict):
-        return {escape_all(k): escape_all(v) for k, v in obj.items()}
+        return {escape_all(k, field): escape_all(v, field) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return [escape_all(v) for v in obj]
+        return [escape_all(v, field) for v in obj]
     return obj
 
 
@@ -129,4 +105,4 @@ def open_standard_streams() -> tuple[bool, bool, bool]:
     return closed   # type: ignore[return-value]
 
 
-__all__ = ["ClosedStream", "escape", "escape_all", "open_standard_streams"]
+__all__ = ["ClosedStream", "escape_all", "open_standard_streams"]

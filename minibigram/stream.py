@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from .errors import DataError, FileAccessError, check_size, check_whole, read_error
+from .errors import DataError, check_size, check_whole
 from .examples import (
     BigramCounts,
     ContextCounts,
@@ -27,7 +28,15 @@ from .examples import (
     pad_boundaries,
 )
 from .vocab import LINE_BREAKS, Vocabulary, code_points
-from .words import PathLike
+from .words import (
+    EMBEDDED_NAMES,
+    STDIN,
+    STDIN_NAME,
+    HashedReader,
+    PathLike,
+    embedded_names_path,
+    open_words,
+)
 
 # Line breaks as str.splitlines sees them, and the other white space str.strip removes.
 _LINE_BREAKS = code_points(LINE_BREAKS)
@@ -71,13 +80,9 @@ class _Counter:
 
     def add(self, part: bytes) -> None:
         """Count one piece of UTF-8 (cut at a character boundary, anywhere in a line)."""
-        nul = part.find(b"\x00")   # ('.' is an ordinary character: the boundary is a break)
-        if nul >= 0:
-            raise DataError(f"{self.source} line {self.line_of(part, nul)}: a "
-                            "NUL character (U+0000) is not text: give a text file with one word "
-                            "per line.")
         if self.fast and not self.pending.size and not part.translate(None, _PLAIN):
-            self.add_plain(part)
+            self.lines_before += self.add_plain(part)
+            return
         else:
             try:
                 text = part.decode("utf-8")
@@ -85,6 +90,11 @@ class _Counter:
                 raise DataError(f"{self.source} is not UTF-8 text (undecodable byte at line "
                                 f"{self.line_of(part, e.start)}): save it as UTF-8 and try "
                                 "again.") from None
+            nul = part.find(b"\x00")   # ('.' is an ordinary character: the boundary is a break)
+            if nul >= 0:
+                raise DataError(f"{self.source} line {self.line_of(part, nul)} holds a NUL "
+                                "character (U+0000), which is not text: give a text file with "
+                                "one word per line.")
             self.add_ids(self.to_ids(code_points(text)))
         self.lines_before += part.count(b"\n")
 
@@ -148,22 +158,25 @@ class _Counter:
         self.tail = seq[-K:].copy()
         self.count(X, ys)
 
-    def add_plain(self, part: bytes) -> None:
+    def add_plain(self, part: bytes) -> int:
         """The fast path of bigrams: printable ASCII and "\\n" only. Count byte pairs.
 
         The bytes are the code points: :func:`~minibigram.examples.ascii_pair_table`
         counts their adjacent pairs, as training counts a list of ASCII words. The
-        previous piece's last id leads as its own byte (a break as ``"\\n"``).
+        previous piece's last id leads as its own byte (a break as ``"\\n"``). Returns
+        the number of line feeds: the pairs that end in one.
         """
         last = int(self.tail[-1])
         lead = 10 if last == 0 else self.codes[last - 1]
         if lead >= 128:                                   # a non-ASCII character leads
             self.add_ids(self.to_ids(code_points(part.decode("ascii"))))
-            return
+            return part.count(b"\n")
         data = bytes([lead]) + part                                       # (L+1,)
-        self.byte_pairs += ascii_pair_table(np.frombuffer(data, dtype=np.uint8))
+        pairs = ascii_pair_table(np.frombuffer(data, dtype=np.uint8))    # (128, 128)
+        self.byte_pairs += pairs
         self.tail[-1] = self.slots(np.array([data[-1]]))[0]
         self.at_start = data[-1] == 10
+        return int(pairs[:, 10].sum())
 
     # --- the counts, in slot order: subclasses keep them
 
@@ -226,6 +239,9 @@ class _ContextCounter(_Counter):
     """The sorted distinct contexts seen, ``ctx`` (C, K), and their counts ``N`` (C, S)."""
 
     def __init__(self, K: int, vocab: Vocabulary | None, source: str) -> None:
+        # each piece of 1 MiB makes windows of K + 1 int64 ids per character
+        check_size(f"counting contexts of {K:,} characters", 8.0 * (K + 2) * ((1 << 20) + K),
+                   "use a shorter context")
         super().__init__(K, vocab, source)
         self.ctx = np.zeros((0, K), dtype=np.int64)              # (C, K) slot ids, sorted
         self.N = np.zeros((0, self.S), dtype=np.int64)           # (C, S)
@@ -276,13 +292,17 @@ def _byte_pieces(f: Any, chunk_bytes: int) -> Iterator[bytes]:
     character cut by a read wait for the next piece, so memory stays one piece
     whatever the length of a line. A UTF-8 byte-order mark at the start is dropped.
     """
-    carry = f.read(3)
-    if carry == b"\xef\xbb\xbf":                              # UTF-8 byte-order mark
-        carry = b""
+    carry, first = b"", True
     while True:
         chunk = f.read(chunk_bytes)
         if not chunk:
             break
+        if first:                                             # a UTF-8 byte-order mark?
+            while len(chunk) < 3 and (more := f.read(chunk_bytes)):
+                chunk += more
+            if chunk.startswith(b"\xef\xbb\xbf"):
+                chunk = chunk[3:]
+        first = False
         buf = carry + chunk if carry else chunk
         cut = len(buf)
         lead = next((i for i in range(cut - 1, max(cut - 5, -1), -1) if buf[i] & 0xC0 != 0x80),
@@ -315,24 +335,26 @@ def _line_pieces(lines: Iterable[str], chunk_bytes: int) -> Iterator[bytes]:
 
 
 def _count(counter: _Counter, source: PathLike | Iterable[str], chunk_bytes: int,
-           progress: Callable[[int], None] | None) -> None:
-    """Feed ``source`` (a path, or lines of str) to ``counter`` piece by piece."""
+           progress: Callable[[int], None] | None, missing: str = "check the path"
+           ) -> HashedReader | None:
+    """Feed ``source`` (a path, ``"-"`` for standard input, or lines of str) to ``counter``
+    piece by piece; for a path, the reader that read it once, with the sha256 of its bytes."""
     chunk_bytes = check_whole("chunk_bytes", chunk_bytes, 1)
     done = 0
+    reader = None
     if isinstance(source, (str, os.PathLike)):
         name = os.fspath(source)
-        if os.path.isdir(name):
-            raise FileAccessError(f"{name} is a folder, not a file: give the path of a text "
-                                  "file with one word per line.")
+        f = open_words(name, missing)
         try:
-            with open(name, "rb") as f:
-                for piece in _byte_pieces(f, chunk_bytes):
-                    counter.add(piece)
-                    done += len(piece)
-                    if progress is not None:
-                        progress(done)
-        except OSError as e:
-            raise read_error(name, e) from None
+            reader = HashedReader(f, counter.source)
+            for piece in _byte_pieces(reader, chunk_bytes):
+                counter.add(piece)
+                done += len(piece)
+                if progress is not None:
+                    progress(done)
+        finally:
+            if name != STDIN:
+                f.close()
     else:
         for piece in _line_pieces(source, chunk_bytes):
             counter.add(piece)
@@ -340,6 +362,59 @@ def _count(counter: _Counter, source: PathLike | Iterable[str], chunk_bytes: int
             if progress is not None:
                 progress(done)
     counter.finish()
+    return reader
+
+
+@dataclass
+class StreamCount:
+    """What :func:`count_stream` read: the counts, and the record of exactly those bytes.
+
+    Attributes
+    ----------
+    counts : ContextCounts
+    record : dict
+        ``{"source", "sha256", "num_words"}`` as :func:`~minibigram.words.data_record`
+        gives for words read whole: the sha256 is of the bytes counted, read once.
+    nbytes : int
+        The bytes read.
+    """
+
+    counts: ContextCounts
+    record: dict[str, Any]
+    nbytes: int
+
+
+def count_stream(data: PathLike | None = None, context: int = 1, *,
+                 vocab: Vocabulary | None = None, chunk_bytes: int = 1 << 20,
+                 progress: Callable[[int], None] | None = None) -> StreamCount:
+    """Count a word file (``"-"``: standard input; None: the embedded names) in one pass.
+
+    :func:`count_bigrams` (``context=1``) or :func:`count_contexts`, which also hash
+    the bytes as they count them: a FIFO, ``<(cat words.txt)``, standard input or a
+    file still being appended to is read once, and the record says exactly what was
+    counted. Memory does not grow with the size of the data.
+
+    Raises
+    ------
+    FileAccessError, DataError
+        As :func:`count_bigrams`; and if there are no words at all.
+    """
+    K = check_whole("the context length", context, 1)
+    path = embedded_names_path() if data is None else os.fspath(data)
+    name = (EMBEDDED_NAMES if data is None else STDIN_NAME if path == STDIN
+            else os.path.abspath(path))
+    label = "the embedded names.txt" if data is None else STDIN_NAME if path == STDIN else path
+    counter: _BigramCounter | _ContextCounter = (
+        _BigramCounter(vocab, label) if K == 1 else _ContextCounter(K, vocab, label))
+    reader = _count(counter, path, chunk_bytes, progress,
+                    "check the path, or give no path to use the embedded names")
+    assert reader is not None
+    counts = counter.result()
+    if counts.num_examples == 0:   # as load_words says it
+        what = "is empty" if reader.nbytes <= 3 else "holds only blank lines"
+        raise DataError(f"{label} {what}: give a file with one word per line.")
+    record = {"source": name, "sha256": reader.hexdigest(), "num_words": int(counts.N[0].sum())}
+    return StreamCount(counts, record, reader.nbytes)
 
 
 def count_bigrams(source: PathLike | Iterable[str], vocab: Vocabulary | None = None,

@@ -19,18 +19,20 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any, Union
 
+import numpy as np
+
 from .cluster import count_files, shard_bytes, shard_paths
+from .engines import counts_loss
 from .errors import (
     SettingsError,
     check_choice,
-    check_has_words,
     check_real,
     check_seed,
     check_whole,
     check_words,
 )
 from .evaluate import fit_family, split_losses
-from .examples import ContextCounts, count_text
+from .examples import ContextCounts, count_words
 from .models import (
     ENCODINGS,
     FAMILIES,
@@ -38,14 +40,16 @@ from .models import (
     SOLVERS,
     LanguageModel,
     check_sampling,
+    default_smoothing,
     is_bigram,
 )
+from .optim import newton
 from .progress import Progress, wanted
 from .safewrite import check_writable
 from .sampling import DEFAULT_SAMPLER, SAMPLERS
 from .smoothing import METHODS
 from .stdio import escape_all
-from .stream import count_bigrams, count_contexts
+from .stream import StreamCount, count_stream
 from .vocab import Vocabulary
 from .words import (
     EMBEDDED_NAMES,
@@ -54,8 +58,8 @@ from .words import (
     WordText,
     check_fractions,
     data_record,
+    escape_tsv,
     file_sha256,
-    load_text,
     load_words,
     parse_split,
     split_words,
@@ -88,7 +92,9 @@ class TrainSettings:
         with K > 1 or the concat encoding is solved by Newton's method in at most
         ``steps`` iterations.
     smoothing : float
-        The count model's add-k.
+        The count model's add-k; when not given, :func:`train_settings` takes
+        :func:`~minibigram.models.default_smoothing` of the context (1 for bigrams, the
+        notebook's; ``10**-K`` beyond).
     method : str
         The count model's smoothing, one of :data:`~minibigram.SMOOTHING_METHODS`:
         ``"add-k"`` (the notebook's table), or a backoff model down to the unigram.
@@ -161,6 +167,18 @@ class TrainSettings:
     def counted(self) -> bool:
         """Whether the data is counted in pieces (streamed or on Dask), its words not kept."""
         return self.stream or self.dask is not None
+
+    @property
+    def learns_from_counts(self) -> bool:
+        """Whether the model needs only the counts of the data, not its words: the count
+        model, every network solved by Newton's method, the counts engine; and no split."""
+        return self.split is None and (self.family == "counts" or self.solved
+                                       or self.engine == "counts")
+
+    def streamed(self, data: Data) -> bool:
+        """Whether :func:`train` counts ``data`` in a stream, whatever its size: a file,
+        standard input or the embedded names, for a model that learns from counts."""
+        return self.dask is None and self.learns_from_counts and (data is None or _is_path(data))
 
     @property
     def solved(self) -> bool:
@@ -240,6 +258,8 @@ def train_settings(data: Data = None, **options: Any) -> TrainSettings:
     elif "split" in given:
         given["split"] = check_fractions(given["split"])
     settings = dataclasses.replace(DEFAULTS, **given)
+    if "smoothing" not in given:
+        settings = dataclasses.replace(settings, smoothing=default_smoothing(settings.context))
     _check_values(settings)
     _check_combination(settings, given, data)
     return settings
@@ -293,9 +313,9 @@ def _check_combination(s: TrainSettings, given: dict[str, Any], data: Data) -> N
     if not _is_path(data) and data is not None:
         raise SettingsError(f"{way} counts files, not a list of words: give a path as the "
                             f"data, or leave out {way}.")
-    if data is not None and os.fspath(data) == STDIN:   # type: ignore[arg-type]
-        raise SettingsError(f"{way} counts files, which standard input is not: give a path "
-                            f"as the data, or leave out {way} to read standard input.")
+    if s.dask is not None and data is not None and os.fspath(data) == STDIN:  # type: ignore[arg-type]
+        raise SettingsError("dask counts files, which standard input is not: give a glob of "
+                            "files as the data, or leave out dask to read standard input.")
     if s.split is not None:
         raise SettingsError(f"{way} counts the whole data without keeping its words, so it "
                             f"cannot be split: leave out split or {way}.")
@@ -368,6 +388,8 @@ class TrainResult:
         ``settings.samples`` words sampled after training (and after saving).
     out : str or None
         Where the model was saved.
+    gap : dict or None
+        After gradient descent, how far from the optimum (:func:`optimum_gap`).
     seconds : dict
         Wall time of ``"count"`` (the counts of a stream or a cluster, cluster start
         included; None when the data was read whole) and of ``"fit"``.
@@ -379,6 +401,7 @@ class TrainResult:
     samples: list[str]
     out: str | None
     seconds: dict[str, float | None]
+    gap: dict[str, float | None] | None = None
 
     @property
     def losses(self) -> list[float]:
@@ -465,15 +488,14 @@ def train(data: Data = None, *, out: PathLike | None = None,
     source: Any = data          # what the provenance record describes
     parts: dict[str, list[str]] = {"train": [], "dev": [], "test": []}
     start = time.perf_counter()
-    if s.counted:
-        counts = (_stream_counts(data, s.context, shown) if s.stream   # type: ignore[arg-type]
-                  else _dask_counts(files, s, shown))
+    record: dict[str, Any] | None = None   # what a stream counted, read once
+    if s.dask is not None:
+        counts = _dask_counts(files, s, shown)
         seconds["count"] = time.perf_counter() - start
-    elif (s.notebook_bigram and (s.engine == "counts" or s.solver == "newton")
-          and (data is None or _is_path(data))):
-        # the bigram network learns from the counts alone: count the text, make no words
-        source = load_text(data)   # type: ignore[arg-type]
-        counts = count_text(source)
+    elif s.streamed(data):
+        counted = _stream_counts(data, s.context, shown)   # type: ignore[arg-type]
+        counts, record = counted.counts, counted.record
+        seconds["count"] = time.perf_counter() - start
     else:
         words = (load_words(data) if data is None or isinstance(data, (str, os.PathLike))
                  else check_words(data))
@@ -490,14 +512,19 @@ def train(data: Data = None, *, out: PathLike | None = None,
             parts = {"train": words, "dev": [], "test": []}   # the words keep their source
     if s.samples:   # checked now, not after minutes of training
         alphabet = counts.vocab if counts is not None else vocab
-        check_sampling(None if alphabet is None else len(alphabet), s.context, s.samples)
+        # a dense table only for bigrams and the concat network; the others sample the
+        # rows of the contexts seen, known after training
+        dense = s.context == 1 or (s.family == "network" and s.encoding == "concat")
+        check_sampling(None if alphabet is None or not dense else len(alphabet), s.context,
+                       s.samples)
     start = time.perf_counter()
     model = _fit(s, None if counts is not None else parts["train"], counts, vocab, callback,
                  shown)
     seconds["fit"] = time.perf_counter() - start
-    if counts is not None:
-        model.settings["data"] = data_provenance(
-            source, counts, files=files if s.dask is not None else None)
+    if record is not None:
+        model.settings["data"] = record
+    elif counts is not None:
+        model.settings["data"] = data_provenance(source, counts, files=files)
     elif s.split is not None:   # the record is of all the words; the split says which part
         model.settings.update(split="/".join(f"{100 * f:g}" for f in s.split),
                               split_seed=s.split_seed, data=data_provenance(source))
@@ -508,9 +535,50 @@ def train(data: Data = None, *, out: PathLike | None = None,
         losses = split_losses(model, {"train": parts["train"], "dev": parts["dev"]})
         # the test set is read once, after training
         losses["test"] = model.nll(parts["test"]) if parts["test"] else None
+    elif not s.notebook_bigram and counts is not None:   # the same number, from the counts
+        losses = {"train": counts_nll(model, counts), "dev": None,   # type: ignore[arg-type]
+                  "test": None}
+    gap = None
+    if s.shape == "bigram network":   # gradient descent: say how far from the optimum
+        gap = optimum_gap(model, counts if counts is not None
+                          else count_words(parts["train"], model.vocab, 1))
     samples = model.sample(s.samples, seed=s.seed, sampler=s.sampler)
     return TrainResult(model=model, settings=s, eval=losses, samples=samples,
-                       out=None if out is None else os.fspath(out), seconds=seconds)
+                       out=None if out is None else os.fspath(out), seconds=seconds, gap=gap)
+
+
+#: The largest alphabet whose exact optimum :func:`optimum_gap` computes (Newton's method
+#: on V x V weights: milliseconds at this size).
+GAP_MAX_V = 256
+
+
+def optimum_gap(model: LanguageModel, counts: ContextCounts) -> dict[str, float | None]:
+    """How far a bigram network trained by gradient descent is from the optimum of its loss.
+
+    Returns
+    -------
+    dict
+        ``grad_norm``: the Frobenius norm of the gradient of the loss (mean NLL + L2)
+        at the model's W, 0 at the optimum; ``loss``: that loss; ``optimum``: the loss
+        at the exact optimum (Newton's method, as ``solver="newton"`` trains it), None
+        for an alphabet above :data:`GAP_MAX_V`.
+    """
+    reg = float(model.settings.get("reg", 0.0))
+    N = counts.N                                                     # (V, V)
+    loss, grad = counts_loss(model.W.astype(np.float64), N, reg)    # type: ignore[attr-defined]
+    best = None
+    if model.V <= GAP_MAX_V:
+        W, _ = newton(N.astype(np.float64), reg)                     # (V, V)
+        best = float(counts_loss(W, N, reg)[0])
+    return {"grad_norm": float(np.linalg.norm(grad)), "loss": float(loss), "optimum": best}
+
+
+def counts_nll(model: LanguageModel, counts: ContextCounts) -> float:
+    """The mean NLL per character (no L2 term) of the words ``counts`` counted: the number
+    ``model.nll(words)`` gives, from their counts alone."""
+    logp = model.log_rows(counts.contexts)[:, :model.V]              # (C, V) no <unk> column
+    N = counts.N                                                     # (C, V)
+    return float(-(N * np.where(N > 0, logp, 0.0)).sum() / N.sum())
 
 
 def _fit(s: TrainSettings, words: list[str] | None, counts: ContextCounts | None,
@@ -544,19 +612,17 @@ def _fit(s: TrainSettings, words: list[str] | None, counts: ContextCounts | None
     return model
 
 
-def _stream_counts(data: PathLike | None, context: int, shown: bool) -> ContextCounts:
-    """Count ``data`` (or the embedded names) piece by piece: bigrams for a context of 1,
-    contexts of K characters beyond."""
-    source: Any = load_words() if data is None else data
-    total = 0 if data is None or not os.path.isfile(data) else os.path.getsize(data)
+def _stream_counts(data: PathLike | None, context: int, shown: bool) -> StreamCount:
+    """Count ``data`` (or the embedded names; ``"-"``: standard input) in one pass, the
+    sha256 of the very bytes counted beside them."""
+    path = None if data is None else os.fspath(data)
+    total = (os.path.getsize(path) if path is not None and path != STDIN
+             and os.path.isfile(path) else 0)
     bar = Progress(total, unit="byte", enabled=shown)
     try:
-        counts = (count_bigrams(source, progress=bar.update) if context == 1
-                  else count_contexts(source, context, progress=bar.update))
+        return count_stream(data, context, progress=bar.update)
     finally:
         bar.close()
-    check_has_words(counts.num_examples, "the embedded names" if data is None else str(data))
-    return counts
 
 
 def _dask_counts(files: list[str], s: TrainSettings, shown: bool) -> ContextCounts:
@@ -596,7 +662,7 @@ def info_report(info: dict[str, Any]) -> str:
     one ``name  value`` line each, every string escaped (a path may hold bytes that are not
     UTF-8), the vocabulary by its ``repr``."""
     vocab = info["vocab"]
-    info = escape_all(info)
+    info = escape_all(info, escape_tsv)
     data = info["data"] if isinstance(info["data"], dict) else {}
     unknown = "not recorded"
     final = info["final_loss"]

@@ -15,18 +15,20 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import sys
+import threading
 from collections.abc import Iterator, Sequence
 from typing import Any, BinaryIO, Union
 
 import numpy as np
 
 from .errors import (
-    MAX_BYTES,
     DataError,
     FileAccessError,
     check_seed,
     check_words,
+    memory_budget,
     read_error,
     word_list,
 )
@@ -47,7 +49,8 @@ STDIN = "-"
 STDIN_NAME = "<stdin>"
 
 
-def _default_names_path() -> str:
+def embedded_names_path() -> str:
+    """The path of the embedded names.txt."""
     # A plain path beside this module: importlib.resources would cost the CLI ~20 ms of imports.
     return os.path.join(os.path.dirname(os.path.abspath(__file__)), "datasets", "names.txt")
 
@@ -93,7 +96,7 @@ def file_sha256(path: PathLike | None = None) -> str:
     ------
     FileAccessError
     """
-    source = _default_names_path() if path is None else os.fspath(path)
+    source = embedded_names_path() if path is None else os.fspath(path)
     digest = hashlib.sha256()
     try:
         with open(source, "rb") as f:
@@ -169,25 +172,19 @@ def load_text(path: PathLike | None = None) -> WordText:
     FileAccessError
         If the path does not exist, is a folder, or cannot be read (an ``OSError``).
     DataError
-        If the file is not UTF-8, or larger than :data:`MAX_WORDS_BYTES`.
+        If the file is not UTF-8, or larger than :func:`max_words_bytes`.
     """
     if path is None:
-        source, name = _default_names_path(), EMBEDDED_NAMES
+        source, name = embedded_names_path(), EMBEDDED_NAMES
     else:
         source = os.fspath(path)
         name = source if source == STDIN else os.path.abspath(source)
     if source == STDIN:
-        raw, name = _read_bounded(sys.stdin.buffer, STDIN_NAME), STDIN_NAME
+        raw, name = _read_bounded(stdin_bytes(), STDIN_NAME), STDIN_NAME
     else:
-        if os.path.isdir(source):
-            raise FileAccessError(f"{source} is a folder, not a file: give the path of a text "
-                                  "file with one word per line.")
-        try:
-            with open(source, "rb") as f:
-                raw = _read_bounded(f, source)
-        except OSError as e:
-            raise read_error(source, e, "check the path, or give no path to use the embedded "
-                                        "names") from None
+        with open_words(source, missing="check the path, or give no path to use the embedded "
+                                        "names") as f:
+            raw = _read_bounded(f, source)
     return WordText(decode_utf8(raw, _label(name)), name, sha256_hex(raw))
 
 
@@ -196,20 +193,100 @@ def _label(source: str) -> str:
     return "the embedded names.txt" if source == EMBEDDED_NAMES else source
 
 
-#: The most bytes of words :func:`load_words` reads into memory: the examples made from
-#: them take about 40 bytes a character, and that stays within MAX_BYTES.
-MAX_WORDS_BYTES = MAX_BYTES // 40
+#: Memory that words read whole take, per byte of their file: the str of each word and
+#: the examples made from them (about 40 bytes a character).
+WORD_BYTES = 40
+
+
+def max_words_bytes() -> int:
+    """The most bytes of words :func:`load_words` reads into memory: their examples
+    (:data:`WORD_BYTES` a byte) stay within :func:`~minibigram.errors.memory_budget`."""
+    return memory_budget() // WORD_BYTES
 
 
 def _read_bounded(f: BinaryIO, source: str) -> bytes:
-    """All of ``f``, unless it holds more than :data:`MAX_WORDS_BYTES` (then refused at once)."""
-    raw = f.read(MAX_WORDS_BYTES + 1)
-    if len(raw) > MAX_WORDS_BYTES:
-        raise DataError(f"{source} holds more than {MAX_WORDS_BYTES / 1e6:.1f} MB of words, "
-                        "more than minibigram reads into memory (its examples take about 40 "
-                        "bytes a character): count it in a stream instead (train --stream or "
-                        "--dask; count_bigrams or count_contexts from Python).")
+    """All of ``f``, unless it holds more than :func:`max_words_bytes` (then refused at once)."""
+    limit = max_words_bytes()
+    try:
+        raw = f.read(limit + 1)
+    except OSError as e:
+        raise read_error(source, e) from None
+    if len(raw) > limit:
+        raise DataError(f"{source} holds more than {limit / 1e6:,.0f} MB of words, more than "
+                        f"fits in the memory this machine has free (the words and their "
+                        f"examples take about {WORD_BYTES} bytes a character): train without "
+                        "split and with the counts engine or Newton's method, which count it in "
+                        "a stream (count_bigrams or count_contexts from Python).")
     return raw
+
+
+def stdin_bytes() -> BinaryIO:
+    """Standard input as a binary stream, or the one-sentence error if there is none.
+
+    Raises
+    ------
+    FileAccessError
+        If standard input is closed (``<&-``).
+    """
+    if sys.stdin is None:
+        raise FileAccessError("standard input is closed, so '-' has nothing to read: give the "
+                              "words on standard input or as a file.")
+    return sys.stdin.buffer
+
+
+#: A piece at least this large is hashed in a second thread while the caller counts.
+HASH_THREAD_BYTES = 1 << 20
+
+
+class HashedReader:
+    """A binary stream read once, with the sha256 and the number of the very bytes read.
+
+    What is counted and what is recorded are the same bytes: a FIFO, a pipe or a file
+    still being written are read once, and :meth:`hexdigest` is the sha256 of what
+    :meth:`read` returned, nothing more. A large input is hashed in a second thread
+    (``hashlib`` releases the GIL) while the caller counts the previous piece.
+
+    Parameters
+    ----------
+    f : binary file
+    source : str
+        How errors name it.
+    """
+
+    def __init__(self, f: BinaryIO, source: str) -> None:
+        self.f, self.source = f, source
+        self.nbytes = 0
+        self._digest: Any = None
+        self._thread: threading.Thread | None = None
+
+    def read(self, n: int = -1) -> bytes:
+        """Up to ``n`` bytes (``-1``: all), hashed; fewer only at the end."""
+        try:
+            data = self.f.read(n)
+        except OSError as e:
+            raise read_error(self.source, e) from None
+        if self._digest is None:
+            self._digest = hashlib.sha256()
+        self._wait()
+        if len(data) > HASH_THREAD_BYTES:   # large: hashed beside the counting
+            self._thread = threading.Thread(target=self._digest.update, args=(data,))
+            self._thread.start()
+        else:
+            self._digest.update(data)
+        self.nbytes += len(data)
+        return data
+
+    def _wait(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+    def hexdigest(self) -> str:
+        """The sha256 (hex) of every byte read so far."""
+        self._wait()
+        if self._digest is None:
+            return sha256_hex(b"")
+        return str(self._digest.hexdigest())
 
 
 def decode_utf8(raw: bytes, source: str) -> str:
@@ -348,61 +425,130 @@ def split_words(words: Sequence[str], fractions: Sequence[float] = (0.8, 0.1, 0.
     return tuple([words[i] for i in p] for p in parts)  # type: ignore[return-value]
 
 
-def open_words(path: PathLike) -> BinaryIO:
+def open_words(path: PathLike, missing: str = "check the path") -> BinaryIO:
     """Open a word file for reading in binary, or raise the one-sentence error.
+
+    ``"-"`` is standard input (:func:`stdin_bytes`). The file is opened once: a FIFO
+    or a process substitution (``<(cat words.txt)``) can only be read once.
 
     Raises
     ------
     FileAccessError
     """
     source = os.fspath(path)
+    if source == STDIN:
+        return stdin_bytes()
     if os.path.isdir(source):
         raise FileAccessError(f"{source} is a folder, not a file: give the path of a text "
                               "file with one word per line.")
     try:
         return open(source, "rb")
     except OSError as e:
-        raise read_error(source, e) from None
+        raise read_error(source, e, missing) from None
+
+
+#: The longest line :func:`read_word_lines` reads, in bytes: a word longer than this is
+#: not a word (a binary file, or a file without line breaks), and holding it would cost
+#: memory in proportion.
+MAX_LINE_BYTES = 1 << 20
 
 
 def read_word_chunks(f: BinaryIO, source: str, chunk_bytes: int = 1 << 20
                      ) -> Iterator[list[str]]:
     """The words of a binary stream, one per line, a list of about ``chunk_bytes`` at a time.
 
+    :func:`read_word_lines` without the line numbers.
+    """
+    for words, _ in read_word_lines(f, source, chunk_bytes):
+        yield words
+
+
+def read_word_lines(f: BinaryIO, source: str, chunk_bytes: int = 1 << 20,
+                    max_line_bytes: int = MAX_LINE_BYTES
+                    ) -> Iterator[tuple[list[str], list[int]]]:
+    """The words of a binary stream and their line numbers (from 1), a chunk at a time.
+
     Lines are read as :func:`load_words` reads them (UTF-8, a leading byte-order mark
-    dropped, white space stripped, blank lines skipped), but only one chunk is held at
-    a time, so memory does not grow with the number of words. Unlike
-    :func:`load_words`, a ``"."`` inside a word is left for the scorer to refuse or
-    skip.
+    dropped, white space stripped, blank lines skipped), but only about
+    ``chunk_bytes`` are held at a time, and no line may be longer than
+    ``max_line_bytes``: memory does not grow with the number of words nor with the
+    length of a line. Each byte is read once. Unlike :func:`load_words`, a ``"."``
+    inside a word is left for the scorer.
 
     Raises
     ------
     DataError
-        If a line is not UTF-8 or holds a NUL character, naming ``source`` and the line.
+        If a line is not UTF-8, holds a NUL character or is longer than
+        ``max_line_bytes``, naming ``source`` and the line.
+    FileAccessError
+        If the stream cannot be read.
     """
-    lineno, first = 0, True
+    lineno, carry, first = 0, b"", True
     while True:
-        lines = f.readlines(chunk_bytes)
-        if not lines:
-            return
-        raw = b"".join(lines)
-        text = decode_utf8(raw, source) if first else None
-        if text is None:
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError as e:
-                line = lineno + raw[: e.start].count(b"\n") + 1
-                raise DataError(f"{source} is not UTF-8 text (undecodable byte at line {line}): "
-                                "save it as UTF-8 and try again.") from None
-        if "\x00" in text:
-            line = lineno + text[: text.index("\x00")].count("\n") + 1
-            raise DataError(f"{source} line {line} holds a NUL character (U+0000), which is "
-                            "not text: give a text file with one word per line.")
+        try:
+            block = f.read(chunk_bytes)
+        except OSError as e:
+            raise read_error(source, e) from None
+        ended = not block
+        if first and not ended:                   # a UTF-8 byte-order mark?
+            while len(block) < 3 and (more := f.read(chunk_bytes)):
+                block += more
+            if block.startswith(b"\xef\xbb\xbf"):
+                block = block[3:]
         first = False
-        lineno += len(lines)
-        words = [w for w in map(str.strip, text.splitlines()) if w]
+        buf = carry + block if carry else block
+        if ended:
+            if not buf:
+                return
+            end = len(buf)              # the last line, without its line feed
+        else:
+            end = buf.rfind(b"\n") + 1
+        if len(buf) - end > max_line_bytes or (end == 0 and len(buf) > max_line_bytes):
+            raise DataError(f"{source} line {lineno + 1} is longer than "
+                            f"{max_line_bytes:,} bytes, which is not a word: give one word per "
+                            "line (is it a binary file, or a file without line breaks?).")
+        raw, carry = buf[:end], buf[end:]
+        if not raw:
+            continue
+        words, numbers = _numbered_words(raw, source, lineno, max_line_bytes)
+        lineno += raw.count(b"\n") + (0 if raw.endswith(b"\n") else 1)
         if words:
-            yield words
+            yield words, numbers
+
+
+def _numbered_words(raw: bytes, source: str, lineno: int, max_line_bytes: int
+                    ) -> tuple[list[str], list[int]]:
+    """The words of whole lines ``raw`` (line ``lineno + 1`` on) and their line numbers."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = lineno + raw[: e.start].count(b"\n") + 1
+        raise DataError(f"{source} is not UTF-8 text (undecodable byte at line {line}): "
+                        "save it as UTF-8 and try again.") from None
+    if "\x00" in text:
+        line = lineno + text[: text.index("\x00")].count("\n") + 1
+        raise DataError(f"{source} line {line} holds a NUL character (U+0000), which is "
+                        "not text: give a text file with one word per line.")
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    if max(map(len, lines), default=0) > max_line_bytes:
+        i = next(i for i, w in enumerate(lines) if len(w) > max_line_bytes)
+        raise DataError(f"{source} line {lineno + i + 1} is longer than {max_line_bytes:,} "
+                        "bytes, which is not a word: give one word per line (is it a binary "
+                        "file, or a file without line breaks?).")
+    if text.isascii() and not any(c in text for c in "\r\v\f\x1c\x1d\x1e" + ASCII_INNER_SPACE):
+        numbers = [n for n, w in enumerate(lines, lineno + 1) if w]   # nothing to strip
+        return list(filter(None, lines)), numbers
+    words: list[str] = []
+    numbers = []
+    for n, text_line in enumerate(lines, lineno + 1):
+        # a line of other breaks (U+2028, \r) is several lines to str.splitlines
+        for w in map(str.strip, text_line.splitlines() or [text_line]):
+            if w:
+                words.append(w)
+                numbers.append(n)
+    return words, numbers
 
 
 def recorded_words(record: Any) -> WordList:
@@ -432,3 +578,71 @@ def recorded_words(record: Any) -> WordList:
         raise DataError(f"the model's training data {source} has changed since training "
                         "(its sha256 differs)")
     return load_words(path)
+
+
+# --- writing words into tab-separated output, and reading them back
+
+#: How a field of minibigram's TSV output writes the characters that would break it, as
+#: PostgreSQL's text COPY format does: tab, line feed, carriage return, backslash, and the
+#: other line breaks str.splitlines knows (each as ``\xNN`` or ``\uNNNN``).
+_TSV_ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r", "\v": "\\v", "\f": "\\f",
+                **{c: f"\\x{ord(c):02x}" for c in "\x1c\x1d\x1e\x85"},
+                "\u2028": "\\u2028", "\u2029": "\\u2029"}
+#: A byte that is not UTF-8 reaches Python as a lone surrogate U+DC80..U+DCFF (the
+#: "surrogateescape" of command-line arguments and file names): written as ``\xNN``, the byte.
+_BYTE_ESCAPES = {chr(0xDC00 + b): f"\\x{b:02x}" for b in range(0x80, 0x100)}
+_TSV_TABLE = str.maketrans({**_TSV_ESCAPES, **_BYTE_ESCAPES})
+_BYTES_TABLE = str.maketrans(_BYTE_ESCAPES)
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_UNESCAPE = re.compile(r"\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|.)", re.DOTALL)
+_SIMPLE = {"t": "\t", "n": "\n", "r": "\r", "v": "\v", "f": "\f", "\\": "\\"}
+
+
+def escape_bytes(text: str) -> str:
+    """``text`` with every byte that was not UTF-8 written as ``\\xNN``: always valid UTF-8.
+
+    Such a byte reaches Python as a lone surrogate U+DC80..U+DCFF (how Python decodes
+    command-line arguments and file names); another lone surrogate, which only Python
+    code can make, is written ``\\uNNNN``. ``--json`` output escapes its strings so.
+    """
+    text = text.translate(_BYTES_TABLE)
+    if _SURROGATE.search(text):
+        text = _SURROGATE.sub(lambda m: f"\\u{ord(m[0]):04x}", text)
+    return text
+
+
+def escape_tsv(field: str) -> str:
+    """A word (or any text) as one field of minibigram's tab-separated output.
+
+    Backslash, tab, line feed and carriage return become ``\\\\``, ``\\t``, ``\\n``,
+    ``\\r`` (PostgreSQL's text ``COPY`` format, ``mlr --tsv``); vertical tab and form
+    feed ``\\v``, ``\\f``; the other line breaks (U+001C..U+001E, U+0085, U+2028,
+    U+2029) ``\\xNN`` or ``\\uNNNN``; a byte that was not UTF-8 ``\\xNN`` (see
+    :func:`escape_bytes`). The field then holds no tab and no line break, whatever
+    the word, and is valid UTF-8. :func:`unescape_tsv` undoes it.
+    """
+    if field.isascii() and field.isprintable() and "\\" not in field:
+        return field   # the usual word: nothing to escape
+    field = field.translate(_TSV_TABLE)
+    if _SURROGATE.search(field):
+        field = _SURROGATE.sub(lambda m: f"\\u{ord(m[0]):04x}", field)
+    return field
+
+
+def unescape_tsv(field: str) -> str:
+    """The text :func:`escape_tsv` wrote as ``field``.
+
+    ``\\xNN`` of 0x80..0xFF gives back the byte that was not UTF-8, as the lone
+    surrogate U+DC00 + NN (``text.encode("utf-8", "surrogateescape")`` restores the
+    bytes); a backslash before any other character stands for that character.
+    """
+    if "\\" not in field:
+        return field
+
+    def one(m: re.Match[str]) -> str:
+        e = m[1]
+        if len(e) == 1:
+            return _SIMPLE.get(e, e)
+        code = int(e[1:], 16)
+        return chr(0xDC00 + code) if e[0] == "x" and code >= 0x80 else chr(code)
+    return _UNESCAPE.sub(one, field)

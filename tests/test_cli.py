@@ -49,9 +49,14 @@ def test_train_human_output_then_sample_and_score(tmp_path):
     m = BigramModel.load(model)
     assert len(m.history) == 7
     assert lines[4:] == m.sample(4, seed=2147483647)
-    assert r.stderr.splitlines() == [f"saved the model to {model}",
-                                     "trained on 14 examples, vocabulary of 7; final loss "
-                                     f"{m.final_loss:.7f} (mean NLL + L2 term)"]
+    status = r.stderr.splitlines()
+    assert status[:2] == [f"saved the model to {model}",
+                          "trained on 14 examples, vocabulary of 7; final loss "
+                          f"{m.final_loss:.7f} (mean NLL + L2 term)"]
+    # then how far gradient descent stopped from the optimum, and the flag that closes it
+    assert len(status) == 3 and status[2].startswith("after 7 steps of gradient descent the "
+                                                     "gradient norm is ")
+    assert status[2].endswith("--solver newton reaches the optimum (or give more --steps)")
 
     r = run("sample", "--model", str(model), "-n", "6", "--seed", "3", "--json")
     assert r.returncode == 0, r.stderr

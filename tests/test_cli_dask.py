@@ -173,7 +173,9 @@ def test_train_stream_with_a_context_equals_reading_the_words(corpus):
         assert a["final_loss"] == pytest.approx(b["final_loss"], rel=1e-12, abs=1e-12), options
         assert a["num_examples"] == b["num_examples"] and a["samples"] == b["samples"]
         assert a["settings"]["data"]["sha256"] == b["settings"]["data"]["sha256"]
-        assert b["eval"] is None   # from counts no words are kept to score
+        # --stream changes nothing: both count in a stream, and score the counts
+        assert a["eval"] == b["eval"] and b["eval"]["train"] == pytest.approx(
+            b["final_loss"] if "counts" in options else b["eval"]["train"])
 
 
 # --- the library: fit from counts of any K --------------------------------------------------

@@ -125,7 +125,11 @@ def test_bom_and_crlf_are_read_transparently(ws):
 def test_unknown_character_at_score_time(ws):
     m = BigramModel.load(ws / "m.npz")
     msg = same_error(ws, DataError, lambda: m.nll(["anna", "boë"]),
-                     "score", "--model", ws / "m.npz", "anna", "boë")
+                     "score", "--model", ws / "m.npz", "boë", "anna")
+    # every word before it is scored and written first
+    r = run("score", "--model", ws / "m.npz", "anna", "boë", cwd=ws)
+    assert r.returncode == 2 and r.stdout.startswith("anna\t") and r.stdout.count("\n") == 1
+    assert r.stderr == f"minibigram: error: {msg}\n"
     assert msg == ("the word 'boë' contains 'ë' (U+00EB), which is not in the model's "
                    "vocabulary: leave it out with --skip-unknown (skip_unknown=True), or train "
                    "on data that contains it.")
@@ -144,17 +148,20 @@ def test_boundary_character_in_a_scored_word(ws):
     assert m.log_prob("an.na", skip_unknown=True) == m.log_prob("anna")
 
 
-def test_skip_unknown_scores_the_word_without_them(ws):
+def test_unknown_unk_scores_the_word_without_them_and_skip_leaves_it_out(ws):
     m = BigramModel.load(ws / "m.npz")
-    r = run("score", "--model", ws / "m.npz", "--skip-unknown", "--json", "boë", "bob", cwd=ws)
+    r = run("score", "--model", ws / "m.npz", "--unknown", "unk", "--json", "boë", "bob",
+            cwd=ws)
     assert r.returncode == 0, r.stderr
     rows = [json.loads(line) for line in r.stdout.splitlines()]   # JSON Lines
-    assert rows[0]["skipped"] == "ë" and rows[1]["skipped"] == ""
+    assert rows[0]["unknown"] == 1 and rows[1]["unknown"] == 0
     assert rows[0]["nll"] == pytest.approx(m.nll(["bo"]))
     assert rows[0]["log_prob"] == pytest.approx(m.log_prob("bo"))
     assert m.log_prob("boë", skip_unknown=True) == m.log_prob("bo")
-    r = run("score", "--model", ws / "m.npz", "--skip-unknown", "boë", cwd=ws)
-    assert r.returncode == 0 and r.stdout.split("\t")[3] == "ë\n"   # the skipped column
+    r = run("score", "--model", ws / "m.npz", "--unknown", "unk", "boë", cwd=ws)
+    assert r.returncode == 0 and r.stdout.split("\t")[3] == "1\n"   # the unknown count
+    r = run("score", "--model", ws / "m.npz", "--skip-unknown", "boë", "bob", cwd=ws)
+    assert r.returncode == 0 and [ln.split("\t")[0] for ln in r.stdout.splitlines()] == ["bob"]
 
 
 # --- model files ---------------------------------------------------------------------------
@@ -400,7 +407,7 @@ def test_ctrl_c_anywhere_in_the_cli_is_one_line(monkeypatch, capsys):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(training, "load_text", interrupted)   # train reads its data
+    monkeypatch.setattr(training, "count_stream", interrupted)   # train reads its data
     assert cli_module.main(["train"]) == 130
     out, err = capsys.readouterr()
     assert out == "" and err == "minibigram: interrupted; no model file was left half-written.\n"
@@ -411,6 +418,6 @@ def test_a_genuine_bug_is_not_swallowed(monkeypatch):
     def bug(*args, **kwargs):
         raise ZeroDivisionError("a bug")
 
-    monkeypatch.setattr(training, "load_text", bug)
+    monkeypatch.setattr(training, "count_stream", bug)
     with pytest.raises(ZeroDivisionError):
         cli_module.main(["train"])

@@ -83,9 +83,16 @@ def test_malformed_arpa_is_one_line_and_exit_2(tmp_path, case, text, says):
 
 
 def test_refusals_are_one_line(lm):
-    mb.CountModel.fit(WORDS).save(lm / "plain.npz")
-    assert "reserves no <unk>" in cli_error(lm, "score", "--model", "plain.npz", "zoë",
-                                             "--unknown", "unk")
+    plain = mb.CountModel.fit(WORDS)
+    plain.save(lm / "plain.npz")
+    # a model that reserves no <unk>: the API refuses unk, the command line scores the
+    # characters the model knows and counts the others in a 4th column
+    with pytest.raises(mb.SettingsError, match="reserves no <unk>"):
+        plain.perplexity(["zoë"], unknown="unk")
+    r = run_cli("score", "--model", "plain.npz", "zoë", "--unknown", "unk", cwd=lm)
+    word, _, log_prob, unknown = r.stdout.split("\t")
+    assert (r.returncode, word, unknown) == (0, "zoë", "1\n")
+    assert float(log_prob) == plain.log_prob("zo")
     assert cli_error(lm, "train", "--data", "words.txt", "--family", "counts", "--method",
                      "witten-bell", "--smoothing", "1").startswith("smoothing does not apply")
     assert cli_error(lm, "train", "--data", "words.txt", "--method",

@@ -57,19 +57,26 @@ def test_words_files_and_stdin_in_the_documented_order(saved, tmp_path):
     assert [row["log_prob"] for row in rows] == model.score(order).tolist()
 
 
-def test_skip_unknown_reports_what_it_dropped_and_flags_emptied_words(saved):
+def test_skip_unknown_leaves_words_out_and_unk_scores_their_known_characters(saved):
     folder, model = saved
     r = run("score", "--model", folder / "m.npz", "--skip-unknown", "--json", "-",
             stdin="zoë\na.b\nANNA\nbob\n")
-    assert r.returncode == 2   # a word was left empty: flagged, and the status says so
+    assert r.returncode == 0   # --skip-unknown is --unknown skip: the words are left out
     rows = [json.loads(line) for line in r.stdout.splitlines()]
-    assert [row["skipped"] for row in rows] == ["ë", ".", "ANNA", ""]
-    assert rows[0]["log_prob"] == model.log_prob("zo")
-    assert rows[1]["log_prob"] == model.log_prob("ab")
-    assert rows[2]["log_prob"] is None and rows[2]["nll"] is None and "error" in rows[2]
-    assert r.stderr.count("\n") == 1 and "'ANNA' has no character the model knows" in r.stderr
-    r = run("score", "--model", folder / "m.npz", "--skip-unknown", "ANNA", "bob")
-    assert r.stdout.splitlines()[0] == "ANNA\t\t\tANNA"
+    assert [row["word"] for row in rows] == ["bob"]
+    r = run("score", "--model", folder / "m.npz", "--skip-unknown", "-",
+            stdin="zoë\na.b\nANNA\nbob\n")   # without --json, stderr says what was left out
+    assert r.stderr.count("\n") == 1 and "skipped 3 words" in r.stderr
+    assert "the first at <stdin> line 1" in r.stderr
+    r = run("score", "--model", folder / "m.npz", "--unknown", "unk", "--json", "-",
+            stdin="zoë\na.b\nANNA\nbob\n")
+    assert r.returncode == 0
+    rows = [json.loads(line) for line in r.stdout.splitlines()]
+    assert [row["unknown"] for row in rows] == [1, 1, 4, 0]
+    assert [row["log_prob"] for i, row in enumerate(rows) if i != 2] == [
+        model.log_prob(w) for w in ("zo", "ab", "bob")]
+    # nothing known is left of ANNA: the empty word, the end token after the start
+    assert rows[2]["log_prob"] == model.log_rows([[0] * model.K])[0, 0] == -rows[2]["nll"]
 
 
 def test_bad_input_files_are_one_line(saved, tmp_path):
@@ -79,7 +86,7 @@ def test_bad_input_files_are_one_line(saved, tmp_path):
             (["--file", tmp_path / "nope.txt"], None, "does not exist"),
             (["--file", tmp_path / "bad.txt"], None, "not UTF-8 text (undecodable byte at "
                                                       "line 2)"),
-            (["-"], "anna\nzoë\n", "<stdin>: the word 'zoë' contains 'ë'")):
+            (["-"], "anna\nzoë\n", "<stdin> line 2: the word 'zoë' contains 'ë'")):
         r = run("score", "--model", folder / "m.npz", *args, stdin=stdin)
         assert r.returncode == 2 and r.stderr.count("\n") == 1 and msg in r.stderr, r.stderr
 

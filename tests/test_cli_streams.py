@@ -83,7 +83,8 @@ def test_the_status_lines_are_on_stderr(ws):
     assert r.stderr.splitlines() == [
         "saved the model to s.npz",
         f"trained on {m.settings['num_examples']} examples, vocabulary of {m.V}; final loss "
-        f"{m.final_loss:.7f} (mean NLL + L2 term)"]
+        f"{m.final_loss:.7f} (mean NLL + L2 term)", r.stderr.splitlines()[2]]
+    assert r.stderr.splitlines()[2].startswith("after 2 steps of gradient descent")
     r = run("plot", "-m", "s.npz", "-o", "s.png", cwd=ws)
     if r.returncode == 0:   # (matplotlib may be absent: the error then is its own test's)
         assert (r.stdout, r.stderr) == ("", "wrote s.png\n")

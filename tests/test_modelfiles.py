@@ -501,7 +501,7 @@ def test_a_model_file_in_the_old_format_loads_and_gives_the_same_results(tmp_pat
     assert np.array_equal(mb.load_model(tmp_path / "again.npz").W, W)
 
     # a count model and a context network in the old format
-    counts = CountModel.fit(names, context=2)
+    counts = CountModel.fit(names, context=2, smoothing=1.0)
     write_old_file(tmp_path / "c.npz", "counts", {"smoothing": 1.0, "context": 2}, itos, [],
                    N=counts.N, contexts=counts.contexts)
     assert mb.load_model(tmp_path / "c.npz").nll(names[:300]) == counts.nll(names[:300])

@@ -29,7 +29,7 @@ DRAWS = {"torch-mkl": draw_torch_mkl, "torch": draw_torch, "torch-cdf": draw_tor
 def models(names):
     return {"bigram": mb.BigramModel.fit(names),
             "counts": mb.CountModel.fit(names, smoothing=1),
-            "counts2": mb.CountModel.fit(names, context=2)}
+            "counts2": mb.CountModel.fit(names, context=2, smoothing=1.0)}
 
 
 def pinned(model: str, sampler: str) -> list[str]:

@@ -79,7 +79,7 @@ def test_given_vocabulary(names, tmp_path):
 def test_bad_input(tmp_path):
     bad = tmp_path / "bad.txt"
     bad.write_bytes(b"anna\nbob\nmr\x00x\n")
-    with pytest.raises(mb.DataError, match="line 3: a NUL character"):
+    with pytest.raises(mb.DataError, match="line 3 holds a NUL character"):
         mb.count_bigrams(bad, chunk_bytes=2)
     bad.write_bytes(b"anna\nbob\n\xff\xfe\n")
     with pytest.raises(mb.DataError, match="not UTF-8 .* line 3"):

@@ -105,9 +105,9 @@ def test_each_option_rule_raises_its_sentence(words_file, options, message):
 @pytest.mark.parametrize("data, options, message", [
     (None, {"dask": True},
      "dask counts files on a cluster: give them as the data, e.g. 'corpus/*.txt' (quoted)."),
-    ("-", {"stream": True},
-     "stream counts files, which standard input is not: give a path as the data, or leave out "
-     "stream to read standard input."),
+    ("-", {"dask": True},
+     "dask counts files, which standard input is not: give a glob of files as the data, or "
+     "leave out dask to read standard input."),
     (["anna", "bob"], {"stream": True},
      "stream counts files, not a list of words: give a path as the data, or leave out stream."),
 ])

@@ -7,7 +7,7 @@ Run from the repository root, once, with the code whose names are to be pinned:
 It writes ``samples_<model>_<sampler>.txt`` (2,000 names, one per line) for every
 sampler and three models: ``bigram`` (``BigramModel.fit()``, the notebook's net,
 float32), ``counts`` (``CountModel.fit(smoothing=1)``, float64) and ``counts2``
-(``CountModel.fit(context=2)``, rows for V**2 contexts), all with seed 2147483647.
+(``CountModel.fit(context=2, smoothing=1)``, rows for V**2 contexts), all with seed 2147483647.
 The files were made with the one-draw-at-a-time samplers (commit 'pin the samplers'
 names') before they were vectorized; rerunning it must leave them unchanged. The two
 count models' ``torch-mkl`` lists were made again, one draw at a time, when count
@@ -24,7 +24,7 @@ N = 2000
 MODELS = {
     "bigram": lambda: mb.BigramModel.fit(),
     "counts": lambda: mb.CountModel.fit(smoothing=1),
-    "counts2": lambda: mb.CountModel.fit(context=2),
+    "counts2": lambda: mb.CountModel.fit(context=2, smoothing=1.0),
 }
 
 if __name__ == "__main__":

@@ -1,0 +1,308 @@
+"""Your own data, any size: streams that keep their promise, TSV that survives any word,
+any count of samples, deep contexts, and defaults that say how far from the optimum."""
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import threading
+
+import numpy as np
+import pytest
+
+import minibigram as mb
+from minibigram.evaluate import Scores
+from minibigram.sampling import SAMPLERS, sample_blocks, sample_bulk, sample_words
+from minibigram.stream import count_stream
+from minibigram.words import escape_bytes, escape_tsv, unescape_tsv
+
+
+def run(*args, cwd, stdin=None, env=None, timeout=60):
+    """The CLI in a subprocess; ``stdin`` bytes, or a file object."""
+    kwargs = {"input": stdin} if isinstance(stdin, bytes) or stdin is None else {"stdin": stdin}
+    args = [os.fsdecode(a) if isinstance(a, bytes) else str(a) for a in args]
+    return subprocess.run([sys.executable, "-m", "minibigram", *args],
+                          capture_output=True, cwd=cwd, timeout=timeout,
+                          env={**os.environ, **(env or {})}, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def ws(tmp_path_factory):
+    """A folder with a bigram model of the names, m.npz, and a file of 3,000 names."""
+    folder = tmp_path_factory.mktemp("anydata")
+    mb.BigramModel.fit(steps=5).save(folder / "m.npz")
+    names = mb.load_words()
+    (folder / "names3k.txt").write_text("\n".join(names[:3000]) + "\n", encoding="utf-8")
+    return folder
+
+
+def mixed_words(n=3000):
+    """Product codes, e-mail addresses and city names: 66 or so characters, not names."""
+    rng = np.random.default_rng(1)
+    names = mb.load_words()
+    letters = list("ABCDEFGHJKLMNPQRSTUVWXYZ")
+    out = []
+    for i in range(n):
+        a, b = names[rng.integers(len(names))], names[rng.integers(len(names))]
+        out.append([f"{rng.choice(letters)}{rng.choice(letters)}-{rng.integers(1000, 9999)}",
+                    f"{a}.{b}{rng.integers(1, 99)}@example.org",
+                    a.capitalize() + ["", "ville", " City"][i % 3]][i % 3])
+    return out
+
+
+# --- 1. score writes what it scored before an error; the unknown-character policy
+
+def test_score_prints_every_result_before_an_unknown_word_then_names_its_line(ws):
+    lines = mb.load_words()[:3000]
+    lines[2499] = "zoë"
+    data = ("\n".join(lines) + "\n").encode()
+    r = run("score", "-m", "m.npz", "-", cwd=ws, stdin=data)
+    assert r.returncode == 2
+    assert len(r.stdout.splitlines()) == 2499
+    err = r.stderr.decode().splitlines()
+    assert len(err) == 1 and err[0].startswith("minibigram: error: <stdin> line 2500: the word "
+                                               "'zoë' contains 'ë'")
+    for flag in (["--unknown", "skip"], ["--skip-unknown"]):
+        r = run("score", "-m", "m.npz", "-", *flag, cwd=ws, stdin=data)
+        assert r.returncode == 0 and len(r.stdout.splitlines()) == 2999
+        assert b"skipped 1 word" in r.stderr and b"<stdin> line 2500" in r.stderr
+    r = run("score", "-m", "m.npz", "-", "--unknown", "unk", cwd=ws, stdin=data)
+    assert r.returncode == 0
+    out = r.stdout.decode().splitlines()
+    assert len(out) == 3000 and out[2499].split("\t")[3] == "1"
+    model = mb.load_model(ws / "m.npz")
+    assert float(out[2499].split("\t")[2]) == model.log_prob("zo")   # its known characters
+
+
+def test_scores_from_python_follow_the_same_policy(ws):
+    model = mb.load_model(ws / "m.npz")
+    words = ["anna", "zoë", "bob"]
+    with pytest.raises(mb.DataError, match="the word 'zoë' contains"):
+        list(Scores(model, words))
+    got = []
+    with pytest.raises(mb.DataError):
+        for rows in Scores(model, words):
+            got += rows
+    assert [r["word"] for r in got] == ["anna"]          # given before the error
+    skip = Scores(model, words, unknown="skip")
+    assert [r["word"] for rows in skip for r in rows] == ["anna", "bob"] and skip.skipped == 1
+    unk = [r for rows in Scores(model, words, unknown="unk") for r in rows]
+    assert [r["unknown"] for r in unk] == [0, 1, 0]
+    assert unk[1]["log_prob"] == model.log_prob("zo")
+
+
+def test_eval_takes_the_same_policy(ws):
+    (ws / "e.txt").write_text("anna\nzoë\nbob\n", encoding="utf-8")
+    model = mb.load_model(ws / "m.npz")
+    with pytest.raises(mb.DataError):
+        mb.eval_model(model, ws / "e.txt")
+    assert mb.eval_model(model, ws / "e.txt", unknown="skip")["all"] == model.nll(["anna", "bob"])
+    assert mb.eval_model(model, ws / "e.txt", unknown="unk")["all"] == model.nll(
+        ["anna", "zo", "bob"])
+    r = run("eval", "-m", "m.npz", "--data", "e.txt", "--unknown", "skip", "--json", cwd=ws)
+    assert r.returncode == 0 and json.loads(r.stdout)["eval"]["all"] == pytest.approx(
+        model.nll(["anna", "bob"]), rel=1e-12)
+
+
+# --- 2. TSV that survives any word; JSON always UTF-8
+
+WORDS = ["mary\tjohn", "back\\slash", "line\u2028sep", "cr\rlf", "x\\ty", "plain", "zoë"]
+
+
+@pytest.mark.parametrize("word", WORDS + ["ab\udcff", "\\xff"])
+def test_escape_tsv_round_trips_and_leaves_no_tab_or_line_break(word):
+    field = escape_tsv(word)
+    assert unescape_tsv(field) == word
+    assert "\t" not in field and len(field.splitlines()) == 1
+    field.encode("utf-8")                                 # valid UTF-8, always
+
+
+def test_score_tsv_has_three_fields_per_word_whatever_it_holds(ws):
+    # a word cannot hold a line break in training: scored with unk, it is one unknown char
+    chars = "".join(sorted(set("".join(WORDS)) - set("\r\u2028")))
+    mb.BigramModel.fit([chars], steps=1).save(ws / "all.npz")
+    r = run("score", "-m", "all.npz", *WORDS, "--unknown", "unk", cwd=ws)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.decode("utf-8").split("\n")[:-1]
+    assert len(lines) == len(WORDS)
+    assert [unescape_tsv(ln.split("\t")[0]) for ln in lines] == WORDS
+    assert [ln.split("\t")[3] for ln in lines] == ["0", "0", "1", "1", "0", "0", "0"]
+
+
+def test_bytes_that_are_not_utf8_are_escaped_in_tsv_and_json(ws):
+    word = os.fsencode("ab") + b"\xff"
+    for extra in ([], ["--json"]):
+        r = run("score", "-m", "m.npz", word, "--unknown", "unk", *extra, cwd=ws)
+        assert r.returncode == 0, r.stderr
+        text = r.stdout.decode("utf-8")                   # valid UTF-8
+        got = json.loads(text)["word"] if extra else text.split("\t")[0]
+        assert got == "ab\\xff" == escape_bytes("ab\udcff")
+
+
+# --- 3. any file, no flag: read once, in a stream, the sha256 of what was counted
+
+def test_stdin_gives_the_weights_of_the_file_bit_for_bit(ws):
+    data = (ws / "names3k.txt").read_bytes()
+    for extra in ([], ["--family", "counts", "--context", "3"]):
+        a = run("train", "--data", "names3k.txt", "-o", "a.npz", "-n", "0", "-q", *extra, cwd=ws)
+        b = run("train", "--data", "-", "-o", "b.npz", "-n", "0", "-q", *extra, cwd=ws,
+                stdin=data)
+        assert a.returncode == b.returncode == 0, (a.stderr, b.stderr)
+        ma, mbb = mb.load_model(ws / "a.npz"), mb.load_model(ws / "b.npz")
+        for name, arr in ma.to_arrays().items():
+            assert np.array_equal(arr, mbb.to_arrays()[name]) and arr.dtype == \
+                mbb.to_arrays()[name].dtype
+        assert ma.settings["data"]["sha256"] == mbb.settings["data"]["sha256"] == \
+            hashlib.sha256(data).hexdigest()
+        assert mbb.settings["data"]["source"] == "<stdin>"
+
+
+def test_a_fifo_is_read_once_and_its_record_is_what_was_counted(ws):
+    data = (ws / "names3k.txt").read_bytes()
+    for args in (["train", "--data", "p", "-o", "f.npz", "-n", "0", "-q"],
+                 ["train", "--stream", "--data", "p", "-o", "f.npz", "-n", "0", "-q"],
+                 ["score", "-m", "m.npz", "-f", "p"]):
+        fifo = ws / "p"
+        if fifo.exists():
+            fifo.unlink()
+        os.mkfifo(fifo)
+
+        def write(path=fifo):
+            with open(path, "wb") as f:
+                f.write(data)
+        writer = threading.Thread(target=write)
+        writer.start()
+        r = run(*args, cwd=ws, timeout=20)
+        writer.join()
+        assert r.returncode == 0, r.stderr
+        if args[0] == "train":
+            record = mb.load_model(ws / "f.npz").settings["data"]
+            assert record["sha256"] == hashlib.sha256(data).hexdigest()
+            assert record["num_words"] == 3000
+        else:
+            assert len(r.stdout.splitlines()) == 3000
+
+
+def test_count_stream_hashes_exactly_the_bytes_it_counted(tmp_path):
+    path = tmp_path / "w.txt"
+    path.write_bytes(b"\xef\xbb\xbf" + b"anna\nbob\n" * 70000)   # several pieces, a BOM
+    counted = count_stream(path, 2, chunk_bytes=1 << 16)
+    assert counted.record["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert counted.nbytes == path.stat().st_size
+    assert np.array_equal(counted.counts.N, mb.count_contexts(["anna", "bob"] * 70000, 2).N)
+
+
+def test_a_large_file_trains_within_a_small_memory_budget_and_split_is_refused(ws):
+    lines = ("\n".join(mb.load_words()) + "\n").encode() * 8      # 2.3 MB
+    (ws / "big.txt").write_bytes(lines)
+    env = {"MINIBIGRAM_MAX_MEMORY": "20M"}                      # words whole: 0.5 MB at most
+    r = run("train", "--data", "big.txt", "-n", "0", "-q", "-o", "big.npz", cwd=ws, env=env)
+    assert r.returncode == 0, r.stderr
+    assert mb.load_model(ws / "big.npz").settings["data"]["num_words"] == 8 * 32033
+    r = run("train", "--data", "big.txt", "--split", "80/10/10", "-n", "0", cwd=ws, env=env)
+    err = r.stderr.decode()
+    assert r.returncode == 2 and len(err.splitlines()) == 1
+    assert "big.txt holds more than" in err and "without split" in err
+    r = run("train", "--data", "big.txt", "--engine", "onehot", cwd=ws, env=env)
+    assert r.returncode == 2 and "without split and with the counts engine" in r.stderr.decode()
+
+
+def test_the_memory_override_is_checked():
+    os.environ["MINIBIGRAM_MAX_MEMORY"] = "lots"
+    try:
+        with pytest.raises(mb.SettingsError, match="MINIBIGRAM_MAX_MEMORY='lots'"):
+            mb.errors.memory_budget()
+    finally:
+        del os.environ["MINIBIGRAM_MAX_MEMORY"]
+    assert mb.errors.memory_budget() > 0
+
+
+def test_score_lines_have_a_bound_and_stdin_that_cannot_be_read_says_so(ws):
+    with open("/dev/zero", "rb") as zero:
+        r = run("score", "-m", "m.npz", "-", cwd=ws, stdin=zero, timeout=10)
+    err = r.stderr.decode().splitlines()
+    assert r.returncode == 2 and len(err) == 1 and "line 1" in err[0]
+    (ws / "long.txt").write_bytes(b"a" * 3_000_000 + b"\n")
+    r = run("score", "-m", "m.npz", "-f", "long.txt", cwd=ws, timeout=10)
+    err = r.stderr.decode()
+    assert r.returncode == 2 and "is longer than 1,048,576 bytes" in err and "context" not in err
+    with open(ws / "wo.txt", "wb") as write_only:
+        r = run("score", "-m", "m.npz", "-", cwd=ws, stdin=write_only)
+    assert r.returncode == 2 and b"<stdin> cannot be read" in r.stderr
+
+
+# --- 4. any count, bounded memory; the same words in blocks
+
+def test_sample_writes_as_it_goes_and_head_ends_it_at_once_with_status_0(ws):
+    p = subprocess.Popen([sys.executable, "-m", "minibigram", "sample", "-m", "m.npz", "-n",
+                          "100000000", "--sampler", "numpy"], cwd=ws, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    first = p.stdout.readline()
+    p.stdout.close()
+    assert p.wait(timeout=20) == 0 and first.strip()
+    assert p.stderr.read() == b""
+
+
+@pytest.mark.parametrize("sampler", ["torch-mkl", "torch", "torch-cdf"])
+def test_each_torch_sampler_gives_the_same_words_in_blocks_as_in_one_call(sampler):
+    P = mb.BigramModel.fit(steps=5).table()
+    n = 3000
+    whole = SAMPLERS[sampler](P, n, 7)
+    ends = np.flatnonzero(whole == 0)
+    for m in (1, 999, 2000):   # the first m words of n are the m words of one call
+        assert np.array_equal(SAMPLERS[sampler](P, m, 7), whole[:ends[m - 1] + 1])
+
+
+def test_numpy_blocks_continue_one_generator():
+    P = mb.BigramModel.fit(steps=5).table()
+    blocks = list(sample_blocks(P, 25, 3, block=10))
+    assert len(blocks) == 3 and np.array_equal(blocks[0], sample_bulk(P, 10, 3))
+    assert np.count_nonzero(np.concatenate(blocks) == 0) == 25
+    model = mb.BigramModel.fit(steps=5)
+    assert [w for b in model.iter_samples(50, seed=1) for w in b] == model.sample(50, seed=1)
+
+
+# --- 5. deep contexts sample from the rows of the contexts seen
+
+@pytest.mark.parametrize("sampler", sorted(SAMPLERS))
+def test_seen_rows_give_the_words_of_the_dense_table(sampler):
+    words = mb.load_words()[:2000]
+    model = mb.NGramModel.fit(words, context=2)
+    assert len(model.chain(sampler).P) == len(model.contexts) + 1
+    assert model.sample(300, seed=4, sampler=sampler) == sample_words(
+        model.table(), 300, 4, sampler, model.vocab)
+    counts = mb.CountModel.fit(words, context=2)
+    if sampler == "numpy":
+        assert counts.sample(300, seed=4, sampler=sampler) == sample_words(
+            counts.table(), 300, 4, sampler, counts.vocab)
+
+
+def test_a_count_model_of_four_characters_on_66_samples_without_the_dense_table():
+    words = mixed_words()
+    model = mb.CountModel.fit(words, context=4)
+    assert model.V >= 60
+    with pytest.raises(mb.SettingsError):
+        mb.errors.check_size("x", float(model.V) ** 5 * 24 * 10**6, "y")   # dense is out
+    samples = model.sample(2000, seed=1, sampler="numpy")
+    assert len(samples) == 2000
+    # the default smoothing keeps samples near the training words
+    assert max(map(len, samples)) < 20 * max(map(len, words))
+
+
+def test_default_smoothing_is_the_notebooks_for_bigrams_and_small_beyond():
+    assert mb.CountModel.fit(["anna"]).smoothing == 1.0
+    assert mb.CountModel.fit(["anna"], context=3).smoothing == 1e-3
+    assert mb.train_settings(family="counts", context=2).smoothing == 1e-2
+    assert mb.train_settings(family="counts", context=2, smoothing=1).smoothing == 1.0
+
+
+# --- 6. how far gradient descent stopped from the optimum
+
+def test_train_reports_the_gap_to_the_optimum_after_gradient_descent():
+    r = mb.train(steps=5, samples=0)
+    gap = r.gap
+    assert gap["grad_norm"] > 0 and gap["loss"] == pytest.approx(r.final_loss, rel=1e-6)
+    exact = mb.train(solver="newton", samples=0)
+    assert gap["optimum"] == pytest.approx(exact.final_loss, abs=1e-9)
+    assert gap["loss"] > gap["optimum"] and exact.gap is None

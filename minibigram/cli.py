@@ -15,8 +15,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import difflib
-import json
-import math
 import os
 import re
 import sys
@@ -53,7 +51,8 @@ from .progress import wanted
 from .safewrite import check_writable
 from .sampling import DEFAULT_SAMPLER, SAMPLERS
 from .smoothing import METHODS as SMOOTHING_METHODS
-from .stdio import escape_all, open_standard_streams
+from .stdio import json_line as _json
+from .stdio import open_standard_streams
 from .training import (
     DEFAULTS,
     FAMILIES,
@@ -163,25 +162,6 @@ def _list_of(item: Callable[[str], Any]) -> Any:
 
 
 _family = _value(str, lambda v: check_choice("model family", v, FAMILIES), "family")
-
-
-def _finite_or_none(obj: Any) -> Any:
-    """``obj`` with every non-finite float replaced by None (JSON has no inf or NaN).
-
-    A probability of exactly 0 makes a loss inf or a log-probability -inf; JSON says null.
-    """
-    if isinstance(obj, dict):
-        return {k: _finite_or_none(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_finite_or_none(v) for v in obj]
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
-
-
-def _json(obj: Any) -> str:
-    """One JSON line, always valid UTF-8: every string escaped by :func:`stdio.escape_all`."""
-    return json.dumps(escape_all(_finite_or_none(obj)), ensure_ascii=False, allow_nan=False)
 
 
 def _say(args: argparse.Namespace, text: str, detail: bool = False) -> None:
@@ -339,39 +319,17 @@ def _cmd_train(args: argparse.Namespace) -> int:
     if args.out:
         _say(args, f"saved the model to {args.out}")
     if args.json:
-        out: dict[str, Any] = {"num_examples": model.settings["num_examples"],
-                               "vocab_size": model.V, "losses": r.losses,
-                               "final_loss": r.final_loss}
-        if not s.notebook_bigram:
-            out.update(family=s.family, context=s.context, eval=r.eval)
-        print(_json({**out, "samples": r.samples, "settings": model.settings,
-                    "sampler": s.sampler, "model": args.out}))
+        print(_json(r.as_dict()))
         return 0
-    trained = f"{model.settings['num_examples']} examples, vocabulary of {model.V}"
-    if s.notebook_bigram:
-        _say(args, f"trained on {trained}; final loss {r.final_loss:.7f} (mean NLL + L2 term)")
-        if r.gap is not None:
-            _say(args, _gap_line(r.gap, s.steps))
-    elif r.eval is None:   # from counts: the final loss is the training loss
-        _say(args, f"trained the {s.describe()} on {trained}; final loss {r.final_loss:.7f} "
-                   f"({'mean NLL' if s.family == 'counts' else 'mean NLL + L2 term'})")
-    else:
-        _say(args, f"trained the {s.describe()} on {trained}")
+    _say(args, r.summary())
+    if s.notebook_bigram and (gap := r.gap_summary()):
+        _say(args, gap)
+    if r.eval is not None:
         print(_format_losses(r.eval))
     _say(args, f"settings: {_json(model.settings)}", detail=True)
     for w in r.samples:
         print(w)
     return 0
-
-
-def _gap_line(gap: dict[str, float | None], steps: int) -> str:
-    """How far gradient descent stopped from the optimum, and the flag that closes it."""
-    line = (f"after {steps} steps of gradient descent the gradient norm is "
-            f"{gap['grad_norm']:.2g}")
-    loss, best = gap["loss"], gap["optimum"]
-    if loss is not None and best is not None:
-        line += f"; the loss {loss:.6f} is {loss - best:.6f} above the optimum {best:.6f}"
-    return line + ": --solver newton reaches the optimum (or give more --steps)"
 
 
 def _add_sample_parser(sub: Any) -> None:

@@ -17,6 +17,8 @@ Two rules, used by the command line and by anything that prints a word or a path
 from __future__ import annotations
 
 import io
+import json
+import math
 import os
 import sys
 from collections.abc import Callable
@@ -37,6 +39,25 @@ def escape_all(obj: Any, field: Callable[[str], str] = escape_bytes) -> Any:
     if isinstance(obj, (list, tuple)):
         return [escape_all(v, field) for v in obj]
     return obj
+
+
+def finite_or_none(obj: Any) -> Any:
+    """``obj`` with every non-finite float replaced by None (JSON has no inf or NaN).
+
+    A probability of exactly 0 makes a loss inf or a log-probability -inf; JSON says null.
+    """
+    if isinstance(obj, dict):
+        return {k: finite_or_none(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [finite_or_none(v) for v in obj]
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
+
+
+def json_line(obj: Any) -> str:
+    """``obj`` as one line of strict JSON, always valid UTF-8 (:func:`escape_all`)."""
+    return json.dumps(escape_all(finite_or_none(obj)), ensure_ascii=False, allow_nan=False)
 
 
 class ClosedStream(io.RawIOBase):
@@ -105,4 +126,4 @@ def open_standard_streams() -> tuple[bool, bool, bool]:
     return closed   # type: ignore[return-value]
 
 
-__all__ = ["ClosedStream", "escape_all", "open_standard_streams"]
+__all__ = ["ClosedStream", "escape_all", "finite_or_none", "json_line", "open_standard_streams"]

@@ -413,6 +413,43 @@ class TrainResult:
         """The objective at the trained parameters (see the model's ``final_loss``)."""
         return self.model.final_loss
 
+    def as_dict(self) -> dict[str, Any]:
+        """The result as ``minibigram train --json`` prints it (one JSON object)."""
+        s, model = self.settings, self.model
+        out: dict[str, Any] = {"num_examples": model.settings["num_examples"],
+                               "vocab_size": model.V, "losses": self.losses,
+                               "final_loss": self.final_loss}
+        if not s.notebook_bigram:
+            out.update(family=s.family, context=s.context, eval=self.eval)
+        return {**out, "samples": self.samples, "settings": model.settings,
+                "sampler": s.sampler, "model": self.out}
+
+    def summary(self) -> str:
+        """What was trained on what, and its final loss: the status line of ``train``."""
+        s, model = self.settings, self.model
+        trained = f"{model.settings['num_examples']} examples, vocabulary of {model.V}"
+        if s.notebook_bigram:
+            return (f"trained on {trained}; final loss {self.final_loss:.7f} "
+                    "(mean NLL + L2 term)")
+        if self.eval is None:   # from counts: the final loss is the training loss
+            return (f"trained the {s.describe()} on {trained}; final loss "
+                    f"{self.final_loss:.7f} "
+                    f"({'mean NLL' if s.family == 'counts' else 'mean NLL + L2 term'})")
+        return f"trained the {s.describe()} on {trained}"
+
+    def gap_summary(self) -> str | None:
+        """After gradient descent, how far it stopped from the optimum and the option that
+        closes the gap; None for a model solved exactly or counted."""
+        if self.gap is None:
+            return None
+        gap = self.gap
+        line = (f"after {self.settings.steps} steps of gradient descent the gradient norm is "
+                f"{gap['grad_norm']:.2g}")
+        loss, best = gap["loss"], gap["optimum"]
+        if loss is not None and best is not None:
+            line += f"; the loss {loss:.6f} is {loss - best:.6f} above the optimum {best:.6f}"
+        return line + ": --solver newton reaches the optimum (or give more --steps)"
+
     def count_summary(self) -> str:
         """What a Dask count read, where, and how fast: one line for a person."""
         data, seconds = self.model.settings["data"], self.seconds["count"] or 0.0

@@ -52,13 +52,14 @@ from .words import WordList, WordText, load_text, load_words, split_words
 
 __version__ = "0.1.0"
 
-# The stages a command needs only now and then load on first use (issue 15): the
-# gradient checker (its dataclasses and their inspect cost about 15 ms), streaming and
+# The stages a command needs only now and then load on first use: the gradient checker
+# and its problems (their dataclasses and their inspect cost about 15 ms), streaming and
 # Dask counting, the exports (json), and model files (io: training needs none).
 _LAZY = {
-    **dict.fromkeys(("PASS_RULE", "REFERENCE_PROBLEMS", "GradcheckError", "GradcheckResult",
-                     "ReferenceProblem", "assert_gradcheck", "gradcheck", "hvpcheck",
-                     "reference_problem"), "checks"),
+    **dict.fromkeys(("PASS_RULE", "GradcheckError", "GradcheckResult", "assert_gradcheck",
+                     "gradcheck", "hvpcheck"), "checks"),
+    **dict.fromkeys(("REFERENCE_PROBLEMS", "ReferenceProblem", "reference_problem"),
+                    "problems"),
     "count_files": "cluster",
     **dict.fromkeys(("count_bigrams", "count_contexts"), "stream"),
     **dict.fromkeys(("to_json", "write_arpa", "write_json"), "export"),
@@ -67,18 +68,16 @@ _LAZY = {
 if TYPE_CHECKING:
     from .checks import (
         PASS_RULE,
-        REFERENCE_PROBLEMS,
         GradcheckError,
         GradcheckResult,
-        ReferenceProblem,
         assert_gradcheck,
         gradcheck,
         hvpcheck,
-        reference_problem,
     )
     from .cluster import count_files
     from .export import to_json, write_arpa, write_json
     from .io import load_model
+    from .problems import REFERENCE_PROBLEMS, ReferenceProblem, reference_problem
     from .stream import count_bigrams, count_contexts
 
 
@@ -88,6 +87,11 @@ def __getattr__(name: str) -> Any:
 
         return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
     raise AttributeError(f"module 'minibigram' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    # the lazily loaded names too, so tab completion offers them before their first use
+    return sorted({*globals(), *_LAZY})
 
 __all__ = [
     "BOUNDARY",

@@ -34,10 +34,10 @@ from .progress import Progress
 
 PASS_RULE = "|a - n| <= atol + rtol * |n| + noise"
 #: How the noise of a difference ``n = (4 D(h) - D(2h)) / 3`` is bounded.
-NOISE_RULE = ("noise = 1.5 * 4 * eps_dtype * |y| / h (rounding of y, 4 ulps, amplified by the "
+NOISE_RULE = ("noise = 1.5 * 2 * eps_dtype * |y| / h (rounding of y, 2 ulps, amplified by the "
               "step h) + |D(h) - D(2h)| (the measured spread of the two differences) + its "
-              "median over the input + 4 * eps_dtype * |a| (rounding of the analytic value)")
-NOISE_ULPS = 4          # rounding error of one evaluation of f, in units of its dtype's eps
+              "median over the input + 2 * eps_dtype * |a| (rounding of the analytic value)")
+NOISE_ULPS = 2          # rounding error of one evaluation of f, in units of its dtype's eps
 UNDECIDED_SHARE = 0.1   # a value is judged only if its noise is at most this share of its size
 DEFAULT_DIRECTIONS = 4  # random directions per input in fast mode
 PROGRESS_AFTER = 2.0    # seconds before a check shows its progress on stderr
@@ -341,7 +341,8 @@ def _finite_y(out: Any, where: str) -> np.ndarray:
 
 
 def _eps_of(*arrays: Any) -> float:
-    """The machine epsilon of the least precise float dtype among these."""
+    """The machine epsilon of the least precise float dtype among these (Python floats
+    count as float64)."""
     eps = [np.finfo(np.asarray(a).dtype).eps for a in arrays
            if np.issubdtype(np.asarray(a).dtype, np.floating)]
     return float(max(eps)) if eps else float(np.finfo(np.float64).eps)
@@ -568,8 +569,7 @@ class _Analytic:
             self.J = [j.reshape(y.size, -1) for j in inputs.split(
                 deriv, "Jacobian", lambda t: (*y.shape, *shape_of[t].shape))]
             self.vjp = None
-        self.a_eps = _eps_of(*([] if deriv is None or callable(deriv) else _leaves(deriv)),
-                             *inputs.arrays)
+        self.a_eps = _eps_of(*([] if callable(deriv) else _leaves(deriv)))
 
     def vjp_split(self, v: np.ndarray) -> list[np.ndarray]:
         assert self.vjp is not None
@@ -676,8 +676,9 @@ def gradcheck(f: Callable[..., tuple[Any, Any]], x: Inputs, *, eps: float | None
 
     the stepped points rounded to ``x``'s dtype (and ``d`` replaced by the step
     actually taken). **Noise**: ``y`` is computed with a rounding error of
-    about ``\delta = 4 \epsilon |y|`` (``\epsilon`` the machine epsilon of the
-    least precise of ``x``'s and ``y``'s dtypes), which ``n`` carries as
+    about ``\delta = 2 \epsilon |y|`` (``\epsilon`` the machine epsilon of the
+    least precise dtype among ``y`` and the derivative ``f`` returns: the
+    precision ``f`` computes in), which ``n`` carries as
     ``1.5 \delta / h``; the spread ``|D(h) - D(2h)|`` measures the rest
     (truncation, and rounding that the estimate missed), alone and as its
     median over the input. The step of each input balances the two.
@@ -700,18 +701,19 @@ def gradcheck(f: Callable[..., tuple[Any, Any]], x: Inputs, *, eps: float | None
     k = _check_counts(max_entries, directions, len(inputs.arrays), fast)
     calls = 0
 
-    def evaluate(arrays: list[np.ndarray], where: str) -> tuple[np.ndarray, Any]:
+    def evaluate(arrays: list[np.ndarray], where: str) -> tuple[np.ndarray, Any, Any]:
         nonlocal calls
         calls += 1
         out = inputs.call(f, arrays)
         if not (isinstance(out, tuple) and len(out) == 2):
             raise SettingsError("f must return a pair (y, derivative), e.g. (loss, grad); it "
                                 f"returned {type(out).__name__}.")
-        return _finite_y(out[0], where), out[1]
+        return _finite_y(out[0], where), out[1], out[0]
 
-    y0, deriv = evaluate(inputs.base, "at x itself")
+    y0, deriv, raw = evaluate(inputs.base, "at x itself")
     analytic = _Analytic(inputs, y0, deriv)
-    y_eps = _eps_of(_out_dtype(y0, deriv), *inputs.arrays)
+    # the precision f computes in, as it shows in what it returns
+    y_eps = _eps_of(raw, *([] if callable(deriv) else _leaves(deriv)))
 
     def y_at(t: int, where: str, moved: np.ndarray) -> np.ndarray:
         arrays = [*inputs.base[:t], moved, *inputs.base[t + 1:]]
@@ -729,13 +731,13 @@ def gradcheck(f: Callable[..., tuple[Any, Any]], x: Inputs, *, eps: float | None
         for t in range(m_in):
             first = next(p for p in plan if p[0] == t)
             steps.append(h0 if eps is not None else _choose_step(
-                _trial(partial(y_at, t, f"a step of {inputs.names[t]}"),
+                _trial(partial(y_at, t, f"at a step of {inputs.names[t]}"),
                        inputs.arrays[t], inputs.base[t], first[1], y_eps, False), h0))
         for j, (t, u, v) in enumerate(plan):
             h = steps[t]
             name = inputs.names[t]
             n, spread, w, ymax = _richardson(
-                partial(y_at, t, f"a step of {name} along direction {j}"),
+                partial(y_at, t, f"at a step of {name} along direction {j}"),
                 inputs.arrays[t], inputs.base[t],
                 _direction_step(inputs.arrays[t], inputs.base[t], u, h), h, name)
             if analytic.scalar:
@@ -770,7 +772,7 @@ def gradcheck(f: Callable[..., tuple[Any, Any]], x: Inputs, *, eps: float | None
         pilot = int(np.argmax(weights[lo:hi]))
         e = np.zeros(inputs.arrays[t].shape)
         e.flat[pilot] = 1.0
-        steps.append(_choose_step(_trial(partial(y_at, t, "a step"),
+        steps.append(_choose_step(_trial(partial(y_at, t, "at a step"),
                                          inputs.arrays[t], inputs.base[t], e, y_eps, True,
                                          pilot), h0))
     ticker = LateProgress(len(idx), "entry", progress)
@@ -782,7 +784,7 @@ def gradcheck(f: Callable[..., tuple[Any, Any]], x: Inputs, *, eps: float | None
         index = tuple(int(v) for v in np.unravel_index(j, inputs.arrays[t].shape))
         label = inputs.label(t, index)
         n, spread, w, ymax = _richardson(
-            partial(y_at, t, f"a step of {label}"),
+            partial(y_at, t, f"at a step of {label}"),
             inputs.arrays[t], inputs.base[t],
             _entry_step(inputs.arrays[t], inputs.base[t], j, h), h, label)
         col = J[t][:, j]                                    # (m,)
@@ -799,13 +801,6 @@ def gradcheck(f: Callable[..., tuple[Any, Any]], x: Inputs, *, eps: float | None
                   checked=tuple(int(i) for i in idx), eps=h0, steps=tuple(steps), rtol=rtol,
                   atol=atol, dtype=str(dtype), n_calls=calls,
                   group_sizes=[a.size for a in inputs.arrays])
-
-
-def _out_dtype(y: np.ndarray, deriv: Any) -> np.ndarray:
-    """A zero of the least precise float dtype among what f returned (for its epsilon)."""
-    leaves = [] if callable(deriv) else _leaves(deriv)
-    eps = _eps_of(*leaves) if leaves else 0.0
-    return np.zeros((), np.float32 if eps > np.finfo(np.float64).eps else np.float64)
 
 
 def _trial(y_at: Callable[[np.ndarray], np.ndarray], x: np.ndarray, base: np.ndarray,
@@ -932,18 +927,18 @@ def hvpcheck(grad_f: Callable[[np.ndarray], np.ndarray],
         return hu.ravel()
 
     g0 = grad("at x itself", base)
-    y_eps = _eps_of(x0)
-    a_eps = y_eps
+    a_eps = _eps_of(hvp_f(x0.copy(), np.zeros_like(x0)))
+    y_eps = max(a_eps, _eps_of(grad_f(base.copy())))
     rows = [tuple(int(v) for v in np.unravel_index(r, x0.shape)) for r in range(x0.size)]
     probes: list[_Probe] = []
     if fast:
         rng = np.random.default_rng(seed)
         us = [_unit(rng, x0.shape) for _ in range(k)]
         h = h0 if eps is not None else _choose_step(
-            _trial(partial(grad, "a step"), x0, base, us[0], y_eps, False), h0)
+            _trial(partial(grad, "at a step"), x0, base, us[0], y_eps, False), h0)
         ticker = LateProgress(k, "direction", progress)
         for j, u in enumerate(us):
-            n, spread, w, ymax = _richardson(partial(grad, f"a step along direction {j}"),
+            n, spread, w, ymax = _richardson(partial(grad, f"at a step along direction {j}"),
                                              x0, base, _direction_step(x0, base, u, h), h, "x")
             a = hvp(w)
             probes.append(_Probe(a=a, n=n, spread=spread,
@@ -959,14 +954,14 @@ def hvpcheck(grad_f: Callable[[np.ndarray], np.ndarray],
         cols = _select(np.abs(g0), max_entries, seed)       # (c,) columns of H to check
         if eps is None:
             pilot = int(np.argmax(np.abs(g0)))
-            h = _choose_step(_trial(partial(grad, "a step"), x0, base, base, y_eps, True,
+            h = _choose_step(_trial(partial(grad, "at a step"), x0, base, base, y_eps, True,
                                     pilot), h0)
         else:
             h = h0
         ticker = LateProgress(len(cols), "column", progress)
         for c, i in enumerate(cols):
             col = tuple(int(v) for v in np.unravel_index(i, x0.shape))
-            n, spread, w, ymax = _richardson(partial(grad, f"a step of x[{col}]"), x0,
+            n, spread, w, ymax = _richardson(partial(grad, f"at a step of x[{col}]"), x0,
                                              base, _entry_step(x0, base, int(i), h), h,
                                              f"x[{col}]")
             e = np.zeros(x0.shape)                          # x's shape

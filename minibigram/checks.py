@@ -34,9 +34,10 @@ from .progress import Progress
 
 PASS_RULE = "|a - n| <= atol + rtol * |n| + noise"
 #: How the noise of a difference ``n = (4 D(h) - D(2h)) / 3`` is bounded.
-NOISE_RULE = ("noise = 1.5 * 2 * eps_dtype * |y| / h (rounding of y, 2 ulps, amplified by the "
-              "step h) + |D(h) - D(2h)| (the measured spread of the two differences) + its "
-              "median over the input + 2 * eps_dtype * |a| (rounding of the analytic value)")
+NOISE_RULE = ("noise = 1.5 * 2 * eps_dtype * |y| / h (rounding of y, 2 ulps, amplified by "
+              "the step h) + |D(h) - D(2h)| (the measured spread of the two differences, and "
+              "the drift of their midpoint from x when rounded to x's dtype) + its median over "
+              "the input + 2 * eps_dtype * |a| (rounding of the analytic value)")
 NOISE_ULPS = 2          # rounding error of one evaluation of f, in units of its dtype's eps
 UNDECIDED_SHARE = 0.1   # a value is judged only if its noise is at most this share of its size
 DEFAULT_DIRECTIONS = 4  # random directions per input in fast mode
@@ -363,18 +364,22 @@ class _Probe:
 
 
 def _richardson(y_at: Callable[[np.ndarray], np.ndarray], x: np.ndarray, base: np.ndarray,
-                step: Callable[[float], tuple[np.ndarray, np.ndarray]], h: float, where: str
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+                y0: np.ndarray, step: Callable[[float], tuple[np.ndarray, np.ndarray]], h: float,
+                where: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """``n = (4 D(h) - D(2h)) / 3`` with ``D(h) = (y(x + h d) - y(x - h d)) / 2h``.
 
     ``step(k)`` gives the two points ``x +- k h d`` rounded to x's dtype (so f,
     casting back to it, sees them exactly). The rounding makes the steps taken
     differ a little from ``k h d``; the returned ``w = (4 w(h) - w(2h)) / 3``,
     with ``w(k) = (plus - minus) / 2kh``, is the direction the difference
-    actually measures: compare ``n`` with ``J w``. Returns ``n``, ``|D(h) -
-    D(2h)|``, ``w`` and the largest ``|y|`` met.
+    actually measures: compare ``n`` with ``J w``. Rounding also moves the
+    midpoint of the two points off ``x`` (by up to ``|x|`` for an entry much
+    smaller than the step), which moves ``D`` by the curvature times that offset;
+    the second difference ``(y_+ + y_- - 2 y(x)) / (kh)^2`` measures the
+    curvature. Returns ``n``, ``|D(h) - D(2h)|`` plus that midpoint error, ``w``
+    and the largest ``|y|`` met.
     """
-    ds, ws, widths, ymax = [], [], [], 0.0
+    ds, ws, widths, shifts, ymax = [], [], [], [], 0.0
     for k in (1, 2):
         plus, minus = step(k)
         widths.append(plus - minus)
@@ -385,8 +390,11 @@ def _richardson(y_at: Callable[[np.ndarray], np.ndarray], x: np.ndarray, base: n
         ymax = max(ymax, float(np.abs(yp).max()), float(np.abs(ym).max()))
         ds.append((yp - ym) / (2 * k * h))
         ws.append((plus - minus) / (2 * k * h))
+        offset = float(np.linalg.norm((plus + minus) / 2 - base))   # the midpoint's drift
+        shifts.append(np.abs(yp + ym - 2 * y0) / (k * h) ** 2 * offset if offset else 0.0)
     n = (4 * ds[0] - ds[1]) / 3
-    return n, np.abs(ds[0] - ds[1]), (4 * ws[0] - ws[1]) / 3, ymax
+    drift = (4 * shifts[0] + shifts[1]) / 3
+    return n, np.abs(ds[0] - ds[1]) + drift, (4 * ws[0] - ws[1]) / 3, ymax
 
 
 def _entry_step(x: np.ndarray, base: np.ndarray, i: int, h: float
@@ -468,7 +476,8 @@ def _judge(kind: str, mode: str, probes: list[_Probe], inputs_size: int, *, chec
                        np.concatenate([np.full(len(p.a), p.typical or typical[p.group])
                                        for p in probes]))  # (values,)
     failing = ratio > 1
-    judged = failing | (noise <= UNDECIDED_SHARE * scale)
+    # a derivative that is exactly zero everywhere, and measured so, has no scale to hide in
+    judged = failing | (noise <= UNDECIDED_SHARE * scale) | (scale == 0)
     probe_failed = np.zeros(len(probes), bool)
     probe_undecided = np.zeros(len(probes), bool)
     np.logical_or.at(probe_failed, which, failing)
@@ -732,13 +741,14 @@ def gradcheck(f: Callable[..., tuple[Any, Any]], x: Inputs, *, eps: float | None
             first = next(p for p in plan if p[0] == t)
             steps.append(h0 if eps is not None else _choose_step(
                 _trial(partial(y_at, t, f"at a step of {inputs.names[t]}"),
-                       inputs.arrays[t], inputs.base[t], first[1], y_eps, False), h0))
+                       inputs.arrays[t], inputs.base[t], y0.ravel(), first[1], y_eps, False),
+                h0))
         for j, (t, u, v) in enumerate(plan):
             h = steps[t]
             name = inputs.names[t]
             n, spread, w, ymax = _richardson(
                 partial(y_at, t, f"at a step of {name} along direction {j}"),
-                inputs.arrays[t], inputs.base[t],
+                inputs.arrays[t], inputs.base[t], y0.ravel(),
                 _direction_step(inputs.arrays[t], inputs.base[t], u, h), h, name)
             if analytic.scalar:
                 row = analytic.jacobians()[t][0].reshape(w.shape)
@@ -773,8 +783,8 @@ def gradcheck(f: Callable[..., tuple[Any, Any]], x: Inputs, *, eps: float | None
         e = np.zeros(inputs.arrays[t].shape)
         e.flat[pilot] = 1.0
         steps.append(_choose_step(_trial(partial(y_at, t, "at a step"),
-                                         inputs.arrays[t], inputs.base[t], e, y_eps, True,
-                                         pilot), h0))
+                                         inputs.arrays[t], inputs.base[t], y0.ravel(), e, y_eps,
+                                         True, pilot), h0))
     ticker = LateProgress(len(idx), "entry", progress)
     out_labels = ([()] if analytic.scalar else
                   [tuple(int(v) for v in np.unravel_index(r, y0.shape)) for r in range(y0.size)])
@@ -785,7 +795,7 @@ def gradcheck(f: Callable[..., tuple[Any, Any]], x: Inputs, *, eps: float | None
         label = inputs.label(t, index)
         n, spread, w, ymax = _richardson(
             partial(y_at, t, f"at a step of {label}"),
-            inputs.arrays[t], inputs.base[t],
+            inputs.arrays[t], inputs.base[t], y0.ravel(),
             _entry_step(inputs.arrays[t], inputs.base[t], j, h), h, label)
         col = J[t][:, j]                                    # (m,)
         names = ([(label, index)] if analytic.scalar else
@@ -804,12 +814,12 @@ def gradcheck(f: Callable[..., tuple[Any, Any]], x: Inputs, *, eps: float | None
 
 
 def _trial(y_at: Callable[[np.ndarray], np.ndarray], x: np.ndarray, base: np.ndarray,
-           d: np.ndarray, y_eps: float, entry: bool, i: int = 0
+           y0: np.ndarray, d: np.ndarray, y_eps: float, entry: bool, i: int = 0
            ) -> Callable[[float], tuple[float, float]]:
     """``h -> (rounding, spread)`` of the difference along ``d`` (for :func:`_choose_step`)."""
     def trial(h: float) -> tuple[float, float]:
         step = _entry_step(x, base, i, h) if entry else _direction_step(x, base, d, h)
-        _, spread, _, ymax = _richardson(y_at, x, base, step, h, "the step's trial")
+        _, spread, _, ymax = _richardson(y_at, x, base, y0, step, h, "the step's trial")
         return 1.5 * NOISE_ULPS * y_eps * ymax / h, float(spread.max())
     return trial
 
@@ -935,11 +945,12 @@ def hvpcheck(grad_f: Callable[[np.ndarray], np.ndarray],
         rng = np.random.default_rng(seed)
         us = [_unit(rng, x0.shape) for _ in range(k)]
         h = h0 if eps is not None else _choose_step(
-            _trial(partial(grad, "at a step"), x0, base, us[0], y_eps, False), h0)
+            _trial(partial(grad, "at a step"), x0, base, g0, us[0], y_eps, False), h0)
         ticker = LateProgress(k, "direction", progress)
         for j, u in enumerate(us):
             n, spread, w, ymax = _richardson(partial(grad, f"at a step along direction {j}"),
-                                             x0, base, _direction_step(x0, base, u, h), h, "x")
+                                             x0, base, g0, _direction_step(x0, base, u, h), h,
+                                             "x")
             a = hvp(w)
             probes.append(_Probe(a=a, n=n, spread=spread,
                                  noise=1.5 * NOISE_ULPS * y_eps * ymax / h,
@@ -954,15 +965,15 @@ def hvpcheck(grad_f: Callable[[np.ndarray], np.ndarray],
         cols = _select(np.abs(g0), max_entries, seed)       # (c,) columns of H to check
         if eps is None:
             pilot = int(np.argmax(np.abs(g0)))
-            h = _choose_step(_trial(partial(grad, "at a step"), x0, base, base, y_eps, True,
-                                    pilot), h0)
+            h = _choose_step(_trial(partial(grad, "at a step"), x0, base, g0, base, y_eps,
+                                    True, pilot), h0)
         else:
             h = h0
         ticker = LateProgress(len(cols), "column", progress)
         for c, i in enumerate(cols):
             col = tuple(int(v) for v in np.unravel_index(i, x0.shape))
             n, spread, w, ymax = _richardson(partial(grad, f"at a step of x[{col}]"), x0,
-                                             base, _entry_step(x0, base, int(i), h), h,
+                                             base, g0, _entry_step(x0, base, int(i), h), h,
                                              f"x[{col}]")
             e = np.zeros(x0.shape)                          # x's shape
             e.flat[i] = 1.0

@@ -920,25 +920,30 @@ def hvpcheck(grad_f: Callable[[np.ndarray], np.ndarray],
     k = _check_counts(max_entries, directions, 1, fast)
     calls = 0
 
+    precision = {"y": 0.0, "a": 0.0}   # eps of what grad_f and hvp_f return: their precision
+
     def grad(where: str, point: np.ndarray) -> np.ndarray:
         nonlocal calls
         calls += 1
-        g = _finite_y(grad_f(point.copy()), where)
+        raw = grad_f(point.copy())
+        precision["y"] = max(precision["y"], _eps_of(raw))
+        g = _finite_y(raw, where)
         if g.shape != x0.shape:
             raise SettingsError(f"grad_f returned shape {g.shape} for x of shape {x0.shape}; "
                                 "return the gradient alone, of x's shape.")
         return g.ravel()
 
     def hvp(u: np.ndarray) -> np.ndarray:
-        hu = np.asarray(hvp_f(x0.copy(), u.astype(x0.dtype)), dtype=np.float64)
+        raw = hvp_f(x0.copy(), u.astype(x0.dtype))
+        precision["a"] = max(precision["a"], _eps_of(raw))
+        hu = np.asarray(raw, dtype=np.float64)
         if hu.shape != x0.shape:
             raise SettingsError(f"hvp_f returned shape {hu.shape} for x of shape {x0.shape}; "
                                 "return H v, of x's shape.")
         return hu.ravel()
 
     g0 = grad("at x itself", base)
-    a_eps = _eps_of(hvp_f(x0.copy(), np.zeros_like(x0)))
-    y_eps = max(a_eps, _eps_of(grad_f(base.copy())))
+    y_eps = precision["y"]
     rows = [tuple(int(v) for v in np.unravel_index(r, x0.shape)) for r in range(x0.size)]
     probes: list[_Probe] = []
     if fast:
@@ -954,7 +959,7 @@ def hvpcheck(grad_f: Callable[[np.ndarray], np.ndarray],
             a = hvp(w)
             probes.append(_Probe(a=a, n=n, spread=spread,
                                  noise=1.5 * NOISE_ULPS * y_eps * ymax / h,
-                                 alpha=NOISE_ULPS * a_eps * float(np.abs(a).max()),
+                                 alpha=NOISE_ULPS * precision["a"] * float(np.abs(a).max()),
                                  typical=0.0, group=0,
                                  labels=[(f"Hu{j}[{', '.join(map(str, r))}]", (j, *r))
                                          for r in rows]))
@@ -980,7 +985,7 @@ def hvpcheck(grad_f: Callable[[np.ndarray], np.ndarray],
             a = hvp(e) * w.flat[i]
             probes.append(_Probe(a=a, n=n, spread=spread,
                                  noise=1.5 * NOISE_ULPS * y_eps * ymax / h,
-                                 alpha=NOISE_ULPS * a_eps * float(np.abs(a).max()),
+                                 alpha=NOISE_ULPS * precision["a"] * float(np.abs(a).max()),
                                  typical=0.0, group=0,
                                  labels=[(f"H[{r}, {col}]", (*r, *col)) for r in rows]))
             ticker(c + 1)

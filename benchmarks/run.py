@@ -245,6 +245,49 @@ def worker_gradcheck(variant: str, repeats: int) -> dict:
     return _measure(run, repeats)
 
 
+def _torch_verdict(case, dtype: str, mistake, fast: bool, seed: int) -> str:
+    """``torch.autograd.gradcheck`` on a battery case: its numpy f behind a torch Function."""
+    import warnings
+
+    import numpy as np
+    import torch
+
+    f, keys = case.function(dtype, mistake), list(case.params)
+
+    class Case(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, *ts):
+            loss, grads = f({k: t.detach().numpy() for k, t in zip(keys, ts)})
+            ctx.grads = grads
+            return torch.tensor(loss, dtype=ts[0].dtype)
+
+        @staticmethod
+        def backward(ctx, gout):
+            return tuple(gout * torch.from_numpy(np.asarray(ctx.grads[k])).to(gout.dtype)
+                         for k in keys)
+
+    inputs = tuple(torch.tensor(case.params[k].astype(dtype), requires_grad=True) for k in keys)
+    torch.manual_seed(seed)                                # fast mode's random vectors
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")                    # "not a double precision" (float32)
+        ok = torch.autograd.gradcheck(Case.apply, inputs, fast_mode=fast, raise_exception=False)
+    return "pass" if ok else "fail"
+
+
+def worker_gradcheck_battery(variant: str, max_size: int) -> dict:
+    """One checker's verdicts on the battery: per mode and dtype, on true and wrong gradients."""
+    from minibigram.battery import battery, gradcheck_verdict, tally
+
+    checker = _torch_verdict if variant == "torch" else gradcheck_verdict
+    cases = battery(max_size=max_size or None)
+    out = {}
+    for dtype in ("float64", "float32"):
+        for mode in ("full", "fast"):
+            t = tally(checker, cases, dtype, fast=mode == "fast")
+            out[f"{mode} {dtype}"] = {"true": t.true, "wrong": t.wrong, "missed": t.missed}
+    return out
+
+
 def worker_shards(variant: str, pattern: str) -> dict:
     """Count every file of ``pattern``: one process in a row ("single"), or on 2 Dask workers."""
     import glob
@@ -460,8 +503,11 @@ def _mb(b: float) -> str:
     return f"{b / 1e6:+.1f} MB"
 
 
-def _gradcheck_rows(have_torch: bool) -> list[tuple[str, str, str, str, str, str]]:
-    """Gradient checking the 27 x 27 bigram loss in float64, beside torch.autograd.gradcheck."""
+def _gradcheck_rows(have_torch: bool, battery_max_size: int = 0
+                    ) -> list[tuple[str, str, str, str, str, str]]:
+    """Gradient checking the 27 x 27 bigram loss in float64, beside torch.autograd.gradcheck;
+    first the table of verdicts on the battery."""
+    _print_battery_table(have_torch, battery_max_size)
     rows = []
     check = {}
     for variant, repeats in (("full", 3), ("fast", 21), ("torch", 3), ("torch-fast", 21)):
@@ -470,7 +516,7 @@ def _gradcheck_rows(have_torch: bool) -> list[tuple[str, str, str, str, str, str
         check[variant] = _worker("gradcheck", variant, str(repeats))
     base = check.get("torch", {}).get("seconds")
     labels = {"full": "gradcheck, every entry (4 calls each)",
-              "fast": "gradcheck fast=True (4 directions, 9 calls)",
+              "fast": "gradcheck fast=True (4 directions)",
               "torch": "torch.autograd.gradcheck",
               "torch-fast": "torch.autograd.gradcheck fast_mode"}
     for variant, r in check.items():
@@ -478,6 +524,37 @@ def _gradcheck_rows(have_torch: bool) -> list[tuple[str, str, str, str, str, str
         rows.append(("gradcheck 27x27 float64", labels[variant], f"{r['seconds'] * 1e3:,.1f} ms",
                      ratio, _mb(r["peak_bytes"]), ""))
     return rows
+
+
+def _print_battery_table(have_torch: bool, max_size: int) -> None:
+    """Each checker's verdicts on minibigram.battery, per mode and dtype, side by side."""
+    from minibigram.battery import FULL_MODE_MAX_SIZE, VISIBLE_SHARE, battery
+
+    cases = battery(max_size=max_size or None)
+    checkers = ["minibigram", *(["torch"] if have_torch else [])]
+    verdicts = {c: _worker("gradcheck-battery", c, str(max_size)) for c in checkers}
+    n_full = sum(c.size <= FULL_MODE_MAX_SIZE for c in cases)
+    print(f"Gradient checkers on the battery: {len(cases)} functions (full mode: the {n_full} of "
+          f"at most {FULL_MODE_MAX_SIZE} entries, once; fast mode: all, 5 direction seeds), "
+          f"default settings; wrong = mistakes whose error is >= {VISIBLE_SHARE:g} of the "
+          "gradient's norm. true: accepted / inconclusive / rejected; wrong: rejected / "
+          "inconclusive / accepted.")
+    rows = []
+    for mode in ("full", "fast"):
+        for dtype in ("float64", "float32"):
+            for checker in checkers:
+                v = verdicts[checker][f"{mode} {dtype}"]
+                t, w = v["true"], v["wrong"]
+                rows.append((checker, mode, dtype,
+                             f"{t.get('pass', 0)} / {t.get('inconclusive', 0)} / "
+                             f"{t.get('fail', 0)} of {sum(t.values())}",
+                             f"{w.get('fail', 0)} / {w.get('inconclusive', 0)} / "
+                             f"{w.get('pass', 0)} of {sum(w.values())}"))
+    _print_table(rows, head=("checker", "mode", "dtype", "true gradients: acc / inc / rej",
+                             "wrong: rej / inc / acc"))
+    for key, v in verdicts["minibigram"].items():        # what minibigram got wrong, by name
+        for line in v["missed"]:
+            print(f"  minibigram {key}: {line}")
 
 
 def _ratio(x: float) -> str:
@@ -582,6 +659,7 @@ def main() -> None:
             return
         fn = {"train": worker_train, "sample": worker_sample, "count": worker_count,
               "gradcheck": worker_gradcheck, "plot": worker_plot, "score": worker_score,
+              "gradcheck-battery": worker_gradcheck_battery,
               "concat": worker_concat, "lm": worker_lm}[kind]
         print(json.dumps(fn(variant, int(arg))))
         return

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from .arpa import read_arpa as load_arpa
 from .backoff import BackoffModel
+from .cluster import count_files
 from .engines import (
     ENGINES,
     concat_hvp,
@@ -52,6 +53,7 @@ from .optim import closed_form, concat_newton, gradient_descent, newton
 from .perplexity import Perplexity
 from .sampling import SAMPLERS
 from .smoothing import METHODS as SMOOTHING_METHODS
+from .stream import count_bigrams, count_contexts
 from .torchrng import TorchGenerator
 from .training import (
     DEFAULTS,
@@ -76,29 +78,24 @@ from .words import (
     unescape_tsv,
 )
 
-# The stages a command needs only now and then load on first use: the gradient checker
-# (its dataclasses and their inspect cost about 15 ms), streaming and Dask counting.
+# The gradient checker and its problems load on first use: only the gradcheck command and
+# test authors need them, and their dataclasses cost every other command's start-up.
 _LAZY = {
-    **dict.fromkeys(("PASS_RULE", "REFERENCE_PROBLEMS", "GradcheckError", "GradcheckResult",
-                     "ReferenceProblem", "assert_gradcheck", "gradcheck", "hvpcheck",
-                     "reference_problem"), "checks"),
-    "count_files": "cluster",
-    **dict.fromkeys(("count_bigrams", "count_contexts"), "stream"),
+    **dict.fromkeys(("PASS_RULE", "GradcheckError", "GradcheckResult", "assert_gradcheck",
+                     "gradcheck", "hvpcheck"), "checks"),
+    **dict.fromkeys(("REFERENCE_PROBLEMS", "ReferenceProblem", "reference_problem"),
+                    "problems"),
 }
 if TYPE_CHECKING:
     from .checks import (
         PASS_RULE,
-        REFERENCE_PROBLEMS,
         GradcheckError,
         GradcheckResult,
-        ReferenceProblem,
         assert_gradcheck,
         gradcheck,
         hvpcheck,
-        reference_problem,
     )
-    from .cluster import count_files
-    from .stream import count_bigrams, count_contexts
+    from .problems import REFERENCE_PROBLEMS, ReferenceProblem, reference_problem
 
 
 def __getattr__(name: str) -> Any:
@@ -107,6 +104,12 @@ def __getattr__(name: str) -> Any:
 
         return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
     raise AttributeError(f"module 'minibigram' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    # the lazily loaded names too, so tab completion offers them before their first use
+    return sorted({*globals(), *_LAZY})
+
 
 __all__ = [
     "BOUNDARY",

@@ -14,23 +14,17 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import difflib
 import os
-import re
 import sys
 import time
 import warnings
 from collections.abc import Callable, Sequence
-from typing import Any, NoReturn
+from typing import Any
 
+from . import options as opt
 from .engines import ENGINES, OBJECTIVES
 from .errors import (
     MinibigramError,
-    SettingsError,
-    check_choice,
-    check_real,
-    check_seed,
-    check_whole,
 )
 from .evaluate import (
     Scores,
@@ -38,10 +32,12 @@ from .evaluate import (
     model_split,
     model_words,
     sample_marks,
+    score_lines,
     split_losses,
     split_perplexities,
     sweep,
     sweep_report,
+    unknown_policy,
 )
 from .export import FORMATS, plan_export
 from .modelfiles import load_model
@@ -63,105 +59,7 @@ from .training import (
     train_settings,
 )
 from .version import __version__
-from .words import escape_tsv, load_words, parse_split
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse's parser, its errors one line and exit status 2, with the likely meaning.
-
-    Options must be spelled out (no ``--ste`` for ``--steps``): an abbreviation that
-    works today would break when an option is added. An unknown option, or an
-    invalid choice, names the closest valid ones and the command's own help.
-    """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self.option_strings: list[str] = []   # every option it takes, for the hints
-        kwargs.setdefault("allow_abbrev", False)
-        super().__init__(*args, **kwargs)
-
-    def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action:
-        action = super().add_argument(*args, **kwargs)
-        self.option_strings += action.option_strings
-        return action
-
-    def error(self, message: str) -> NoReturn:
-        near: list[str] = []
-        if message.startswith("unrecognized arguments: "):
-            for tok in message.split(": ", 1)[1].split():
-                if tok.startswith("-"):
-                    near = _closest(tok.split("=", 1)[0], self.option_strings)
-                    if near:
-                        break
-        choice = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)$", message)
-        if choice:
-            near = _closest(choice[1], re.findall(r"'([^']*)'", choice[2]))
-        hint = ""
-        if near:
-            hint = f"; did you mean {near[0]}?" if len(near) == 1 else \
-                f"; did you mean {', '.join(near[:-1])} or {near[-1]}?"
-        self.exit(2, f"minibigram: error: {message}{hint} (see '{self.prog} --help').\n")
-
-
-class _CommandParser(_Parser):
-    """A subcommand's parser: it refuses what it cannot read itself, so the error names
-    the command and its help (the top parser would name only ``minibigram``)."""
-
-    def parse_known_args(  # type: ignore[override]  # one signature for argparse's overloads
-            self, args: Any = None, namespace: Any = None) -> tuple[argparse.Namespace, list[str]]:
-        namespace, extras = super().parse_known_args(args, namespace)
-        if extras:
-            self.error(f"unrecognized arguments: {' '.join(extras)}")
-        return namespace, extras
-
-
-def _closest(name: str, valid: list[str]) -> list[str]:
-    """The valid names ``name`` may mean: those it abbreviates (``--st``: ``--steps``,
-    ``--stream``), else the closest spellings; likeliest first, at most 3."""
-    if name.startswith("--"):
-        valid = [v for v in valid if v.startswith("--")]
-    prefixed = [v for v in valid if v.startswith(name)]
-    if prefixed:
-        return sorted(prefixed, key=lambda v: (len(v), v))[:3]
-    return difflib.get_close_matches(name, valid, n=3, cutoff=0.6)
-
-
-def _value(parse: Callable[[str], Any], check: Callable[[Any], Any], name: str) -> Any:
-    """An argparse ``type``: ``check(parse(text))``; text that does not parse goes to
-    ``check`` as it is, so the rule's one sentence says what was expected."""
-    def convert(text: str) -> Any:
-        try:
-            value = parse(text)
-        except ValueError:
-            value = text
-        try:
-            return check(value)
-        except MinibigramError as e:
-            raise argparse.ArgumentTypeError(str(e).rstrip(".")) from None
-    convert.__name__ = name   # how argparse names the type in its own messages
-    return convert
-
-
-def _whole(what: str, minimum: int = 0) -> Any:
-    return _value(int, lambda v: check_whole(what, v, minimum), "whole number")
-
-
-def _real(what: str, strict: bool = False) -> Any:
-    return _value(float, lambda v: check_real(what, v, strict=strict), "number")
-
-
-_seed = _value(int, check_seed, "seed")
-_context = _whole("the context length", 1)
-_split = _value(str, parse_split, "split")
-
-
-def _list_of(item: Callable[[str], Any]) -> Any:
-    def parse(text: str) -> list[Any]:
-        return [item(t) for t in text.split(",")]
-    parse.__name__ = "comma-separated list"
-    return parse
-
-
-_family = _value(str, lambda v: check_choice("model family", v, FAMILIES), "family")
+from .words import load_words
 
 
 def _say(args: argparse.Namespace, text: str, detail: bool = False) -> None:
@@ -180,55 +78,16 @@ def _format_losses(losses: dict[str, float | None]) -> str:
         f"{k} {v:.6f}" for k, v in losses.items() if v is not None)
 
 
-def _command(sub: Any, name: str, flags: Sequence[str], **kwargs: Any) -> _Parser:
-    """Add the parser of command ``name``, its shared ``flags`` (of :data:`_FLAGS`) first."""
-    p: _Parser = sub.add_parser(name, **kwargs)
-    for flag in flags:
-        names, options = _FLAGS[flag]
-        p.add_argument(*names, **options)
-    return p
-
-
-def _status_flags(p: _Parser) -> None:
-    quiet = p.add_mutually_exclusive_group()
-    quiet.add_argument("-q", "--quiet", action="store_true",
-                       help="no status on stderr (progress, 'saved', 'trained on'); the "
-                            "results on stdout are unchanged (default: off)")
-    quiet.add_argument("-v", "--verbose", action="store_true",
-                       help="more status on stderr: the model, its settings, timings "
-                            "(default: off)")
-    p.option_strings += ["-q", "--quiet", "-v", "--verbose"]   # the group's, for the hints
-
-
-#: The flags several commands share, each written once: the names, then add_argument's options.
-_FLAGS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
-    "json": (("--json",), dict(action="store_true", help="print one JSON object on stdout "
-             "instead (and no status, unless -v; default: plain text)")),
-    "model": (("-m", "--model"), dict(required=True, metavar="MODEL.npz", help="a model file "
-              "written by 'minibigram train --out' (required; no default)")),
-    "data": (("-d", "--data"), dict(metavar="PATH", help="text file, one word per line; '-' "
-             "reads standard input (default: the embedded names.txt, 32,033 names)")),
-    "eval data": (("-d", "--data"), dict(metavar="PATH", help="text file, one word per line; "
-                  "'-' reads standard input (default: the model's own training data when the "
-                  "file it records is there with the same sha256, else the embedded names)")),
-}
-
-
-def _family_flag(p: argparse.ArgumentParser, **kwargs: Any) -> None:
-    # --model-kind: its former name, kept so that existing scripts work
-    p.add_argument("--family", "--model-kind", dest="family", **kwargs)
-
-
 def _add_train_parser(sub: Any) -> None:
     d = DEFAULTS
-    p = _command(sub, "train", ("json", "data"),
+    p = opt.add_command(sub, "train", ("json", "data"),
                  help="train the bigram network and print samples", description=(
         "Train the bigram network by full-batch gradient descent, as in makemore part 1, then "
         "print samples; the defaults are the notebook's. The loss per step and the final loss "
         "include the L2 term reg * mean(W**2); 'mean NLL per character' (with --split, or "
         "another model) leaves it out, as 'eval' does. An option the model would not use is "
         "an error."))
-    p.add_argument("-s", "--seed", type=_seed,
+    p.add_argument("-s", "--seed", type=opt.seed,
                    help=f"seed of the initial W and of sampling (default {d.seed})")
     p.add_argument("--sampler", choices=list(SAMPLERS),
                    help="torch-cdf = torch 1.x (the published notebook and the lecture), "
@@ -242,14 +101,14 @@ def _add_train_parser(sub: Any) -> None:
         "count the files of --data (a quoted glob such as 'corpus/*.txt') on a Dask cluster, as "
         "--stream does: at the scheduler ADDRESS, or without one on a LocalCluster of one worker "
         "per core; needs pip install \".[dask]\" (default: no Dask)"))
-    p.add_argument("--dask-timeout", type=_real("the Dask timeout", True), metavar="SECONDS",
+    p.add_argument("--dask-timeout", type=opt.real("the Dask timeout", True), metavar="SECONDS",
                    help="with --dask ADDRESS: how long to wait for the scheduler, then for a "
                         f"worker (default {d.dask_timeout:g})")
-    p.add_argument("--steps", type=_whole("the number of steps"),
+    p.add_argument("--steps", type=opt.whole("the number of steps"),
                    help=f"gradient steps (default {d.steps})")
-    p.add_argument("--lr", type=_real("the learning rate", True),
+    p.add_argument("--lr", type=opt.real("the learning rate", True),
                    help=f"learning rate (default {d.lr:g})")
-    p.add_argument("--reg", type=_real("reg"),
+    p.add_argument("--reg", type=opt.real("reg"),
                    help=f"L2 strength, reg * mean(W**2) (default {d.reg:g})")
     p.add_argument("--engine", choices=ENGINES, help="how the loss and gradient are computed; "
                    f"same numbers (default {d.engine})")
@@ -259,35 +118,36 @@ def _add_train_parser(sub: Any) -> None:
         "float64, to max|dW| < 1e-10 (--steps caps the iterations; --lr is unused)"))
     p.add_argument("--init", choices=INITS, help="initial W: torch = the notebook's torch.randn, "
                    f"replayed without torch; normal = numpy's default_rng (default {d.init})")
-    p.add_argument("-n", "--samples", type=_whole("the number of samples"),
+    p.add_argument("-n", "--samples", type=opt.whole("the number of samples"),
                    help=f"names to sample after training (default {d.samples})")
     p.add_argument("-o", "--out", metavar="MODEL.npz",
                    help="save the trained model here (default: not saved)")
-    p.add_argument("--log-every", type=_whole("log_every"), metavar="N", help=(
+    p.add_argument("--log-every", type=opt.whole("log_every"), metavar="N", help=(
         f"print the loss every N steps (default {d.log_every}, like the notebook; 0: never)"))
-    _family_flag(p, choices=FAMILIES, help="network: the trained network; counts: the smoothed "
-                 f"count model (default {d.family})")
-    p.add_argument("--context", type=_context, metavar="K",
+    opt.add_family_flag(p, choices=FAMILIES, help="network: the trained network; counts: "
+                        f"the smoothed count model (default {d.family})")
+    p.add_argument("--context", type=opt.context_length, metavar="K",
                    help=f"characters of context (default {d.context}: bigrams)")
     p.add_argument("--encoding", choices=ENCODINGS, help=(
         "network input for K > 1: one row per seen context (joint) or K one-hots (concat); both "
         f"solved by Newton's method in at most --steps iterations (concat needs --reg > 0; "
         f"default {d.encoding})"))
-    p.add_argument("--smoothing", type=_real("smoothing"), metavar="k",
+    p.add_argument("--smoothing", type=opt.real("smoothing"), metavar="k",
                    help="add-k smoothing of the count model (default 1 for --context 1, as the "
                         "notebook; 10**-K for K >= 2, so samples stay near the training words)")
     p.add_argument("--method", choices=SMOOTHING_METHODS, help=(
         "the count model's smoothing: add-k (the notebook's table), or a backoff model down to "
         "the unigram: kneser-ney, modified-kneser-ney, witten-bell, absolute "
         f"(default {d.method})"))
-    p.add_argument("--discount", type=_real("discount"), metavar="D", help=(
+    p.add_argument("--discount", type=opt.real("discount"), metavar="D", help=(
         "the discount of --method kneser-ney or absolute (default: estimated per order)"))
     p.add_argument("--unk", action="store_true", default=None, help=(
         "reserve probability for characters never seen, as <unk> (a backoff model; score them "
         "with 'score --unknown unk'; default: none)"))
-    p.add_argument("--split", type=_split, metavar="TR/DEV/TE", help="random split by word, "
+    p.add_argument("--split", type=opt.split, metavar="TR/DEV/TE", help="random split by word, "
                    "e.g. 80/10/10 (default: no split, train on every word)")
-    p.add_argument("--split-seed", type=_seed, help=f"seed of the split (default {d.split_seed})")
+    p.add_argument("--split-seed", type=opt.seed,
+                   help=f"seed of the split (default {d.split_seed})")
     p.set_defaults(func=_cmd_train)
 
 
@@ -333,19 +193,19 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 
 def _add_sample_parser(sub: Any) -> None:
-    p = _command(sub, "sample", ("json", "model"),
+    p = opt.add_command(sub, "sample", ("json", "model"),
                  help="sample words from a saved model", description="Sample words from a "
                  "saved model of any kind, one per line (-n 0 prints nothing).")
-    p.add_argument("-n", type=_whole("the number of samples"), default=15,
+    p.add_argument("-n", type=opt.whole("the number of samples"), default=15,
                    help="how many (default 15)")
-    p.add_argument("-s", "--seed", type=_seed, default=NOTEBOOK_SEED,
+    p.add_argument("-s", "--seed", type=opt.seed, default=NOTEBOOK_SEED,
                    help=f"seed of sampling (default {NOTEBOOK_SEED})")
     p.add_argument("--sampler", choices=list(SAMPLERS), default=DEFAULT_SAMPLER,
                    help=f"see 'minibigram train --help' (default {DEFAULT_SAMPLER})")
-    p.add_argument("--temperature", type=_real("the temperature"), default=1.0, help=(
+    p.add_argument("--temperature", type=opt.real("the temperature"), default=1.0, help=(
         "below 1 sharpens, above 1 flattens (default 1); 0 is greedy: the likeliest next "
         "character every time (on a tie, the first in the vocabulary), whatever the seed"))
-    p.add_argument("--top-k", type=_whole("top_k", 1), metavar="K",
+    p.add_argument("--top-k", type=opt.whole("top_k", 1), metavar="K",
                    help="draw only among the K likeliest next characters (default: all)")
     p.add_argument("--mark", action="store_true", help="mark each sample in-train, in-dev, "
                    "in-test or new (the model's split of --data; default: no marks)")
@@ -403,7 +263,7 @@ def _write_samples(args: argparse.Namespace, blocks: Any, parts: Any) -> int:
 
 
 def _add_score_parser(sub: Any) -> None:
-    p = _command(sub, "score", ("json", "model"),
+    p = opt.add_command(sub, "score", ("json", "model"),
                  help="score words under a saved model, one line per word", description=(
         "One tab-separated line per word: the word, its mean negative log-likelihood per "
         "predicted character (end token included; lower is more name-like) and its natural "
@@ -429,44 +289,25 @@ def _add_score_parser(sub: Any) -> None:
     p.set_defaults(func=_cmd_score)
 
 
-def _score_lines(rows: list[dict[str, Any]], as_json: bool) -> str:
-    """The output lines of scored words (see score's --help): TSV fields escaped by
-    :func:`~minibigram.escape_tsv`, JSON strings (by :func:`_json`) by
-    :func:`~minibigram.escape_bytes`."""
-    if as_json:
-        return "".join(_json(row) + "\n" for row in rows)
-    return "".join(f"{escape_tsv(row['word'])}\t{row['nll']!r}\t{row['log_prob']!r}"
-                   + (f"\t{row['unknown']}" if "unknown" in row else "") + "\n"
-                   for row in rows)
-
-
 def _cmd_score(args: argparse.Namespace) -> int:
-    if args.unknown and args.skip_unknown and args.unknown != "skip":
-        raise SettingsError(f"--skip-unknown is --unknown skip, which --unknown "
-                            f"{args.unknown} contradicts: give one of them.")
+    unknown = unknown_policy(args.unknown, args.skip_unknown)
     model = load_model(args.model)
     _say(args, f"{args.model}: {model!r}", detail=True)
-    scores = Scores(model, args.words, args.file,
-                    unknown=args.unknown or args.skip_unknown or "error")
+    scores = Scores(model, args.words, args.file, unknown=unknown)
     try:
         for rows in scores:   # each chunk written as it is scored
-            sys.stdout.write(_score_lines(rows, args.json))
+            sys.stdout.write(score_lines(rows, args.json))
     finally:
         sys.stdout.flush()    # every result before an error is out before the error
-    if scores.skipped:
-        _say(args, f"skipped {scores.skipped:,} word{'s' if scores.skipped != 1 else ''} with "
-                   f"characters the model does not know (the first at {scores.first_skipped})")
-    if scores.unknown_chars:
-        n = scores.unknown_chars
-        _say(args, f"scored without {n:,} character{'s' if n != 1 else ''} the model does not "
-                   "know (counted in the 4th column)")
+    for line in scores.status():
+        _say(args, line)
     if args.perplexity and scores.records:
         _print_perplexity({"all": combine(scores.records)}, args.json)
     return 0
 
 
 def _add_plot_parser(sub: Any) -> None:
-    p = _command(sub, "plot", ("model",),
+    p = opt.add_command(sub, "plot", ("model",),
                  help="draw a saved model's bigram table (or loss curve) to a PNG", description=(
         "Draw the V x V bigram table, each cell labelled with its bigram and value, like the "
         "lecture's figure: a count model's counts, a network's next-character probabilities; "
@@ -492,33 +333,33 @@ def _cmd_plot(args: argparse.Namespace) -> int:
 
 
 def _add_gradcheck_parser(sub: Any) -> None:
-    from .checks import PASS_RULE  # the gradient checker is heavy: only its command loads it
-
-    p = _command(sub, "gradcheck", ("json",),
+    p = opt.add_command(sub, "gradcheck", ("json",),
                  help="check every engine's gradient by finite differences", description=(
         "Compare each engine's hand-derived gradient (or, with --hessian, Hessian-vector "
-        "product) with finite differences on random problems, one row per check; float32 rows "
-        "against float64 differences, with float32 tolerances. Pass rule per entry: "
-        f"{PASS_RULE} (a analytic, n numeric). Exit status 1 if any check fails."))
+        "product) with finite differences on random problems; one row per check, each pass, "
+        "fail or inconclusive (rounding hides the answer), and the rule under the table. "
+        "float32 rows check the float32 gradient with float32 tolerances. Exit status 1 "
+        "unless every check passes."))
     p.add_argument("--engine", action="append", choices=OBJECTIVES, help="engine to check; "
                    "repeat for several (default: all; concat: the concat n-gram network)")
     p.add_argument("--dtype", action="append", choices=DTYPES,
                    help="dtype of W; repeat for several (default: both)")
-    p.add_argument("--context", type=_list_of(_context), default=[1], metavar="K,...", help=(
+    p.add_argument("--context", type=opt.list_of(opt.context_length), default=[1],
+                   metavar="K,...", help=(
         "context lengths (default 1: bigrams); for K > 1 the three engines check the joint "
         "encoding, W of shape (contexts, V)"))
-    p.add_argument("--max-entries", type=_whole("max_entries"), default=1000, metavar="M", help=(
+    p.add_argument("--max-entries", type=opt.whole("max_entries"), default=1000, metavar="M", help=(
         "check at most M entries of each W (--hessian: M columns; default 1000; 0: all)"))
     p.add_argument("--hessian", action="store_true", help=(
         "check the Hessian-vector products (counts_hvp for the joint engines, concat_hvp for "
         "concat) against differences of the gradient (default: check the gradients)"))
-    p.add_argument("-s", "--seed", type=_seed, default=0,
+    p.add_argument("-s", "--seed", type=opt.seed, default=0,
                    help="seed of the random problems (default 0)")
     p.set_defaults(func=_cmd_gradcheck)
 
 
 def _cmd_gradcheck(args: argparse.Namespace) -> int:
-    from .checks import CHECKED_ENGINES, check_engines  # heavy: see _add_gradcheck_parser
+    from .problems import CHECKED_ENGINES, check_engines, engine_record, engine_report
 
     engines = tuple(dict.fromkeys(args.engine or CHECKED_ENGINES))
     dtypes = tuple(dict.fromkeys(args.dtype or ("float64", "float32")))
@@ -526,36 +367,19 @@ def _cmd_gradcheck(args: argparse.Namespace) -> int:
     rows = check_engines(engines, dtypes, tuple(dict.fromkeys(args.context)), seed=args.seed,
                          max_entries=args.max_entries or None, hessian=args.hessian)
     _say(args, f"{len(rows)} checks in {time.perf_counter() - start:.2f} s", detail=True)
-    failed = sum(not r.ok for _, r in rows)
-    if args.json:
-        print(_json({"ok": failed == 0, "checks": [
-            {**case, "kind": r.kind, "max_ratio": r.max_ratio, "max_abs_error": r.max_abs_error,
-             "max_rel_error": r.max_rel_error, "rtol": r.rtol, "atol": r.atol,
-             "n_checked": r.n_checked, "ok": r.ok} for case, r in rows]}))
-        return 1 if failed else 0
-    print(f"{'engine':<7} {'K':>2} {'W shape':<13} {'n':>4} {'reg':>5} {'dtype':<8} "
-          f"{'checked':>7} {'max |a-n|':>10} {'max ratio':>10}  result")
-    for case, r in rows:
-        print(f"{case['engine']:<7} {case['K']:>2} {str(tuple(case['shape'])):<13} "
-              f"{case['n']:>4} {case['reg']:>5g} {case['dtype']:<8} {r.n_checked:>7} "
-              f"{r.max_abs_error:>10.2e} {r.max_ratio:>10.2e}  {'pass' if r.ok else 'FAIL'}")
-    print(f"{len(rows) - failed} of {len(rows)} checks passed "
-          "(ratio = |a - n| / (atol + rtol * |n|), at most 1 to pass)")
-    for case, r in rows:
-        if not r.ok:
-            print(f"\n{case['engine']} K={case['K']} {case['dtype']} W {tuple(case['shape'])}:"
-                  f"\n{r}")
-    return 1 if failed else 0
+    record = engine_record(rows)
+    print(_json(record) if args.json else engine_report(rows))
+    return 0 if record["ok"] else 1
 
 
 def _add_eval_parser(sub: Any) -> None:
-    p = _command(sub, "eval", ("json", "model", "eval data"),
+    p = opt.add_command(sub, "eval", ("json", "model", "eval data"),
                  help="train/dev/test loss of a saved model", description=(
         "Mean NLL per character (no L2 term) of a saved model on a word list; with a split "
         "(given, or the model's own), on each of train, dev and test."))
-    p.add_argument("--split", type=_split, metavar="TR/DEV/TE", help="default: the model's own "
+    p.add_argument("--split", type=opt.split, metavar="TR/DEV/TE", help="default: the model's own "
                    "split, if it was trained with one; otherwise no split (every word of --data)")
-    p.add_argument("--split-seed", type=_seed, help="default: the model's own split seed, or 42")
+    p.add_argument("--split-seed", type=opt.seed, help="default: the model's own split seed, or 42")
     p.add_argument("--unknown", choices=UNKNOWN, default="error", help=(
         "a word with a character the model never saw: error, skip (leave the word out) or unk "
         "(score its known characters; see 'minibigram score --help'; default error)"))
@@ -590,23 +414,24 @@ def _print_perplexity(records: dict[str, Perplexity | None], as_json: bool) -> N
 
 
 def _add_sweep_parser(sub: Any) -> None:
-    p = _command(sub, "sweep", ("json", "data"),
+    p = opt.add_command(sub, "sweep", ("json", "data"),
                  help="tune reg / smoothing / context on dev, report test once", description=(
         "Train every setting on the train split, print the dev loss of each, choose the best "
         "per model family and context on dev, and only then compute their test loss."))
-    _family_flag(p, type=_list_of(_family), default=list(FAMILIES), metavar="FAMILIES",
+    opt.add_family_flag(p, type=opt.list_of(opt.family), default=list(FAMILIES), metavar="FAMILIES",
                  help="network,counts (default both)")
-    p.add_argument("--context", type=_list_of(_context), default=[1, 2, 3], metavar="K,...",
+    p.add_argument("--context", type=opt.list_of(opt.context_length), default=[1, 2, 3],
+                   metavar="K,...",
                    help="context lengths (default 1,2,3)")
-    p.add_argument("--reg", type=_list_of(_real("reg")), metavar="R,...", help="network L2 "
+    p.add_argument("--reg", type=opt.list_of(opt.real("reg")), metavar="R,...", help="network L2 "
                    "strengths (default 0,0.001,0.01,0.1,1; without 0 for --encoding concat)")
-    p.add_argument("--smoothing", type=_list_of(_real("smoothing")), metavar="k,...",
+    p.add_argument("--smoothing", type=opt.list_of(opt.real("smoothing")), metavar="k,...",
                    default=[0, 0.01, 0.1, 0.5, 1], help="add-k values (default 0,0.01,0.1,0.5,1)")
     p.add_argument("--encoding", choices=ENCODINGS, default="joint", help="the network's input "
                    "for K > 1 (see 'minibigram train --help'; default joint)")
-    p.add_argument("--split", type=_split, default=(0.8, 0.1, 0.1), metavar="TR/DEV/TE",
+    p.add_argument("--split", type=opt.split, default=(0.8, 0.1, 0.1), metavar="TR/DEV/TE",
                    help="random split by word (default 80/10/10)")
-    p.add_argument("--split-seed", type=_seed, default=42, help="seed of the split (default 42)")
+    p.add_argument("--split-seed", type=opt.seed, default=42, help="seed of the split (default 42)")
     p.set_defaults(func=_cmd_sweep)
 
 
@@ -624,7 +449,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def _add_info_parser(sub: Any) -> None:
-    p = _command(sub, "info", ("json", "model"),
+    p = opt.add_command(sub, "info", ("json", "model"),
                  help="what a saved model is and what it was trained on", description=(
         "A saved model's kind, context length K, vocabulary V, encoding, final loss, settings "
         "and provenance: its data (source, sha256, words), split and minibigram version."))
@@ -641,7 +466,7 @@ def _cmd_info(args: argparse.Namespace) -> int:
 
 
 def _add_export_parser(sub: Any) -> None:
-    p = _command(sub, "export", ("model",),
+    p = opt.add_command(sub, "export", ("model",),
                  help="write a saved model as JSON or ARPA, readable without numpy", description=(
         "A saved model's next-character log-probabilities as JSON (schema minibigram-lm 1, see "
         "docs/embedding.md) or as an ARPA n-gram file (SRILM, KenLM), for any model kind."))
@@ -676,16 +501,16 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     (argparse formats each option's help as it is added); anything else (none,
     ``--help``, a misspelling) gets every command, so help and errors list them all.
     """
-    parser = _Parser(prog="minibigram",
+    parser = opt.Parser(prog="minibigram",
                      description="The makemore part-1 bigram network in NumPy.")
     parser.add_argument("--version", action="version", version=f"minibigram {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
-                                parser_class=_CommandParser)
+                                parser_class=opt.CommandParser)
     for name, add in _COMMANDS.items():
         if command not in _COMMANDS or name == command:
             add(sub)
     for p in sub.choices.values():   # every command: -q/-v
-        _status_flags(p)
+        opt.add_status_flags(p)
     return parser
 
 

@@ -27,6 +27,7 @@ from .models import (
     is_bigram,
 )
 from .perplexity import Perplexity, perplexity
+from .stdio import json_line
 from .vocab import Vocabulary
 from .words import (
     STDIN,
@@ -34,6 +35,7 @@ from .words import (
     PathLike,
     WordList,
     data_record,
+    escape_tsv,
     load_words,
     max_words_bytes,
     open_words,
@@ -461,6 +463,19 @@ class Scores:
         self.records: list[Perplexity] = []   # a perplexity record per chunk scored
         self._sources = word_sources(words, files, chunk_bytes)
 
+    def status(self) -> list[str]:
+        """What was left out or scored without, for a person (after iterating)."""
+        lines = []
+        if self.skipped:
+            lines.append(f"skipped {self.skipped:,} word{'s' if self.skipped != 1 else ''} "
+                         "with characters the model does not know (the first at "
+                         f"{self.first_skipped})")
+        if self.unknown_chars:
+            n = self.unknown_chars
+            lines.append(f"scored without {n:,} character{'s' if n != 1 else ''} the model "
+                         "does not know (counted in the 4th column)")
+        return lines
+
     def __iter__(self) -> Iterator[list[dict[str, Any]]]:
         for source, chunks in self._sources:
             for words, lines in chunks:
@@ -525,6 +540,33 @@ class Scores:
         return [{"word": w, "nll": n, "log_prob": p}
                 for w, (n, p) in zip(words, (next(scores) if k else (-end, end)
                                              for k in scored))]
+
+
+def unknown_policy(unknown: str | None, skip_unknown: str | None = None) -> str:
+    """The :data:`UNKNOWN` policy of ``unknown`` and the older spelling ``skip_unknown``
+    (``"skip"`` or None); ``"error"`` when neither is given.
+
+    Raises
+    ------
+    SettingsError
+        If the two contradict each other.
+    """
+    if unknown and skip_unknown and unknown != "skip":
+        raise SettingsError(f"--skip-unknown is --unknown skip, which --unknown {unknown} "
+                            "contradicts: give one of them.")
+    return check_choice("unknown", unknown or skip_unknown or "error", UNKNOWN)
+
+
+def score_lines(rows: list[dict[str, Any]], as_json: bool = False) -> str:
+    """Scored rows as ``minibigram score`` writes them: a tab-separated line each (the word
+    escaped by :func:`~minibigram.escape_tsv`, which :func:`~minibigram.unescape_tsv`
+    undoes; then ``nll``, ``log_prob`` and, with ``"unk"``, the unknown count), or with
+    ``as_json`` one JSON object each (:func:`~minibigram.stdio.json_line`)."""
+    if as_json:
+        return "".join(json_line(row) + "\n" for row in rows)
+    return "".join(f"{escape_tsv(row['word'])}\t{row['nll']!r}\t{row['log_prob']!r}"
+                   + (f"\t{row['unknown']}" if "unknown" in row else "") + "\n"
+                   for row in rows)
 
 
 def word_sources(words: Sequence[str], files: Sequence[PathLike] = (),

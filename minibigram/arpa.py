@@ -19,6 +19,7 @@ from __future__ import annotations
 import io
 import math
 import os
+from collections.abc import Mapping, Sequence
 from typing import IO
 
 import numpy as np
@@ -304,7 +305,13 @@ def arpa_entries(model: BackoffModel) -> list[dict[tuple[str, ...], list[float]]
 
 def write_arpa(model: BackoffModel, f: IO[str]) -> None:
     """Write ``model`` as an ARPA back-off model (log10), backoff weights and ``<unk>`` included."""
-    orders = arpa_entries(model)
+    write_orders(arpa_entries(model), f)
+
+
+def write_orders(orders: Sequence[Mapping[tuple[str, ...], Sequence[float]]],
+                 f: IO[str]) -> None:
+    """Write ARPA text: ``orders[n - 1]`` maps each n-gram to its ``(log10 p, log10
+    backoff)``; the highest order's backoff is not written."""
     f.write("\\data\\\n")
     for n, table in enumerate(orders, start=1):
         f.write(f"ngram {n}={len(table)}\n")

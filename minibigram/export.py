@@ -50,6 +50,7 @@ from typing import IO, Any
 import numpy as np
 
 from .arpa import write_arpa as write_backoff_arpa
+from .arpa import write_orders
 from .backoff import BackoffModel
 from .errors import SettingsError, check_choice, check_size
 from .examples import all_contexts
@@ -319,18 +320,9 @@ def write_arpa(model: LanguageModel, f: IO[str]) -> None:
 
 
 def _arpa_text(model: LanguageModel, X: np.ndarray, L: np.ndarray) -> str:
-    orders = _arpa_entries(model, X, L)
     f = io.StringIO()
-    f.write("\\data\\\n")
-    for n, table in enumerate(orders, start=1):
-        f.write(f"ngram {n}={len(table)}\n")
-    for n, table in enumerate(orders, start=1):
-        f.write(f"\n\\{n}-grams:\n")
-        last = n == len(orders)
-        for gram in sorted(table):
-            line = f"{table[gram]!r}\t{' '.join(gram)}"
-            f.write(line + "\n" if last else line + "\t0\n")
-    f.write("\n\\end\\\n")
+    write_orders([{gram: (p, 0) for gram, p in table.items()}   # every backoff log10 1 = 0
+                  for table in _arpa_entries(model, X, L)], f)
     return f.getvalue()
 
 

@@ -11,6 +11,7 @@ The pipeline, one module per stage::
 it; the ``onehot`` engine is their chain.
 """
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 from .arpa import read_arpa as load_arpa
@@ -100,8 +101,6 @@ if TYPE_CHECKING:
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
-        import importlib
-
         return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
     raise AttributeError(f"module 'minibigram' has no attribute {name!r}")
 

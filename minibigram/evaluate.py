@@ -357,61 +357,6 @@ def known_words(model: LanguageModel, words: list[str], unknown: str = "error") 
     return ["".join(c for c in w if c not in bad) for w in words]
 
 
-def word_chunks(words: Sequence[str], files: Sequence[PathLike] = (),
-                chunk_bytes: int = 1 << 20) -> Iterator[tuple[str, Iterator[list[str]]]]:
-    """The words to score, in chunks: ``(source name, chunks of words)`` in order.
-
-    ``words`` first, in order, where ``"-"`` reads standard input (blank words are
-    skipped); then each of ``files``, one word per line, read ``chunk_bytes`` at a
-    time, so memory does not grow with the number of words.
-
-    Raises
-    ------
-    DataError
-        If there are neither words nor files.
-    FileAccessError
-        If a file cannot be opened: every file is opened here, once, before the first
-        chunk (see :func:`word_sources`).
-    """
-    return ((name, (ws for ws, _ in chunks))
-            for name, chunks in word_sources(words, files, chunk_bytes))
-
-
-def score_rows(model: LanguageModel, words: Sequence[str], *, skip_unknown: bool = False,
-               unknown: str | None = None, records: list[Perplexity] | None = None
-               ) -> list[dict[str, Any]]:
-    """One row per word: ``{"word", "nll", "log_prob"}`` (and ``"skipped"`` with
-    ``skip_unknown``).
-
-    ``nll`` is the mean negative log-likelihood per predicted character (end token
-    included), ``log_prob`` the word's natural log-probability. With
-    ``skip_unknown``, the characters the model cannot score are removed first and
-    listed in ``skipped``; a word left with nothing is not scored: its ``nll`` and
-    ``log_prob`` are None. ``unknown="unk"`` scores unknown characters as ``<unk>``
-    (a backoff model that reserves it); ``records`` gets the perplexity record of the
-    words scored.
-    """
-    words = check_words(words)
-    how = unknown or ("skip" if skip_unknown else "error")
-    skip_unknown = how == "skip"
-    dropped = model.dropped(words) if skip_unknown else None
-    empty = ([bool(w) and len(d) == len(w) for w, d in zip(words, dropped)] if dropped
-             else [False] * len(words))
-    kept = [w for w, e in zip(words, empty) if not e]
-    lp, per_char, record = score_record(model, kept, how)           # (m,), (m,)
-    if record is not None and records is not None:
-        records.append(record)
-    scores = iter(zip(per_char.tolist(), lp.tolist()))
-    rows: list[dict[str, Any]] = []
-    for i, w in enumerate(words):
-        nll, log_prob = (None, None) if empty[i] else next(scores)
-        row: dict[str, Any] = {"word": w, "nll": nll, "log_prob": log_prob}
-        if dropped is not None:
-            row["skipped"] = dropped[i]
-        rows.append(row)
-    return rows
-
-
 class Scores:
     """The scores of words from arguments, standard input and files, a chunk at a time.
 
@@ -503,7 +448,7 @@ class Scores:
                 raise DataError(f"{where(first)}: {e}") from None
             raise AssertionError("a word with an unknown character was scored")
         if self.unknown == "skip":
-            kept = [w for w, h in zip(words, has) if not h]
+            kept = known_words(model, words, "skip")
             if self.first_skipped is None:
                 self.first_skipped = where(has.index(True))
             self.skipped += len(words) - len(kept)
@@ -512,14 +457,12 @@ class Scores:
             return
         # unk: a model that reserves <unk> scores the words as they are; another, their
         # known characters
-        known = (words if model.unk else
-                 ["".join(c for c in w if c not in bad) if h else w for w, h in zip(words, has)])
+        known = words if model.unk else known_words(model, words, "unk")
         rows = self._rows(words, known)
         for row, w in zip(rows, words):
             row["unknown"] = sum(c in bad for c in w)
         self.unknown_chars += sum(row["unknown"] for row in rows)
         yield rows
-
 
     def _rows(self, words: list[str], scored: list[str]) -> list[dict[str, Any]]:
         """A row per word of ``words``, each scored as its counterpart in ``scored``; the

@@ -193,9 +193,9 @@ def plan_export(model: LanguageModel, format: str = "json") -> Export:
     Raises
     ------
     SettingsError
-        If the table, or an ARPA file's n-grams, would take more memory than
-        minibigram allows itself (:data:`~minibigram.errors.MAX_BYTES`) or than the
-        machine has free; or, for a concat network, more than :data:`MAX_ROWS` entries.
+        If the table, or an ARPA file's n-grams, would take more memory than the
+        machine has for it (:func:`~minibigram.errors.check_size`); or, for a concat
+        network, more than :data:`MAX_ROWS` entries.
     """
     check_choice("export format", format, FORMATS)
     if format == "json" and isinstance(model, BackoffModel) and model.unk:
@@ -203,11 +203,11 @@ def plan_export(model: LanguageModel, format: str = "json") -> Export:
                             "as arpa, which carries it.")
     X = _contexts(model)                                          # (C, K)
     C, V = len(X), model.V
-    _check_memory(f"the table of {C:,} x {V:,} log-probabilities", 8.0 * C * V,
+    check_size(f"the table of {C:,} x {V:,} log-probabilities", 8.0 * C * V,
                   "export a model with fewer characters or contexts")
     if format == "arpa":
         _check_arpa_tokens(model)
-        _check_memory(f"the {C * V:,} n-grams of the ARPA file", ARPA_ENTRY_BYTES * C * V,
+        check_size(f"the {C * V:,} n-grams of the ARPA file", ARPA_ENTRY_BYTES * C * V,
                       "export as json instead, which is written row by row")
     start = time.perf_counter()
     L = model.log_rows(X)                                         # (C, V) once
@@ -223,18 +223,6 @@ def plan_export(model: LanguageModel, format: str = "json") -> Export:
     nbytes = int(sum(row_bytes) / len(sample) * C) + 200 + 8 * V
     seconds = table_seconds + per_row * C * (2.0 if format == "json" else 6.0)
     return Export(model, format, X, L, nbytes, seconds)
-
-
-def _check_memory(what: str, nbytes: float, hint: str) -> None:
-    """Refuse work beyond minibigram's bound, or beyond the memory free on this machine."""
-    check_size(what, nbytes, hint)
-    try:
-        free = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):   # not POSIX: the bound alone
-        return
-    if nbytes > free:
-        raise SettingsError(f"{what} would need {nbytes / 2**20:,.0f} MiB, more than the "
-                            f"{free / 2**20:,.0f} MiB free on this machine: {hint}.")
 
 
 def to_json(model: LanguageModel) -> dict[str, Any]:

@@ -453,16 +453,6 @@ def open_words(path: PathLike, missing: str = "check the path") -> BinaryIO:
 MAX_LINE_BYTES = 1 << 20
 
 
-def read_word_chunks(f: BinaryIO, source: str, chunk_bytes: int = 1 << 20
-                     ) -> Iterator[list[str]]:
-    """The words of a binary stream, one per line, a list of about ``chunk_bytes`` at a time.
-
-    :func:`read_word_lines` without the line numbers.
-    """
-    for words, _ in read_word_lines(f, source, chunk_bytes):
-        yield words
-
-
 def read_word_lines(f: BinaryIO, source: str, chunk_bytes: int = 1 << 20,
                     max_line_bytes: int = MAX_LINE_BYTES
                     ) -> Iterator[tuple[list[str], list[int]]]:

@@ -287,109 +287,142 @@ def replay_bulk(P: np.ndarray | Chain, n: int, seed: int, era: str, max_len: int
     Every draw takes the same number of words of the generator's stream whatever row it
     draws from, so draw ``d`` (counted over all words) always uses the ``d``-th slice of
     the stream: its key (:class:`~minibigram.torchrng.BulkDraw`) is known before the walk.
-    Which draw starts a word still depends on the words before it. So a block of
-    positions is walked *speculatively*: a word is started at every position ``i`` of the
-    block at once, all advancing one character per step together (word ``i``'s ``t``-th
-    draw uses key ``i + t``), to find ``e_i``, the position of the last draw the word
-    starting at ``i`` would use: where it draws the end token, or ``i + max_len`` (a word
-    cut at ``max_len`` characters also spends the draw that would come next).
-
-    Two tried words that reach the same position in the same row go on identically, so
-    the one started earlier stops there and takes the end of the other (capped at its
-    own ``i + max_len``): each position remembers the last row a word reached it in. This
-    about halves the row-draws of the speculative walk (names: 2.9 per position instead
-    of 7.2). The real words follow the chain ``i -> e_i + 1`` from the block's first
-    position and are walked once more, now knowing their lengths, for their characters.
+    Which draw starts a word still depends on the words before it, so the loop is walked
+    by many *walkers* at once, each one position further per step. Walker ``j`` starts
+    a word at position ``jS`` as if the real loop did, and goes on word after word (a
+    word cut at ``max_len`` also spends the draw that would come next). Two walkers at
+    the same position in the same context draw the same from there on: they have
+    *coupled*. A walker that reaches a position where a walker started later went on in
+    its context hands over to it and stops. Walker 0 starts where the real loop does,
+    so the real draws are walker 0's up to its hand-over, then those of the walker it
+    handed over to, and so on. Only a word's length can tell two coupled walkers apart
+    (where ``max_len`` cuts it): the words are checked for that, and a block ends before
+    the first that differs. Each position is drawn about once, plus each walker's way
+    past its part to its hand-over (measured, and ``S`` set to 4 times it).
     """
     pieces = list(replay_blocks(P, n, seed, era, max_len))
     return np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.int32)
+
+
+#: How a walker marks a draw it spent on ending a word cut at ``max_len`` characters.
+CUT = -2
 
 
 def replay_blocks(P: np.ndarray | Chain, n: int, seed: int, era: str, max_len: int = 1000
                   ) -> Iterator[np.ndarray]:
     """:func:`replay_bulk`'s words, a block at a time: the same words, in bounded memory.
 
-    Each block continues the generator's stream where the last one stopped, so the
-    words are those of one call whatever the blocks.
+    Each block starts at a word start of the real loop, continues the generator's stream
+    where the last one stopped, and ends at one, so the words are those of one call
+    whatever the blocks.
     """
     chain = as_chain(P)
-    V = chain.V
     if n == 0:
         return
     bulk = BulkDraw(era, chain.P)
     generator = TorchGenerator(seed)
     keys = bulk.keys(generator, 0)                          # keys of positions base, base + 1, ...
-    base = 0
-    cur = 0                                                 # stream position of the next word
+    width = 1 if keys.ndim == 1 else chain.V                # numbers in one position's key
+    cap = max(1 << 12, min(1 << 20, (1 << 23) // width))   # positions per block: keys <= 64 MB
+    per_word, walk = 16.0, 256                              # first guesses, then measured
     done = 0
-    cap = max(256, (1 << 18) // V)                          # positions per block: keys stay cached
-    B = min(cap, 16 * min(n, 256))                          # a first block measures draws per word
     while done < n:
-        keys, base = keys[cur - base:], cur                 # drop the used keys
-        tried = np.arange(B, dtype=np.int64)                # (B,) block offsets of the words tried
-        end = tried + max_len                               # (B,) last draw of each, if never 0
-        into = tried.copy()                                 # (B,) the word each one merged into
-        row_at = np.full(B + max_len, -1, dtype=np.int64)   # (B + max_len,) last row seen at each
-        word_at = np.zeros(B + max_len, dtype=np.int64)     # ... and the word that had it
-        alive, state = tried, np.zeros(B, dtype=np.int64)   # (m,) unfinished words, contexts
-        for t in range(max_len):
-            if len(alive) == 0:
-                break
-            # Keys up to position B + t: also the unread last draw of a word cut at max_len,
-            # so the next block's first word starts within the keys drawn.
-            if len(keys) <= B + t:
-                more = bulk.keys(generator, max(B + t + 1 - len(keys), B // 4))
-                keys = np.concatenate([keys, more])
-            pos = alive + t                                 # (m,) distinct positions
-            if t:                                           # (at t = 0 every word is in row 0)
-                same = row_at[pos] == state                 # (m,) a later-started word was here
-                into[alive[same]] = word_at[pos[same]]
-                keep = ~same
-                alive, state, pos = alive[keep], state[keep], pos[keep]
-                row_at[pos] = state
-                word_at[pos] = alive
-            ix = bulk.draw(chain.rows(state), keys[pos])    # (m,) word alive's t-th draw
-            ends = ix == 0
-            end[alive[ends]] = pos[ends]
-            going = ~ends
-            alive = alive[going]
-            state = chain.after(state[going], ix[going])    # drop the oldest character, append ix
-        root = into                                         # follow merges to the word that ended
-        while True:
-            nxt = root[root]
-            if np.array_equal(nxt, root):
-                break
-            root = nxt
-        end = np.minimum(end[root], tried + max_len)        # (B,)
-        # The real words: the chain from the block's first position.
-        chosen: list[int] = []
-        i = 0
-        ends_list = end.tolist()
-        while i < B and done + len(chosen) < n:
-            chosen.append(i)
-            i = ends_list[i] + 1
-        yield _walk_known(bulk, keys, np.array(chosen, dtype=np.int64), end[chosen] - chosen,
-                          chain)
-        done += len(chosen)
-        cur = base + i
-        B = min(cap, int((n - done) * 1.1 * i / len(chosen)) + 64)  # draws per word, measured
+        B = min(cap, int((n - done) * per_word * 1.1) + 64, 64 * walk * (done + 1))
+        ids, keys, delay = _couple(bulk, chain, generator, keys, B, min(walk, B), max_len)
+        ends = np.flatnonzero(ids == 0)                     # (w,) each word's end token
+        take = min(len(ends), n - done)
+        stop = int(ends[take - 1]) + 1
+        yield ids[:stop]
+        keys = keys[stop:]                                  # the next word starts here
+        per_word = len(ids) / len(ends)
+        # Walkers as long as 4 of their slowest usual hand-overs: most positions are
+        # drawn once, and there are walkers enough to fill each step.
+        walk = int(np.clip(4 * delay, 64, 4096))
+        done += take
 
 
-def _walk_known(bulk: BulkDraw, keys: np.ndarray, starts: np.ndarray, lens: np.ndarray,
-                chain: Chain) -> np.ndarray:
-    """The words starting at key positions ``starts``, ``lens`` characters each, ids + end 0."""
-    size = lens + 1                                         # (w,) characters and end token
-    at = np.cumsum(size) - size                             # (w,) output start of each word
-    order = np.argsort(-lens, kind="stable")                # longest first: alive is a prefix
-    starts, at, lens = starts[order], at[order], lens[order]
-    out = np.zeros(int(size.sum()), dtype=np.int32)         # a cut word keeps its end 0
-    state = np.zeros(len(starts), dtype=np.int64)           # (w,) each word's current context
-    T = int(lens[0]) if len(lens) else 0
-    alive = np.searchsorted(-lens, -np.arange(T), side="left")  # (T,) words longer than t
-    for t, m in enumerate(alive.tolist()):
-        ix = bulk.draw(chain.rows(state[:m]), keys[starts[:m] + t])   # (m,) never 0 here
-        out[at[:m] + t] = ix
-        state[:m] = chain.after(state[:m], ix)
+def _couple(bulk: BulkDraw, chain: Chain, generator: TorchGenerator, keys: np.ndarray,
+            B: int, S: int, max_len: int) -> tuple[np.ndarray, np.ndarray, float]:
+    """The real loop's draws from a word start on, at least one whole word, over about ``B``
+    positions by walkers ``S`` apart: (ids with a 0 ending each word, the keys now drawn,
+    how far past its part a walker walks before it hands over, 90th percentile).
+
+    ``keys`` are those of the positions from the word start on; more are drawn from
+    ``generator`` as the walkers need them. See :func:`replay_bulk`, Notes.
+    """
+    J = max(1, B // S)                                      # walkers
+    start = np.arange(J, dtype=np.int64) * S                # (J,) where each starts a word
+    state = np.zeros(J, dtype=np.int64)                     # (J,) context of each walker
+    off = np.zeros(J, dtype=np.int64)                       # (J,) characters into its word
+    handed = np.full(J, -1, dtype=np.int64)                 # (J,) position of its hand-over
+    to = np.full(J, -1, dtype=np.int64)                     # (J,) ... and the walker taking it
+    seen = np.full(J * S, -1, dtype=np.int64)               # (positions,) context a walker went on
+    who = np.zeros(J * S, dtype=np.int64)                   # ... from, and which walker
+    ids = np.full((J, 2 * S), -1, dtype=np.int32)           # (J, steps) each walker's draws
+    alive = np.arange(J, dtype=np.int64)                    # (m,) walkers still walking
+    # A walker walks S positions, then on until it hands over; the last one, which has
+    # nobody to hand over to, until every other has and its word ends. (The cap only
+    # stops walkers that never couple: the words are then those up to the stuck one.)
+    t, first_word = 0, True
+    while len(alive) and t < S + 16 * (max_len + 1):
+        if t >= S and len(alive) == 1 and alive[0] == J - 1 and off[J - 1] == 0:
+            break
+        pos = start[alive] + t                              # (m,) the positions they draw
+        need = int(pos[-1]) + 1 if len(pos) else 0
+        if need > len(keys):                                # draw keys, a block's worth at a time
+            keys = np.concatenate([keys, bulk.keys(generator, max(need - len(keys), S))])
+        if need > len(seen):
+            seen = np.concatenate([seen, np.full(len(seen), -1, dtype=np.int64)])
+            who = np.concatenate([who, np.zeros(len(who), dtype=np.int64)])
+        if t == ids.shape[1]:
+            ids = np.concatenate([ids, np.full_like(ids, -1)], axis=1)
+        # A later walker went on from here in this context: it draws what this one would.
+        meet = seen[pos] == state[alive]                    # (m,)
+        if first_word:
+            meet[0] = False                                 # walker 0's first word is whole
+        handed[alive[meet]] = pos[meet]
+        to[alive[meet]] = who[pos[meet]]
+        alive, pos = alive[~meet], pos[~meet]
+        seen[pos] = state[alive]
+        who[pos] = alive
+        ix = bulk.draw(chain.rows(state[alive]), keys[pos])   # (m,) each walker's draw
+        cut = off[alive] == max_len                         # a cut word spends the draw and ends
+        ix[cut] = 0
+        ids[alive, t] = np.where(cut, CUT, ix)
+        ends = ix == 0
+        state[alive] = np.where(ends, 0, chain.after(state[alive], ix))
+        off[alive] = np.where(ends, 0, off[alive] + 1)
+        first_word = first_word and not ends[0]
+        t += 1
+    # The real draws: walker 0 to its hand-over, then the walker it handed over to, ...
+    pieces, j, at = [], 0, 0
+    while to[j] >= 0:
+        pieces.append(ids[j, at - start[j]:handed[j] - start[j]])
+        j, at = int(to[j]), int(handed[j])
+    pieces.append(ids[j, at - start[j]:])                   # unwalked steps are -1
+    late = (handed - start - S)[to >= 0]                    # (h,) walked past its part
+    delay = float(np.percentile(late, 90)) if len(late) else float(t - S)
+    return _whole_words(np.concatenate(pieces), max_len), keys, delay
+
+
+def _whole_words(ids: np.ndarray, max_len: int) -> np.ndarray:
+    """The real loop's words at the start of ``ids``: up to the first draw where a walker's
+    word, taken over mid-word, was cut at another length than the real one (or not cut).
+
+    A walker's ids are its draws, ``CUT`` where its word was cut at ``max_len`` characters
+    and -1 where it did not walk. Walker 0's first word is its own, so at least one word
+    is whole.
+    """
+    q = np.arange(len(ids))                                 # (L,)
+    ended = (ids == 0) | (ids == CUT)                       # (L,) the word ends after it
+    last = np.maximum.accumulate(np.where(ended, q, -1))    # (L,) the last end at or before
+    off = q - np.concatenate([[-1], last[:-1]]) - 1         # (L,) the real word's length so far
+    wrong = (ids < 0) & ((ids != CUT) | (off != max_len))   # cut where the real word is not
+    wrong |= (off == max_len) & ~ended                      # ... or not cut where it is
+    bad = np.flatnonzero(wrong)
+    first = int(bad[0]) if len(bad) else len(ids)
+    out = ids[:int(last[first - 1]) + 1].copy()             # (w,) the words before it
+    out[out == CUT] = 0
     return out
 
 

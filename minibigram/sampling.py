@@ -323,11 +323,14 @@ def replay_blocks(P: np.ndarray | Chain, n: int, seed: int, era: str, max_len: i
     generator = TorchGenerator(seed)
     keys = bulk.keys(generator, 0)                          # keys of positions base, base + 1, ...
     width = 1 if keys.ndim == 1 else chain.V                # numbers in one position's key
-    cap = max(1 << 12, min(1 << 20, (1 << 23) // width))   # positions per block: keys <= 64 MB
+    cap = max(1 << 12, min(1 << 20, (1 << 22) // width))   # positions per block: keys <= 32 MB
     per_word, walk = 16.0, 256                              # first guesses, then measured
     done = 0
     while done < n:
-        B = min(cap, int((n - done) * per_word * 1.1) + 64, 64 * walk * (done + 1))
+        # Blocks of 256 walkers or 2**18 positions, whichever is more: enough walkers
+        # to fill each step, few positions held (and a first block that measures).
+        B = min(cap, max(1 << 18, 256 * walk), int((n - done) * per_word * 1.1) + 64,
+                64 * walk * (done + 1))
         ids, keys, delay = _couple(bulk, chain, generator, keys, B, min(walk, B), max_len)
         ends = np.flatnonzero(ids == 0)                     # (w,) each word's end token
         take = min(len(ends), n - done)
@@ -356,8 +359,8 @@ def _couple(bulk: BulkDraw, chain: Chain, generator: TorchGenerator, keys: np.nd
     off = np.zeros(J, dtype=np.int64)                       # (J,) characters into its word
     handed = np.full(J, -1, dtype=np.int64)                 # (J,) position of its hand-over
     to = np.full(J, -1, dtype=np.int64)                     # (J,) ... and the walker taking it
-    seen = np.full(J * S, -1, dtype=np.int64)               # (positions,) context a walker went on
-    who = np.zeros(J * S, dtype=np.int64)                   # ... from, and which walker
+    seen = np.full(J * S + S, -1, dtype=np.int64)           # (positions,) context a walker went on
+    who = np.zeros(J * S + S, dtype=np.int32)               # ... from, and which walker
     ids = np.full((J, 2 * S), -1, dtype=np.int32)           # (J, steps) each walker's draws
     alive = np.arange(J, dtype=np.int64)                    # (m,) walkers still walking
     # A walker walks S positions, then on until it hands over; the last one, which has
@@ -369,11 +372,11 @@ def _couple(bulk: BulkDraw, chain: Chain, generator: TorchGenerator, keys: np.nd
             break
         pos = start[alive] + t                              # (m,) the positions they draw
         need = int(pos[-1]) + 1 if len(pos) else 0
-        if need > len(keys):                                # draw keys, a block's worth at a time
-            keys = np.concatenate([keys, bulk.keys(generator, max(need - len(keys), S))])
+        if need > len(keys):                                # the walkers' keys, and 2S more
+            keys = np.concatenate([keys, bulk.keys(generator, need - len(keys) + 2 * S)])
         if need > len(seen):
-            seen = np.concatenate([seen, np.full(len(seen), -1, dtype=np.int64)])
-            who = np.concatenate([who, np.zeros(len(who), dtype=np.int64)])
+            seen = np.concatenate([seen, np.full(S, -1, dtype=np.int64)])
+            who = np.concatenate([who, np.zeros(S, dtype=np.int32)])
         if t == ids.shape[1]:
             ids = np.concatenate([ids, np.full_like(ids, -1)], axis=1)
         # A later walker went on from here in this context: it draws what this one would.

@@ -383,9 +383,19 @@ class BulkDraw:
         self._apow = np.array(apow, dtype=np.uint64)  # (V,)
 
     def keys(self, generator: TorchGenerator, n: int) -> np.ndarray:
-        """The random keys of the next ``n`` draws: (n, V) of P's dtype, or (n,) float64 (cdf)."""
+        """The random keys of the next ``n`` draws: (n, V) of P's dtype, or (n,) float64 (cdf).
+
+        Made a few MB at a time, so memory holds the keys and little more.
+        """
         if self.era == "torch-cdf":
             return generator.uniform64(n)  # (n,)
+        step = max(1, (1 << 18) // self.V)  # draws per piece
+        out = np.empty((n, self.V), dtype=self.dtype)  # (n, V)
+        for i in range(0, n, step):
+            out[i:i + step] = self._keys(generator, min(step, n - i))
+        return out
+
+    def _keys(self, generator: TorchGenerator, n: int) -> np.ndarray:
         if self.era == "torch":
             u = generator.uniform64(n * self.V).reshape(n, self.V)  # (n, V)
             return (-np.log1p(-u)).astype(self.dtype)

@@ -67,6 +67,24 @@ def test_bulk_replay_equals_one_draw_at_a_time(era, dtype, S, V):
 
 
 @pytest.mark.parametrize("era", ["torch-mkl", "torch", "torch-cdf"])
+def test_bulk_replay_equals_one_draw_at_a_time_when_words_are_cut(era):
+    """Walkers that couple mid-word may stand at other lengths into it: where max_len cuts
+    a word, the replay still gives the per-draw loop's words (contexts up to K = 3)."""
+    rng = np.random.default_rng(sum(map(ord, era)))
+    for _ in range(100):
+        V, K = int(rng.integers(2, 7)), int(rng.integers(1, 4))
+        P = np.round(rng.random((V**K, V)) ** 3 * 8) * (rng.random((V**K, V)) < 0.8)
+        P[:, 0] = rng.integers(0, 3, V**K) * (rng.random(V**K) < 0.9)   # 0: never ends
+        P[P.sum(axis=1) == 0, 0] = 1
+        P = (P / P.sum(axis=1, keepdims=True)).astype(rng.choice([np.float32, np.float64]))
+        n, max_len = int(rng.integers(1, 300)), int(rng.choice([1, 2, 3, 5, 8, 20, 1000]))
+        seed = int(rng.integers(2**32))
+        expect = sample_one_at_a_time(P, n, TorchGenerator(seed), DRAWS[era], max_len=max_len)
+        assert replay_bulk(P, n, seed, era, max_len=max_len).tolist() == [
+            i for w in expect for i in (*w, 0)]
+
+
+@pytest.mark.parametrize("era", ["torch-mkl", "torch", "torch-cdf"])
 def test_bulk_replay_of_words_that_never_end(era):
     """Words cut at max_len spend one more draw, also across the bulk walk's blocks."""
     P = np.full((3, 3), 0.5)

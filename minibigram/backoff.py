@@ -6,7 +6,7 @@ the ``Vu`` outcomes, the log backoff weight and which n-grams were seen. The row
 context of K characters is that of its longest seen history (its suffixes, leading
 boundaries kept once), found with ``np.searchsorted`` on the codes of each length, or,
 when the ``Vu**K`` contexts are few, with one precomputed gather. Scoring gathers one
-log-probability per character; sampling walks all the words at once.
+log-probability per character; sampling walks the same rows (:meth:`BackoffModel.chain`).
 """
 
 from __future__ import annotations
@@ -22,15 +22,14 @@ from .errors import (
     ModelFileError,
     SettingsError,
     check_choice,
-    check_seed,
     check_whole,
     check_words,
     word_list,
 )
 from .examples import ContextCounts, all_contexts, count_words, scorable_words
 from .lookup import MAX_DENSE, token_codes, walk, word_sums
-from .models import NOTEBOOK_SEED, UNKNOWN, LanguageModel
-from .sampling import DEFAULT_SAMPLER, adjust_probs
+from .models import UNKNOWN, LanguageModel, check_sampling
+from .sampling import DEFAULT_SAMPLER, Chain
 from .smoothing import METHODS, Tables, estimate
 from .vocab import LINE_BREAKS, Vocabulary, joined_codes
 from .words import training_words
@@ -310,40 +309,19 @@ class BackoffModel(LanguageModel):
         P = np.exp(self.tables.log_probs[rows][:, :self.V])                      # (S, V)
         return P / P.sum(axis=1, keepdims=True)
 
-    def sample(self, n: int = 15, seed: int = NOTEBOOK_SEED, sampler: str = DEFAULT_SAMPLER,
-               temperature: float = 1.0, top_k: int | None = None,
-               max_len: int = 1000) -> list[str]:
-        """Draw ``n`` words; ``<unk>`` is never drawn (the rest of its row renormalized).
+    def chain(self, sampler: str = DEFAULT_SAMPLER) -> Chain:
+        """What sampling walks: one row per history seen, the row of a context that of
+        its longest seen history (:meth:`rows_of`); for K = 1 the (V, V) table.
 
-        ``sampler="numpy"`` walks the seen rows alone, so any K works: each step looks
-        up the row of every unfinished word's context and draws one id per word by
-        inverting its cumulative row with numpy's ``default_rng(seed)``; a word is cut
-        after ``max_len`` characters. The torch samplers replay ``torch.multinomial``
-        over :meth:`table`, a row for every one of the ``V**K`` contexts, as for every
-        other model kind.
+        ``<unk>`` is never drawn: its column is dropped and the rest of each row
+        renormalized, as in :meth:`table`, so every sampler gives the words of the
+        dense table without building it (``V**K`` rows), whatever K.
         """
-        if sampler != "numpy":
-            return super().sample(n, seed, sampler, temperature, top_k)
-        n = check_whole("the number of samples", n)
-        rng = np.random.default_rng(check_seed(seed))
+        if self.K == 1:
+            return super().chain(sampler)
         P = np.exp(self.tables.log_probs[:, :self.V])            # (R, V) no <unk>
-        P = adjust_probs(P / P.sum(axis=1, keepdims=True), temperature, top_k)
-        cdf = np.cumsum(P, axis=1)                                # (R, V)
-        out = np.zeros((n, max_len + 1), np.int64)                # (n, max_len + 1) ids
-        state = np.zeros(n, np.int64)                             # (n,) context codes
-        alive = np.arange(n)                                      # (a,) unfinished words
-        for t in range(max_len):
-            if not len(alive):
-                break
-            rows = cdf[self.rows_of(state[alive])]                # (a, V)
-            u = rng.random(len(alive)) * rows[:, -1]              # (a,)
-            nxt = np.minimum((rows < u[:, None]).sum(axis=1), self.V - 1)   # (a,)
-            out[alive, t] = nxt
-            state[alive] = (state[alive] * self.Vu + nxt) % self.Vu**self.K
-            alive = alive[nxt != 0]
-        ends = (out != 0).sum(axis=1)                             # (n,) characters per word
-        flat = out[np.arange(max_len + 1) <= ends[:, None]]       # each word, then a 0
-        return self.vocab.decode_words(flat)
+        check_sampling(self.Vu, self.K, rows=len(P))             # codes are base Vu
+        return Chain(P / P.sum(axis=1, keepdims=True), self.rows_of, self.K, base=self.Vu)
 
     def to_arrays(self) -> dict[str, np.ndarray]:
         """The arrays of :attr:`ARRAYS`: ``<unk>``'s column apart, so the rest are (C, V)."""

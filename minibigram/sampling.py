@@ -17,7 +17,7 @@ notebook and the lecture), "torch-mkl" (torch 2.0-2.6) and "torch" (2.7 and newe
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
@@ -34,6 +34,10 @@ Draw = Callable[[np.ndarray, Any], int]
 BLOCK_WORDS = 1 << 16
 
 
+#: A model's own row lookup: the row of ``P`` of each context code (m,) -> (m,).
+RowLookup = Callable[[np.ndarray], np.ndarray]
+
+
 @dataclass(frozen=True)
 class Chain:
     """Next-character probabilities of contexts of ``K`` characters, one row per context seen.
@@ -43,32 +47,42 @@ class Chain:
     every context not in ``codes``. ``codes=None`` is the dense table: row ``i`` is
     the context of code ``i`` (``V**K`` rows). A model that saw 2,402 contexts of 4
     characters samples from 2,403 rows, not from ``66**4``.
+
+    A model whose rows are found otherwise gives its own lookup as ``codes``: a
+    backoff model's ``P`` has a row per history seen (of every length up to ``K``),
+    and ``codes(c)`` is the row of each context's longest seen history. ``base``
+    is the base of the context codes when it is not ``V`` (a backoff model that
+    reserves ``<unk>`` codes contexts in base ``V + 1``; ``<unk>`` itself is never
+    drawn, so ``P`` has no column for it).
     """
 
     P: np.ndarray
-    codes: np.ndarray | None
+    codes: np.ndarray | RowLookup | None
     K: int
+    base: int | None = None
 
     @property
     def V(self) -> int:
         return int(self.P.shape[1])
 
     def rows(self, codes: np.ndarray) -> np.ndarray:
-        """The row of each context code: its own if seen, else the last."""
+        """The row of each context code: its own if seen, else the last (or the model's lookup)."""
         if self.codes is None:
             return codes
+        if callable(self.codes):
+            return self.codes(codes)
         C = len(self.codes)
         pos = np.minimum(np.searchsorted(self.codes, codes), C - 1)   # (m,)
         return np.where(self.codes[pos] == codes, pos, C)
 
     def after(self, codes: np.ndarray, ids: np.ndarray) -> np.ndarray:
         """The context codes after drawing ``ids``: the oldest character dropped, ``ids`` added."""
-        V = self.V
-        return codes % (V ** (self.K - 1)) * V + ids
+        B = self.base or self.V
+        return codes % (B ** (self.K - 1)) * B + ids
 
     def with_rows(self, P: np.ndarray) -> Chain:
         """The same contexts with other probabilities (temperature, top-k)."""
-        return Chain(P, self.codes, self.K)
+        return replace(self, P=P)
 
 
 def as_chain(P: np.ndarray | Chain) -> Chain:

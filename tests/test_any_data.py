@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import textwrap
 import threading
 
 import numpy as np
@@ -13,9 +14,20 @@ import pytest
 
 import minibigram as mb
 from minibigram.evaluate import Scores
-from minibigram.sampling import SAMPLERS, sample_blocks, sample_bulk, sample_words
+from minibigram.sampling import (
+    BLOCK_WORDS,
+    SAMPLERS,
+    adjust_probs,
+    sample_blocks,
+    sample_bulk,
+    sample_one_at_a_time,
+    sample_words,
+)
 from minibigram.stream import count_stream
+from minibigram.torchrng import TorchGenerator, draw_torch, draw_torch_cdf, draw_torch_mkl
 from minibigram.words import escape_bytes, escape_tsv, unescape_tsv
+
+DRAWS = {"torch-mkl": draw_torch_mkl, "torch": draw_torch, "torch-cdf": draw_torch_cdf}
 
 
 def run(*args, cwd, stdin=None, env=None, timeout=60):
@@ -295,6 +307,128 @@ def test_default_smoothing_is_the_notebooks_for_bigrams_and_small_beyond():
     assert mb.CountModel.fit(["anna"], context=3).smoothing == 1e-3
     assert mb.train_settings(family="counts", context=2).smoothing == 1e-2
     assert mb.train_settings(family="counts", context=2, smoothing=1).smoothing == 1.0
+
+
+def context_rows(model, contexts):
+    """P(next | context) (n, V) of contexts (n, K) of ids: the model's log_rows, <unk>
+    dropped and the rest renormalized, as its dense table has them."""
+    P = np.exp(model.log_rows(contexts)[:, :model.V])                 # (n, V)
+    return P / P.sum(axis=1, keepdims=True)
+
+
+class RowsOnDemand:
+    """A model's (V**K, V) table that computes the row of a context code when asked for."""
+
+    def __init__(self, model):
+        self.model, self.shape = model, (model.V ** model.K, model.V)
+
+    def __getitem__(self, code):
+        V, K = self.model.V, self.model.K
+        ids = [code // V ** j % V for j in range(K - 1, -1, -1)]        # oldest first
+        return context_rows(self.model, np.array([ids]))[0]
+
+
+def reference_words(model, n, seed, sampler, max_len=1000):
+    """The words a sampler must give, one plain loop over the rows of contexts: the
+    notebook's loop of one torch draw at a time, or numpy's inverse CDF of one uniform
+    per unfinished word per step."""
+    if sampler != "numpy":
+        ids = sample_one_at_a_time(RowsOnDemand(model), n, TorchGenerator(seed),
+                                   DRAWS[sampler], max_len=max_len)
+        return [model.vocab.decode(w) for w in ids]
+    rng = np.random.default_rng(seed)
+    words = [[] for _ in range(n)]
+    active, contexts = np.arange(n), np.zeros((n, model.K), np.int64)   # (m,), (m, K)
+    for _ in range(max_len):
+        if not len(active):
+            break
+        u = rng.random(len(active))
+        C = np.cumsum(context_rows(model, contexts), axis=1)             # (m, V)
+        nxt = (C / C[:, -1:] <= u[:, None]).sum(axis=1)
+        for w, c in zip(active, nxt):
+            words[w] += [int(c)] if c else []
+        going = nxt != 0
+        active = active[going]
+        contexts = np.column_stack([contexts[going, 1:], nxt[going]])
+    return [model.vocab.decode(w) for w in words]
+
+
+@pytest.mark.parametrize("sampler", sorted(SAMPLERS))
+def test_a_backoff_model_samples_the_words_of_its_dense_table(sampler):
+    names = mb.load_words()[:2000]
+    for words, K, method, unk in [(names, 1, "kneser-ney", False),
+                                  (names, 3, "witten-bell", False),
+                                  (mixed_words(), 2, "modified-kneser-ney", True)]:
+        model = mb.BackoffModel.fit(words, context=K, method=method, unk=unk)
+        P = model.table()
+        assert model.sample(300, seed=4, sampler=sampler) == sample_words(
+            P, 300, 4, sampler, model.vocab)
+        assert model.sample(300, seed=4, sampler=sampler, temperature=0.7, top_k=5) == (
+            sample_words(adjust_probs(P, 0.7, 5), 300, 4, sampler, model.vocab))
+
+
+@pytest.fixture(scope="module")
+def deep_backoff():
+    """Backoff models of contexts of four characters on the 66-character mixed words."""
+    words = mixed_words()
+    return {method: mb.BackoffModel.fit(words, context=4, method=method, unk=True)
+            for method in ("kneser-ney", "modified-kneser-ney", "witten-bell")}
+
+
+@pytest.mark.parametrize("sampler", sorted(SAMPLERS))
+@pytest.mark.parametrize("method", ["kneser-ney", "modified-kneser-ney", "witten-bell"])
+def test_a_backoff_model_of_four_characters_on_66_samples_without_the_dense_table(
+        deep_backoff, monkeypatch, method, sampler):
+    model = deep_backoff[method]
+    assert model.V >= 66
+    monkeypatch.setenv("MINIBIGRAM_MAX_MEMORY", "256M")
+    with pytest.raises(mb.SettingsError, match=r"V\*\*\(K\+1\)"):
+        model.table()                                    # 67**5 entries: out of the budget
+    assert model.sample(40, seed=2, sampler=sampler) == reference_words(model, 40, 2, sampler)
+
+
+@pytest.mark.parametrize("sampler", sorted(SAMPLERS))
+def test_a_deep_backoff_model_gives_the_same_words_in_blocks_as_in_one_call(deep_backoff,
+                                                                             sampler):
+    model = deep_backoff["kneser-ney"]
+    if sampler == "numpy":   # one generator across blocks of BLOCK_WORDS words
+        n = BLOCK_WORDS + 500
+        blocks = list(model.iter_samples(n, seed=3, sampler=sampler))
+        assert [len(b) for b in blocks] == [BLOCK_WORDS, 500]
+        assert blocks[0] == model.sample(BLOCK_WORDS, seed=3, sampler=sampler)
+        assert blocks[0] + blocks[1] == model.sample(n, seed=3, sampler=sampler)
+        return
+    whole = model.sample(3000, seed=7, sampler=sampler)
+    blocks = list(model.iter_samples(3000, seed=7, sampler=sampler))
+    assert len(blocks) > 1 and [w for b in blocks for w in b] == whole
+    for m in (1, 999, 2000):   # the first m words of n are the m words of one call
+        assert model.sample(m, seed=7, sampler=sampler) == whole[:m]
+
+
+def test_a_deep_backoff_model_samples_200000_words_in_bounded_memory(tmp_path):
+    probe = tmp_path / "probe.py"
+    probe.write_text(textwrap.dedent("""
+        import sys
+        sys.path.insert(0, sys.argv[1])
+        import minibigram as mb
+        from test_any_data import mixed_words
+
+        def peak_kb():
+            with open("/proc/self/status") as f:
+                return next(int(x.split()[1]) for x in f if x.startswith("VmHWM:"))
+
+        model = mb.BackoffModel.fit(mixed_words(), context=4, method="kneser-ney")
+        model.sample(10, sampler="numpy")                 # the lookup tables, made once
+        before = peak_kb()
+        n = sum(len(b) for b in model.iter_samples(200_000, seed=1, sampler="numpy"))
+        print(n, (peak_kb() - before) / 1024)
+    """), encoding="utf-8")
+    r = subprocess.run([sys.executable, str(probe), os.path.dirname(__file__)],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    n, grew_mb = r.stdout.split()
+    # one (n, max_len + 1) array of ids would be 1.6 GB; blocks of 65,536 words, a few MB
+    assert int(n) == 200_000 and float(grew_mb) < 100
 
 
 # --- 6. how far gradient descent stopped from the optimum

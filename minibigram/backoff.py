@@ -321,7 +321,8 @@ class BackoffModel(LanguageModel):
             return super().chain(sampler)
         P = np.exp(self.tables.log_probs[:, :self.V])            # (R, V) no <unk>
         check_sampling(self.Vu, self.K, rows=len(P))             # codes are base Vu
-        return Chain(P / P.sum(axis=1, keepdims=True), self.rows_of, self.K, base=self.Vu)
+        return Chain(P / P.sum(axis=1, keepdims=True), None, self.K, lookup=self.rows_of,
+                     base=self.Vu)
 
     def to_arrays(self) -> dict[str, np.ndarray]:
         """The arrays of :attr:`ARRAYS`: ``<unk>``'s column apart, so the rest are (C, V)."""

@@ -48,29 +48,35 @@ class Chain:
     the context of code ``i`` (``V**K`` rows). A model that saw 2,402 contexts of 4
     characters samples from 2,403 rows, not from ``66**4``.
 
-    A model whose rows are found otherwise gives its own lookup as ``codes``: a
+    A model whose rows are found otherwise gives its own ``lookup`` instead: a
     backoff model's ``P`` has a row per history seen (of every length up to ``K``),
-    and ``codes(c)`` is the row of each context's longest seen history. ``base``
+    and ``lookup(c)`` is the row of each context's longest seen history. ``base``
     is the base of the context codes when it is not ``V`` (a backoff model that
     reserves ``<unk>`` codes contexts in base ``V + 1``; ``<unk>`` itself is never
     drawn, so ``P`` has no column for it).
     """
 
     P: np.ndarray
-    codes: np.ndarray | RowLookup | None
+    codes: np.ndarray | None
     K: int
+    lookup: RowLookup | None = None
     base: int | None = None
 
     @property
     def V(self) -> int:
         return int(self.P.shape[1])
 
+    @property
+    def dense(self) -> bool:
+        """Whether row ``i`` is the context of code ``i`` (no lookup)."""
+        return self.codes is None and self.lookup is None
+
     def rows(self, codes: np.ndarray) -> np.ndarray:
         """The row of each context code: its own if seen, else the last (or the model's lookup)."""
+        if self.lookup is not None:
+            return self.lookup(codes)
         if self.codes is None:
             return codes
-        if callable(self.codes):
-            return self.codes(codes)
         C = len(self.codes)
         pos = np.minimum(np.searchsorted(self.codes, codes), C - 1)   # (m,)
         return np.where(self.codes[pos] == codes, pos, C)
@@ -201,7 +207,7 @@ def sample_blocks(P: np.ndarray | Chain, n: int, seed: int, max_len: int = 1000,
     # next row is looked up, and every draw compares u with its row of C instead.
     # The guide table is 8 R nb bytes: built only while that is small (V <= 362 or so).
     G = (_guide_table(C, nb).astype(np.int64).ravel() * nb
-         if chain.codes is None and R == V and R * nb <= 2**23 else None)
+         if chain.dense and R == V and R * nb <= 2**23 else None)
     rng = np.random.default_rng(seed)
     for first in range(0, n, block):
         m = min(block, n - first)

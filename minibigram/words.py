@@ -563,18 +563,6 @@ def _numbered_words(raw: bytes, source: str, lineno: int, max_line_bytes: int
     return words, numbers
 
 
-def recorded_words(record: Any) -> WordList:
-    """The words a model's ``settings["data"]`` record names, if they are there unchanged:
-    :func:`load_words` of :func:`recorded_source`.
-
-    Raises
-    ------
-    DataError
-        Saying why not (see :func:`recorded_source`).
-    """
-    return load_words(recorded_source(record))
-
-
 def recorded_source(record: Any) -> str | None:
     """The path of the words a model's ``settings["data"]`` record names, if they are there
     unchanged (their sha256 is read in 1 MiB chunks); ``None`` for the embedded names.

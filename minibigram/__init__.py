@@ -35,7 +35,7 @@ from .errors import (
     SettingsError,
     TrainingError,
 )
-from .evaluate import eval_model, sweep
+from .evaluate import eval_model, eval_records, sweep
 from .examples import (
     BigramCounts,
     ContextCounts,
@@ -164,6 +164,7 @@ __all__ = [
     "escape_tsv",
     "data_provenance",
     "eval_model",
+    "eval_records",
     "gradcheck",
     "gradient_descent",
     "hvpcheck",

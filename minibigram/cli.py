@@ -28,13 +28,12 @@ from .errors import (
 )
 from .evaluate import (
     Scores,
-    eval_splits,
+    eval_records,
     model_split,
     model_words,
+    record_losses,
     sample_marks,
     score_lines,
-    split_losses,
-    split_perplexities,
     sweep,
     sweep_report,
     unknown_policy,
@@ -380,19 +379,21 @@ def _add_eval_parser(sub: Any) -> None:
     p.add_argument("--split", type=opt.split, metavar="TR/DEV/TE", help="default: the model's own "
                    "split, if it was trained with one; otherwise no split (every word of --data)")
     p.add_argument("--split-seed", type=opt.seed, help="default: the model's own split seed, or 42")
-    p.add_argument("--unknown", choices=UNKNOWN, default="error", help=(
-        "a word with a character the model never saw: error, skip (leave the word out) or unk "
-        "(score its known characters; see 'minibigram score --help'; default error)"))
+    p.add_argument("--unknown", choices=UNKNOWN, help=(
+        "a word with a character the model never saw: error (naming its file and line), skip "
+        "(leave the word out) or unk (score it as 'minibigram score --unknown unk' does; "
+        "default error)"))
+    p.add_argument("--skip-unknown", action="store_const", const="skip", dest="skip_unknown",
+                   help="the same as --unknown skip (default: off)")
     p.set_defaults(func=_cmd_eval)
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
     model = load_model(args.model)
     _say(args, f"{args.model}: {model!r}", detail=True)
-    splits = eval_splits(model, args.data, split=args.split, split_seed=args.split_seed,
-                         unknown=args.unknown)
-    losses = split_losses(model, splits)
-    records = split_perplexities(model, splits)
+    records = eval_records(model, args.data, split=args.split, split_seed=args.split_seed,
+                           unknown=unknown_policy(args.unknown, args.skip_unknown))
+    losses = record_losses(records)
     if args.json:
         print(_json({"model": args.model, "eval": losses,
                      "perplexity": {k: r.as_dict() if r else None for k, r in records.items()}}))

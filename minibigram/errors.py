@@ -205,7 +205,7 @@ def check_size(what: str, nbytes: float, hint: str) -> None:
 
 
 def _mib(nbytes: float) -> str:
-    return f"{nbytes / 2**20:,.0f} MiB" if nbytes < 2**30 * 10 else f"{nbytes / 2**30:,.0f} GiB"
+    return f"{nbytes / 2**20:,.0f} MiB" if nbytes < 2**30 * 10 else f"{nbytes / 2**30:,.1f} GiB"
 
 
 def check_has_words(num_examples: int, source: str) -> None:

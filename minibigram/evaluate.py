@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from .backoff import BackoffModel
-from .errors import DataError, SettingsError, check_choice, check_words
+from .errors import DataError, SettingsError, check_choice, check_has_words, check_words
 from .examples import ContextCounts
 from .models import (
     FAMILIES,
@@ -26,7 +26,7 @@ from .models import (
     NGramModel,
     is_bigram,
 )
-from .perplexity import Perplexity, perplexity
+from .perplexity import Perplexity, combine, perplexity
 from .stdio import json_line
 from .vocab import Vocabulary
 from .words import (
@@ -34,14 +34,15 @@ from .words import (
     STDIN_NAME,
     PathLike,
     WordList,
+    check_words_memory,
     data_record,
+    embedded_names_path,
     escape_tsv,
     load_words,
-    max_words_bytes,
     open_words,
     parse_split,
     read_word_lines,
-    recorded_words,
+    recorded_source,
     split_words,
     stdin_bytes,
 )
@@ -82,24 +83,48 @@ def fit_family(family: str, words: Sequence[str] | None, *, context: int = 1,
                           **options)
 
 
-def score_record(model: LanguageModel, words: Sequence[str], unknown: str = "error"
-                 ) -> tuple[np.ndarray, np.ndarray, Perplexity | None]:
+def score_record(model: LanguageModel, words: Sequence[str], unknown: str = "error",
+                 left_out: int = 0) -> tuple[np.ndarray, np.ndarray, Perplexity | None]:
     """Each word's log-probability (m,) and NLL per token (m,), and the perplexity record
     of them all (None for no words); ``unknown`` as in
-    :meth:`~minibigram.models.LanguageModel.token_log_probs`."""
-    logp, lengths, unk, skipped = model.token_log_probs(words, unknown)
+    :meth:`~minibigram.models.LanguageModel.token_log_probs`.
+
+    An empty word (one whose every character was unknown and left out, see
+    :func:`known_words`) is its end token after ``"." * K``; ``left_out`` characters
+    removed before scoring count as the record's unknowns.
+    """
+    full = words if all(words) else [w for w in words if w]
+    if full:
+        logp, lengths, unk, skipped = model.token_log_probs(full, unknown)   # (n,), (m,), (n,)
+    else:
+        logp, lengths, unk, skipped = np.zeros(0), np.zeros(0, np.int64), np.zeros(0, bool), 0
+    if len(full) < len(words):   # the end token of each empty word, in its place
+        lengths = np.fromiter(map(len, words), np.int64, len(words))          # (m,)
+        ends = np.cumsum(lengths + 1) - 1                                     # (m,)
+        kept = np.ones(len(logp) + len(words) - len(full), bool)              # (n + e,)
+        kept[ends[lengths == 0]] = False
+        end = float(model.log_rows(np.zeros((1, model.K), dtype=np.int64))[0, 0])
+        logp_all = np.full(len(kept), end)                                    # (n + e,)
+        logp_all[kept] = logp
+        unk_all = np.zeros(len(kept), bool)                                   # (n + e,)
+        unk_all[kept] = unk
+        logp, unk = logp_all, unk_all
     if not len(lengths):
         return np.zeros(0), np.zeros(0), None
     starts = np.concatenate(([0], np.cumsum(lengths + 1)[:-1]))   # (m,) each word's first
     lp = np.add.reduceat(logp, starts)                             # (m,)
-    return lp, -lp / (lengths + 1), perplexity(logp, lengths, unk, skipped)
+    return lp, -lp / (lengths + 1), perplexity(logp, lengths, unk, skipped + left_out)
 
 
-def split_perplexities(model: LanguageModel, splits: Mapping[str, Sequence[str]]
-                       ) -> dict[str, Perplexity | None]:
-    """The perplexity record of each named word list (checked by :func:`split_losses`);
-    None for an empty one."""
-    return {name: (model.perplexity(ws) if len(ws) else None) for name, ws in splits.items()}
+def words_record(model: LanguageModel, words: Sequence[str], unknown: str = "error"
+                 ) -> Perplexity | None:
+    """The perplexity record of ``words`` as ``unknown`` scores them (:func:`known_words`,
+    as :class:`Scores` scores a chunk); None when no word is left to score."""
+    words = check_words(words)
+    known = known_words(model, words, unknown)
+    how = "unk" if unknown == "unk" and model.unk else "error"
+    left_out = sum(map(len, words)) - sum(map(len, known)) if unknown == "unk" else 0
+    return score_record(model, known, how, left_out)[2]
 
 
 def split_losses(model: LanguageModel,
@@ -110,10 +135,23 @@ def split_losses(model: LanguageModel,
     ------
     DataError
         If a list holds characters the model never saw, naming the list and the
-        characters.
+        characters (:func:`check_known`).
     """
-    splits = {name: check_words(ws) for name, ws in splits.items()}
-    for name, ws in splits.items():
+    checked = check_known(model, splits)
+    return {name: (model.nll(ws) if ws else None) for name, ws in checked.items()}
+
+
+def check_known(model: LanguageModel, splits: Mapping[str, Sequence[str]]
+                ) -> dict[str, list[str]]:
+    """The named word lists as lists, if the model knows every character of them.
+
+    Raises
+    ------
+    DataError
+        Naming the list and the characters the model's vocabulary lacks.
+    """
+    lists = {name: check_words(ws) for name, ws in splits.items()}
+    for name, ws in lists.items():
         chars = model.vocab.unknown("".join(ws))
         if chars:
             named = " and ".join(f"{c!r} (U+{ord(c):04X})" for c in chars[:5])
@@ -121,7 +159,7 @@ def split_losses(model: LanguageModel,
             raise DataError(f"{what} contain {named}{' ...' if len(chars) > 5 else ''}, which "
                             "the model's vocabulary lacks, so the model cannot score them: "
                             "remove those words, or train on data that contains them.")
-    return {name: (model.nll(ws) if len(ws) else None) for name, ws in splits.items()}
+    return lists
 
 
 def sweep(words: Sequence[str], *, families: Sequence[str] = ("network", "counts"),
@@ -260,96 +298,167 @@ def sample_marks(samples: Sequence[str], parts: dict[str, list[str]]) -> list[st
     return [where.get(s, "new") for s in samples]
 
 
-def model_words(model: LanguageModel, data: PathLike | None = None) -> WordList:
-    """``data``'s words, else the model's own training data if it is there unchanged, else
-    the embedded names (with a :class:`UserWarning` saying why, and what is used instead)."""
+#: What avoids reading the data whole to mark samples (``sample --mark``).
+MARK_HINT = "give a smaller word file as the data (--data), e.g. a sample of it"
+
+
+def model_source(model: LanguageModel, data: PathLike | None = None) -> PathLike | None:
+    """Where a model's words are read: ``data``; else the model's own training data, if the
+    file it records is there with the same sha256; else None, the embedded names (with a
+    :class:`UserWarning` saying why, and what is used instead)."""
     if data is not None:
-        return load_words(data)
-    record = model.settings.get("data")
-    source = record.get("source") if isinstance(record, dict) else None
-    if isinstance(source, str) and os.path.isfile(source) \
-            and os.path.getsize(source) > max_words_bytes():   # counted in a stream, not read
-        raise DataError(f"the model's training data {source} holds "
-                        f"{os.path.getsize(source) / 1e6:,.1f} MB, more than the "
-                        f"{max_words_bytes() / 1e6:.1f} MB of words read into memory to score or "
-                        "mark: give a smaller word file as the data (--data), e.g. a sample of "
-                        "it.")
+        return data
     try:
-        return recorded_words(record)
+        return recorded_source(model.settings.get("data"))
     except DataError as why:
         warnings.warn(f"{why}; using the embedded names (give the data to choose).",
-                      stacklevel=2)
-        return load_words()
+                      stacklevel=3)
+        return None
+
+
+def model_words(model: LanguageModel, data: PathLike | None = None, *,
+                hint: str = MARK_HINT) -> WordList:
+    """The words of :func:`model_source`, read whole once they are known to fit in memory.
+
+    Raises
+    ------
+    SettingsError
+        Before reading, if the words would not fit
+        (:func:`~minibigram.words.check_words_memory`, with ``hint``: what avoids it).
+    """
+    source = model_source(model, data)
+    check_words_memory(source, hint)
+    return load_words(source)
 
 
 def eval_model(model: LanguageModel, data: PathLike | None = None, *,
                split: Sequence[float] | str | None = None, split_seed: int | None = None,
                unknown: str = "error") -> dict[str, float | None]:
     """Mean NLL per character (no L2 term) of a model on its data, or on each part of a split:
-    :func:`split_losses` of :func:`eval_splits` (see there)."""
-    return split_losses(model, eval_splits(model, data, split=split, split_seed=split_seed,
-                                           unknown=unknown))
+    :func:`record_losses` of :func:`eval_records` (see there)."""
+    return record_losses(eval_records(model, data, split=split, split_seed=split_seed,
+                                      unknown=unknown))
 
 
-def eval_splits(model: LanguageModel, data: PathLike | None = None, *,
-                split: Sequence[float] | str | None = None, split_seed: int | None = None,
-                unknown: str = "error") -> dict[str, list[str]]:
-    """The word lists a model is evaluated on: its data, or each part of a split, each as
-    ``unknown`` scores it (:func:`known_words`).
+def record_losses(records: Mapping[str, Perplexity | None]) -> dict[str, float | None]:
+    """Each record's mean NLL per character, end tokens included (None for None)."""
+    return {name: None if r is None else r.nll for name, r in records.items()}
+
+
+def eval_records(model: LanguageModel, data: PathLike | None = None, *,
+                 split: Sequence[float] | str | None = None, split_seed: int | None = None,
+                 unknown: str = "error", chunk_bytes: int = 1 << 20
+                 ) -> dict[str, Perplexity | None]:
+    """The perplexity record of a model on its data, or on each part of a split.
+
+    Without a split the data are read and scored in chunks of ``chunk_bytes``
+    (:class:`Scores`), so memory does not grow with them; the sums are those of the
+    whole list. A split needs every word in memory: the data are sized before they are
+    read, and refused if they would not fit.
 
     Parameters
     ----------
     model : LanguageModel
     data : str or os.PathLike, optional
-        A word file; default: the model's recorded training data, if it is there
-        unchanged, else the embedded names (see :func:`model_words`).
+        A word file, or ``"-"`` for standard input; default: the model's recorded
+        training data, if it is there unchanged, else the embedded names (see
+        :func:`model_source`).
     split : (train, dev, test) fractions or "80/10/10", optional
         Default: the model's own split if it was trained with one, else none.
     split_seed : int, optional
         Default: the model's own split seed, or 42.
     unknown : {"error", "skip", "unk"}
-        A word with a character the model never saw: an error naming the part and the
-        characters, left out, or scored by its known characters (see :data:`UNKNOWN`).
+        A word with a character the model never saw: an error (naming the file and
+        line, or with a split the part, and the characters), left out, or scored by
+        the model's ``<unk>`` or else by its known characters (see :data:`UNKNOWN`).
+    chunk_bytes : int
+        How much of the data to read and score at a time, without a split.
 
     Returns
     -------
     dict
-        ``{"train", "dev", "test"}`` with a split, else ``{"all"}``: their words.
+        ``{"train", "dev", "test"}`` with a split, else ``{"all"}``: their
+        :class:`~minibigram.perplexity.Perplexity` records (None for no word scored).
+
+    Raises
+    ------
+    DataError
+        For an unknown character with ``unknown="error"``, or data without words.
+    SettingsError
+        With a split, before reading, if the words would not fit in memory: the error
+        gives their size and what avoids it.
 
     Warns
     -----
     UserWarning
-        When a split's dev and test words may have been seen in training: the model
-        records no split, or another one, of these very words.
+        As :func:`eval_split_words`.
     """
+    check_choice("unknown", unknown, UNKNOWN)
     if isinstance(split, str):
         split = parse_split(split)
-    words = model_words(model, data)
+    if split or "split" in model.settings:
+        parts = eval_split_words(model, data, split, split_seed)
+        if unknown == "error":
+            check_known(model, parts)
+        return {name: words_record(model, ws, unknown) for name, ws in parts.items()}
+    source = model_source(model, data)
+    path = embedded_names_path() if source is None else source
+    scores = (Scores(model, [STDIN], unknown=unknown, chunk_bytes=chunk_bytes)
+              if os.fspath(path) == STDIN else
+              Scores(model, files=[path], unknown=unknown, chunk_bytes=chunk_bytes))
+    record = scores.total()
+    check_has_words(scores.read, STDIN_NAME if os.fspath(path) == STDIN else os.fspath(path))
+    return {"all": record}
+
+
+def eval_split_words(model: LanguageModel, data: PathLike | None = None,
+                     split: Sequence[float] | None = None, split_seed: int | None = None
+                     ) -> dict[str, list[str]]:
+    """The train, dev and test words of a model's data by ``split`` (default: its own),
+    read whole once they are known to fit in memory (:func:`model_words`).
+
+    Raises
+    ------
+    SettingsError
+        Before reading, if the words would not fit in memory, saying what avoids it.
+
+    Warns
+    -----
+    UserWarning
+        When the dev and test words may have been seen in training: the model records
+        no split, or another one, of these very words.
+    """
     st = model.settings
+    words = model_words(model, data, hint=(
+        "evaluate without a split (no --split), which reads the words in a stream, or give "
+        "a smaller word file as the data (--data)" if split else
+        "give a smaller word file as the data (--data), e.g. a sample of it (the model's own "
+        "split needs every word in memory)"))
     own = st.get("data")
     same = isinstance(own, dict) and own.get("sha256") == data_record(words)["sha256"]
     if split and "split" not in st and (same or not isinstance(own, dict)):
         warnings.warn("the model was trained on all of these words, so its dev and test words "
                       "were seen in training." if same else
                       "the model records no split: if it was trained on these words, its dev "
-                      "and test words were seen in training.", stacklevel=2)
+                      "and test words were seen in training.", stacklevel=3)
     elif "split" in st and same and (
             (split and parse_split(str(st["split"])) != tuple(split))
             or (split_seed is not None and split_seed != st.get("split_seed"))):
         warnings.warn(f"this split is not the model's own ({st['split']}, seed "
                       f"{st.get('split_seed')}): its dev and test words may have been in the "
-                      "model's training part.", stacklevel=2)
-    parts = (model_split(model, words, split, split_seed) if split or "split" in st
-             else {"all": list(words)})
-    return {k: known_words(model, ws, unknown) for k, ws in parts.items()}
+                      "model's training part.", stacklevel=3)
+    return model_split(model, words, split, split_seed)
 
 
 def known_words(model: LanguageModel, words: list[str], unknown: str = "error") -> list[str]:
     """``words`` as ``unknown`` scores them: as they are (``"error"``: the scorer names an
-    unknown character), without the words that hold one (``"skip"``), or without those
-    characters (``"unk"``, a model that reserves no probability for them)."""
+    unknown character; ``"unk"`` with a model that reserves ``<unk>``), without the words
+    that hold one (``"skip"``), or without those characters (``"unk"``, a model that
+    reserves no probability for them)."""
     check_choice("unknown", unknown, UNKNOWN)
-    bad = set(model.vocab.unknown("".join(words))) if unknown != "error" else set()
+    if unknown == "error" or (unknown == "unk" and model.unk):
+        return words
+    bad = set(model.vocab.unknown("".join(words)))
     if not bad:
         return words
     if unknown == "skip":
@@ -364,7 +473,8 @@ class Scores:
     the number of characters the model does not know, with ``unknown="unk"``) in
     input order, each list as soon as its chunk of input is scored, so a caller that
     writes them as they come has written every result before an error. Each input
-    is opened once, before the first word is read, and read once.
+    is opened once, before the first word is read, and read once. :meth:`total`
+    scores them all without making rows.
 
     Parameters
     ----------
@@ -380,12 +490,16 @@ class Scores:
 
     Attributes
     ----------
+    read : int
+        Words read so far, scored or left out.
     skipped : int
         Words left out (``unknown="skip"``).
     first_skipped : str or None
         Where the first of them was ("<stdin> line 3").
     unknown_chars : int
         Characters scored without (``unknown="unk"``), over all words.
+    records : list of Perplexity
+        The perplexity record of each chunk scored.
 
     Raises
     ------
@@ -403,9 +517,9 @@ class Scores:
                  chunk_bytes: int = 1 << 20) -> None:
         self.model = model
         self.unknown = check_choice("unknown", unknown, UNKNOWN)
-        self.skipped, self.unknown_chars = 0, 0
+        self.read, self.skipped, self.unknown_chars = 0, 0, 0
         self.first_skipped: str | None = None
-        self.records: list[Perplexity] = []   # a perplexity record per chunk scored
+        self.records: list[Perplexity] = []
         self._sources = word_sources(words, files, chunk_bytes)
 
     def status(self) -> list[str]:
@@ -422,16 +536,30 @@ class Scores:
         return lines
 
     def __iter__(self) -> Iterator[list[dict[str, Any]]]:
+        for shown, scored, unknowns in self._chunks():
+            yield self._rows(shown, scored, unknowns)
+
+    def total(self) -> Perplexity | None:
+        """Score every input to its end without making rows: the perplexity record of all
+        the words scored (None for none), whose sums are those of the whole list."""
+        for _, scored, unknowns in self._chunks():
+            self._record(scored, unknowns)
+        return combine(self.records) if self.records else None
+
+    def _chunks(self) -> Iterator[tuple[list[str], list[str], list[int] | None]]:
+        """Each chunk as the policy scores it: ``(words shown, words scored, unknown
+        characters per word or None)``."""
         for source, chunks in self._sources:
             for words, lines in chunks:
-                yield from self._score(source, words, lines)
+                self.read += len(words)
+                yield from self._policy(source, words, lines)
 
-    def _score(self, source: str, words: list[str], lines: list[int]
-               ) -> Iterator[list[dict[str, Any]]]:
+    def _policy(self, source: str, words: list[str], lines: list[int]
+                ) -> Iterator[tuple[list[str], list[str], list[int] | None]]:
         model = self.model
         bad = set(model.vocab.unknown("".join(words)))
         if not bad:   # the usual chunk
-            yield self._rows(words, words)
+            yield words, words, None
             return
         has = [not bad.isdisjoint(w) for w in words]
         where = (lambda i: f"{source} line {lines[i]}") if lines else (
@@ -439,7 +567,7 @@ class Scores:
         if self.unknown == "error":
             first = has.index(True)
             if first:
-                yield self._rows(words[:first], words[:first])
+                yield words[:first], words[:first], None
             try:   # the model's own sentence, which names the characters
                 model.score([words[first]])
             except DataError as e:
@@ -453,36 +581,36 @@ class Scores:
                 self.first_skipped = where(has.index(True))
             self.skipped += len(words) - len(kept)
             if kept:
-                yield self._rows(kept, kept)
+                yield kept, kept, None
             return
         # unk: a model that reserves <unk> scores the words as they are; another, their
         # known characters
-        known = words if model.unk else known_words(model, words, "unk")
-        rows = self._rows(words, known)
-        for row, w in zip(rows, words):
-            row["unknown"] = sum(c in bad for c in w)
-        self.unknown_chars += sum(row["unknown"] for row in rows)
-        yield rows
+        unknowns = [sum(c in bad for c in w) for w in words]
+        self.unknown_chars += sum(unknowns)
+        yield words, known_words(model, words, "unk"), unknowns
 
-    def _rows(self, words: list[str], scored: list[str]) -> list[dict[str, Any]]:
-        """A row per word of ``words``, each scored as its counterpart in ``scored``; the
-        chunk's perplexity record goes to :attr:`records`."""
+    def _record(self, scored: list[str], unknowns: list[int] | None
+                ) -> tuple[np.ndarray, np.ndarray]:
+        """Each word's log-probability and NLL per token; the chunk's perplexity record
+        goes to :attr:`records`."""
         model = self.model
         how = "unk" if self.unknown == "unk" and model.unk else "error"
-        full = [k for k in scored if k]
-        lp, per_char, record = (score_record(model, full, how) if full
-                                else (np.zeros(0), np.zeros(0), None))   # (m,), (m,)
+        left_out = sum(unknowns) if unknowns is not None and not model.unk else 0
+        lp, per_char, record = score_record(model, scored, how, left_out)   # (m,), (m,)
         if record is not None:
             self.records.append(record)
-        if len(full) == len(scored):
-            return [{"word": w, "nll": n, "log_prob": p}
-                    for w, n, p in zip(words, per_char.tolist(), lp.tolist())]
-        # a word of unknown characters only (unk): the empty word, the end token after "." * K
-        end = float(model.log_rows(np.zeros((1, model.K), dtype=np.int64))[0, 0])
-        scores = iter(zip(per_char.tolist(), lp.tolist()))
-        return [{"word": w, "nll": n, "log_prob": p}
-                for w, (n, p) in zip(words, (next(scores) if k else (-end, end)
-                                             for k in scored))]
+        return lp, per_char
+
+    def _rows(self, words: list[str], scored: list[str], unknowns: list[int] | None
+              ) -> list[dict[str, Any]]:
+        """A row per word of ``words``, each scored as its counterpart in ``scored``."""
+        lp, per_char = self._record(scored, unknowns)
+        rows = [{"word": w, "nll": n, "log_prob": p}
+                for w, n, p in zip(words, per_char.tolist(), lp.tolist())]
+        if unknowns is not None:
+            for row, n in zip(rows, unknowns):
+                row["unknown"] = n
+        return rows
 
 
 def unknown_policy(unknown: str | None, skip_unknown: str | None = None) -> str:

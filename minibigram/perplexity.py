@@ -65,6 +65,13 @@ class Perplexity:
     bits_per_character: float
     bits_per_character_no_end: float
 
+    @property
+    def nll(self) -> float:
+        """Mean negative log-likelihood per token, end tokens included: ``-log_prob /
+        tokens``, what :meth:`~minibigram.models.LanguageModel.nll` gives of the same
+        words (nan for no tokens)."""
+        return -self.log_prob / self.tokens if self.tokens else math.nan
+
     def as_dict(self) -> dict[str, float | int | None]:
         """The record as a JSON-ready dict (``inf`` and ``nan`` as None)."""
         return {k: (v if not isinstance(v, float) or math.isfinite(v) else None)

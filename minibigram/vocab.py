@@ -125,6 +125,7 @@ class Vocabulary:
         self._lut = np.full(int(max(codes.max(), breaks_cp.max())) + 2, -1, dtype=np.int32)
         self._lut[codes] = np.arange(len(codes))
         self._lut[breaks_cp] = 0
+        self._known = dict.fromkeys(map(ord, chars))   # str.translate deletes these
 
     @classmethod
     def from_words(cls, words: Sequence[str]) -> Vocabulary:
@@ -248,6 +249,8 @@ class Vocabulary:
         Line breaks and the boundary's display symbol ``itos[0]`` are not characters of
         any word, so they are unknown too.
         """
+        if text.isascii():   # drop the known characters first: translate is fast on ASCII
+            text = text.translate(self._known)
         return [c for c in dict.fromkeys(text) if not self.stoi.get(c, 0)]
 
     def drop_unknown(self, text: str) -> str:

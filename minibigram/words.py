@@ -27,6 +27,7 @@ from .errors import (
     DataError,
     FileAccessError,
     check_seed,
+    check_size,
     check_words,
     memory_budget,
     read_error,
@@ -202,6 +203,25 @@ def max_words_bytes() -> int:
     """The most bytes of words :func:`load_words` reads into memory: their examples
     (:data:`WORD_BYTES` a byte) stay within :func:`~minibigram.errors.memory_budget`."""
     return memory_budget() // WORD_BYTES
+
+
+def check_words_memory(path: PathLike | None, hint: str) -> None:
+    """Refuse, before reading it, a word file whose words would not fit in memory.
+
+    Its size times :data:`WORD_BYTES` against :func:`~minibigram.errors.memory_budget`
+    (:func:`~minibigram.errors.check_size`, whose error names both and ``hint``: what
+    avoids reading it whole). ``None`` is the embedded names; standard input and other
+    streams, whose size is not known before, are bounded as :func:`load_words` reads them.
+
+    Raises
+    ------
+    SettingsError
+    """
+    if path is None or os.fspath(path) == STDIN or not os.path.isfile(path):
+        return
+    size = os.path.getsize(path)
+    check_size(f"reading the {size / 1e6:,.1f} MB of words of {os.fspath(path)} into memory",
+               float(size) * WORD_BYTES, hint)
 
 
 def _read_bounded(f: BinaryIO, source: str) -> bytes:
@@ -522,13 +542,15 @@ def _numbered_words(raw: bytes, source: str, lineno: int, max_line_bytes: int
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
-    if max(map(len, lines), default=0) > max_line_bytes:
+    if len(raw) > max_line_bytes and max(map(len, lines), default=0) > max_line_bytes:
         i = next(i for i, w in enumerate(lines) if len(w) > max_line_bytes)
         raise DataError(f"{source} line {lineno + i + 1} is longer than {max_line_bytes:,} "
                         "bytes, which is not a word: give one word per line (is it a binary "
                         "file, or a file without line breaks?).")
     if text.isascii() and not any(c in text for c in "\r\v\f\x1c\x1d\x1e" + ASCII_INNER_SPACE):
-        numbers = [n for n, w in enumerate(lines, lineno + 1) if w]   # nothing to strip
+        if all(lines):   # nothing to strip, no blank line: the usual chunk
+            return lines, list(range(lineno + 1, lineno + 1 + len(lines)))
+        numbers = [n for n, w in enumerate(lines, lineno + 1) if w]
         return list(filter(None, lines)), numbers
     words: list[str] = []
     numbers = []
@@ -541,8 +563,9 @@ def _numbered_words(raw: bytes, source: str, lineno: int, max_line_bytes: int
     return words, numbers
 
 
-def recorded_words(record: Any) -> WordList:
-    """The words a model's ``settings["data"]`` record names, if they are there unchanged.
+def recorded_source(record: Any) -> str | None:
+    """The path of the words a model's ``settings["data"]`` record names, if they are there
+    unchanged (their sha256 is read in 1 MiB chunks); ``None`` for the embedded names.
 
     Parameters
     ----------
@@ -567,7 +590,7 @@ def recorded_words(record: Any) -> WordList:
     if file_sha256(path) != record["sha256"]:
         raise DataError(f"the model's training data {source} has changed since training "
                         "(its sha256 differs)")
-    return load_words(path)
+    return path
 
 
 # --- writing words into tab-separated output, and reading them back

@@ -220,6 +220,169 @@ def test_a_large_file_trains_within_a_small_memory_budget_and_split_is_refused(w
     assert r.returncode == 2 and "without split and with the counts engine" in r.stderr.decode()
 
 
+EVAL_MODELS = {
+    "bigram network": lambda words: mb.BigramModel.fit(words, steps=5),
+    "count model": lambda words: mb.CountModel.fit(words),
+    "count model K=3": lambda words: mb.CountModel.fit(words, context=3),
+    "backoff <unk> K=2": lambda words: mb.BackoffModel.fit(words, context=2,
+                                                           method="kneser-ney", unk=True),
+}
+#: Words the first 2,000 names lack characters of: "ññ" has no character they know.
+STRANGERS = ["zoë", "émile", "ññ"]
+
+
+def whole_list(model, words, unknown):
+    """The perplexity totals of ``words`` under ``unknown``, from one call on the whole list."""
+    bad = set("ëéñ")
+    if unknown == "skip":
+        words = [w for w in words if bad.isdisjoint(w)]
+    if unknown != "unk":
+        r = model.perplexity(words)
+        return r.words, r.tokens, r.log_prob, r.unknowns, model.nll(words)
+    if model.unk:   # <unk> scores the unknown characters
+        r = model.perplexity(words, unknown="unk")
+        return r.words, r.tokens, r.log_prob, r.unknowns, -r.log_prob / r.tokens
+    known = ["".join(c for c in w if c not in bad) for w in words]
+    full = [w for w in known if w]
+    r = model.perplexity(full)
+    empty = len(known) - len(full)   # each is its end token after the K boundaries
+    end = model.log_rows(np.zeros((1, model.K), dtype=np.int64))[0, 0]
+    log_prob = r.log_prob + empty * end
+    tokens = r.tokens + empty
+    unknowns = sum(map(len, words)) - sum(map(len, known))
+    return r.words + empty, tokens, log_prob, unknowns, -log_prob / tokens
+
+
+@pytest.mark.parametrize("kind", list(EVAL_MODELS))
+@pytest.mark.parametrize("unknown", ["error", "skip", "unk"])
+def test_eval_in_chunks_equals_the_whole_list(tmp_path, kind, unknown):
+    names = mb.load_words()
+    model = EVAL_MODELS[kind](names[:2000])
+    words = names[2000:5000]
+    if unknown != "error":
+        words = words[:700] + STRANGERS[:2] + words[700:2100] + STRANGERS[2:] + words[2100:]
+    path = tmp_path / "e.txt"
+    path.write_text("\n".join(words) + "\n", encoding="utf-8")
+    n, tokens, log_prob, unknowns, nll = whole_list(model, words, unknown)
+    streamed = mb.eval_records(model, path, unknown=unknown, chunk_bytes=2048)["all"]  # 11 chunks
+    assert (streamed.words, streamed.tokens, streamed.unknowns) == (n, tokens, unknowns)
+    assert streamed.log_prob == pytest.approx(log_prob, rel=1e-12)
+    assert streamed.nll == pytest.approx(nll, rel=1e-12)
+    assert mb.eval_model(model, path, unknown=unknown)["all"] == pytest.approx(nll, rel=1e-12)
+    if unknown == "unk":
+        assert unknowns == 4   # ë, é, ñ, ñ: scored as <unk>, or left out
+
+
+def test_eval_on_the_command_line_is_the_library_stream(tmp_path):
+    names = mb.load_words()
+    mb.CountModel.fit(names[:2000], context=3).save(tmp_path / "m.npz")
+    model = mb.load_model(tmp_path / "m.npz")
+    words = names[2000:2700] + STRANGERS + names[2700:5000]
+    (tmp_path / "e.txt").write_text("\n".join(words) + "\n", encoding="utf-8")
+    for unknown in ("skip", "unk"):
+        r = run("eval", "-m", "m.npz", "--data", "e.txt", "--unknown", unknown, "--json",
+                cwd=tmp_path)
+        assert r.returncode == 0, r.stderr
+        out = json.loads(r.stdout)
+        want = mb.eval_records(model, tmp_path / "e.txt", unknown=unknown)["all"]
+        assert out["perplexity"]["all"] == want.as_dict()
+        assert out["eval"]["all"] == want.nll == pytest.approx(
+            whole_list(model, words, unknown)[4], rel=1e-12)
+    r = run("eval", "-m", "m.npz", "--data", "-", "--skip-unknown", "--json", cwd=tmp_path,
+            stdin=(tmp_path / "e.txt").read_bytes())
+    assert r.returncode == 0 and json.loads(r.stdout)["eval"]["all"] == pytest.approx(
+        whole_list(model, words, "skip")[4], rel=1e-12)
+
+
+def test_an_unknown_character_in_eval_names_the_file_and_line(tmp_path):
+    names = mb.load_words()
+    model = mb.CountModel.fit(names[:2000])
+    model.save(tmp_path / "m.npz")
+    words = names[2000:3499] + ["zoë"] + names[3499:5000]   # zoë on line 1500
+    (tmp_path / "e.txt").write_text("\n".join(words) + "\n", encoding="utf-8")
+    with pytest.raises(mb.DataError) as e:
+        mb.eval_model(model, tmp_path / "e.txt")
+    assert str(e.value).startswith(f"{tmp_path / 'e.txt'} line 1500: the word 'zoë' contains "
+                                   "'ë' (U+00EB)")
+    r = run("eval", "-m", "m.npz", "--data", "e.txt", cwd=tmp_path)
+    assert (r.returncode, r.stdout) == (2, b"")
+    assert r.stderr.decode() == f"minibigram: error: {e.value}\n".replace(
+        str(tmp_path / "e.txt"), "e.txt")
+    r = run("eval", "-m", "m.npz", "--data", "-", cwd=tmp_path,
+            stdin=(tmp_path / "e.txt").read_bytes())
+    assert r.returncode == 2 and r.stderr.decode().startswith(
+        "minibigram: error: <stdin> line 1500: the word 'zoë'")
+
+
+#: Python run in a child, which writes its peak resident memory (VmHWM, of the child
+#: alone) to $PEAK_FILE at exit; ARGS, a command line for minibigram, or CODE to run.
+MEASURED = """import atexit, os, runpy, sys
+def peak():
+    with open(os.environ["PEAK_FILE"], "w") as f:
+        f.write(next(line for line in open("/proc/self/status") if line.startswith("VmHWM")))
+atexit.register(peak)
+if sys.argv[1] == "-c":
+    exec(sys.argv[2])
+else:
+    sys.argv = ["minibigram", *sys.argv[1:]]
+    runpy.run_module("minibigram", run_name="__main__", alter_sys=True)
+"""
+
+
+def measured(*args, cwd, env):
+    """``minibigram ARGS`` (or ``-c CODE``) in a child: its status, output and peak MB."""
+    peak = cwd / "peak"
+    r = subprocess.run([sys.executable, "-c", MEASURED, *map(str, args)], capture_output=True,
+                       cwd=cwd, timeout=120,
+                       env={**os.environ, **env, "PEAK_FILE": str(peak)})
+    r.mb = int(peak.read_text().split()[1]) / 1024
+    return r
+
+
+def test_eval_reads_a_file_larger_than_the_memory_budget_in_a_stream(tmp_path, monkeypatch):
+    names = mb.load_words()
+    copies = 70                                                   # 16 MB of words
+    (tmp_path / "big.txt").write_bytes(("\n".join(names) + "\n").encode() * copies)
+    model = mb.BigramModel.fit(steps=5)
+    model.save(tmp_path / "m.npz")
+    whole = model.perplexity(names)
+    env = {"MINIBIGRAM_MAX_MEMORY": "64M"}
+    # a split needs every word in memory: sized before reading, refused in one line
+    r = measured("eval", "-m", "m.npz", "--data", "big.txt", "--split", "80/10/10", cwd=tmp_path,
+                 env=env)
+    err = r.stderr.decode()
+    assert (r.returncode, r.stdout, err.count("\n")) == (2, b"", 1), err
+    assert err.startswith("minibigram: error: reading the 16.0 MB of words of big.txt into "
+                          "memory would need ")
+    assert "more than the 64 MiB" in err and "(no --split)" in err and "(--data)" in err
+    in_memory = float(err.split("would need ")[1].split(" MiB")[0].replace(",", ""))
+    assert in_memory > 500 and r.mb < 100   # nothing read before the refusal
+    monkeypatch.setenv("MINIBIGRAM_MAX_MEMORY", "64M")
+    with pytest.raises(mb.SettingsError, match=r"reading the 16.0 MB .* \(no --split\)"):
+        mb.eval_model(model, tmp_path / "big.txt", split="80/10/10")
+    # without a split, the words are read in a stream: the whole list's totals, little memory
+    r = measured("eval", "-m", "m.npz", "--data", "big.txt", "--json", cwd=tmp_path, env=env)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    api = measured("-c", "import json, minibigram as mb\n"
+                   "r = mb.eval_records(mb.load_model('m.npz'), 'big.txt')['all']\n"
+                   "print(json.dumps(r.as_dict()))", cwd=tmp_path, env=env)
+    assert api.returncode == 0, api.stderr
+    for record, peak in ((out["perplexity"]["all"], r.mb), (json.loads(api.stdout), api.mb)):
+        assert (record["words"], record["tokens"]) == (copies * whole.words,
+                                                       copies * whole.tokens)
+        assert record["log_prob"] == pytest.approx(copies * whole.log_prob, rel=1e-12)
+        assert peak < in_memory / 4, (peak, in_memory)
+    assert out["eval"]["all"] == pytest.approx(model.nll(names), rel=1e-12)
+    # the same without --data, from the model's record of the file it was trained on
+    assert run("train", "--data", "big.txt", "-n", "0", "-q", "-o", "t.npz", cwd=tmp_path,
+               env=env).returncode == 0
+    r = measured("eval", "-m", "t.npz", "--json", cwd=tmp_path, env=env)
+    assert r.returncode == 0 and r.stderr == b"", r.stderr
+    assert json.loads(r.stdout)["perplexity"]["all"]["words"] == copies * whole.words
+    assert r.mb < in_memory / 4
+
+
 def test_the_memory_override_is_checked():
     os.environ["MINIBIGRAM_MAX_MEMORY"] = "lots"
     try:

@@ -357,9 +357,9 @@ def test_eval_words_with_characters_the_model_lacks(ws):
     assert run("train", "--data", ws / "few.txt", "--steps", "2", "--out", ws / "m.npz",
                cwd=ws).returncode == 0
     msg = cli_error(ws, "eval", "--model", ws / "m.npz", "--data", ws / "more.txt")
-    assert msg == ("the words contain 'c' (U+0063) and 'r' (U+0072), which the model's "
-                   "vocabulary lacks, so the model cannot score them: remove those words, or "
-                   "train on data that contains them.")
+    assert msg == (f"{ws / 'more.txt'} line 2: the word 'cara' contains 'c' (U+0063) and 'r' "
+                   "(U+0072), which are not in the model's vocabulary: leave them out with "
+                   "--skip-unknown (skip_unknown=True), or train on data that contains them.")
     msg = cli_error(ws, "eval", "--model", ws / "m.npz", "--data", ws / "more.txt",
                     "--split", "50/25/25", "--split-seed", "0")
     assert msg.startswith("the ") and "'c' (U+0063)" in msg and "vocabulary lacks" in msg

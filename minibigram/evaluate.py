@@ -93,23 +93,10 @@ def score_record(model: LanguageModel, words: Sequence[str], unknown: str = "err
     :func:`known_words`) is its end token after ``"." * K``; ``left_out`` characters
     removed before scoring count as the record's unknowns.
     """
-    full = words if all(words) else [w for w in words if w]
-    if full:
-        logp, lengths, unk, skipped = model.token_log_probs(full, unknown)   # (n,), (m,), (n,)
-    else:
-        logp, lengths, unk, skipped = np.zeros(0), np.zeros(0, np.int64), np.zeros(0, bool), 0
-    if len(full) < len(words):   # the end token of each empty word, in its place
-        lengths = np.fromiter(map(len, words), np.int64, len(words))          # (m,)
-        ends = np.cumsum(lengths + 1) - 1                                     # (m,)
-        kept = np.ones(len(logp) + len(words) - len(full), bool)              # (n + e,)
-        kept[ends[lengths == 0]] = False
-        end = float(model.log_rows(np.zeros((1, model.K), dtype=np.int64))[0, 0])
-        logp_all = np.full(len(kept), end)                                    # (n + e,)
-        logp_all[kept] = logp
-        unk_all = np.zeros(len(kept), bool)                                   # (n + e,)
-        unk_all[kept] = unk
-        logp, unk = logp_all, unk_all
-    if not len(lengths):
+    if not len(words):
+        return np.zeros(0), np.zeros(0), None
+    logp, lengths, unk, skipped = model.token_log_probs(words, unknown)   # (n,), (m,), (n,)
+    if not len(lengths):   # every word skipped
         return np.zeros(0), np.zeros(0), None
     starts = np.concatenate(([0], np.cumsum(lengths + 1)[:-1]))   # (m,) each word's first
     lp = np.add.reduceat(logp, starts)                             # (m,)

@@ -440,11 +440,17 @@ def pad_boundaries(ids: np.ndarray, K: int) -> np.ndarray:
 def context_windows(seq: np.ndarray, K: int) -> tuple[np.ndarray, np.ndarray]:
     """The (context, target) examples of a boundary-padded id sequence (see pad_boundaries).
 
-    Every window of width ``K + 1`` is an example, unless its target pads a start (a
-    boundary after a boundary). Returns views ``X`` (n, K) and ``ys`` (n,).
+    A window of width ``K + 1`` is an example when its target is a character or a word's
+    end: the first boundary of each group of K (the other K - 1 pad the next word's
+    context). An empty word is a second group: its one example, ``"." * K -> "."``, is
+    kept. Returns views ``X`` (n, K) and ``ys`` (n,).
     """
     windows = np.lib.stride_tricks.sliding_window_view(seq, K + 1)     # (T-K, K+1)
-    rows = windows[(seq[K:] != 0) | (seq[K - 1:-1] != 0)]               # (n, K+1)
+    i = np.arange(len(seq))                                             # (T,)
+    gap = seq == 0                                                      # (T,) boundaries
+    first = gap & np.concatenate(([True], ~gap[:-1]))                   # (T,) a run's first
+    into = i - np.maximum.accumulate(np.where(first, i, 0))             # (T,) how far into it
+    rows = windows[~gap[K:] | (into[K:] % K == 0)]                      # (n, K+1)
     return rows[:, :K], rows[:, K]
 
 

@@ -62,15 +62,17 @@ def test_ngrams_k1_are_the_bigrams_and_padding_is_the_boundary(names):
 
 
 def test_ngrams_match_a_plain_python_reference():
+    """Also for empty words: their one example is "." * K -> ".", for every K."""
+    words = ["", *WORDS[:2], "", "", *WORDS[2:], ""]
     vocab = mb.Vocabulary.from_words(WORDS)
     for K in (1, 2, 3, 5):
         ref_X, ref_y = [], []
-        for w in WORDS:
+        for w in words:
             ids = [0] * K + [vocab.stoi[c] for c in w] + [0]
             for t in range(K, len(ids)):
                 ref_X.append(ids[t - K:t])
                 ref_y.append(ids[t])
-        X, y = ngrams(WORDS, vocab, K)
+        X, y = ngrams(words, vocab, K)
         np.testing.assert_array_equal(X, ref_X)
         np.testing.assert_array_equal(y, ref_y)
 

@@ -315,7 +315,7 @@ def model_words(model: LanguageModel, data: PathLike | None = None, *,
     """
     source = model_source(model, data)
     check_words_memory(source, hint)
-    return load_words(source)
+    return load_words(source, hint=hint)
 
 
 def eval_model(model: LanguageModel, data: PathLike | None = None, *,

@@ -133,7 +133,12 @@ class WordText:
         return WordList(parse_words(self.text, source=self.label), self.source, self.sha256)
 
 
-def load_words(path: PathLike | None = None) -> WordList:
+#: What avoids reading words whole, said when they would not fit (train's case).
+STREAM_HINT = ("train without split and with the counts engine or Newton's method, which count "
+               "it in a stream (count_bigrams or count_contexts from Python)")
+
+
+def load_words(path: PathLike | None = None, *, hint: str = STREAM_HINT) -> WordList:
     """Read one word per line.
 
     Parameters
@@ -142,6 +147,8 @@ def load_words(path: PathLike | None = None) -> WordList:
         A UTF-8 text file; ``"-"`` reads standard input (name a file called ``-``
         as ``./-``). ``None`` (the default) reads the embedded ``names.txt``:
         32,033 names from the makemore repository.
+    hint : str
+        What avoids reading the words whole, for the error when they would not fit.
 
     Returns
     -------
@@ -155,12 +162,13 @@ def load_words(path: PathLike | None = None) -> WordList:
     FileAccessError
         If the path does not exist, is a folder, or cannot be read (an ``OSError``).
     DataError
-        If the file is not UTF-8, holds no words, or holds a NUL character.
+        If the file is not UTF-8, holds no words, holds a NUL character, or is larger
+        than :func:`max_words_bytes`.
     """
-    return load_text(path).words()
+    return load_text(path, hint=hint).words()
 
 
-def load_text(path: PathLike | None = None) -> WordText:
+def load_text(path: PathLike | None = None, *, hint: str = STREAM_HINT) -> WordText:
     """Read a word file as :func:`load_words` does, without splitting it into words.
 
     For a caller that needs only the counts of the words (see
@@ -181,11 +189,11 @@ def load_text(path: PathLike | None = None) -> WordText:
         source = os.fspath(path)
         name = source if source == STDIN else os.path.abspath(source)
     if source == STDIN:
-        raw, name = _read_bounded(stdin_bytes(), STDIN_NAME), STDIN_NAME
+        raw, name = _read_bounded(stdin_bytes(), STDIN_NAME, hint), STDIN_NAME
     else:
         with open_words(source, missing="check the path, or give no path to use the embedded "
                                         "names") as f:
-            raw = _read_bounded(f, source)
+            raw = _read_bounded(f, source, hint)
     return WordText(decode_utf8(raw, _label(name)), name, sha256_hex(raw))
 
 
@@ -224,8 +232,9 @@ def check_words_memory(path: PathLike | None, hint: str) -> None:
                float(size) * WORD_BYTES, hint)
 
 
-def _read_bounded(f: BinaryIO, source: str) -> bytes:
-    """All of ``f``, unless it holds more than :func:`max_words_bytes` (then refused at once)."""
+def _read_bounded(f: BinaryIO, source: str, hint: str) -> bytes:
+    """All of ``f``, unless it holds more than :func:`max_words_bytes` (then refused at once,
+    saying ``hint``: what avoids it)."""
     limit = max_words_bytes()
     try:
         raw = f.read(limit + 1)
@@ -234,9 +243,7 @@ def _read_bounded(f: BinaryIO, source: str) -> bytes:
     if len(raw) > limit:
         raise DataError(f"{source} holds more than {limit / 1e6:,.0f} MB of words, more than "
                         f"fits in the memory this machine has free (the words and their "
-                        f"examples take about {WORD_BYTES} bytes a character): train without "
-                        "split and with the counts engine or Newton's method, which count it in "
-                        "a stream (count_bigrams or count_contexts from Python).")
+                        f"examples take about {WORD_BYTES} bytes a character): {hint}.")
     return raw
 
 

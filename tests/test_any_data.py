@@ -357,6 +357,14 @@ def test_eval_reads_a_file_larger_than_the_memory_budget_in_a_stream(tmp_path, m
     assert "more than the 64 MiB" in err and "(no --split)" in err and "(--data)" in err
     in_memory = float(err.split("would need ")[1].split(" MiB")[0].replace(",", ""))
     assert in_memory > 500 and r.mb < 100   # nothing read before the refusal
+    # standard input has no size to check first: read up to the budget, then the same advice
+    r = subprocess.run([sys.executable, "-m", "minibigram", "eval", "-m", "m.npz", "--data",
+                        "-", "--split", "80/10/10"], input=(tmp_path / "big.txt").read_bytes(),
+                       capture_output=True, cwd=tmp_path, timeout=120,
+                       env={**os.environ, **env})
+    err = r.stderr.decode()
+    assert (r.returncode, r.stdout, err.count("\n")) == (2, b"", 1), err
+    assert err.startswith("minibigram: error: <stdin> holds more than ") and "(no --split)" in err
     monkeypatch.setenv("MINIBIGRAM_MAX_MEMORY", "64M")
     with pytest.raises(mb.SettingsError, match=r"reading the 16.0 MB .* \(no --split\)"):
         mb.eval_model(model, tmp_path / "big.txt", split="80/10/10")

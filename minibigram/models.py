@@ -768,6 +768,19 @@ class CountModel(LanguageModel):
         codes, ys = token_codes(ids, self.K, self.V)              # (n,), (n,)
         return word_sums(ids, table[codes * self.V + ys])         # (m,)
 
+    def token_log_probs(self, words: Sequence[str], unknown: str = "error"
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+        """:meth:`LanguageModel.token_log_probs`, by :meth:`score`'s lookup when it applies
+        (every character known, ``V**(K+1)`` small): the same numbers, one gather."""
+        table = self._log_table() if unknown == "error" else None
+        ids = (known_ids(words, self.vocab)
+               if table is not None and isinstance(words, list) and words else None)
+        if table is None or ids is None:
+            return super().token_log_probs(words, unknown)
+        codes, ys = token_codes(ids, self.K, self.V)              # (n,), (n,)
+        lengths = np.diff(np.flatnonzero(ids == 0)) - 1           # (m,)
+        return table[codes * self.V + ys], lengths, np.zeros(len(ys), bool), 0
+
     def _log_table(self) -> np.ndarray | None:
         """``log P`` of every (context code, next id), ``V**(K+1)`` entries, the very numbers
         of :meth:`log_probs` (unseen contexts ``-log V``); None if more than MAX_DENSE."""

@@ -457,3 +457,14 @@ def test_ngram_model_of_the_concat_encoding_is_a_concat_model(names):
         NGramModel(direct.W, direct.vocab, encoding="sum")
     with pytest.raises(SettingsError, match="unknown encoding 'joint'"):
         ConcatModel(direct.W, direct.vocab, encoding="joint")
+
+
+@pytest.mark.parametrize("K", [1, 2, 3])
+def test_count_model_token_log_probs_by_lookup_are_the_examples_numbers(names, K):
+    """The lookup (every character known) and the examples path ("skip") give the same bits."""
+    model = mb.CountModel.fit(names[:2000], context=K)
+    words = ["", *names[:500], "", "zzzzqx"]
+    fast, slow = model.token_log_probs(words), model.token_log_probs(words, "skip")
+    for a, b in zip(fast[:3], slow[:3]):
+        np.testing.assert_array_equal(a, b)
+    assert fast[3] == slow[3] == 0

@@ -153,7 +153,7 @@ def sweep(words: Sequence[str], *, families: Sequence[str] = ("network", "counts
           contexts: Sequence[int] = (1, 2, 3), regs: Sequence[float] | None = None,
           smoothings: Sequence[float] = (0.0, 0.01, 0.1, 0.5, 1.0), encoding: str = "joint",
           fractions: Sequence[float] = (0.8, 0.1, 0.1), split_seed: int = 42,
-          **gd: Any) -> dict[str, Any]:
+          kinds: Sequence[str] | None = None, **gd: Any) -> dict[str, Any]:
     """Train every setting on train, choose on dev, then read the test set once.
 
     Parameters
@@ -170,6 +170,7 @@ def sweep(words: Sequence[str], *, families: Sequence[str] = ("network", "counts
     encoding : {"joint", "concat"}, the network's encoding
     fractions : train/dev/test fractions
     split_seed : int
+    kinds : the old name of ``families`` (deprecated: "kind" now names the model file kinds)
     gd : solver, steps, lr, seed, dtype, passed to :func:`fit_family`
 
     Returns
@@ -186,6 +187,10 @@ def sweep(words: Sequence[str], *, families: Sequence[str] = ("network", "counts
     The vocabulary is built from all the words, so that a character seen only in
     dev or test can be scored; it carries no information about the targets.
     """
+    if kinds is not None:
+        warnings.warn("sweep(kinds=...) is now sweep(families=...).", DeprecationWarning,
+                      stacklevel=2)
+        families = kinds
     if regs is None:
         regs = (0.001, 0.01, 0.1, 1.0) if encoding == "concat" else (0.0, 0.001, 0.01, 0.1, 1.0)
     for family in families:   # before any training

@@ -27,6 +27,14 @@ def test_sweep_chooses_on_dev_and_reports_test_only_for_the_chosen(names):
         sweep(WORDS[:5], fractions=(0.8, 0.1, 0.1))
 
 
+def test_sweep_still_takes_kinds_the_old_name_of_families(names):
+    """A name once public stays usable: kinds= gives families='s sweep, with a warning."""
+    with pytest.warns(DeprecationWarning, match="families"):
+        old = sweep(names[:3000], kinds=("counts",), contexts=(1,), smoothings=(1.0,))
+    new = sweep(names[:3000], families=("counts",), contexts=(1,), smoothings=(1.0,))
+    assert old["rows"] == new["rows"] and old["best"] == new["best"]
+
+
 def test_split_losses_refuse_a_bare_string():
     import minibigram as mb
     from minibigram.evaluate import split_losses

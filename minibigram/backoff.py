@@ -28,7 +28,7 @@ from .errors import (
 )
 from .examples import ContextCounts, all_contexts, count_words, scorable_words
 from .lookup import MAX_DENSE, token_codes, walk, word_sums
-from .models import UNKNOWN, LanguageModel, check_sampling
+from .models import UNKNOWN, LanguageModel, check_sampling, provenance
 from .sampling import DEFAULT_SAMPLER, Chain
 from .smoothing import METHODS, Tables, estimate
 from .vocab import LINE_BREAKS, Vocabulary, joined_codes
@@ -106,8 +106,9 @@ class BackoffModel(LanguageModel):
         self.vocab, self.unk = vocab, bool(unk)
         self.K = int(lengths[-1]) if R > 1 else 1
         self.history: list[float] = []
-        self.final_loss: float | None = None
         self.settings = dict(settings or {}, context=self.K, unk=self.unk)
+        #: The mean NLL of the training examples (None when not recorded, as in ARPA).
+        self.final_loss: float | None = self.settings.get("final_loss")
         #: ``starts[k]``: the first row of length k (``starts[K + 1] = R``).
         self._starts = np.searchsorted(lengths, np.arange(self.K + 2))   # (K + 2,)
         self._logp = np.ascontiguousarray(tables.log_probs, dtype=np.float64).ravel()
@@ -164,10 +165,16 @@ class BackoffModel(LanguageModel):
                           floor=floor)
         settings: dict[str, Any] = {"method": method, "floor": floor,
                                     "discounts": tables.discounts,
-                                    "num_examples": counts.num_examples}
+                                    "num_examples": counts.num_examples, **provenance(words)}
         if method == "add-k":
             settings["smoothing"] = smoothing
-        return cls(tables, counts.vocab, unk=unk, settings=settings)
+        model = cls(tables, counts.vocab, unk=unk, settings=settings)
+        # a backoff model is counted, not trained: its loss is that of the training examples
+        logp = model.log_rows(counts.contexts)[:, :model.V]         # (C, V) no <unk> column
+        N = counts.N                                                # (C, V)
+        model.final_loss = model.settings["final_loss"] = float(
+            -(N * np.where(N > 0, logp, 0.0)).sum() / N.sum())
+        return model
 
     def rows_of(self, full: np.ndarray) -> np.ndarray:
         """The row of each context's longest seen history; ``full`` (n,) their base-``Vu`` codes.

@@ -201,11 +201,11 @@ def default_method(context: int, given: Collection[str] = ()) -> str:
 
     Why Kneser-Ney beyond bigrams: an add-k row of a context never seen in training is
     uniform, ending a word with probability ``1/V`` a step, so the longest of 100,000
-    samples of K = 4 on 5,000 mixed lines of 66 characters is 14 to 18 times the
-    longest line, and grows with the number of samples. A backoff model gives an unseen
-    context the row of its longest seen suffix: 2.4 to 3.2 times. Modified Kneser-Ney
-    (Chen & Goodman; KenLM's ``lmplz`` default) also has the lowest held-out perplexity
-    of the methods here (docs/beyond-bigrams.md).
+    samples of K = 4 on 5,000 mixed lines of 66 characters is 14 to 23 times the
+    longest line (5 seeds, numpy and torch-cdf), and grows with the number of samples. A
+    backoff model gives an unseen context the row of its longest seen suffix: 2.3 to 4.1
+    times for K = 2..5. Modified Kneser-Ney (Chen & Goodman; KenLM's ``lmplz`` default)
+    also has the lowest held-out perplexity of the methods here (docs/beyond-bigrams.md).
     """
     if "smoothing" in given:
         return "add-k"
@@ -750,7 +750,7 @@ class CountModel(LanguageModel):
         A count model is add-k by definition. For K >= 2 the row of every context never
         seen in training is uniform, so a sampled word that strays into one ends with
         probability ``1/V`` a step, and the longest of many samples grows with their
-        number (14 to 18 times the longest training word in 100,000 samples of K = 4 on
+        number (14 to 23 times the longest training word in 100,000 samples of K = 4 on
         66 characters). For samples near the training words use
         ``BackoffModel.fit(words, context=K, method="modified-kneser-ney")``, which
         backs off to the longest seen suffix, as ``minibigram.train`` does for K >= 2

@@ -511,7 +511,8 @@ def train(data: Data = None, *, out: PathLike | None = None,
         stdout and stderr are both terminals.
     **options
         The fields of :class:`TrainSettings` (``family``, ``context``, ``encoding``,
-        ``steps``, ``lr``, ``reg``, ``smoothing``, ``engine``, ``solver``, ``init``,
+        ``steps``, ``lr``, ``reg``, ``smoothing``, ``method``, ``discount``, ``unk``,
+        ``engine``, ``solver``, ``init``,
         ``dtype``, ``seed``, ``sampler``, ``samples``, ``split``, ``split_seed``,
         ``stream``, ``dask``, ``dask_timeout``, ``log_every``). ``None`` means not
         given: the notebook's default (:data:`DEFAULTS`) applies.

@@ -132,14 +132,16 @@ def _add_train_parser(sub: Any) -> None:
         f"solved by Newton's method in at most --steps iterations (concat needs --reg > 0; "
         f"default {d.encoding})"))
     p.add_argument("--smoothing", type=opt.real("smoothing"), metavar="k",
-                   help="add-k smoothing of the count model (default 1 for --context 1, as the "
-                        "notebook; 10**-K for K >= 2, so samples stay near the training words)")
+                   help="k of add-k smoothing; alone, it chooses --method add-k (default 1 for "
+                        "--context 1, as the notebook; 10**-K for K >= 2)")
     p.add_argument("--method", choices=SMOOTHING_METHODS, help=(
         "the count model's smoothing: add-k (the notebook's table), or a backoff model down to "
-        "the unigram: kneser-ney, modified-kneser-ney, witten-bell, absolute "
-        f"(default {d.method})"))
+        "the unigram: kneser-ney, modified-kneser-ney, witten-bell, absolute (default: add-k "
+        "for --context 1, as the notebook; modified-kneser-ney for K >= 2, whose samples stay "
+        "near the training words; add-k with --smoothing, kneser-ney with --discount)"))
     p.add_argument("--discount", type=opt.real("discount"), metavar="D", help=(
-        "the discount of --method kneser-ney or absolute (default: estimated per order)"))
+        "the one discount of --method kneser-ney or absolute; alone, it chooses kneser-ney "
+        "(default: estimated per order)"))
     p.add_argument("--unk", action="store_true", default=None, help=(
         "reserve probability for characters never seen, as <unk> (a backoff model; score them "
         "with 'score --unknown unk'; default: none)"))

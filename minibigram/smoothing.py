@@ -55,6 +55,10 @@ from .examples import ContextCounts
 
 METHODS = ("kneser-ney", "modified-kneser-ney", "witten-bell", "absolute", "add-k")
 
+#: The methods that take one discount ``D`` (``discount=``); the others estimate theirs,
+#: or have none.
+DISCOUNTED = ("kneser-ney", "absolute")
+
 
 @dataclass
 class Tables:
@@ -199,7 +203,7 @@ def estimate(counts: ContextCounts, method: str = "kneser-ney", *,
     """
     check_choice("smoothing method", method, METHODS)
     if discount is not None:
-        if method not in ("kneser-ney", "absolute"):
+        if method not in DISCOUNTED:
             raise SettingsError(f"discount= sets the one discount of kneser-ney and absolute; "
                                 f"{method} does not take it: leave it out.")
         discount = check_real("discount", discount)

@@ -40,6 +40,7 @@ from .models import (
     SOLVERS,
     LanguageModel,
     check_sampling,
+    default_method,
     default_smoothing,
     is_bigram,
 )
@@ -47,7 +48,7 @@ from .optim import newton
 from .progress import Progress, wanted
 from .safewrite import check_writable
 from .sampling import DEFAULT_SAMPLER, SAMPLERS
-from .smoothing import METHODS
+from .smoothing import DISCOUNTED, METHODS
 from .stdio import escape_all
 from .stream import StreamCount, count_stream
 from .vocab import Vocabulary
@@ -82,7 +83,7 @@ class TrainSettings:
     Attributes
     ----------
     family : {"network", "counts"}
-        The trained network, or the add-``smoothing`` count model.
+        The trained network, or the count model smoothed by ``method``.
     context : int
         Characters of context K (1: bigrams).
     encoding : {"joint", "concat"}
@@ -91,15 +92,20 @@ class TrainSettings:
         The network's training (see :meth:`~minibigram.BigramModel.fit`); a network
         with K > 1 or the concat encoding is solved by Newton's method in at most
         ``steps`` iterations.
-    smoothing : float
-        The count model's add-k; when not given, :func:`train_settings` takes
-        :func:`~minibigram.models.default_smoothing` of the context (1 for bigrams, the
-        notebook's; ``10**-K`` beyond).
+    smoothing : float or None
+        Add-k's k, None for the other methods (which have no k). When not given,
+        :func:`train_settings` takes :func:`~minibigram.models.default_smoothing` of the
+        context for add-k (1 for bigrams, the notebook's; ``10**-K`` beyond).
     method : str
         The count model's smoothing, one of :data:`~minibigram.SMOOTHING_METHODS`:
-        ``"add-k"`` (the notebook's table), or a backoff model down to the unigram.
+        ``"add-k"`` (the notebook's table), or a backoff model down to the unigram. When
+        not given, :func:`train_settings` takes
+        :func:`~minibigram.models.default_method`: add-k for bigrams (the notebook's),
+        ``"modified-kneser-ney"`` for K >= 2 (samples near the training words); add-k
+        when ``smoothing`` is given, ``"kneser-ney"`` when ``discount`` is.
     discount : float or None
-        The discount of ``"kneser-ney"`` or ``"absolute"`` (None: estimated per order).
+        The one discount of ``"kneser-ney"`` or ``"absolute"`` (None: estimated per
+        order).
     unk : bool
         Reserve ``<unk>`` for characters never seen (a backoff model).
     seed : int
@@ -129,7 +135,7 @@ class TrainSettings:
     steps: int = 100
     lr: float = 50.0
     reg: float = 0.01
-    smoothing: float = 1.0
+    smoothing: float | None = 1.0
     method: str = "add-k"
     discount: float | None = None
     unk: bool = False
@@ -199,7 +205,9 @@ class TrainSettings:
     def fit_options(self) -> dict[str, Any]:
         """What the chosen model's ``fit`` takes of these settings (beyond its data)."""
         if self.family == "counts":
-            counts: dict[str, Any] = {"value": self.smoothing, "method": self.method}
+            counts: dict[str, Any] = {"method": self.method}
+            if self.smoothing is not None:   # add-k's k; the other methods have none
+                counts["value"] = self.smoothing
             if self.discount is not None:
                 counts["discount"] = self.discount
             if self.unk:
@@ -258,8 +266,11 @@ def train_settings(data: Data = None, **options: Any) -> TrainSettings:
     elif "split" in given:
         given["split"] = check_fractions(given["split"])
     settings = dataclasses.replace(DEFAULTS, **given)
-    if "smoothing" not in given:
-        settings = dataclasses.replace(settings, smoothing=default_smoothing(settings.context))
+    if "method" not in given:
+        settings = dataclasses.replace(settings, method=default_method(settings.context, given))
+    if "smoothing" not in given:   # a k for add-k only: the other methods have none
+        settings = dataclasses.replace(settings, smoothing=default_smoothing(settings.context)
+                                       if settings.method == "add-k" else None)
     _check_values(settings)
     _check_combination(settings, given, data)
     return settings
@@ -288,9 +299,20 @@ def _check_combination(s: TrainSettings, given: dict[str, Any], data: Data) -> N
             "newton": "solver 'newton' (the exact optimum, from W = 0)",
             "bigram network": "the bigram network"}[s.shape]
     unused = [o for o in UNUSED[s.shape] if o in given]
-    if s.shape == "counts" and s.method != "add-k" and "smoothing" in given:
-        unused.append("smoothing")
-        what = f"method {s.method!r} (smoothing is add-k's k)"
+    if s.shape == "counts" and {"smoothing", "discount"} <= set(given) and "method" not in given:
+        raise SettingsError(f"smoothing (add-k's k) and discount (that of "
+                            f"{' or '.join(DISCOUNTED)}) choose different methods: give one "
+                            "of them.")
+    if s.shape == "counts":
+        why = []
+        if s.method != "add-k" and "smoothing" in given:
+            unused.append("smoothing")
+            why.append("smoothing is add-k's k")
+        if s.method not in DISCOUNTED and "discount" in given:
+            unused.append("discount")
+            why.append(f"the discount is that of {' or '.join(DISCOUNTED)}")
+        if why:
+            what = f"method {s.method!r} ({'; '.join(why)})"
     if "split_seed" in given and s.split is None:
         unused.append("split_seed")
         what += " without a split"
@@ -489,7 +511,8 @@ def train(data: Data = None, *, out: PathLike | None = None,
         stdout and stderr are both terminals.
     **options
         The fields of :class:`TrainSettings` (``family``, ``context``, ``encoding``,
-        ``steps``, ``lr``, ``reg``, ``smoothing``, ``engine``, ``solver``, ``init``,
+        ``steps``, ``lr``, ``reg``, ``smoothing``, ``method``, ``discount``, ``unk``,
+        ``engine``, ``solver``, ``init``,
         ``dtype``, ``seed``, ``sampler``, ``samples``, ``split``, ``split_seed``,
         ``stream``, ``dask``, ``dask_timeout``, ``log_every``). ``None`` means not
         given: the notebook's default (:data:`DEFAULTS`) applies.

@@ -567,7 +567,7 @@ def test_a_deep_backoff_model_samples_200000_words_in_bounded_memory(tmp_path):
         import sys
         sys.path.insert(0, sys.argv[1])
         import minibigram as mb
-        from test_any_data import mixed_words
+        from conftest import mixed_words
 
         def peak_kb():
             with open("/proc/self/status") as f:

@@ -163,29 +163,14 @@ def worker_sample(variant: str, n: int) -> dict:
     return res
 
 
-def _mixed_words(n: int) -> list[str]:
-    """Product codes, e-mail addresses and city names: a user's own lines, 66 or so characters."""
-    import numpy as np
-
-    import minibigram as mb
-    rng = np.random.default_rng(1)
-    names = mb.load_words()
-    letters = list("ABCDEFGHJKLMNPQRSTUVWXYZ")
-    out = []
-    for i in range(n):
-        a, b = names[rng.integers(len(names))], names[rng.integers(len(names))]
-        out.append([f"{rng.choice(letters)}{rng.choice(letters)}-{rng.integers(1000, 9999)}",
-                    f"{a}.{b}{rng.integers(1, 99)}@example.org",
-                    a.capitalize() + ["", "ville", " City"][i % 3]][i % 3])
-    return out
-
-
 def worker_sample_deep(variant: str, n: int) -> dict:
     """Words per second of a count-family model with contexts of 4 characters on 5,000 mixed
     lines (``method:sampler``: add-k is the CountModel, the other methods a BackoffModel)."""
     import minibigram as mb
+    sys.path.insert(0, os.path.join(ROOT, "tests"))
+    from userdata import mixed_words  # the tests' user data
     method, sampler = variant.split(":")
-    words = _mixed_words(5000)
+    words = mixed_words(5000)
     model = (mb.CountModel.fit(words, context=4) if method == "add-k"
              else mb.BackoffModel.fit(words, context=4, method=method))
 

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
+from userdata import mixed_words  # noqa: F401  (the tests import it from here)
 
 _skipped: list[str] = []
 
@@ -177,19 +178,3 @@ def run_on_a_pty(cmd, cwd):
     os.close(master)
     assert p.wait(timeout=180) == 0
     return b"".join(chunks).decode("utf-8")
-
-
-def mixed_words(n=3000):
-    """Product codes, e-mail addresses and city names: 66 or so characters, not names."""
-    from minibigram import load_words
-
-    rng = np.random.default_rng(1)
-    names = load_words()
-    letters = list("ABCDEFGHJKLMNPQRSTUVWXYZ")
-    out = []
-    for i in range(n):
-        a, b = names[rng.integers(len(names))], names[rng.integers(len(names))]
-        out.append([f"{rng.choice(letters)}{rng.choice(letters)}-{rng.integers(1000, 9999)}",
-                    f"{a}.{b}{rng.integers(1, 99)}@example.org",
-                    a.capitalize() + ["", "ville", " City"][i % 3]][i % 3])
-    return out

@@ -320,6 +320,10 @@ def _check_combination(s: TrainSettings, given: dict[str, Any], data: Data) -> N
         one = len(unused) == 1
         raise SettingsError(f"{' and '.join(unused)} {'does' if one else 'do'} not apply to "
                             f"{what}: leave {'it' if one else 'them'} out.")
+    if s.split is not None and _is_path(data) and os.fspath(data) == STDIN:  # type: ignore[arg-type]
+        raise SettingsError("a model keeps its split to evaluate on it later, and standard "
+                            "input cannot be read again: save the words to a file and give it "
+                            "as the data, or leave out split.")
     if s.stream and s.dask is not None:
         raise SettingsError("stream and dask are two ways of counting the data (here, or on a "
                             "Dask cluster): give one of them.")

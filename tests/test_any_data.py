@@ -157,6 +157,18 @@ def test_stdin_gives_the_weights_of_the_file_bit_for_bit(ws):
         assert mbb.settings["data"]["source"] == "<stdin>"
 
 
+def test_a_split_of_standard_input_is_refused_before_it_is_read(ws):
+    """The model keeps its split to evaluate on later; standard input cannot be read again."""
+    data = (ws / "names3k.txt").read_bytes()
+    r = run("train", "--data", "-", "--split", "80/10/10", "-o", "s.npz", cwd=ws, stdin=data)
+    err = r.stderr.decode().splitlines()
+    assert (r.returncode, r.stdout, len(err)) == (2, b"", 1), err
+    assert "standard input cannot be read again" in err[0] and "leave out split" in err[0]
+    assert not (ws / "s.npz").exists()
+    with pytest.raises(mb.SettingsError, match="standard input cannot be read again"):
+        mb.train_settings("-", split="80/10/10")
+
+
 def test_a_fifo_is_read_once_and_its_record_is_what_was_counted(ws):
     data = (ws / "names3k.txt").read_bytes()
     for args in (["train", "--data", "p", "-o", "f.npz", "-n", "0", "-q"],

@@ -383,33 +383,34 @@ class BulkDraw:
         self._apow = np.array(apow, dtype=np.uint64)  # (V,)
 
     def keys(self, generator: TorchGenerator, n: int) -> np.ndarray:
-        """The random keys of the next ``n`` draws: (n, V) of P's dtype, or (n,) float64 (cdf).
+        """The random keys of the next ``n`` draws: (n, V) of P's dtype (torch), or (n,):
+        float64 uniforms (cdf), or the uint64 seeds ``x_0`` of MKL's streams (torch-mkl),
+        whose V keys :meth:`draw` makes, so a key takes 8 bytes, not 4V or 8V.
 
         Made a few MB at a time, so memory holds the keys and little more.
         """
         if self.era == "torch-cdf":
             return generator.uniform64(n)  # (n,)
+        if self.era == "torch-mkl":
+            words = generator.words(n * 2 if self.dtype == np.float64 else n)  # (n,) or (2n,)
+            s = words[1::2] if self.dtype == np.float64 else words  # (n,) low word of random64()
+            x0 = s.astype(np.uint64) % np.uint64(_MCG31_M)  # (n,)
+            x0[x0 == 0] = 1
+            return x0
         step = max(1, (1 << 18) // self.V)  # draws per piece
         out = np.empty((n, self.V), dtype=self.dtype)  # (n, V)
         for i in range(0, n, step):
-            out[i:i + step] = self._keys(generator, min(step, n - i))
+            u = generator.uniform64(min(step, n - i) * self.V).reshape(-1, self.V)  # (k, V)
+            out[i:i + step] = -np.log1p(-u)
         return out
-
-    def _keys(self, generator: TorchGenerator, n: int) -> np.ndarray:
-        if self.era == "torch":
-            u = generator.uniform64(n * self.V).reshape(n, self.V)  # (n, V)
-            return (-np.log1p(-u)).astype(self.dtype)
-        words = generator.words(n * 2 if self.dtype == np.float64 else n)  # (n,) or (2n,)
-        s = words[1::2] if self.dtype == np.float64 else words  # (n,) low word of random64()
-        x0 = s.astype(np.uint64) % np.uint64(_MCG31_M)
-        x0[x0 == 0] = 1
-        x = x0[:, None] * self._apow % np.uint64(_MCG31_M)  # (n, V) < 2^62, exact
-        return (-np.log(x.astype(np.float64) / _MCG31_M)).astype(self.dtype)
 
     def draw(self, rows: np.ndarray, keys: np.ndarray) -> np.ndarray:
         """The ids drawn from rows ``rows`` with ``keys`` (one key per row), shape (len(rows),)."""
         if self.era == "torch-cdf":
             return (self.table[rows] < keys[:, None]).sum(axis=1)  # (m,) smallest i with c_i >= u
+        if self.era == "torch-mkl":  # each seed's stream x_i = x_0 a^i mod m, then its keys
+            x = keys[:, None] * self._apow % np.uint64(_MCG31_M)  # (m, V) < 2^62, exact
+            keys = (-np.log(x.astype(np.float64) / _MCG31_M)).astype(self.dtype)  # (m, V)
         return np.argmax(self.table[rows] / keys, axis=1)  # (m,) first maximum, as argmax
 
 

@@ -319,6 +319,11 @@ def replay_bulk(P: np.ndarray | Chain, n: int, seed: int, era: str, max_len: int
     (where ``max_len`` cuts it): the words are checked for that, and a block ends before
     the first that differs. Each position is drawn about once, plus each walker's way
     past its part to its hand-over (measured, and ``S`` set to 4 times it).
+
+    Where max_len cuts words (1 in 100 or more), blocks would end at almost every cut,
+    so the next blocks speculate instead (:func:`_speculate`): a word is tried from every
+    position, and one that reaches a position in a row where a word started later went
+    on ends where that one does, or at its own ``max_len``.
     """
     pieces = list(replay_blocks(P, n, seed, era, max_len))
     return np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.int32)
@@ -344,24 +349,98 @@ def replay_blocks(P: np.ndarray | Chain, n: int, seed: int, era: str, max_len: i
     keys = bulk.keys(generator, 0)                          # keys of positions base, base + 1, ...
     width = 1 if keys.ndim == 1 else chain.V                # numbers in one position's key
     cap = max(1 << 12, min(1 << 20, (1 << 22) // width))   # positions per block: keys <= 32 MB
-    per_word, walk = 16.0, 256                              # first guesses, then measured
+    per_word, walk, cut = 16.0, 256, False                  # first guesses, then measured
     done = 0
     while done < n:
-        # Blocks of 256 walkers or 2**18 positions, whichever is more: enough walkers
-        # to fill each step, few positions held (and a first block that measures).
-        B = min(cap, max(1 << 18, 256 * walk), int((n - done) * per_word * 1.1) + 64,
-                64 * walk * (done + 1))
-        ids, keys, delay = _couple(bulk, chain, generator, keys, B, min(walk, B), max_len)
+        if cut:   # words cut at max_len: speculate, a word from every position
+            B = min(max(256, (1 << 18) // chain.V), int((n - done) * per_word * 1.1) + 64)
+            ids, keys = _speculate(bulk, chain, generator, keys, B, n - done, max_len)
+        else:
+            # Blocks of 256 walkers or 2**18 positions, whichever is more: enough walkers
+            # to fill each step, few positions held (and a first block that measures).
+            B = min(cap, max(1 << 18, 256 * walk), int((n - done) * per_word * 1.1) + 64,
+                    64 * walk * (done + 1))
+            ids, keys, delay = _couple(bulk, chain, generator, keys, B, min(walk, B), max_len)
+            # Walkers as long as 4 of their slowest usual hand-overs: most positions are
+            # drawn once, and there are walkers enough to fill each step.
+            walk = int(np.clip(4 * delay, 64, 4096))
         ends = np.flatnonzero(ids == 0)                     # (w,) each word's end token
         take = min(len(ends), n - done)
         stop = int(ends[take - 1]) + 1
         yield ids[:stop]
         keys = keys[stop:]                                  # the next word starts here
         per_word = len(ids) / len(ends)
-        # Walkers as long as 4 of their slowest usual hand-overs: most positions are
-        # drawn once, and there are walkers enough to fill each step.
-        walk = int(np.clip(4 * delay, 64, 4096))
+        # Walkers that take over a word at another length part where max_len cuts it, and
+        # each such block ends there: where 1 word in 100 is cut, speculate instead.
+        lengths = np.diff(ends, prepend=-1) - 1             # (w,)
+        cut = int(np.count_nonzero(lengths >= max_len)) * 100 > len(ends)
         done += take
+
+
+def _speculate(bulk: BulkDraw, chain: Chain, generator: TorchGenerator, keys: np.ndarray,
+               B: int, need: int, max_len: int) -> tuple[np.ndarray, np.ndarray]:
+    """At most ``need`` words of the real loop from a word start, found by trying a word
+    at each of ``B`` positions: (ids with a 0 ending each word, the keys now drawn).
+
+    Every tried word walks until it ends, or reaches a position in a row where a word
+    started later went on (then it ends where that one does, or at its own ``max_len``);
+    the real words are the chain ``i -> end_i + 1`` from position 0, walked once more.
+    Its cost is positions times the steps to a merge: small where words are long and
+    rows few, as where max_len cuts them.
+    """
+    tried = np.arange(B, dtype=np.int64)                    # (B,) block offsets of the words tried
+    end = tried + max_len                                   # (B,) last draw of each, if never 0
+    into = tried.copy()                                     # (B,) the word each one merged into
+    row_at = np.full(B + max_len, -1, dtype=np.int64)       # (B + max_len,) last row seen at each
+    word_at = np.zeros(B + max_len, dtype=np.int64)         # ... and the word that had it
+    alive, state = tried, np.zeros(B, dtype=np.int64)       # (m,) unfinished words, contexts
+    for t in range(max_len):
+        if len(alive) == 0:
+            break
+        if len(keys) <= B + t:                              # up to a cut word's unread last draw
+            keys = np.concatenate([keys, bulk.keys(generator, max(B + t + 1 - len(keys),
+                                                                  B // 4))])
+        pos = alive + t                                     # (m,) distinct positions
+        if t:                                               # (at t = 0 every word is in row 0)
+            same = row_at[pos] == state                     # (m,) a later-started word was here
+            into[alive[same]] = word_at[pos[same]]
+            keep = ~same
+            alive, state, pos = alive[keep], state[keep], pos[keep]
+            row_at[pos] = state
+            word_at[pos] = alive
+        ix = bulk.draw(chain.rows(state), keys[pos])        # (m,) word alive's t-th draw
+        ends = ix == 0
+        end[alive[ends]] = pos[ends]
+        alive, state = alive[~ends], chain.after(state[~ends], ix[~ends])
+    root = into                                             # follow merges to the word that ended
+    while not np.array_equal(root[root], root):
+        root = root[root]
+    end = np.minimum(end[root], tried + max_len)            # (B,)
+    chosen: list[int] = []                                  # the real words: the chain from 0
+    i, ends_list = 0, end.tolist()
+    while i < B and len(chosen) < need:
+        chosen.append(i)
+        i = ends_list[i] + 1
+    starts = np.array(chosen, dtype=np.int64)               # (w,)
+    return _walk_known(bulk, keys, starts, end[chosen] - starts, chain), keys
+
+
+def _walk_known(bulk: BulkDraw, keys: np.ndarray, starts: np.ndarray, lens: np.ndarray,
+                chain: Chain) -> np.ndarray:
+    """The words starting at key positions ``starts``, ``lens`` characters each, ids + end 0."""
+    size = lens + 1                                         # (w,) characters and end token
+    at = np.cumsum(size) - size                             # (w,) output start of each word
+    order = np.argsort(-lens, kind="stable")                # longest first: alive is a prefix
+    starts, at, lens = starts[order], at[order], lens[order]
+    out = np.zeros(int(size.sum()), dtype=np.int32)         # a cut word keeps its end 0
+    state = np.zeros(len(starts), dtype=np.int64)           # (w,) each word's current context
+    T = int(lens[0]) if len(lens) else 0
+    alive = np.searchsorted(-lens, -np.arange(T), side="left")  # (T,) words longer than t
+    for t, m in enumerate(alive.tolist()):
+        ix = bulk.draw(chain.rows(state[:m]), keys[starts[:m] + t])   # (m,) never 0 here
+        out[at[:m] + t] = ix
+        state[:m] = chain.after(state[:m], ix)
+    return out
 
 
 def _couple(bulk: BulkDraw, chain: Chain, generator: TorchGenerator, keys: np.ndarray,

@@ -85,6 +85,21 @@ def test_bulk_replay_equals_one_draw_at_a_time_when_words_are_cut(era):
 
 
 @pytest.mark.parametrize("era", ["torch-mkl", "torch", "torch-cdf"])
+def test_bulk_replay_of_many_words_that_max_len_cuts(era):
+    """Blocks after many cut words (speculating from every position) keep the loop's words."""
+    rng = np.random.default_rng(7)
+    P = random_table(rng, 9, 3, np.float32)                 # contexts of 2 characters
+    P[:, 0] = np.where(rng.random(9) < 0.5, 0, 0.02)        # words end rarely, or never
+    P[P.sum(axis=1) == 0, 1] = 1
+    P /= P.sum(axis=1, keepdims=True)
+    for n, max_len in ((1500, 30), (300, 200)):
+        expect = sample_one_at_a_time(P, n, TorchGenerator(5), DRAWS[era], max_len=max_len)
+        assert sum(len(w) == max_len for w in expect) > n // 10    # many cut
+        assert replay_bulk(P, n, 5, era, max_len=max_len).tolist() == [
+            i for w in expect for i in (*w, 0)]
+
+
+@pytest.mark.parametrize("era", ["torch-mkl", "torch", "torch-cdf"])
 def test_bulk_replay_of_words_that_never_end(era):
     """Words cut at max_len spend one more draw, also across the bulk walk's blocks."""
     P = np.full((3, 3), 0.5)

@@ -6,8 +6,8 @@ the ``Vu`` outcomes, the log backoff weight and which n-grams were seen. The row
 context of K characters is that of its longest seen history (its suffixes, leading
 boundaries kept once), found with one ``np.searchsorted`` among keys of every length
 (:func:`history_keys`), or, when the ``Vu**K`` contexts are few, with one precomputed
-gather. Scoring gathers one
-log-probability per character; sampling walks the same rows (:meth:`BackoffModel.chain`).
+gather. Scoring gathers one log-probability per character; sampling walks the same rows
+(:meth:`BackoffModel.chain`).
 """
 
 from __future__ import annotations
